@@ -1,0 +1,8 @@
+//! ambient-lsp: analysis core, CLI and language server for migrating an Istio mesh from
+//! sidecar mode to ambient mode.
+//!
+//! The core (`yaml`, `model`, `index`, `analysis`, `phases`, `fixes`, `report`) is pure: no I/O,
+//! no async runtime, deterministic output. `sources` reads files; `cli` and `lsp` are the two
+//! front ends and never re-implement a rule.
+
+pub mod yaml;
