@@ -5,4 +5,14 @@
 //! no async runtime, deterministic output. `sources` reads files; `cli` and `lsp` are the two
 //! front ends and never re-implement a rule.
 
+pub mod analysis;
+pub mod cli;
+pub mod finding;
+pub mod fixes;
+pub mod index;
+pub mod model;
+pub mod phases;
+pub mod report;
+pub mod rules;
+pub mod sources;
 pub mod yaml;

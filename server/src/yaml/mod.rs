@@ -6,5 +6,5 @@ pub mod node;
 pub mod parse;
 
 pub use lines::{Encoding, LineIndex};
-pub use node::{Entry, Node, NodeKind, ScalarStyle, Span};
+pub use node::{kind_name, Entry, Node, NodeKind, ScalarStyle, Span};
 pub use parse::{parse_stream, Limits, ParsedDoc, ParsedStream, ProblemKind, YamlProblem};

@@ -1,0 +1,678 @@
+//! The per-namespace picture: namespace mode, workload units and their mesh status (D8/D9),
+//! services and the workloads behind them (D4), waypoint bindings (D5), hosts (D1).
+
+use std::sync::Arc;
+
+use super::facts::{is_cni, is_istiod, is_ztunnel, Facts};
+use crate::index::Index;
+use crate::model::{Body, Labels, Resource, Service, Workload, WorkloadKind};
+use crate::yaml::Span;
+
+// ------------------------------------------------------------------------------------------
+// Namespace mode
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Injection {
+    /// `istio-injection=enabled`.
+    Enabled,
+    /// `istio.io/rev=<value>` (a revision or a tag).
+    Rev(String),
+    /// `istio-injection=disabled`.
+    Disabled,
+    /// No injection label.
+    None,
+    /// No Namespace manifest in the input: assumed to be injected (INPUT-001).
+    Assumed,
+}
+
+#[derive(Clone, Debug)]
+pub struct NsMode {
+    pub manifest: Option<Arc<Resource>>,
+    pub injection: Injection,
+    /// `istio.io/dataplane-mode=ambient`.
+    pub ambient: bool,
+    /// `istio.io/dataplane-mode=none`.
+    pub dataplane_none: bool,
+    pub system: bool,
+}
+
+impl NsMode {
+    pub fn of(index: &Index, facts: &Facts, ns: &str) -> NsMode {
+        let manifest = index.namespace_object(ns).cloned();
+        let system = facts.is_system_ns(ns);
+        let (injection, ambient, none) = match &manifest {
+            Some(m) => {
+                let inj = match (
+                    m.labels.get("istio-injection"),
+                    m.labels.get("istio.io/rev"),
+                ) {
+                    (Some("enabled"), _) => Injection::Enabled,
+                    (Some("disabled"), _) => Injection::Disabled,
+                    (Some(_), _) => Injection::None,
+                    (None, Some(rev)) => Injection::Rev(rev.to_string()),
+                    (None, None) => Injection::None,
+                };
+                let dp = m.labels.get("istio.io/dataplane-mode");
+                (inj, dp == Some("ambient"), dp == Some("none"))
+            }
+            None if system => (Injection::None, false, false),
+            None => (Injection::Assumed, false, false),
+        };
+        NsMode {
+            manifest,
+            injection,
+            ambient,
+            dataplane_none: none,
+            system,
+        }
+    }
+
+    pub fn injects(&self) -> bool {
+        matches!(
+            self.injection,
+            Injection::Enabled | Injection::Rev(_) | Injection::Assumed
+        )
+    }
+
+    pub fn labels(&self) -> Labels {
+        self.manifest
+            .as_ref()
+            .map(|m| m.labels.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn label(&self, k: &str) -> Option<&str> {
+        self.manifest.as_ref().and_then(|m| m.labels.get(k))
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Workload units
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MeshStatus {
+    /// Has (or will get) an injected sidecar.
+    Sidecar,
+    /// Captured by ztunnel.
+    Ambient,
+    /// Outside the mesh.
+    Out,
+}
+
+#[derive(Clone, Debug)]
+pub struct Unit {
+    /// The controller or Pod; `None` for the unseen pods of a Service (no workload in input).
+    pub res: Option<Arc<Resource>>,
+    pub kind: String,
+    pub name: String,
+    pub labels: Labels,
+    pub annotations: Labels,
+    pub pods: Vec<Arc<Resource>>,
+    pub status: MeshStatus,
+    /// Status predicted from injection labels (no Pod in the input shows it).
+    pub predicted: bool,
+    /// Ingress/egress/east-west gateway, waypoint, or control plane component.
+    pub gateway: bool,
+    pub host_network: bool,
+    /// `istio.io/dataplane-mode=none` on the pod.
+    pub ambient_opt_out: bool,
+    pub service_account: Option<String>,
+    /// Indices into `NsView::services`.
+    pub services: Vec<usize>,
+}
+
+impl Unit {
+    pub fn display(&self) -> String {
+        match &self.res {
+            Some(r) => format!("{} {}/{}", r.kind, r.namespace, r.name),
+            None => self.name.clone(),
+        }
+    }
+    pub fn short(&self) -> String {
+        match &self.res {
+            Some(r) => format!("{}/{}", r.namespace, r.name),
+            None => self.name.clone(),
+        }
+    }
+    /// D9: will run in ambient mode after the migration.
+    pub fn ambient_bound(&self) -> bool {
+        !self.gateway
+            && !self.host_network
+            && !self.ambient_opt_out
+            && self.status != MeshStatus::Out
+    }
+    pub fn has_sidecar(&self) -> bool {
+        self.status == MeshStatus::Sidecar
+    }
+}
+
+/// D8 exclusions: gateways, waypoints and control-plane pods keep their own Envoy (or none).
+pub fn is_gateway_pod(labels: &Labels, annotations: &Labels, w: &Workload) -> bool {
+    annotations
+        .get("inject.istio.io/templates")
+        .is_some_and(|t| {
+            t.split(',')
+                .any(|x| x.trim() == "gateway" || x.trim() == "waypoint")
+        })
+        || labels.has("gateway.networking.k8s.io/gateway-name")
+        || labels.has("gateway.istio.io/managed")
+        || matches!(
+            labels.get("istio"),
+            Some("ingressgateway" | "egressgateway" | "eastwestgateway")
+        )
+        || labels.get("istio.io/gateway-name").is_some()
+        || w.containers
+            .iter()
+            .any(|c| c.name == "istio-proxy" && c.args.iter().any(|a| a == "router"))
+}
+
+/// A sidecar is present (Pods) or will be injected (templates), per the injection webhook.
+fn sidecar_state(facts: &Facts, mode: &NsMode, r: &Resource, w: &Workload) -> (bool, bool) {
+    if w.kind == WorkloadKind::Pod {
+        let has = w.pod_annotations.has("sidecar.istio.io/status") || w.istio_proxy().is_some();
+        return (has, false);
+    }
+    let _ = r;
+    let l = &w.pod_labels;
+    let label_inject = l.get("sidecar.istio.io/inject");
+    let ann_inject = w.pod_annotations.get("sidecar.istio.io/inject");
+    // the label wins over the deprecated annotation; other values fall back to the defaults
+    let explicit = match label_inject {
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        _ => match ann_inject {
+            Some("false") => Some(false),
+            _ => None,
+        },
+    };
+    if explicit == Some(false) {
+        return (false, true);
+    }
+    let pod_rev = l.get("istio.io/rev");
+    let injected = match &mode.injection {
+        Injection::Enabled | Injection::Rev(_) | Injection::Assumed => true,
+        Injection::Disabled => false,
+        Injection::None => {
+            label_inject == Some("true")
+                || pod_rev.is_some()
+                || (facts.inject_by_default.is_some()
+                    && !mode.system
+                    && label_inject.is_none()
+                    && pod_rev.is_none())
+        }
+    };
+    (injected, true)
+}
+
+fn ambient_enrolled(
+    mode: &NsMode,
+    labels: &Labels,
+    annotations: &Labels,
+    host_network: bool,
+) -> bool {
+    if host_network {
+        return false;
+    }
+    if annotations.get("ambient.istio.io/redirection") == Some("enabled") {
+        return true;
+    }
+    match labels.get("istio.io/dataplane-mode") {
+        Some("ambient") => true,
+        Some("none") => false,
+        _ => mode.ambient,
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Waypoint bindings (D5)
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Traffic {
+    Service,
+    Workload,
+}
+
+#[derive(Clone, Debug)]
+pub struct WpRef {
+    pub ns: String,
+    pub name: String,
+    pub gw: Arc<Resource>,
+    /// Service account (identity) of the waypoint's pods.
+    pub sa: String,
+    /// `istio.io/waypoint-for` (resolved).
+    pub for_: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BindProblem {
+    Missing,
+    NotWaypoint,
+    NotReady,
+    TrafficType(String),
+    NotAllowed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LabelSite {
+    Object,
+    Namespace,
+}
+
+#[derive(Clone, Debug)]
+pub enum Binding {
+    /// No `istio.io/use-waypoint` anywhere.
+    None,
+    /// `istio.io/use-waypoint: none` on the object or its namespace.
+    OptOut(LabelSite),
+    Bound(WpRef, LabelSite),
+    Broken {
+        ns: String,
+        name: String,
+        problem: BindProblem,
+        site: LabelSite,
+    },
+}
+
+impl Binding {
+    pub fn waypoint(&self) -> Option<&WpRef> {
+        match self {
+            Binding::Bound(w, _) => Some(w),
+            _ => None,
+        }
+    }
+}
+
+pub fn waypoint_for(facts: &Facts, gw: &Resource) -> String {
+    gw.labels
+        .get("istio.io/waypoint-for")
+        .map(str::to_string)
+        .or_else(|| facts.waypoint_class_for.clone())
+        .unwrap_or_else(|| "service".to_string())
+}
+
+pub fn waypoint_sa(gw: &Resource) -> String {
+    gw.annotations
+        .get("gateway.istio.io/service-account")
+        .map(str::to_string)
+        .unwrap_or_else(|| gw.name.clone())
+}
+
+pub fn wp_ref(facts: &Facts, gw: &Arc<Resource>) -> WpRef {
+    WpRef {
+        ns: gw.namespace.clone(),
+        name: gw.name.clone(),
+        gw: gw.clone(),
+        sa: waypoint_sa(gw),
+        for_: waypoint_for(facts, gw),
+    }
+}
+
+/// Whether the waypoint's HBONE listener admits routes from `consumer_ns` (labels of that
+/// Namespace). Same namespace always works.
+pub fn allows_namespace(gw: &Resource, consumer_ns: &str, consumer_labels: &Labels) -> bool {
+    if gw.namespace == consumer_ns {
+        return true;
+    }
+    let Body::Gateway(g) = &gw.body else {
+        return false;
+    };
+    let Some(l) = g.hbone_listener() else {
+        return false;
+    };
+    match l.allowed_from.as_deref() {
+        Some("All") => true,
+        Some("Selector") => {
+            let mut labels = consumer_labels.clone();
+            if !labels.has("kubernetes.io/metadata.name") {
+                labels.entries.push(crate::model::Label {
+                    key: "kubernetes.io/metadata.name".to_string(),
+                    value: consumer_ns.to_string(),
+                    key_span: Span::default(),
+                    value_span: Span::default(),
+                });
+            }
+            l.allowed_selector
+                .as_ref()
+                .is_some_and(|s| s.matches(&labels))
+        }
+        _ => false,
+    }
+}
+
+/// D5 for one object: its own label, else its Namespace's; no fallback once a label is found.
+pub fn resolve_binding(
+    index: &Index,
+    facts: &Facts,
+    consumer_ns: &str,
+    ns_labels: &Labels,
+    obj_labels: &Labels,
+    traffic: Traffic,
+) -> Binding {
+    let (value, wp_ns, site) = if let Some(v) = obj_labels.get("istio.io/use-waypoint") {
+        (
+            v,
+            obj_labels
+                .get("istio.io/use-waypoint-namespace")
+                .unwrap_or(consumer_ns),
+            LabelSite::Object,
+        )
+    } else if let Some(v) = ns_labels.get("istio.io/use-waypoint") {
+        (
+            v,
+            ns_labels
+                .get("istio.io/use-waypoint-namespace")
+                .unwrap_or(consumer_ns),
+            LabelSite::Namespace,
+        )
+    } else {
+        return Binding::None;
+    };
+    if value == "none" {
+        return Binding::OptOut(site);
+    }
+    let broken = |problem| Binding::Broken {
+        ns: wp_ns.to_string(),
+        name: value.to_string(),
+        problem,
+        site,
+    };
+    let Some(gw) = index.find("gateway.networking.k8s.io", "Gateway", wp_ns, value) else {
+        return broken(BindProblem::Missing);
+    };
+    let Body::Gateway(g) = &gw.body else {
+        return broken(BindProblem::Missing);
+    };
+    if !g.is_waypoint() {
+        return broken(BindProblem::NotWaypoint);
+    }
+    if g.status_addresses == Some(0) {
+        return broken(BindProblem::NotReady);
+    }
+    let for_ = waypoint_for(facts, gw);
+    let ok = match traffic {
+        Traffic::Service => matches!(for_.as_str(), "service" | "all"),
+        Traffic::Workload => matches!(for_.as_str(), "workload" | "all"),
+    };
+    if !ok {
+        return broken(BindProblem::TrafficType(for_));
+    }
+    if !allows_namespace(gw, consumer_ns, ns_labels) {
+        return broken(BindProblem::NotAllowed);
+    }
+    Binding::Bound(wp_ref(facts, gw), site)
+}
+
+// ------------------------------------------------------------------------------------------
+// Hosts (D1)
+
+/// `reviews` in `prod` → `reviews.prod.svc.cluster.local`; names with a dot, `*` and IPs are
+/// taken literally.
+pub fn normalize_host(host: &str, ns: &str, domain: &str) -> String {
+    if host == "*" || host.contains('.') || host.contains(':') {
+        host.to_ascii_lowercase()
+    } else {
+        format!("{}.{}.svc.{}", host.to_ascii_lowercase(), ns, domain)
+    }
+}
+
+/// Whether a (normalized) VS/DR host covers a concrete host name.
+pub fn host_matches(pattern: &str, fqdn: &str) -> bool {
+    if pattern == fqdn || pattern == "*" {
+        return true;
+    }
+    if let Some(suffix) = pattern.strip_prefix('*') {
+        return fqdn.ends_with(suffix);
+    }
+    false
+}
+
+pub fn service_fqdn(name: &str, ns: &str, domain: &str) -> String {
+    format!("{name}.{ns}.svc.{domain}")
+}
+
+// ------------------------------------------------------------------------------------------
+// The namespace view
+
+pub struct SvcView {
+    pub res: Arc<Resource>,
+    pub fqdn: String,
+    /// Indices into `NsView::units`.
+    pub units: Vec<usize>,
+    pub binding: Binding,
+    /// A waypoint's or gateway's own Service (never gets a waypoint).
+    pub infra: bool,
+}
+
+impl SvcView {
+    pub fn svc(&self) -> &Service {
+        match &self.res.body {
+            Body::Service(s) => s,
+            _ => unreachable!("SvcView holds a Service"),
+        }
+    }
+    pub fn name(&self) -> &str {
+        &self.res.name
+    }
+}
+
+pub struct NsView {
+    pub ns: String,
+    pub mode: NsMode,
+    pub resources: Vec<Arc<Resource>>,
+    pub units: Vec<Unit>,
+    pub services: Vec<SvcView>,
+    /// Gateways of class istio-waypoint in this namespace.
+    pub waypoints: Vec<Arc<Resource>>,
+}
+
+impl NsView {
+    pub fn build(index: &Index, facts: &Facts, ns: &str) -> NsView {
+        let mode = NsMode::of(index, facts, ns);
+        let resources: Vec<Arc<Resource>> = index.ns(ns).cloned().collect();
+        let mut units: Vec<Unit> = Vec::new();
+        let mut pods: Vec<&Arc<Resource>> = Vec::new();
+        for r in &resources {
+            let Body::Workload(w) = &r.body else { continue };
+            if r.kind == "Pod" {
+                pods.push(r);
+                continue;
+            }
+            // ReplicaSets owned by a Deployment and Jobs owned by a CronJob are not units
+            if (r.kind == "ReplicaSet" && r.owner_refs.iter().any(|o| o.kind == "Deployment"))
+                || (r.kind == "Job" && r.owner_refs.iter().any(|o| o.kind == "CronJob"))
+            {
+                continue;
+            }
+            units.push(Self::unit(facts, &mode, r, w));
+        }
+        for p in pods {
+            let Body::Workload(w) = &p.body else { continue };
+            let owner = units.iter_mut().find(|u| {
+                let Some(ur) = &u.res else { return false };
+                let Body::Workload(uw) = &ur.body else {
+                    return false;
+                };
+                match &uw.selector {
+                    Some(sel) if !sel.is_empty() => sel.matches(&w.pod_labels),
+                    _ => !uw.pod_labels.is_empty() && uw.pod_labels.subset_of(&w.pod_labels),
+                }
+            });
+            match owner {
+                Some(u) => {
+                    // observed state beats prediction
+                    let (has, _) = sidecar_state(facts, &mode, p, w);
+                    let ambient = !has
+                        && ambient_enrolled(
+                            &mode,
+                            &w.pod_labels,
+                            &w.pod_annotations,
+                            w.host_network,
+                        );
+                    let st = if has {
+                        MeshStatus::Sidecar
+                    } else if ambient {
+                        MeshStatus::Ambient
+                    } else {
+                        MeshStatus::Out
+                    };
+                    if u.predicted {
+                        u.status = st;
+                        u.predicted = false;
+                    } else if st == MeshStatus::Sidecar {
+                        u.status = MeshStatus::Sidecar;
+                    }
+                    u.pods.push(p.clone());
+                }
+                None => {
+                    let mut u = Self::unit(facts, &mode, p, w);
+                    u.pods.push(p.clone());
+                    units.push(u);
+                }
+            }
+        }
+        let domain = facts.dns_domain.as_str();
+        let mut services = Vec::new();
+        for r in &resources {
+            let Body::Service(s) = &r.body else { continue };
+            let infra = r.labels.has("gateway.istio.io/managed")
+                || r.labels.has("gateway.networking.k8s.io/gateway-name");
+            let binding = resolve_binding(
+                index,
+                facts,
+                ns,
+                &mode.labels(),
+                &r.labels,
+                Traffic::Service,
+            );
+            services.push(SvcView {
+                res: r.clone(),
+                fqdn: service_fqdn(&r.name, ns, domain),
+                units: Vec::new(),
+                binding,
+                infra,
+            });
+            let _ = s;
+        }
+        // D4: service ↔ units; services whose pods are not in the input get a virtual unit
+        for (si, sv) in services.iter_mut().enumerate() {
+            let Some(sel) = sv.svc().selector.clone().filter(|s| !s.is_empty()) else {
+                continue;
+            };
+            let mut found = false;
+            for (ui, u) in units.iter_mut().enumerate() {
+                if sel.subset_of(&u.labels) {
+                    sv.units.push(ui);
+                    u.services.push(si);
+                    found = true;
+                }
+            }
+            if !found && !sv.infra {
+                let (injected, _) = match &mode.injection {
+                    Injection::Enabled | Injection::Rev(_) | Injection::Assumed => (true, true),
+                    Injection::None => (facts.inject_by_default.is_some() && !mode.system, true),
+                    Injection::Disabled => (false, true),
+                };
+                let status = if injected {
+                    MeshStatus::Sidecar
+                } else if mode.ambient {
+                    MeshStatus::Ambient
+                } else {
+                    MeshStatus::Out
+                };
+                units.push(Unit {
+                    res: None,
+                    kind: "Pods".to_string(),
+                    name: format!("pods of Service {}/{}", ns, sv.res.name),
+                    labels: sel.clone(),
+                    annotations: Labels::default(),
+                    pods: Vec::new(),
+                    status,
+                    predicted: true,
+                    gateway: false,
+                    host_network: false,
+                    ambient_opt_out: false,
+                    service_account: None,
+                    services: vec![si],
+                });
+                sv.units.push(units.len() - 1);
+            }
+        }
+        let waypoints = resources
+            .iter()
+            .filter(|r| matches!(&r.body, Body::Gateway(g) if g.is_waypoint()))
+            .cloned()
+            .collect();
+        NsView {
+            ns: ns.to_string(),
+            mode,
+            resources,
+            units,
+            services,
+            waypoints,
+        }
+    }
+
+    fn unit(facts: &Facts, mode: &NsMode, r: &Arc<Resource>, w: &Workload) -> Unit {
+        let gateway = is_gateway_pod(&w.pod_labels, &w.pod_annotations, w)
+            || is_gateway_pod(&r.labels, &r.annotations, w)
+            || is_istiod(r)
+            || is_ztunnel(r)
+            || is_cni(r);
+        let (has, predicted) = sidecar_state(facts, mode, r, w);
+        let ambient =
+            !has && ambient_enrolled(mode, &w.pod_labels, &w.pod_annotations, w.host_network);
+        let status = if gateway {
+            MeshStatus::Out
+        } else if has {
+            MeshStatus::Sidecar
+        } else if ambient {
+            MeshStatus::Ambient
+        } else {
+            MeshStatus::Out
+        };
+        Unit {
+            res: Some(r.clone()),
+            kind: r.kind.clone(),
+            name: r.name.clone(),
+            labels: w.pod_labels.clone(),
+            annotations: w.pod_annotations.clone(),
+            pods: Vec::new(),
+            status,
+            predicted,
+            gateway,
+            host_network: w.host_network,
+            ambient_opt_out: w.pod_labels.get("istio.io/dataplane-mode") == Some("none"),
+            service_account: w.service_account.clone(),
+            services: Vec::new(),
+        }
+    }
+
+    pub fn service(&self, name: &str) -> Option<(usize, &SvcView)> {
+        self.services
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.res.name == name)
+    }
+
+    /// Units selected by an Istio workload selector in this namespace (None = all units).
+    pub fn select(&self, selector: Option<&Labels>) -> Vec<usize> {
+        self.units
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| match selector {
+                None => true,
+                Some(sel) => sel.subset_of(&u.labels),
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The first resource of the namespace: where namespace-level findings go when there is no
+    /// Namespace manifest.
+    pub fn anchor(&self) -> Option<(&Arc<Resource>, Span)> {
+        if let Some(m) = &self.mode.manifest {
+            return Some((m, m.name_span));
+        }
+        self.resources.first().map(|r| (r, r.name_span))
+    }
+}

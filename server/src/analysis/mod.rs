@@ -1,0 +1,203 @@
+//! Running the phases over an index: from scratch (`Analysis::run`) or incrementally after a
+//! file changed (`Session`), with the guarantee that both give the same findings.
+
+pub mod authz;
+pub mod facts;
+pub mod mesh;
+pub mod version;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::finding::Finding;
+use crate::index::{ChangeSet, FileData, Index};
+use crate::phases::{analyze_namespace, combine, Global, NsResult, Options};
+use crate::yaml::Limits;
+use facts::Facts;
+
+pub struct Analysis {
+    pub facts: Arc<Facts>,
+    pub ns: BTreeMap<String, Arc<NsResult>>,
+    pub global: Vec<Finding>,
+}
+
+impl Analysis {
+    pub fn run(index: &Index, opts: &Options) -> Analysis {
+        let facts = Arc::new(Facts::extract(index));
+        let namespaces = index.namespaces();
+        let results: Vec<(String, Arc<NsResult>)> = namespaces
+            .par_iter()
+            .map(|ns| {
+                (
+                    ns.clone(),
+                    Arc::new(analyze_namespace(index, &facts, opts, ns)),
+                )
+            })
+            .collect();
+        let ns: BTreeMap<String, Arc<NsResult>> = results.into_iter().collect();
+        let global = combine(&Global {
+            index,
+            facts: &facts,
+            opts,
+            results: &ns,
+        });
+        Analysis { facts, ns, global }
+    }
+
+    /// Every finding: input problems, then namespace findings, then cluster-wide ones.
+    pub fn findings<'a>(&'a self, index: &'a Index) -> Vec<&'a Finding> {
+        let mut out: Vec<&Finding> = Vec::new();
+        let mut files: Vec<&Arc<FileData>> = index.files().collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        for f in files {
+            out.extend(f.problems.iter());
+        }
+        for r in self.ns.values() {
+            out.extend(r.findings.iter());
+        }
+        out.extend(self.global.iter());
+        out
+    }
+}
+
+/// An index plus its analysis, kept current file by file (the language server's state).
+pub struct Session {
+    pub index: Index,
+    pub opts: Options,
+    pub limits: Limits,
+    pub analysis: Analysis,
+}
+
+/// What an update re-analysed (for logs and tests).
+#[derive(Debug, Default, Clone)]
+pub struct UpdateStats {
+    pub facts_recomputed: bool,
+    pub namespaces: usize,
+}
+
+impl Session {
+    pub fn new(opts: Options) -> Session {
+        let index = Index::new();
+        let analysis = Analysis::run(&index, &opts);
+        Session {
+            index,
+            opts,
+            limits: Limits::default(),
+            analysis,
+        }
+    }
+
+    /// Load many files at once (parsing in parallel), then analyse from scratch.
+    pub fn load(&mut self, files: Vec<(String, String)>) {
+        let ids: Vec<(u32, String, String)> = files
+            .into_iter()
+            .map(|(p, t)| (self.index.id_for(&p), p, t))
+            .collect();
+        let limits = self.limits;
+        let parsed: Vec<FileData> = ids
+            .into_par_iter()
+            .map(|(id, p, t)| FileData::parse(id, p, t, &limits))
+            .collect();
+        for fd in parsed {
+            self.index.upsert(fd);
+        }
+        self.analysis = Analysis::run(&self.index, &self.opts);
+    }
+
+    /// Insert or replace one file and re-analyse what it can affect.
+    pub fn set_file(&mut self, path: &str, text: &str) -> UpdateStats {
+        let id = self.index.id_for(path);
+        let fd = FileData::parse(id, path, text, &self.limits);
+        let cs = self.index.upsert(fd);
+        self.apply(cs)
+    }
+
+    pub fn remove_file(&mut self, path: &str) -> UpdateStats {
+        match self.index.id_of(path) {
+            Some(id) => {
+                let cs = self.index.remove(id);
+                self.apply(cs)
+            }
+            None => UpdateStats::default(),
+        }
+    }
+
+    pub fn set_options(&mut self, opts: Options) {
+        if opts != self.opts {
+            self.opts = opts;
+            self.analysis = Analysis::run(&self.index, &self.opts);
+        }
+    }
+
+    fn apply(&mut self, cs: ChangeSet) -> UpdateStats {
+        let mut stats = UpdateStats::default();
+        let relevant = cs
+            .removed
+            .iter()
+            .chain(cs.added.iter())
+            .any(|r| self.analysis.facts.is_relevant(r));
+        let mut all = cs.all;
+        if relevant {
+            let facts = Facts::extract(&self.index);
+            // a resource may only become relevant under the new facts (e.g. a new system namespace)
+            all = true;
+            self.analysis.facts = Arc::new(facts);
+            stats.facts_recomputed = true;
+        } else if cs.removed.iter().chain(cs.added.iter()).any(|r| {
+            // the old facts did not see it, but would the new ones? (cheap re-check)
+            crate::analysis::facts::is_istiod(r) || r.kind == "DaemonSet"
+        }) {
+            self.analysis.facts = Arc::new(Facts::extract(&self.index));
+            all = true;
+            stats.facts_recomputed = true;
+        }
+        let present: BTreeSet<String> = self.index.namespaces().into_iter().collect();
+        self.analysis.ns.retain(|k, _| present.contains(k));
+        let dirty: Vec<String> = if all {
+            present.iter().cloned().collect()
+        } else {
+            cs.namespaces
+                .iter()
+                .filter(|n| present.contains(*n))
+                .cloned()
+                .collect()
+        };
+        stats.namespaces = dirty.len();
+        let facts = self.analysis.facts.clone();
+        let index = &self.index;
+        let opts = &self.opts;
+        let results: Vec<(String, Arc<NsResult>)> = if dirty.len() > 8 {
+            dirty
+                .par_iter()
+                .map(|ns| {
+                    (
+                        ns.clone(),
+                        Arc::new(analyze_namespace(index, &facts, opts, ns)),
+                    )
+                })
+                .collect()
+        } else {
+            dirty
+                .iter()
+                .map(|ns| {
+                    (
+                        ns.clone(),
+                        Arc::new(analyze_namespace(index, &facts, opts, ns)),
+                    )
+                })
+                .collect()
+        };
+        for (k, v) in results {
+            self.analysis.ns.insert(k, v);
+        }
+        self.analysis.global = combine(&Global {
+            index: &self.index,
+            facts: &self.analysis.facts,
+            opts: &self.opts,
+            results: &self.analysis.ns,
+        });
+        stats
+    }
+}

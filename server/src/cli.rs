@@ -1,0 +1,283 @@
+//! `ambient-lsp migrate`: the command-line front end over the same findings as the server.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use rayon::prelude::*;
+
+use crate::analysis::Analysis;
+use crate::finding::Phase;
+use crate::index::{FileData, Index};
+use crate::phases::Options;
+use crate::report::{self, text, ReportOptions};
+use crate::sources;
+use crate::yaml::Limits;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct MigrateArgs {
+    /// Read manifests from files or directories (recursively: *.yaml, *.yml, *.json) instead of
+    /// a live cluster.
+    #[arg(long = "from-files", value_name = "PATH", num_args = 1..)]
+    pub from_files: Vec<PathBuf>,
+    /// Kubeconfig context of the live cluster (read-only).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Kubeconfig file of the live cluster.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Run every phase even when an earlier phase's checks fail.
+    #[arg(long)]
+    pub ignore_failures: bool,
+    /// Where recommended-waypoints.yaml, recommended-policies.yaml and commands.sh go
+    /// (default: a new temporary directory, printed).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Run only up to and including this phase.
+    #[arg(long, value_name = "ID", value_parser = ["pre-reqs", "cluster-setup", "deploy-waypoints", "migrate-policies", "use-waypoints", "policy-simplification", "remove-sidecars"])]
+    pub phase: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Name of generated waypoints.
+    #[arg(long, value_name = "NAME", default_value = "waypoint")]
+    pub waypoint_name: String,
+    /// Count AUDIT policies, selector Telemetry and EnvoyFilters as needing a waypoint.
+    #[arg(long)]
+    pub strict_waypoints: bool,
+    /// Skip files larger than this (KiB).
+    #[arg(long, value_name = "KB", default_value_t = 16384)]
+    pub max_file_size_kb: u64,
+    /// Markers: emoji, ascii, or auto (ascii when stdout is not a terminal or NO_COLOR is set).
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "emoji", "ascii"])]
+    pub markers: String,
+    /// Also print informational findings and every location.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// Exit statuses of the contract.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_USAGE: i32 = 2;
+pub const EXIT_FAILED: i32 = 3;
+
+fn temp_output_dir() -> std::io::Result<PathBuf> {
+    let base = std::env::temp_dir();
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    for i in 0..100u32 {
+        let p = base.join(format!(
+            "ambient-migrate-{}-{:x}",
+            std::process::id(),
+            stamp.wrapping_add(i as u128) & 0xffff_ffff
+        ));
+        match std::fs::create_dir(&p) {
+            Ok(()) => return Ok(p),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("cannot create a temporary directory"))
+}
+
+/// Write `content` to `dir/name` atomically (temporary file + rename in the same directory).
+pub fn write_atomic(dir: &Path, name: &str, content: &str) -> std::io::Result<PathBuf> {
+    debug_assert!(!name.contains('/') && !name.contains(".."));
+    let target = dir.join(name);
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(content.as_bytes())?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, &target)?;
+    Ok(target)
+}
+
+/// Load manifest files into an index (read and parse in parallel). Unreadable files become
+/// input problems; a path that does not exist is an error.
+pub fn load(paths: &[PathBuf], max_kb: u64) -> Result<Index, String> {
+    let files = sources::expand(paths)?;
+    if files.is_empty() {
+        return Err(format!(
+            "no *.yaml, *.yml or *.json files under {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let mut index = Index::new();
+    let ids: Vec<(u32, PathBuf)> = files
+        .into_iter()
+        .map(|p| (index.id_for(&p.to_string_lossy()), p))
+        .collect();
+    let limits = Limits::default();
+    let max = max_kb.saturating_mul(1024);
+    let parsed: Vec<FileData> = ids
+        .into_par_iter()
+        .map(|(id, p)| {
+            let display = p.to_string_lossy().to_string();
+            match sources::read_manifest(&p, max) {
+                Ok(text) => FileData::parse(id, display, text, &limits),
+                Err(e) => {
+                    let mut fd = FileData::unreadable(id, display, e.rule(), e.message());
+                    if matches!(e, sources::ReadError::TooLarge(..)) {
+                        for pr in &mut fd.problems {
+                            pr.severity = crate::finding::Severity::Warning;
+                        }
+                    }
+                    fd
+                }
+            }
+        })
+        .collect();
+    for fd in parsed {
+        index.upsert(fd);
+    }
+    Ok(index)
+}
+
+pub fn run(args: MigrateArgs) -> i32 {
+    if args.from_files.is_empty() {
+        eprintln!(
+            "error: reading a live cluster is not available in this build yet{}. Use --from-files PATH... with manifests, for example a dump made with\n  kubectl get namespaces,pods,deployments,daemonsets,services,configmaps,mutatingwebhookconfigurations,validatingwebhookconfigurations,customresourcedefinitions -A -o yaml > cluster.yaml\n  kubectl get $(kubectl api-resources --api-group=networking.istio.io -o name | paste -sd,),$(kubectl api-resources --api-group=security.istio.io -o name | paste -sd,),$(kubectl api-resources --api-group=gateway.networking.k8s.io -o name | paste -sd,) -A -o yaml > istio.yaml",
+            match (&args.context, &args.kubeconfig) {
+                (Some(c), _) => format!(" (context \"{c}\")"),
+                (None, Some(k)) => format!(" (kubeconfig {})", k.display()),
+                _ => String::new(),
+            }
+        );
+        return EXIT_USAGE;
+    }
+    let started = std::time::Instant::now();
+    let index = match load(&args.from_files, args.max_file_size_kb) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    tracing::info!(files = index.file_count(), resources = index.resource_count(), elapsed = ?started.elapsed(), "loaded");
+    let opts = Options {
+        waypoint_name: args.waypoint_name.clone(),
+        strict_waypoints: args.strict_waypoints,
+    };
+    let analysis = Analysis::run(&index, &opts);
+    tracing::info!(elapsed = ?started.elapsed(), "analysed");
+    let ropts = ReportOptions {
+        ignore_failures: args.ignore_failures,
+        up_to: args.phase.as_deref().and_then(Phase::from_id),
+        sources: args
+            .from_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+    };
+    let rep = report::build(&index, &analysis, &ropts);
+
+    // output files
+    let dir = match &args.output_dir {
+        Some(d) => {
+            if let Err(e) = std::fs::create_dir_all(d) {
+                eprintln!("error: --output-dir {}: {e}", d.display());
+                return EXIT_USAGE;
+            }
+            d.clone()
+        }
+        None => match temp_output_dir() {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("error: cannot create an output directory: {e}");
+                return EXIT_USAGE;
+            }
+        },
+    };
+    let files = [
+        (
+            "recommended-waypoints.yaml",
+            report::yaml_file(
+                "Waypoints recommended by the deploy-waypoints phase",
+                &rep.waypoints(),
+            ),
+        ),
+        (
+            "recommended-policies.yaml",
+            report::yaml_file(
+                "Policies recommended by the migrate-policies phase",
+                &rep.policies(),
+            ),
+        ),
+        ("commands.sh", rep.commands()),
+    ];
+    let mut written = Vec::new();
+    for (name, content) in files {
+        match write_atomic(&dir, name, &content) {
+            Ok(p) => written.push((name.to_string(), p.display().to_string())),
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", dir.join(name).display());
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let path_of = |n: &str| written.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let res = match args.format {
+        Format::Text => {
+            let ascii = match args.markers.as_str() {
+                "ascii" => true,
+                "emoji" => false,
+                _ => {
+                    !std::io::stdout().is_terminal()
+                        || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+                }
+            };
+            let m = if ascii { &text::ASCII } else { &text::EMOJI };
+            let outputs = text::Outputs {
+                waypoints: path_of("recommended-waypoints.yaml"),
+                policies: path_of("recommended-policies.yaml"),
+                commands: path_of("commands.sh"),
+            };
+            out.write_all(text::render(&rep, m, &outputs, args.verbose).as_bytes())
+        }
+        Format::Json => {
+            let v = report::json::render(&rep, &written);
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            )
+        }
+        Format::Sarif => {
+            let v = report::sarif::render(&rep);
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            )
+        }
+    };
+    if let Err(e) = res {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: writing the report: {e}");
+            return EXIT_USAGE;
+        }
+    }
+    tracing::info!(elapsed = ?started.elapsed(), "done");
+    if rep.failed() {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
+}

@@ -1,0 +1,201 @@
+//! Building the recommended objects (waypoints, policy copies, allow-from-waypoint) and the
+//! kubectl commands of the actions. Names are deterministic.
+
+use serde_json::{json, Map, Value};
+
+use crate::model::Labels;
+
+/// Kubernetes names are at most 253 characters (DNS subdomain); keep generated names well
+/// within 63 so they also fit label values. Long names get a stable hash suffix.
+pub fn k8s_name(base: &str) -> String {
+    let cleaned: String = base
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let cleaned = cleaned.trim_matches(|c| c == '-' || c == '.').to_string();
+    if cleaned.len() <= 63 {
+        return cleaned;
+    }
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in cleaned.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    let suffix = format!("{:08x}", h as u32);
+    let keep = &cleaned[..54];
+    format!("{}-{}", keep.trim_end_matches(['-', '.']), suffix)
+}
+
+pub fn waypoint_gateway(
+    ns: &str,
+    name: &str,
+    revision: Option<&str>,
+    waypoint_for: Option<&str>,
+) -> Value {
+    let mut metadata = Map::new();
+    metadata.insert("name".into(), json!(name));
+    metadata.insert("namespace".into(), json!(ns));
+    let mut labels = Map::new();
+    if let Some(r) = revision {
+        labels.insert("istio.io/rev".into(), json!(r));
+    }
+    if let Some(f) = waypoint_for {
+        labels.insert("istio.io/waypoint-for".into(), json!(f));
+    }
+    if !labels.is_empty() {
+        metadata.insert("labels".into(), Value::Object(labels));
+    }
+    json!({
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "Gateway",
+        "metadata": Value::Object(metadata),
+        "spec": {
+            "gatewayClassName": "istio-waypoint",
+            "listeners": [{"name": "mesh", "port": 15008, "protocol": "HBONE"}]
+        }
+    })
+}
+
+pub fn target_ref_service(name: &str) -> Value {
+    json!({"kind": "Service", "group": "", "name": name})
+}
+
+pub fn target_ref_service_entry(name: &str) -> Value {
+    json!({"kind": "ServiceEntry", "group": "networking.istio.io", "name": name})
+}
+
+pub fn target_ref_gateway(name: &str) -> Value {
+    json!({"kind": "Gateway", "group": "gateway.networking.k8s.io", "name": name})
+}
+
+pub fn target_ref_waypoint_class() -> Value {
+    json!({"kind": "GatewayClass", "group": "gateway.networking.k8s.io", "name": "istio-waypoint"})
+}
+
+fn meta(name: &str, ns: &str) -> Value {
+    json!({"name": name, "namespace": ns})
+}
+
+/// A copy of an AuthorizationPolicy that the waypoint enforces.
+pub fn authz_copy(
+    name: &str,
+    ns: &str,
+    target_refs: Vec<Value>,
+    action: &str,
+    provider: Option<&str>,
+    rules: &Value,
+) -> Value {
+    let mut spec = Map::new();
+    spec.insert("targetRefs".into(), Value::Array(target_refs));
+    spec.insert("action".into(), json!(action));
+    if let Some(p) = provider {
+        spec.insert("provider".into(), json!({"name": p}));
+    }
+    if !rules.is_null() {
+        spec.insert("rules".into(), rules.clone());
+    }
+    json!({
+        "apiVersion": "security.istio.io/v1",
+        "kind": "AuthorizationPolicy",
+        "metadata": meta(name, ns),
+        "spec": Value::Object(spec),
+    })
+}
+
+/// P004: the workload allows traffic from its waypoint (enforced by the sidecar now, ztunnel later).
+pub fn allow_from_waypoint(name: &str, ns: &str, selector: &Labels, principal: &str) -> Value {
+    json!({
+        "apiVersion": "security.istio.io/v1",
+        "kind": "AuthorizationPolicy",
+        "metadata": meta(name, ns),
+        "spec": {
+            "selector": {"matchLabels": selector.to_json()},
+            "action": "ALLOW",
+            "rules": [{"from": [{"source": {"principals": [principal]}}]}]
+        }
+    })
+}
+
+/// A copy of a selector-based policy (RequestAuthentication, Telemetry, WasmPlugin) with
+/// `targetRefs` instead of `selector`.
+pub fn spec_copy(
+    api_version: &str,
+    kind: &str,
+    name: &str,
+    ns: &str,
+    spec: &Value,
+    target_refs: Vec<Value>,
+) -> Value {
+    let mut out = Map::new();
+    out.insert("targetRefs".into(), Value::Array(target_refs));
+    if let Value::Object(m) = spec {
+        for (k, v) in m {
+            if k == "selector" || k == "targetRef" || k == "targetRefs" || k == "workloadSelector" {
+                continue;
+            }
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    json!({
+        "apiVersion": api_version,
+        "kind": kind,
+        "metadata": meta(name, ns),
+        "spec": Value::Object(out),
+    })
+}
+
+pub fn plural(kind: &str) -> &'static str {
+    match kind {
+        "AuthorizationPolicy" => "authorizationpolicies.security.istio.io",
+        "RequestAuthentication" => "requestauthentications.security.istio.io",
+        "PeerAuthentication" => "peerauthentications.security.istio.io",
+        "Telemetry" => "telemetries.telemetry.istio.io",
+        "WasmPlugin" => "wasmplugins.extensions.istio.io",
+        "EnvoyFilter" => "envoyfilters.networking.istio.io",
+        "Sidecar" => "sidecars.networking.istio.io",
+        "DestinationRule" => "destinationrules.networking.istio.io",
+        "VirtualService" => "virtualservices.networking.istio.io",
+        "ServiceEntry" => "serviceentries.networking.istio.io",
+        "Gateway" => "gateways.gateway.networking.k8s.io",
+        _ => "",
+    }
+}
+
+pub fn delete_command(kind: &str, ns: &str, name: &str) -> String {
+    format!("kubectl delete {} -n {} {}", plural(kind), ns, name)
+}
+
+/// Shell-quote a word only when needed.
+pub fn sh(word: &str) -> String {
+    if word
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./=:@".contains(c))
+        && !word.is_empty()
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_dns_safe_and_stable() {
+        assert_eq!(k8s_name("echo-policies"), "echo-policies");
+        assert_eq!(k8s_name("Echo_Policies"), "echo-policies");
+        let long = "a".repeat(100);
+        let n = k8s_name(&long);
+        assert!(n.len() <= 63);
+        assert_eq!(n, k8s_name(&long));
+    }
+}

@@ -1,0 +1,407 @@
+//! The workspace index: parsed files, their resources by namespace, and per-file replacement.
+//!
+//! Updating one file replaces that file's resources only; the change set says which namespaces
+//! were touched so the analysis can re-run just those (see `analysis::Session`).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use crate::finding::{Finding, Location};
+use crate::model::refs::{refs_of, RefKey};
+use crate::model::{extract, Body, FileId, Resource};
+use crate::yaml::{parse_stream, Limits, LineIndex, ProblemKind, Span};
+
+/// One parsed file.
+#[derive(Debug)]
+pub struct FileData {
+    pub id: FileId,
+    /// Display path (relative to the working directory for the CLI; a file path for the LSP).
+    pub path: Arc<str>,
+    pub text: Arc<str>,
+    pub lines: LineIndex,
+    pub resources: Vec<Arc<Resource>>,
+    /// Problems reading the file (YAML-*, SCHEMA-*), as findings located in this file.
+    pub problems: Vec<Finding>,
+    /// Spans of the documents of the file.
+    pub docs: Vec<Span>,
+    /// Documents that are YAML but not Kubernetes objects.
+    pub not_objects: usize,
+    pub template: bool,
+}
+
+impl FileData {
+    /// Parse `text` into resources. Pure; never panics on any input.
+    pub fn parse(
+        id: FileId,
+        path: impl Into<Arc<str>>,
+        text: impl Into<Arc<str>>,
+        limits: &Limits,
+    ) -> FileData {
+        let text: Arc<str> = text.into();
+        let path = path.into();
+        let lines = LineIndex::new(&text);
+        let mut fd = FileData {
+            id,
+            path,
+            text: text.clone(),
+            lines,
+            resources: Vec::new(),
+            problems: Vec::new(),
+            docs: Vec::new(),
+            not_objects: 0,
+            template: false,
+        };
+        let stream = parse_stream(&text, limits);
+        if let Some(t) = &stream.template {
+            fd.template = true;
+            fd.problems.push(
+                Finding::new(
+                    "YAML-002",
+                    "Helm/Go template ({{ … }}): this file is not analysed",
+                )
+                .at(id, t.span),
+            );
+        }
+        for doc in &stream.docs {
+            fd.docs.push(doc.span);
+            for p in &doc.problems {
+                let rule = match p.kind {
+                    ProblemKind::Syntax => "YAML-001",
+                    ProblemKind::Template => "YAML-002",
+                    ProblemKind::Limit => "YAML-003",
+                    ProblemKind::DuplicateKey => "YAML-004",
+                };
+                let msg = if p.kind == ProblemKind::Syntax {
+                    format!(
+                        "{} (document {} of the file is not analysed)",
+                        p.message,
+                        doc.index + 1
+                    )
+                } else {
+                    p.message.clone()
+                };
+                fd.problems.push(Finding::new(rule, msg).at(id, p.span));
+            }
+            let Some(root) = &doc.root else { continue };
+            let ex = extract(root, id, doc.index as u32);
+            fd.not_objects += ex.not_objects;
+            for p in ex.problems {
+                fd.problems
+                    .push(Finding::new("SCHEMA-001", p.message).at(id, p.span));
+            }
+            for r in ex.resources {
+                fd.resources.push(Arc::new(r));
+            }
+        }
+        fd
+    }
+
+    /// A file that could not be read (binary, not UTF-8, too large): one problem, no resources.
+    pub fn unreadable(
+        id: FileId,
+        path: impl Into<Arc<str>>,
+        rule: &'static str,
+        message: String,
+    ) -> FileData {
+        let mut fd = FileData::parse(id, path, "", &Limits::default());
+        fd.problems
+            .push(Finding::new(rule, message).at(id, Span::default()));
+        fd
+    }
+
+    pub fn location(&self, span: Span) -> Location {
+        Location {
+            file: self.id,
+            span,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResKey {
+    pub path: Arc<str>,
+    pub doc: u32,
+    pub idx: u32,
+}
+
+/// What an update touched.
+#[derive(Debug, Default, Clone)]
+pub struct ChangeSet {
+    /// Namespaces whose analysis may change: the namespaces of the old and new resources, the
+    /// namespaces they reference and the namespaces that reference them.
+    pub namespaces: BTreeSet<String>,
+    /// A wildcard reference changed: every namespace may change.
+    pub all: bool,
+    pub removed: Vec<Arc<Resource>>,
+    pub added: Vec<Arc<Resource>>,
+}
+
+impl ChangeSet {
+    pub fn merge(&mut self, other: ChangeSet) {
+        self.namespaces.extend(other.namespaces);
+        self.all |= other.all;
+        self.removed.extend(other.removed);
+        self.added.extend(other.added);
+    }
+}
+
+/// The namespace a resource belongs to for analysis (a Namespace object belongs to the
+/// namespace it names).
+pub fn owner_ns(r: &Resource) -> &str {
+    if matches!(r.body, Body::Namespace) {
+        &r.name
+    } else {
+        &r.namespace
+    }
+}
+
+type Counts = BTreeMap<String, u32>;
+
+#[derive(Default)]
+pub struct Index {
+    files: BTreeMap<FileId, Arc<FileData>>,
+    by_ns: HashMap<String, BTreeMap<ResKey, Arc<Resource>>>,
+    /// Namespace objects by the namespace they name.
+    ns_objects: HashMap<String, BTreeMap<ResKey, Arc<Resource>>>,
+    /// For each key, the namespaces (with counts) whose resources use / provide it.
+    users_of: HashMap<RefKey, Counts>,
+    providers_of: HashMap<RefKey, Counts>,
+    /// Resources per API group (for "are there any Gateway API objects").
+    group_counts: HashMap<String, usize>,
+    next_id: FileId,
+    ids: HashMap<Arc<str>, FileId>,
+}
+
+fn bump(map: &mut HashMap<RefKey, Counts>, key: &RefKey, ns: &str, delta: i32) {
+    let entry = map.entry(key.clone()).or_default();
+    let c = entry.entry(ns.to_string()).or_insert(0);
+    if delta > 0 {
+        *c += delta as u32;
+    } else {
+        *c = c.saturating_sub((-delta) as u32);
+        if *c == 0 {
+            entry.remove(ns);
+        }
+    }
+    if entry.is_empty() {
+        map.remove(key);
+    }
+}
+
+impl Index {
+    pub fn new() -> Index {
+        Index::default()
+    }
+
+    /// The id for a path (allocated on first use).
+    pub fn id_for(&mut self, path: &str) -> FileId {
+        if let Some(id) = self.ids.get(path) {
+            return *id;
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        self.ids.insert(Arc::from(path), id);
+        id
+    }
+
+    pub fn id_of(&self, path: &str) -> Option<FileId> {
+        self.ids.get(path).copied()
+    }
+
+    /// Namespaces affected by a change of `r` (before its refs are added/removed).
+    fn touch(&self, r: &Resource, cs: &mut ChangeSet) {
+        let own = owner_ns(r).to_string();
+        let refs = refs_of(r);
+        for k in &refs.uses {
+            match k {
+                RefKey::Ns(n) => {
+                    cs.namespaces.insert(n.clone());
+                }
+                RefKey::Host(_) => {
+                    if let Some(p) = self.providers_of.get(k) {
+                        cs.namespaces.extend(p.keys().cloned());
+                    }
+                }
+                RefKey::All => cs.all = true,
+            }
+        }
+        for k in &refs.provides {
+            if let Some(u) = self.users_of.get(k) {
+                cs.namespaces.extend(u.keys().cloned());
+            }
+        }
+        if let Some(u) = self.users_of.get(&RefKey::Ns(own.clone())) {
+            cs.namespaces.extend(u.keys().cloned());
+        }
+        if self.users_of.contains_key(&RefKey::All) {
+            // wildcard users read every namespace
+            if let Some(u) = self.users_of.get(&RefKey::All) {
+                cs.namespaces.extend(u.keys().cloned());
+            }
+        }
+        cs.namespaces.insert(own);
+        if !r.namespace.is_empty() {
+            cs.namespaces.insert(r.namespace.clone());
+        }
+    }
+
+    fn account(&mut self, r: &Resource, delta: i32) {
+        let own = owner_ns(r).to_string();
+        let refs = refs_of(r);
+        for k in &refs.uses {
+            bump(&mut self.users_of, k, &own, delta);
+        }
+        for k in &refs.provides {
+            bump(&mut self.providers_of, k, &own, delta);
+        }
+    }
+
+    /// Insert or replace a file.
+    pub fn upsert(&mut self, file: FileData) -> ChangeSet {
+        let mut cs = self.remove(file.id);
+        let file = Arc::new(file);
+        for (i, r) in file.resources.iter().enumerate() {
+            let key = ResKey {
+                path: file.path.clone(),
+                doc: r.doc,
+                idx: i as u32,
+            };
+            self.account(r, 1);
+            *self.group_counts.entry(r.group.clone()).or_insert(0) += 1;
+            self.touch(r, &mut cs);
+            cs.added.push(r.clone());
+            if matches!(r.body, Body::Namespace) {
+                self.ns_objects
+                    .entry(r.name.clone())
+                    .or_default()
+                    .insert(key.clone(), r.clone());
+            }
+            self.by_ns
+                .entry(r.namespace.clone())
+                .or_default()
+                .insert(key, r.clone());
+        }
+        self.ids.entry(file.path.clone()).or_insert(file.id);
+        self.files.insert(file.id, file);
+        cs
+    }
+
+    pub fn remove(&mut self, id: FileId) -> ChangeSet {
+        let mut cs = ChangeSet::default();
+        if let Some(old) = self.files.remove(&id) {
+            for (i, r) in old.resources.iter().enumerate() {
+                let key = ResKey {
+                    path: old.path.clone(),
+                    doc: r.doc,
+                    idx: i as u32,
+                };
+                self.touch(r, &mut cs);
+                self.account(r, -1);
+                if let Some(c) = self.group_counts.get_mut(&r.group) {
+                    *c = c.saturating_sub(1);
+                }
+                if let Some(b) = self.by_ns.get_mut(&r.namespace) {
+                    b.remove(&key);
+                    if b.is_empty() {
+                        self.by_ns.remove(&r.namespace);
+                    }
+                }
+                if matches!(r.body, Body::Namespace) {
+                    if let Some(b) = self.ns_objects.get_mut(&r.name) {
+                        b.remove(&key);
+                        if b.is_empty() {
+                            self.ns_objects.remove(&r.name);
+                        }
+                    }
+                }
+                cs.removed.push(r.clone());
+            }
+        }
+        cs
+    }
+
+    /// Number of resources of an API group.
+    pub fn group_count(&self, group: &str) -> usize {
+        self.group_counts.get(group).copied().unwrap_or(0)
+    }
+
+    /// The Namespace object named `ns` (first in path order).
+    pub fn namespace_object(&self, ns: &str) -> Option<&Arc<Resource>> {
+        self.ns_objects.get(ns).and_then(|b| b.values().next())
+    }
+
+    /// Namespaces whose resources reference `key` (e.g. VirtualServices in other namespaces
+    /// naming a service of `ns`).
+    pub fn users_of(&self, key: &RefKey) -> impl Iterator<Item = &str> {
+        self.users_of
+            .get(key)
+            .into_iter()
+            .flat_map(|m| m.keys().map(|s| s.as_str()))
+    }
+
+    /// Namespaces that read every namespace (wildcard hosts).
+    pub fn wildcard_users(&self) -> impl Iterator<Item = &str> {
+        self.users_of(&RefKey::All)
+    }
+
+    pub fn providers_of(&self, key: &RefKey) -> impl Iterator<Item = &str> {
+        self.providers_of
+            .get(key)
+            .into_iter()
+            .flat_map(|m| m.keys().map(|s| s.as_str()))
+    }
+
+    pub fn file(&self, id: FileId) -> Option<&Arc<FileData>> {
+        self.files.get(&id)
+    }
+
+    pub fn files(&self) -> impl Iterator<Item = &Arc<FileData>> {
+        self.files.values()
+    }
+
+    pub fn file_count(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Resources of a namespace (`""` = cluster-scoped), in file-path order.
+    pub fn ns(&self, ns: &str) -> impl Iterator<Item = &Arc<Resource>> {
+        self.by_ns.get(ns).into_iter().flat_map(|b| b.values())
+    }
+
+    pub fn has_ns(&self, ns: &str) -> bool {
+        self.by_ns.contains_key(ns)
+    }
+
+    /// Namespaces that hold at least one resource or have a Namespace object (sorted).
+    pub fn namespaces(&self) -> Vec<String> {
+        let mut v: BTreeSet<String> = self
+            .by_ns
+            .keys()
+            .filter(|k| !k.is_empty())
+            .cloned()
+            .collect();
+        v.extend(self.ns_objects.keys().cloned());
+        v.into_iter().collect()
+    }
+
+    /// Every resource, namespace by namespace (sorted).
+    pub fn all(&self) -> impl Iterator<Item = &Arc<Resource>> {
+        let mut keys: Vec<&String> = self.by_ns.keys().collect();
+        keys.sort();
+        keys.into_iter().flat_map(move |k| self.by_ns[k].values())
+    }
+
+    pub fn resource_count(&self) -> usize {
+        self.by_ns.values().map(|b| b.len()).sum()
+    }
+
+    /// Find by kind/namespace/name (first in path order).
+    pub fn find(&self, group: &str, kind: &str, ns: &str, name: &str) -> Option<&Arc<Resource>> {
+        self.ns(ns)
+            .find(|r| r.kind == kind && r.group == group && r.name == name)
+    }
+
+    pub fn path(&self, id: FileId) -> &str {
+        self.files.get(&id).map(|f| &*f.path).unwrap_or("")
+    }
+}

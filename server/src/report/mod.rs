@@ -1,0 +1,295 @@
+//! Reports: phase statuses from findings, and the three renderings (seed-style text, the JSON
+//! report of the contract, SARIF 2.1.0). Also the recommended files.
+
+pub mod json;
+pub mod sarif;
+pub mod text;
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::analysis::Analysis;
+use crate::finding::{Action, Finding, Phase, Severity};
+use crate::index::Index;
+use crate::rules::{self, CHECKS};
+use crate::yaml::Encoding;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhaseStatus {
+    Passed,
+    Failed,
+    Recommendations,
+    Skipped,
+}
+
+impl PhaseStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PhaseStatus::Passed => "passed",
+            PhaseStatus::Failed => "failed",
+            PhaseStatus::Recommendations => "recommendations",
+            PhaseStatus::Skipped => "skipped",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckStatus {
+    Passed,
+    Failed,
+    Warning,
+}
+
+impl CheckStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CheckStatus::Passed => "passed",
+            CheckStatus::Failed => "failed",
+            CheckStatus::Warning => "warning",
+        }
+    }
+}
+
+pub struct CheckReport<'a> {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub status: CheckStatus,
+    pub message: String,
+    pub findings: Vec<&'a Finding>,
+}
+
+pub struct PhaseReport<'a> {
+    pub phase: Phase,
+    pub status: PhaseStatus,
+    pub checks: Vec<CheckReport<'a>>,
+    pub findings: Vec<&'a Finding>,
+}
+
+pub struct Report<'a> {
+    pub index: &'a Index,
+    pub inputs: Vec<&'a Finding>,
+    pub phases: Vec<PhaseReport<'a>>,
+    /// Paths given on the command line.
+    pub sources: Vec<String>,
+    pub files: usize,
+    pub resources: usize,
+    pub not_objects: usize,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ReportOptions {
+    pub ignore_failures: bool,
+    /// Run up to and including this phase.
+    pub up_to: Option<Phase>,
+    pub sources: Vec<String>,
+}
+
+/// Sort key: rule order in the registry, then file path, then position.
+fn sort_key(index: &Index, f: &Finding) -> (usize, String, u32, String) {
+    let rule_pos = rules::RULES
+        .iter()
+        .position(|r| r.id == f.rule)
+        .unwrap_or(usize::MAX);
+    let (path, off) = match f.location {
+        Some(l) => (index.path(l.file).to_string(), l.span.start),
+        None => (String::new(), 0),
+    };
+    (rule_pos, path, off, f.message.clone())
+}
+
+pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions) -> Report<'a> {
+    let all = analysis.findings(index);
+    let mut inputs: Vec<&Finding> = all
+        .iter()
+        .copied()
+        .filter(|f| f.phase() == Phase::Input)
+        .collect();
+    inputs.sort_by_cached_key(|f| sort_key(index, f));
+    let mut phases = Vec::new();
+    let mut failed_before = false;
+    for phase in Phase::ALL {
+        if let Some(up) = opts.up_to {
+            if phase > up {
+                break;
+            }
+        }
+        if failed_before && !opts.ignore_failures {
+            phases.push(PhaseReport {
+                phase,
+                status: PhaseStatus::Skipped,
+                checks: Vec::new(),
+                findings: Vec::new(),
+            });
+            continue;
+        }
+        let mut findings: Vec<&Finding> =
+            all.iter().copied().filter(|f| f.phase() == phase).collect();
+        findings.sort_by_cached_key(|f| sort_key(index, f));
+        let mut checks = Vec::new();
+        for c in CHECKS.iter().filter(|c| c.phase == phase) {
+            let fs: Vec<&Finding> = findings
+                .iter()
+                .copied()
+                .filter(|f| rules::rule(f.rule).check == c.id)
+                .collect();
+            let blocking: Vec<&&Finding> = fs.iter().filter(|f| f.blocking).collect();
+            let (status, message) = if let Some(first) = blocking.first() {
+                let more = if blocking.len() > 1 {
+                    format!(" (and {} more)", blocking.len() - 1)
+                } else {
+                    String::new()
+                };
+                (CheckStatus::Failed, format!("{}{}", first.message, more))
+            } else if let Some(w) = fs.iter().find(|f| f.severity != Severity::Info) {
+                (CheckStatus::Warning, w.message.clone())
+            } else {
+                (CheckStatus::Passed, String::new())
+            };
+            checks.push(CheckReport {
+                id: c.id,
+                title: c.title,
+                status,
+                message,
+                findings: fs,
+            });
+        }
+        let failed = findings.iter().any(|f| f.blocking);
+        let status = if failed {
+            PhaseStatus::Failed
+        } else if findings
+            .iter()
+            .any(|f| f.severity != Severity::Info || !f.actions.is_empty())
+        {
+            PhaseStatus::Recommendations
+        } else {
+            PhaseStatus::Passed
+        };
+        failed_before |= failed;
+        phases.push(PhaseReport {
+            phase,
+            status,
+            checks,
+            findings,
+        });
+    }
+    Report {
+        index,
+        inputs,
+        phases,
+        sources: opts.sources.clone(),
+        files: index.file_count(),
+        resources: index.resource_count(),
+        not_objects: index.files().map(|f| f.not_objects).sum(),
+    }
+}
+
+impl<'a> Report<'a> {
+    /// A phase failed (exit status 3).
+    pub fn failed(&self) -> bool {
+        self.phases.iter().any(|p| p.status == PhaseStatus::Failed)
+    }
+
+    /// Findings of the phases that ran.
+    pub fn ran_findings(&self) -> impl Iterator<Item = &&'a Finding> {
+        self.phases.iter().flat_map(|p| p.findings.iter())
+    }
+
+    /// Objects of `recommended-waypoints.yaml` (in report order, deduplicated).
+    pub fn waypoints(&self) -> Vec<Value> {
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for f in self.ran_findings() {
+            for a in &f.actions {
+                if let Action::DeployWaypoint { resource, .. } = a {
+                    if seen.insert(crate::phases::object_name(resource)) {
+                        out.push(resource.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Objects of `recommended-policies.yaml`.
+    pub fn policies(&self) -> Vec<Value> {
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for f in self.ran_findings() {
+            for a in &f.actions {
+                if let Action::Apply { resource, .. } = a {
+                    if seen.insert(crate::phases::object_name(resource)) {
+                        out.push(resource.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The kubectl commands of the run, phase by phase.
+    pub fn commands(&self) -> String {
+        let mut out = String::from("#!/bin/sh\n# Commands recommended by ambient-lsp migrate, in phase order. Review before running.\nset -e\n");
+        let mut seen = BTreeSet::new();
+        for p in &self.phases {
+            let mut lines = Vec::new();
+            for f in &p.findings {
+                for a in &f.actions {
+                    let cmd = match a {
+                        Action::Label { command, .. }
+                        | Action::Delete { command, .. }
+                        | Action::Restart { command, .. } => Some(command.clone()),
+                        Action::DeployWaypoint { .. } => None,
+                        Action::Apply { .. } => None,
+                    };
+                    if let Some(c) = cmd {
+                        if seen.insert(c.clone()) {
+                            lines.push(c);
+                        }
+                    }
+                }
+            }
+            if p.phase == Phase::DeployWaypoints && !self.waypoints().is_empty() {
+                lines.insert(0, "kubectl apply -f recommended-waypoints.yaml".to_string());
+            }
+            if p.phase == Phase::MigratePolicies && !self.policies().is_empty() {
+                lines.insert(0, "kubectl apply -f recommended-policies.yaml".to_string());
+            }
+            if lines.is_empty() {
+                continue;
+            }
+            out.push_str(&format!("\n# --- {}\n", p.phase.id()));
+            for l in lines {
+                out.push_str(&l);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// 1-based line/column (characters) of a finding's start and end.
+    pub fn position(&self, f: &Finding) -> Option<(String, u32, u32, u32, u32)> {
+        let l = f.location?;
+        let file = self.index.file(l.file)?;
+        let (sl, sc) = file
+            .lines
+            .position(&file.text, l.span.start as usize, Encoding::Chars);
+        let (el, ec) = file
+            .lines
+            .position(&file.text, l.span.end as usize, Encoding::Chars);
+        Some((file.path.to_string(), sl + 1, sc + 1, el + 1, ec + 1))
+    }
+}
+
+/// The YAML files of a run, with a header comment.
+pub fn yaml_file(title: &str, objects: &[Value]) -> String {
+    let mut out =
+        format!("# {title}\n# Generated by ambient-lsp migrate. Review before applying.\n");
+    if objects.is_empty() {
+        out.push_str("# (nothing to apply)\n");
+        return out;
+    }
+    out.push_str("---\n");
+    out.push_str(&crate::yaml::emit::to_yaml_stream(objects.iter()));
+    out
+}
