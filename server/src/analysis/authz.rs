@@ -336,6 +336,25 @@ pub fn allow_admits(ap: &AuthorizationPolicy, id: &Identity) -> bool {
             .any(|r| !allow_rule_dropped(r) && rule_matches_source(r, id) == Tri::Yes)
 }
 
+/// An ALLOW policy that admits only `id` (the allow-from-waypoint pattern, P004): copying it
+/// to the waypoint would be meaningless.
+pub fn admits_only(ap: &AuthorizationPolicy, id: &Identity) -> bool {
+    ap.action == AuthzAction::Allow
+        && !ap.rules.is_empty()
+        && ap.rules.iter().all(|r| {
+            !r.from.is_empty()
+                && r.when.is_empty()
+                && r.from.iter().all(|s| {
+                    !s.fields.is_empty()
+                        && s.fields.iter().all(|f| match f.name.as_str() {
+                            "principals" => f.values.iter().all(|v| v == &id.principal),
+                            "serviceAccounts" => f.values.iter().all(|v| v == &id.service_account),
+                            _ => false,
+                        })
+                })
+        })
+}
+
 /// A DENY policy may deny `id`: some rule that is enforced at ztunnel and whose sources match
 /// (or may match). Returns the offending rule index.
 pub fn deny_catches(ap: &AuthorizationPolicy, id: &Identity) -> Option<(usize, Tri)> {

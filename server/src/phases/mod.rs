@@ -372,11 +372,20 @@ pub fn analyze_namespace(index: &Index, facts: &Facts, opts: &Options, ns: &str)
     });
     prereqs::namespace(&mut ctx);
     cluster::namespace(&mut ctx);
-    waypoints::run(&mut ctx);
-    policies::run(&mut ctx);
-    use_waypoints::run(&mut ctx);
-    simplify::run(&mut ctx);
-    sidecars::run(&mut ctx);
+    if ctx.v.mode.system {
+        // control plane and node agents are not migrated; root-namespace policies are handled
+        // through the cluster facts by every namespace they select
+        if ctx.is_root() {
+            policies::root(&mut ctx);
+        }
+        use_waypoints::run(&mut ctx);
+    } else {
+        waypoints::run(&mut ctx);
+        policies::run(&mut ctx);
+        use_waypoints::run(&mut ctx);
+        simplify::run(&mut ctx);
+        sidecars::run(&mut ctx);
+    }
     ctx.summary.sidecar_units = ctx
         .v
         .units

@@ -298,6 +298,9 @@ fn authz(g: &mut Gen, wps: &[Wp]) {
             if !svc_units.iter().any(|u| sel.contains(u)) {
                 continue;
             }
+            if crate::analysis::authz::admits_only(ap, &identity(g.ctx, &wp.plan)) {
+                continue;
+            }
             let mut extra = Vec::new();
             let partial = svc_units
                 .iter()
@@ -489,7 +492,12 @@ fn authz(g: &mut Gen, wps: &[Wp]) {
             if checks.is_empty() {
                 continue;
             }
-            let fields: Vec<String> = checks.iter().map(|(n, _)| n.clone()).collect();
+            let mut fields: Vec<String> = Vec::new();
+            for (n, _) in &checks {
+                if !fields.contains(n) {
+                    fields.push(n.clone());
+                }
+            }
             let f = Finding::new(
                 "P006",
                 format!(
@@ -1056,6 +1064,12 @@ fn mixed_apis(ctx: &mut NsCtx) {
             .on_node(&res, res.name_span),
         );
     }
+}
+
+/// The root namespace: its Sidecar and PeerAuthentication resources apply mesh-wide.
+pub fn root(ctx: &mut NsCtx) {
+    sidecar_resources(ctx);
+    peer_authn(ctx);
 }
 
 pub fn run(ctx: &mut NsCtx) {

@@ -285,27 +285,23 @@ fn fail_closed(ctx: &mut NsCtx, app_units: &[usize]) {
             continue;
         }
         let effect = match ap.action {
-            AuthzAction::Allow
-                if !ap.rules.is_empty() && ap.rules.iter().all(allow_rule_dropped) =>
-            {
+            AuthzAction::Allow if ap.rules.iter().any(allow_rule_dropped) => {
+                // traffic the dropped rules allowed still works when it is relayed by a
+                // waypoint the workload admits (the allow-from-waypoint policy is in place)
                 let affected: Vec<usize> = sel
                     .iter()
                     .copied()
-                    .filter(|u| {
-                        !scoped.iter().any(|(o, _)| {
-                            !Arc::ptr_eq(o, p)
-                                && matches!(&o.body, Body::AuthorizationPolicy(oa) if oa.action == AuthzAction::Allow && oa.rules.iter().any(|r| !allow_rule_dropped(r)))
-                                && ctx.selected(o).contains(u)
-                        })
-                    })
+                    .filter(|&u| !compensated(ctx, &scoped, p, u))
                     .collect();
                 if affected.is_empty() {
                     continue;
                 }
-                (
-                    "it matches nothing, so every connection to the pods is denied".to_string(),
-                    affected,
-                )
+                let what = if ap.rules.iter().all(allow_rule_dropped) {
+                    "it matches nothing, so every connection it allowed is denied"
+                } else {
+                    "its rules with HTTP attributes are dropped, so the clients they allowed are denied"
+                };
+                (what.to_string(), affected)
             }
             AuthzAction::Deny => {
                 let broader: Vec<String> = ap
@@ -345,6 +341,27 @@ fn fail_closed(ctx: &mut NsCtx, app_units: &[usize]) {
             .on_node(p, loc),
         );
     }
+}
+
+/// A unit whose traffic through its (planned) waypoint is admitted by an existing ALLOW policy.
+fn compensated(
+    ctx: &NsCtx,
+    scoped: &[(Arc<Resource>, bool)],
+    this: &Arc<Resource>,
+    u: usize,
+) -> bool {
+    let services = ctx.services_of(&[u]);
+    services.iter().any(|s| {
+        let Some(p) = ctx.planned.get(&super::Target::svc(s)) else { return false };
+        let id = crate::analysis::authz::Identity {
+            principal: p.principal(ctx.facts),
+            namespace: p.ns.clone(),
+            service_account: format!("{}/{}", p.ns, p.sa),
+        };
+        scoped.iter().any(|(o, _)| {
+            !Arc::ptr_eq(o, this) && matches!(&o.body, Body::AuthorizationPolicy(oa) if crate::analysis::authz::allow_admits(oa, &id)) && ctx.selected(o).contains(&u)
+        })
+    })
 }
 
 /// R008: clients would lose sidecar routing before their servers' waypoints are enabled.

@@ -26,7 +26,7 @@ fn keep(ctx: &mut NsCtx, r: &Arc<Resource>, with_sidecar: &[usize]) {
     let f = Finding::new(
         "S009",
         format!(
-            "Keep \"{}\" until {} are migrated; sidecars do not use waypoint copies. After the sidecars are removed: {}",
+            "Keep \"{}\" until the pods of {} are migrated; sidecars do not use waypoint copies. After their sidecars are removed: {}",
             r.ns_name(),
             workloads_list(&names),
             delete_command(&r.kind, &r.namespace, &r.name)
@@ -92,6 +92,22 @@ pub fn run(ctx: &mut NsCtx) {
                 }
                 let svcs = waypointed_services(ctx, &units);
                 if svcs.is_empty() {
+                    continue;
+                }
+                // the allow-from-waypoint policy itself must stay (S004 below)
+                let only_waypoint = svcs.iter().any(|s| {
+                    let p = &ctx.planned[&Target::svc(s)];
+                    crate::analysis::authz::admits_only(
+                        ap,
+                        &Identity {
+                            principal: p.principal(ctx.facts),
+                            namespace: p.ns.clone(),
+                            service_account: format!("{}/{}", p.ns, p.sa),
+                        },
+                    )
+                });
+                if only_waypoint {
+                    keepers.push((r.clone(), String::new()));
                     continue;
                 }
                 let with_sidecar: Vec<usize> = units

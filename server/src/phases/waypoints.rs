@@ -1229,6 +1229,7 @@ fn request_lb(ctx: &mut NsCtx) {
         if sv.infra
             || ctx.reasons.contains_key(&Target::svc(sv.name()))
             || sv.binding.waypoint().is_some()
+            || !sv.units.iter().any(|&u| ctx.v.units[u].ambient_bound())
         {
             continue;
         }

@@ -179,7 +179,7 @@ pub fn render(report: &Report, m: &Markers, outputs: &Outputs, verbose: bool) ->
                 report,
                 m,
                 f,
-                verbose || f.severity != Severity::Info || f.blocking,
+                verbose || f.severity != Severity::Info || f.blocking || !f.actions.is_empty(),
             );
         }
         if p.phase == Phase::DeployWaypoints {
