@@ -63,6 +63,19 @@ pub struct MigrateArgs {
     pub verbose: bool,
 }
 
+/// Resident memory of this process in MB (Linux; 0 elsewhere), for logs.
+pub fn rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .map(|pages| pages * 4096 / 1_000_000)
+        .unwrap_or(0)
+}
+
 /// Exit statuses of the contract.
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_USAGE: i32 = 2;
@@ -168,13 +181,13 @@ pub fn run(args: MigrateArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    tracing::info!(files = index.file_count(), resources = index.resource_count(), elapsed = ?started.elapsed(), "loaded");
+    tracing::info!(files = index.file_count(), resources = index.resource_count(), elapsed = ?started.elapsed(), rss_mb = rss_mb(), "loaded");
     let opts = Options {
         waypoint_name: args.waypoint_name.clone(),
         strict_waypoints: args.strict_waypoints,
     };
     let analysis = Analysis::run(&index, &opts);
-    tracing::info!(elapsed = ?started.elapsed(), "analysed");
+    tracing::info!(elapsed = ?started.elapsed(), rss_mb = rss_mb(), "analysed");
     let ropts = ReportOptions {
         ignore_failures: args.ignore_failures,
         up_to: args.phase.as_deref().and_then(Phase::from_id),
@@ -208,14 +221,14 @@ pub fn run(args: MigrateArgs) -> i32 {
             "recommended-waypoints.yaml",
             report::yaml_file(
                 "Waypoints recommended by the deploy-waypoints phase",
-                &rep.waypoints(),
+                &rep.waypoints,
             ),
         ),
         (
             "recommended-policies.yaml",
             report::yaml_file(
                 "Policies recommended by the migrate-policies phase",
-                &rep.policies(),
+                &rep.policies,
             ),
         ),
         ("commands.sh", rep.commands()),
@@ -249,7 +262,8 @@ pub fn run(args: MigrateArgs) -> i32 {
                 policies: path_of("recommended-policies.yaml"),
                 commands: path_of("commands.sh"),
             };
-            out.write_all(text::render(&rep, m, &outputs, args.verbose).as_bytes())
+            let mut w = std::io::BufWriter::new(&mut out);
+            text::write(&mut w, &rep, m, &outputs, args.verbose).and_then(|_| w.flush())
         }
         Format::Json => {
             let v = report::json::render(&rep, &written);
@@ -274,7 +288,7 @@ pub fn run(args: MigrateArgs) -> i32 {
             return EXIT_USAGE;
         }
     }
-    tracing::info!(elapsed = ?started.elapsed(), "done");
+    tracing::info!(elapsed = ?started.elapsed(), rss_mb = rss_mb(), "done");
     if rep.failed() {
         EXIT_FAILED
     } else {

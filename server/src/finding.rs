@@ -102,6 +102,75 @@ pub struct WorkloadTarget {
     pub name: String,
 }
 
+/// A recommended Kubernetes object, kept as compact JSON text (thousands of them are generated
+/// on a large mesh; a `serde_json::Value` tree per object would cost ten times the memory).
+#[derive(Clone)]
+pub struct Object(std::sync::Arc<serde_json::value::RawValue>);
+
+impl Object {
+    pub fn new(v: &Value) -> Object {
+        let raw = serde_json::value::to_raw_value(v).expect("a JSON value serializes");
+        Object(std::sync::Arc::from(raw))
+    }
+    /// The object as a JSON value.
+    pub fn value(&self) -> Value {
+        serde_json::from_str(self.0.get()).expect("stored JSON parses")
+    }
+    pub fn json(&self) -> &str {
+        self.0.get()
+    }
+    fn field(&self, pointer: &str) -> String {
+        self.value()
+            .pointer(pointer)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string()
+    }
+    pub fn kind(&self) -> String {
+        self.field("/kind")
+    }
+    pub fn name(&self) -> String {
+        self.field("/metadata/name")
+    }
+    pub fn namespace(&self) -> String {
+        self.field("/metadata/namespace")
+    }
+    /// `Kind/namespace/name`.
+    pub fn key(&self) -> String {
+        let v = self.value();
+        let s = |p: &str| {
+            v.pointer(p)
+                .and_then(|x| x.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
+        format!(
+            "{}/{}/{}",
+            s("/kind"),
+            s("/metadata/namespace"),
+            s("/metadata/name")
+        )
+    }
+}
+
+impl PartialEq for Object {
+    fn eq(&self, o: &Self) -> bool {
+        self.0.get() == o.0.get()
+    }
+}
+
+impl std::fmt::Debug for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.get())
+    }
+}
+
+impl Serialize for Object {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
 /// Machine-readable recommendations (contract §2).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
@@ -112,10 +181,10 @@ pub enum Action {
         services: Vec<String>,
         reasons: Vec<String>,
         /// The Gateway object (also in recommended-waypoints.yaml).
-        resource: Value,
+        resource: Object,
     },
     Apply {
-        resource: Value,
+        resource: Object,
         reason: String,
     },
     Label {
@@ -144,7 +213,7 @@ pub struct Finding {
     /// Extra lines the text report prints under the message (`* Service … depends on …`).
     pub details: Vec<String>,
     /// The resource the finding is about.
-    pub resource: Option<ResourceRef>,
+    pub resource: Option<std::sync::Arc<crate::model::Resource>>,
     /// The YAML node that causes it.
     pub location: Option<Location>,
     pub related: Vec<Related>,
@@ -191,15 +260,15 @@ impl Finding {
         }
         self
     }
-    pub fn on(mut self, r: &crate::model::Resource) -> Self {
-        self.resource = Some(r.ref_());
+    pub fn on(mut self, r: &std::sync::Arc<crate::model::Resource>) -> Self {
+        self.resource = Some(r.clone());
         if !r.namespace.is_empty() && self.namespace.is_none() {
-            self.namespace = Some(r.namespace.clone());
+            self.namespace = Some(r.namespace.to_string());
         }
         self
     }
     /// Located on a node of `r` (resource + location).
-    pub fn on_node(self, r: &crate::model::Resource, span: Span) -> Self {
+    pub fn on_node(self, r: &std::sync::Arc<crate::model::Resource>, span: Span) -> Self {
         self.on(r).at(r.file, span)
     }
     pub fn ns(mut self, ns: impl Into<String>) -> Self {

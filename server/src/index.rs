@@ -241,7 +241,7 @@ impl Index {
         }
         cs.namespaces.insert(own);
         if !r.namespace.is_empty() {
-            cs.namespaces.insert(r.namespace.clone());
+            cs.namespaces.insert(r.namespace.to_string());
         }
     }
 
@@ -267,17 +267,17 @@ impl Index {
                 idx: i as u32,
             };
             self.account(r, 1);
-            *self.group_counts.entry(r.group.clone()).or_insert(0) += 1;
+            *self.group_counts.entry(r.group.to_string()).or_insert(0) += 1;
             self.touch(r, &mut cs);
             cs.added.push(r.clone());
             if matches!(r.body, Body::Namespace) {
                 self.ns_objects
-                    .entry(r.name.clone())
+                    .entry(r.name.to_string())
                     .or_default()
                     .insert(key.clone(), r.clone());
             }
             self.by_ns
-                .entry(r.namespace.clone())
+                .entry(r.namespace.to_string())
                 .or_default()
                 .insert(key, r.clone());
         }
@@ -297,20 +297,20 @@ impl Index {
                 };
                 self.touch(r, &mut cs);
                 self.account(r, -1);
-                if let Some(c) = self.group_counts.get_mut(&r.group) {
+                if let Some(c) = self.group_counts.get_mut(r.group.as_str()) {
                     *c = c.saturating_sub(1);
                 }
-                if let Some(b) = self.by_ns.get_mut(&r.namespace) {
+                if let Some(b) = self.by_ns.get_mut(r.namespace.as_str()) {
                     b.remove(&key);
                     if b.is_empty() {
-                        self.by_ns.remove(&r.namespace);
+                        self.by_ns.remove(r.namespace.as_str());
                     }
                 }
                 if matches!(r.body, Body::Namespace) {
-                    if let Some(b) = self.ns_objects.get_mut(&r.name) {
+                    if let Some(b) = self.ns_objects.get_mut(r.name.as_str()) {
                         b.remove(&key);
                         if b.is_empty() {
-                            self.ns_objects.remove(&r.name);
+                            self.ns_objects.remove(r.name.as_str());
                         }
                     }
                 }

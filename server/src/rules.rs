@@ -283,6 +283,16 @@ pub const RULES: &[RuleInfo] = &[
     r!("R009", RemoveSidecars, "sidecars", Error, true, "Fail-closed policies still present for pods about to lose their sidecar"),
 ];
 
+/// Position of a rule in the registry (report order).
+pub fn position(id: &str) -> usize {
+    static MAP: std::sync::OnceLock<std::collections::HashMap<&'static str, usize>> =
+        std::sync::OnceLock::new();
+    MAP.get_or_init(|| RULES.iter().enumerate().map(|(i, r)| (r.id, i)).collect())
+        .get(id)
+        .copied()
+        .unwrap_or(usize::MAX)
+}
+
 pub fn rule(id: &str) -> &'static RuleInfo {
     RULES
         .iter()

@@ -391,7 +391,7 @@ mod tests {
         let s = parse_stream(text, &Limits::default());
         let ex = extract(s.docs[0].root.as_ref().unwrap(), 0, 0);
         match &ex.resources[0].body {
-            Body::AuthorizationPolicy(a) => a.clone(),
+            Body::AuthorizationPolicy(a) => (**a).clone(),
             _ => panic!(),
         }
     }
@@ -404,7 +404,7 @@ mod tests {
         assert_eq!(deny_effect(&p.rules[0]), DenyEffect::NoOp);
         let p = ap(&format!("{HEAD}  action: DENY\n  rules:\n  - to: [{{operation: {{methods: [DELETE], ports: [\"8080\"]}}}}]\n"));
         assert!(matches!(deny_effect(&p.rules[0]), DenyEffect::Broader(s) if s.contains("8080")));
-        let p = ap(&format!("{HEAD}  action: DENY\n  rules:\n  - from: [{{source: {{namespaces: [x]}}}}]\n    when: [{{key: request.headers[x], values: [a]}}]\n"));
+        let p = ap(&format!("{HEAD}  action: DENY\n  rules:\n  - from: [{{source: {{namespaces: [x]}}}}]\n    when: [{{key: \"request.headers[x]\", values: [a]}}]\n"));
         assert_eq!(deny_effect(&p.rules[0]), DenyEffect::NoOp);
         let p = ap(&format!(
             "{HEAD}  action: DENY\n  rules:\n  - from: [{{source: {{notNamespaces: [x]}}}}]\n"

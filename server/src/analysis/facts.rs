@@ -309,7 +309,7 @@ impl Facts {
         f.istio_ns = f
             .istiods
             .first()
-            .map(|i| i.res.namespace.clone())
+            .map(|i| i.res.namespace.to_string())
             .unwrap_or_else(|| "istio-system".to_string());
         f.auto_allow_waypoint = !f.istiods.is_empty()
             && f.istiods
@@ -320,7 +320,7 @@ impl Facts {
         let cp_namespaces: BTreeSet<String> = f
             .istiods
             .iter()
-            .map(|i| i.res.namespace.clone())
+            .map(|i| i.res.namespace.to_string())
             .chain(std::iter::once(f.istio_ns.clone()))
             .collect();
         for ns in &cp_namespaces {
@@ -449,14 +449,12 @@ impl Facts {
                     f.gateway_api.any_crds = true;
                     f.crds.push(r.clone());
                     if c.group == "gateway.networking.k8s.io" {
-                        f.gateway_api.crds.insert(r.name.clone(), r.clone());
+                        f.gateway_api.crds.insert(r.name.to_string(), r.clone());
                     }
                 }
-                Body::GatewayClass(_) => {
-                    if r.name == "istio-waypoint" {
-                        f.waypoint_class_for =
-                            r.labels.get("istio.io/waypoint-for").map(str::to_string);
-                    }
+                Body::GatewayClass(_) if r.name == "istio-waypoint" => {
+                    f.waypoint_class_for =
+                        r.labels.get("istio.io/waypoint-for").map(str::to_string);
                 }
                 Body::Node(_) => f.nodes.push(r.clone()),
                 _ => {}
@@ -515,7 +513,7 @@ impl Facts {
         f.system_namespaces.insert(f.root_ns.clone());
         f.system_namespaces.insert(f.istio_ns.clone());
         for r in f.ztunnels.iter().chain(f.cnis.iter()) {
-            f.system_namespaces.insert(r.namespace.clone());
+            f.system_namespaces.insert(r.namespace.to_string());
         }
         f.root_resources = index.ns(&f.root_ns).cloned().collect();
         f
@@ -527,12 +525,13 @@ impl Facts {
             return match &r.body {
                 // a Namespace object belongs to its namespace unless it is a system one
                 Body::Namespace => {
-                    self.system_namespaces.contains(&r.name) || r.name.starts_with("openshift-")
+                    self.system_namespaces.contains(r.name.as_str())
+                        || r.name.starts_with("openshift-")
                 }
                 _ => true,
             };
         }
-        if self.system_namespaces.contains(&r.namespace)
+        if self.system_namespaces.contains(r.namespace.as_str())
             || r.namespace == self.root_ns
             || r.namespace.starts_with("openshift-")
         {

@@ -294,13 +294,13 @@ pub fn waypoint_sa(gw: &Resource) -> String {
     gw.annotations
         .get("gateway.istio.io/service-account")
         .map(str::to_string)
-        .unwrap_or_else(|| gw.name.clone())
+        .unwrap_or_else(|| gw.name.to_string())
 }
 
 pub fn wp_ref(facts: &Facts, gw: &Arc<Resource>) -> WpRef {
     WpRef {
-        ns: gw.namespace.clone(),
-        name: gw.name.clone(),
+        ns: gw.namespace.to_string(),
+        name: gw.name.to_string(),
         gw: gw.clone(),
         sa: waypoint_sa(gw),
         for_: waypoint_for(facts, gw),
@@ -325,8 +325,8 @@ pub fn allows_namespace(gw: &Resource, consumer_ns: &str, consumer_labels: &Labe
             let mut labels = consumer_labels.clone();
             if !labels.has("kubernetes.io/metadata.name") {
                 labels.entries.push(crate::model::Label {
-                    key: "kubernetes.io/metadata.name".to_string(),
-                    value: consumer_ns.to_string(),
+                    key: "kubernetes.io/metadata.name".into(),
+                    value: consumer_ns.into(),
                     key_span: Span::default(),
                     value_span: Span::default(),
                 });
@@ -632,8 +632,8 @@ impl NsView {
         };
         Unit {
             res: Some(r.clone()),
-            kind: r.kind.clone(),
-            name: r.name.clone(),
+            kind: r.kind.to_string(),
+            name: r.name.to_string(),
             labels: w.pod_labels.clone(),
             annotations: w.pod_annotations.clone(),
             pods: Vec::new(),

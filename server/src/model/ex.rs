@@ -96,7 +96,7 @@ impl Ex {
             return None;
         }
         match &n.kind {
-            NodeKind::Scalar { value, .. } => Some(value.clone()),
+            NodeKind::Scalar { value, .. } => Some(value.to_string()),
             _ => {
                 self.mismatch(n, what, "a string");
                 None
@@ -131,7 +131,7 @@ impl Ex {
                         ),
                     );
                 }
-                Some(value.clone())
+                Some(value.to_string())
             }
             _ => {
                 self.mismatch(n, what, "a string");
@@ -208,7 +208,7 @@ impl Ex {
             }
             NodeKind::Scalar { value, .. } => {
                 self.mismatch(n, what, "a list");
-                Some(vec![value.clone()])
+                Some(vec![value.to_string()])
             }
             NodeKind::Map(_) => {
                 self.mismatch(n, what, "a list");

@@ -13,10 +13,13 @@ pub use ex::{Ex, SchemaProblem, Spanned};
 
 pub type FileId = u32;
 
+/// Short strings (names, kinds, label values) are stored inline.
+pub type CStr = compact_str::CompactString;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Label {
-    pub key: String,
-    pub value: String,
+    pub key: compact_str::CompactString,
+    pub value: compact_str::CompactString,
     pub key_span: Span,
     pub value_span: Span,
 }
@@ -35,8 +38,8 @@ impl Labels {
             .string_map(n, what)
             .into_iter()
             .map(|(k, v)| Label {
-                key: k.value,
-                value: v.value,
+                key: k.value.into(),
+                value: v.value.into(),
                 key_span: k.span,
                 value_span: v.span,
             })
@@ -54,8 +57,8 @@ impl Labels {
             entries: pairs
                 .into_iter()
                 .map(|(k, v)| Label {
-                    key: k.into(),
-                    value: v.into(),
+                    key: k.into().into(),
+                    value: v.into().into(),
                     key_span: Span::default(),
                     value_span: Span::default(),
                 })
@@ -104,7 +107,10 @@ impl Labels {
     pub fn to_json(&self) -> serde_json::Value {
         let mut m = serde_json::Map::new();
         for l in &self.entries {
-            m.insert(l.key.clone(), serde_json::Value::String(l.value.clone()));
+            m.insert(
+                l.key.to_string(),
+                serde_json::Value::String(l.value.to_string()),
+            );
         }
         serde_json::Value::Object(m)
     }
@@ -299,35 +305,35 @@ pub use misc::*;
 #[derive(Clone, Debug)]
 pub enum Body {
     Namespace,
-    Service(Service),
-    Workload(Workload),
+    Service(Box<Service>),
+    Workload(Box<Workload>),
     ServiceAccount,
-    ConfigMap(ConfigMap),
+    ConfigMap(Box<ConfigMap>),
     Secret,
-    Node(NodeInfo),
-    ResourceQuota(ResourceQuota),
-    NetworkPolicy(NetworkPolicy),
-    MutatingWebhook(WebhookConfig),
-    ValidatingWebhook(WebhookConfig),
-    Crd(Crd),
-    VirtualService(VirtualService),
-    DestinationRule(DestinationRule),
-    IstioGateway(IstioGateway),
-    ServiceEntry(ServiceEntry),
-    Sidecar(SidecarRes),
-    EnvoyFilter(EnvoyFilter),
-    WorkloadEntry(WorkloadEntry),
+    Node(Box<NodeInfo>),
+    ResourceQuota(Box<ResourceQuota>),
+    NetworkPolicy(Box<NetworkPolicy>),
+    MutatingWebhook(Box<WebhookConfig>),
+    ValidatingWebhook(Box<WebhookConfig>),
+    Crd(Box<Crd>),
+    VirtualService(Box<VirtualService>),
+    DestinationRule(Box<DestinationRule>),
+    IstioGateway(Box<IstioGateway>),
+    ServiceEntry(Box<ServiceEntry>),
+    Sidecar(Box<SidecarRes>),
+    EnvoyFilter(Box<EnvoyFilter>),
+    WorkloadEntry(Box<WorkloadEntry>),
     WorkloadGroup,
-    ProxyConfig(ProxyConfigRes),
-    PeerAuthentication(PeerAuthentication),
-    RequestAuthentication(RequestAuthentication),
-    AuthorizationPolicy(AuthorizationPolicy),
-    Telemetry(Telemetry),
-    WasmPlugin(WasmPlugin),
-    Gateway(Gateway),
-    GatewayClass(GatewayClass),
-    Route(Route),
-    FelixConfiguration(FelixConfiguration),
+    ProxyConfig(Box<ProxyConfigRes>),
+    PeerAuthentication(Box<PeerAuthentication>),
+    RequestAuthentication(Box<RequestAuthentication>),
+    AuthorizationPolicy(Box<AuthorizationPolicy>),
+    Telemetry(Box<Telemetry>),
+    WasmPlugin(Box<WasmPlugin>),
+    Gateway(Box<Gateway>),
+    GatewayClass(Box<GatewayClass>),
+    Route(Box<Route>),
+    FelixConfiguration(Box<FelixConfiguration>),
     /// Cilium network policies: only whether they allow the ambient probe address.
     CiliumPolicy {
         allows_probe_cidr: bool,
@@ -345,14 +351,14 @@ pub struct Resource {
     pub doc: u32,
     /// Span of the object (the document root, or the `List` item).
     pub span: Span,
-    pub api_version: String,
-    pub group: String,
-    pub kind: String,
-    pub name: String,
+    pub api_version: CStr,
+    pub group: CStr,
+    pub kind: CStr,
+    pub name: CStr,
     pub name_span: Span,
     /// Effective namespace: `metadata.namespace`, `default` when a namespaced object has
     /// none, `""` for cluster-scoped kinds.
-    pub namespace: String,
+    pub namespace: CStr,
     pub namespace_explicit: bool,
     pub labels: Labels,
     pub annotations: Labels,
@@ -360,6 +366,18 @@ pub struct Resource {
     pub metadata_span: Span,
     pub owner_refs: Vec<OwnerRef>,
     pub body: Body,
+}
+
+/// Resources compare by identity: the same object at the same place.
+impl PartialEq for Resource {
+    fn eq(&self, o: &Self) -> bool {
+        self.file == o.file
+            && self.doc == o.doc
+            && self.span == o.span
+            && self.kind == o.kind
+            && self.name == o.name
+            && self.namespace == o.namespace
+    }
 }
 
 /// A reference to a resource as reports print it.
@@ -376,14 +394,14 @@ pub struct ResourceRef {
 impl Resource {
     pub fn ref_(&self) -> ResourceRef {
         ResourceRef {
-            api_version: self.api_version.clone(),
-            kind: self.kind.clone(),
+            api_version: self.api_version.to_string(),
+            kind: self.kind.to_string(),
             namespace: if self.namespace.is_empty() {
                 None
             } else {
-                Some(self.namespace.clone())
+                Some(self.namespace.to_string())
             },
-            name: self.name.clone(),
+            name: self.name.to_string(),
         }
     }
 
@@ -398,7 +416,7 @@ impl Resource {
 
     pub fn ns_name(&self) -> String {
         if self.namespace.is_empty() {
-            self.name.clone()
+            self.name.to_string()
         } else {
             format!("{}/{}", self.namespace, self.name)
         }
@@ -602,12 +620,12 @@ fn extract_into(
         file,
         doc,
         span: node.span,
-        api_version,
-        group,
-        kind,
-        name,
+        api_version: api_version.into(),
+        group: group.into(),
+        kind: kind.into(),
+        name: name.into(),
         name_span,
-        namespace,
+        namespace: namespace.into(),
         namespace_explicit,
         labels,
         annotations,
@@ -624,96 +642,103 @@ fn body_of(ex: &mut Ex, group: &str, kind: &str, node: &Node) -> Body {
     let spec_or_empty = spec_map.unwrap_or(&empty);
     match (group, kind) {
         ("", "Namespace") => Body::Namespace,
-        ("", "Service") => Body::Service(Service::extract(ex, spec_or_empty)),
-        ("", "Pod") => Body::Workload(Workload::extract_pod(ex, node, spec_or_empty)),
+        ("", "Service") => Body::Service(Box::new(Service::extract(ex, spec_or_empty))),
+        ("", "Pod") => Body::Workload(Box::new(Workload::extract_pod(ex, node, spec_or_empty))),
         ("apps", "Deployment")
         | ("apps", "StatefulSet")
         | ("apps", "DaemonSet")
         | ("apps", "ReplicaSet")
         | ("batch", "Job")
         | ("extensions", "Deployment")
-        | ("extensions", "DaemonSet") => {
-            Body::Workload(Workload::extract_controller(ex, kind, node, spec_or_empty))
-        }
+        | ("extensions", "DaemonSet") => Body::Workload(Box::new(Workload::extract_controller(
+            ex,
+            kind,
+            node,
+            spec_or_empty,
+        ))),
         ("batch", "CronJob") => {
             let job = spec_or_empty.path(&["jobTemplate", "spec"]);
             match job {
                 Some(j) if j.is_map() => {
-                    Body::Workload(Workload::extract_controller(ex, kind, node, j))
+                    Body::Workload(Box::new(Workload::extract_controller(ex, kind, node, j)))
                 }
                 _ => Body::Other,
             }
         }
         ("", "ServiceAccount") => Body::ServiceAccount,
-        ("", "ConfigMap") => Body::ConfigMap(ConfigMap::extract(ex, node)),
+        ("", "ConfigMap") => Body::ConfigMap(Box::new(ConfigMap::extract(ex, node))),
         ("", "Secret") => Body::Secret,
-        ("", "Node") => Body::Node(NodeInfo::extract(ex, node)),
-        ("", "ResourceQuota") => Body::ResourceQuota(ResourceQuota::extract(ex, spec_or_empty)),
+        ("", "Node") => Body::Node(Box::new(NodeInfo::extract(ex, node))),
+        ("", "ResourceQuota") => {
+            Body::ResourceQuota(Box::new(ResourceQuota::extract(ex, spec_or_empty)))
+        }
         ("networking.k8s.io", "NetworkPolicy") => {
-            Body::NetworkPolicy(NetworkPolicy::extract(ex, spec_or_empty))
+            Body::NetworkPolicy(Box::new(NetworkPolicy::extract(ex, spec_or_empty)))
         }
         ("admissionregistration.k8s.io", "MutatingWebhookConfiguration") => {
-            Body::MutatingWebhook(WebhookConfig::extract(ex, node))
+            Body::MutatingWebhook(Box::new(WebhookConfig::extract(ex, node)))
         }
         ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration") => {
-            Body::ValidatingWebhook(WebhookConfig::extract(ex, node))
+            Body::ValidatingWebhook(Box::new(WebhookConfig::extract(ex, node)))
         }
         ("apiextensions.k8s.io", "CustomResourceDefinition") => {
-            Body::Crd(Crd::extract(ex, spec_or_empty))
+            Body::Crd(Box::new(Crd::extract(ex, spec_or_empty)))
         }
         ("networking.istio.io", "VirtualService") => {
-            Body::VirtualService(VirtualService::extract(ex, spec_or_empty))
+            Body::VirtualService(Box::new(VirtualService::extract(ex, spec_or_empty)))
         }
         ("networking.istio.io", "DestinationRule") => {
-            Body::DestinationRule(DestinationRule::extract(ex, spec_or_empty))
+            Body::DestinationRule(Box::new(DestinationRule::extract(ex, spec_or_empty)))
         }
         ("networking.istio.io", "Gateway") => {
-            Body::IstioGateway(IstioGateway::extract(ex, spec_or_empty))
+            Body::IstioGateway(Box::new(IstioGateway::extract(ex, spec_or_empty)))
         }
         ("networking.istio.io", "ServiceEntry") => {
-            Body::ServiceEntry(ServiceEntry::extract(ex, spec_or_empty))
+            Body::ServiceEntry(Box::new(ServiceEntry::extract(ex, spec_or_empty)))
         }
-        ("networking.istio.io", "Sidecar") => Body::Sidecar(SidecarRes::extract(ex, spec_or_empty)),
+        ("networking.istio.io", "Sidecar") => {
+            Body::Sidecar(Box::new(SidecarRes::extract(ex, spec_or_empty)))
+        }
         ("networking.istio.io", "EnvoyFilter") => {
-            Body::EnvoyFilter(EnvoyFilter::extract(ex, spec_or_empty))
+            Body::EnvoyFilter(Box::new(EnvoyFilter::extract(ex, spec_or_empty)))
         }
         ("networking.istio.io", "WorkloadEntry") => {
-            Body::WorkloadEntry(WorkloadEntry::extract(ex, spec_or_empty))
+            Body::WorkloadEntry(Box::new(WorkloadEntry::extract(ex, spec_or_empty)))
         }
         ("networking.istio.io", "WorkloadGroup") => Body::WorkloadGroup,
         ("networking.istio.io", "ProxyConfig") => {
-            Body::ProxyConfig(ProxyConfigRes::extract(ex, spec_or_empty))
+            Body::ProxyConfig(Box::new(ProxyConfigRes::extract(ex, spec_or_empty)))
         }
         ("security.istio.io", "PeerAuthentication") => {
-            Body::PeerAuthentication(PeerAuthentication::extract(ex, spec_or_empty))
+            Body::PeerAuthentication(Box::new(PeerAuthentication::extract(ex, spec_or_empty)))
         }
         ("security.istio.io", "RequestAuthentication") => {
-            Body::RequestAuthentication(RequestAuthentication::extract(ex, spec_or_empty))
+            Body::RequestAuthentication(Box::new(RequestAuthentication::extract(ex, spec_or_empty)))
         }
-        ("security.istio.io", "AuthorizationPolicy") => {
-            Body::AuthorizationPolicy(AuthorizationPolicy::extract(ex, spec, spec_or_empty))
-        }
+        ("security.istio.io", "AuthorizationPolicy") => Body::AuthorizationPolicy(Box::new(
+            AuthorizationPolicy::extract(ex, spec, spec_or_empty),
+        )),
         ("telemetry.istio.io", "Telemetry") => {
-            Body::Telemetry(Telemetry::extract(ex, spec_or_empty))
+            Body::Telemetry(Box::new(Telemetry::extract(ex, spec_or_empty)))
         }
         ("extensions.istio.io", "WasmPlugin") => {
-            Body::WasmPlugin(WasmPlugin::extract(ex, spec_or_empty))
+            Body::WasmPlugin(Box::new(WasmPlugin::extract(ex, spec_or_empty)))
         }
         ("gateway.networking.k8s.io", "Gateway") => {
-            Body::Gateway(Gateway::extract(ex, node, spec_or_empty))
+            Body::Gateway(Box::new(Gateway::extract(ex, node, spec_or_empty)))
         }
         ("gateway.networking.k8s.io", "GatewayClass") => {
-            Body::GatewayClass(GatewayClass::extract(ex, spec_or_empty))
+            Body::GatewayClass(Box::new(GatewayClass::extract(ex, spec_or_empty)))
         }
         (
             "gateway.networking.k8s.io",
             "HTTPRoute" | "GRPCRoute" | "TCPRoute" | "TLSRoute" | "UDPRoute",
         )
         | ("gateway.networking.k8s.io", "ListenerSet") => {
-            Body::Route(Route::extract(ex, spec_or_empty))
+            Body::Route(Box::new(Route::extract(ex, spec_or_empty)))
         }
         ("crd.projectcalico.org" | "projectcalico.org", "FelixConfiguration") => {
-            Body::FelixConfiguration(FelixConfiguration::extract(ex, spec_or_empty))
+            Body::FelixConfiguration(Box::new(FelixConfiguration::extract(ex, spec_or_empty)))
         }
         ("cilium.io", "CiliumNetworkPolicy" | "CiliumClusterwideNetworkPolicy") => {
             Body::CiliumPolicy {

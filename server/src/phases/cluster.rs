@@ -76,7 +76,11 @@ pub fn namespace(ctx: &mut NsCtx) {
 /// same namespace/pod labels.
 fn webhook_overlap(g: &Global, out: &mut Vec<Finding>) {
     let f = g.facts;
-    let mut hooks: Vec<(String, &crate::model::Resource, &crate::model::Webhook)> = Vec::new();
+    let mut hooks: Vec<(
+        String,
+        &std::sync::Arc<crate::model::Resource>,
+        &crate::model::Webhook,
+    )> = Vec::new();
     let mut revisions: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for r in &f.injectors {
         let Body::MutatingWebhook(c) = &r.body else {
@@ -99,7 +103,7 @@ fn webhook_overlap(g: &Global, out: &mut Vec<Finding>) {
                     }
                 }
             }
-            hooks.push((format!("{}/{}", r.name, h.name), r.as_ref(), h));
+            hooks.push((format!("{}/{}", r.name, h.name), r, h));
         }
     }
     let base_ns: Vec<Vec<(&str, String)>> = vec![
@@ -139,7 +143,11 @@ fn webhook_overlap(g: &Global, out: &mut Vec<Finding>) {
     let mut reported: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for nl in &ns_sets {
         for ol in &obj_sets {
-            let m: Vec<&(String, &crate::model::Resource, &crate::model::Webhook)> = hooks
+            let m: Vec<&(
+                String,
+                &std::sync::Arc<crate::model::Resource>,
+                &crate::model::Webhook,
+            )> = hooks
                 .iter()
                 .filter(|(_, _, h)| {
                     matches(&h.namespace_selector, nl) && matches(&h.object_selector, ol)

@@ -143,7 +143,7 @@ pub struct NsSummary {
     /// A waypoint is planned or in use for this namespace.
     pub has_waypoint: bool,
     /// R001 proposes switching this namespace; where to put R008.
-    pub switching: Option<(Location, Option<crate::model::ResourceRef>)>,
+    pub switching: Option<(Location, Option<Arc<Resource>>)>,
     pub root_hits: Vec<RootHit>,
     /// `istio.io/rev` values used by the namespace or its pods (with where).
     pub revisions: Vec<(String, Location)>,
@@ -298,7 +298,7 @@ impl<'a> NsCtx<'a> {
         for &u in units {
             for &s in &self.v.units[u].services {
                 if !self.v.services[s].infra {
-                    out.insert(self.v.services[s].res.name.clone());
+                    out.insert(self.v.services[s].res.name.to_string());
                 }
             }
         }

@@ -132,7 +132,7 @@ fn taken(ctx: &NsCtx, kind: &str, generated: &BTreeSet<String>) -> BTreeSet<Stri
         .resources
         .iter()
         .filter(|r| r.kind == kind)
-        .map(|r| r.name.clone())
+        .map(|r| r.name.to_string())
         .collect();
     t.extend(generated.iter().cloned());
     t
@@ -207,7 +207,7 @@ impl<'c, 'a> Gen<'c, 'a> {
         let mut f = Finding::new(rule, msg)
             .on_node(origin, loc)
             .action(Action::Apply {
-                resource: obj,
+                resource: crate::finding::Object::new(&obj),
                 reason: format!(
                     "{} {} copied to the waypoint",
                     origin.kind,
@@ -554,7 +554,7 @@ fn authz(g: &mut Gen, wps: &[Wp]) {
         )
         .on_node(&svc_res, svc_res.name_span)
         .action(Action::Apply {
-            resource: obj,
+            resource: crate::finding::Object::new(&obj),
             reason: format!("Service {}/{} must allow traffic from waypoint {}", ns, wp.name, wp.plan.display()),
         });
         for p in &allows {
@@ -1192,7 +1192,7 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
         )
         .on_node(r, r.name_span)
         .action(Action::Apply {
-            resource: obj,
+            resource: crate::finding::Object::new(&obj),
             reason: format!("{} {} copied to every waypoint", r.kind, r.ns_name()),
         });
         out.push(f);

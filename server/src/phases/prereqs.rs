@@ -62,7 +62,7 @@ pub fn namespace(ctx: &mut NsCtx) {
         if let Some(l) = m.labels.entry("istio.io/rev") {
             ctx.summary
                 .revisions
-                .push((l.value.clone(), loc(&m, l.value_span)));
+                .push((l.value.to_string(), loc(&m, l.value_span)));
             if !ctx.facts.istiods.is_empty() {
                 let rev = ctx.facts.resolve_rev(&l.value);
                 if !ctx.facts.revision_exists(rev) {
@@ -298,15 +298,14 @@ pub fn namespace(ctx: &mut NsCtx) {
                     );
                 }
             }
-            Body::Service(s) => {
-                if r.labels.get("istio") == Some("eastwestgateway")
-                    || s.ports.iter().any(|p| p.port == 15443)
-                {
-                    ctx.emit(
+            Body::Service(s)
+                if (r.labels.get("istio") == Some("eastwestgateway")
+                    || s.ports.iter().any(|p| p.port == 15443)) =>
+            {
+                ctx.emit(
                         Finding::new("PR-MC-004", format!("East-west gateway Service \"{}\" found (sidecar multi-network); replace it with an ambient east-west gateway when migrating.", r.ns_name()))
                             .on_node(&r, r.name_span),
                     );
-                }
             }
             Body::PeerAuthentication(pa) => {
                 let disable = pa
@@ -370,13 +369,11 @@ pub fn namespace(ctx: &mut NsCtx) {
                         .or_insert(loc(&r, r.name_span));
                 }
             }
-            Body::CiliumPolicy { allows_probe_cidr } => {
-                if *allows_probe_cidr {
-                    ctx.summary
-                        .flags
-                        .entry("probe-allowed")
-                        .or_insert(loc(&r, r.name_span));
-                }
+            Body::CiliumPolicy { allows_probe_cidr } if *allows_probe_cidr => {
+                ctx.summary
+                    .flags
+                    .entry("probe-allowed")
+                    .or_insert(loc(&r, r.name_span));
             }
             Body::SecurityGroupPolicy => {
                 ctx.summary
@@ -420,7 +417,7 @@ fn flag(g: &Global, key: &str) -> Option<Location> {
         .find_map(|r| r.summary.flags.get(key).copied())
 }
 
-fn at(f: Finding, r: &Resource, span: Span) -> Finding {
+fn at(f: Finding, r: &Arc<Resource>, span: Span) -> Finding {
     f.on_node(r, span)
 }
 
@@ -854,7 +851,10 @@ fn remote_signals(g: &Global) -> bool {
     !remote_reasons(g).is_empty()
 }
 
-fn remote_reasons(g: &Global) -> Vec<(String, Option<(Arc<Resource>, Span)>)> {
+/// Why this cluster looks like a remote member, and where.
+type RemoteReason = (String, Option<(Arc<Resource>, Span)>);
+
+fn remote_reasons(g: &Global) -> Vec<RemoteReason> {
     let f = g.facts;
     let mut out = Vec::new();
     for w in &f.injectors {

@@ -73,7 +73,7 @@ pub fn waypoint_ns_for(index: &Index, facts: &Facts, svc: &Resource) -> String {
     ) {
         Binding::Bound(w, _) => w.ns,
         Binding::Broken { ns, .. } => ns,
-        _ => svc.namespace.clone(),
+        _ => svc.namespace.to_string(),
     }
 }
 
@@ -566,9 +566,8 @@ fn destination_rules(ctx: &mut NsCtx) {
             let wp_ns = waypoint_ns_for(ctx.index, ctx.facts, &svc);
             let why = if let Some(ws) = &dr.workload_selector {
                 Some((
-                    format!(
-                        "it has a workloadSelector (client-side only), which waypoints never use"
-                    ),
+                    "it has a workloadSelector (client-side only), which waypoints never use"
+                        .to_string(),
                     ws.span,
                 ))
             } else if !exported_to(&dr.export_to, &drr.namespace, &wp_ns) {
@@ -832,7 +831,7 @@ fn routes(ctx: &mut NsCtx) {
             let pns =
                 p.r.namespace
                     .clone()
-                    .unwrap_or_else(|| rr.namespace.clone());
+                    .unwrap_or_else(|| rr.namespace.to_string());
             if pns != ctx.ns() || !p.r.is_service() {
                 continue;
             }
@@ -1064,7 +1063,7 @@ fn plan(ctx: &mut NsCtx, workload_traffic: bool) {
         ctx.ns_waypoint = Some(match chosen {
             Some(gw) => Planned {
                 ns: ns.clone(),
-                name: gw.name.clone(),
+                name: gw.name.to_string(),
                 sa: waypoint_sa(&gw),
                 exists: true,
                 bound: false,
@@ -1211,7 +1210,7 @@ fn recommend(ctx: &mut NsCtx, workload_traffic: bool) {
             waypoint: wp.name.clone(),
             services: served.iter().map(|t| t.name.clone()).collect(),
             reasons: reasons_flat,
-            resource: object,
+            resource: crate::finding::Object::new(&object),
         });
     ctx.emit(f);
     // the findings that state these needs are listed by the block
@@ -1318,12 +1317,12 @@ pub fn workloads_list(items: &[String]) -> String {
 /// Cluster-wide part: root-namespace policy findings (aggregated) and W023.
 pub fn global(g: &Global, out: &mut Vec<Finding>) {
     // root-namespace policies that select workloads in several namespaces: one finding each
-    let mut hits: BTreeMap<(String, &'static str), (Arc<Resource>, Vec<String>, Vec<String>)> =
-        BTreeMap::new();
+    type Hit = (Arc<Resource>, Vec<String>, Vec<String>);
+    let mut hits: BTreeMap<(String, &'static str), Hit> = BTreeMap::new();
     for res in g.results.values() {
         for h in &res.summary.root_hits {
             let e = hits
-                .entry((h.policy.name.clone() + "/" + &h.policy.kind, h.rule))
+                .entry((h.policy.name.to_string() + "/" + &h.policy.kind, h.rule))
                 .or_insert_with(|| (h.policy.clone(), Vec::new(), Vec::new()));
             e.1.extend(h.units.iter().cloned());
             e.2.extend(h.services.iter().cloned());

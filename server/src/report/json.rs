@@ -18,7 +18,7 @@ pub fn finding(report: &Report, f: &Finding) -> Value {
         "resource".into(),
         f.resource
             .as_ref()
-            .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
+            .map(|r| serde_json::to_value(r.ref_()).unwrap_or(Value::Null))
             .unwrap_or(Value::Null),
     );
     if let Some(ns) = &f.namespace {

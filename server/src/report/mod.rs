@@ -7,8 +7,6 @@ pub mod text;
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
-
 use crate::analysis::Analysis;
 use crate::finding::{Action, Finding, Phase, Severity};
 use crate::index::Index;
@@ -75,6 +73,10 @@ pub struct Report<'a> {
     pub files: usize,
     pub resources: usize,
     pub not_objects: usize,
+    /// Objects of `recommended-waypoints.yaml` and `recommended-policies.yaml` (report order,
+    /// deduplicated).
+    pub waypoints: Vec<&'a crate::finding::Object>,
+    pub policies: Vec<&'a crate::finding::Object>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -85,27 +87,44 @@ pub struct ReportOptions {
     pub sources: Vec<String>,
 }
 
-/// Sort key: rule order in the registry, then file path, then position.
-fn sort_key(index: &Index, f: &Finding) -> (usize, String, u32, String) {
-    let rule_pos = rules::RULES
-        .iter()
-        .position(|r| r.id == f.rule)
-        .unwrap_or(usize::MAX);
-    let (path, off) = match f.location {
-        Some(l) => (index.path(l.file).to_string(), l.span.start),
-        None => (String::new(), 0),
+/// Order: rule order in the registry, then file path, then position, then message.
+fn order(
+    ranks: &std::collections::HashMap<crate::model::FileId, u32>,
+    a: &Finding,
+    b: &Finding,
+) -> std::cmp::Ordering {
+    let pos = |f: &Finding| rules::position(f.rule);
+    let loc = |f: &Finding| match f.location {
+        Some(l) => (ranks.get(&l.file).copied().unwrap_or(0) + 1, l.span.start),
+        None => (0, 0),
     };
-    (rule_pos, path, off, f.message.clone())
+    pos(a)
+        .cmp(&pos(b))
+        .then_with(|| loc(a).cmp(&loc(b)))
+        .then_with(|| a.message.cmp(&b.message))
+}
+
+/// Files ranked by path.
+fn file_ranks(index: &Index) -> std::collections::HashMap<crate::model::FileId, u32> {
+    let mut files: Vec<(&str, crate::model::FileId)> =
+        index.files().map(|f| (&*f.path, f.id)).collect();
+    files.sort();
+    files
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, id))| (id, i as u32))
+        .collect()
 }
 
 pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions) -> Report<'a> {
     let all = analysis.findings(index);
+    let ranks = file_ranks(index);
     let mut inputs: Vec<&Finding> = all
         .iter()
         .copied()
         .filter(|f| f.phase() == Phase::Input)
         .collect();
-    inputs.sort_by_cached_key(|f| sort_key(index, f));
+    inputs.sort_by(|a, b| order(&ranks, a, b));
     let mut phases = Vec::new();
     let mut failed_before = false;
     for phase in Phase::ALL {
@@ -125,7 +144,7 @@ pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions)
         }
         let mut findings: Vec<&Finding> =
             all.iter().copied().filter(|f| f.phase() == phase).collect();
-        findings.sort_by_cached_key(|f| sort_key(index, f));
+        findings.sort_by(|a, b| order(&ranks, a, b));
         let mut checks = Vec::new();
         for c in CHECKS.iter().filter(|c| c.phase == phase) {
             let fs: Vec<&Finding> = findings
@@ -173,6 +192,22 @@ pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions)
             findings,
         });
     }
+    let mut waypoints = Vec::new();
+    let mut policies = Vec::new();
+    let mut seen = BTreeSet::new();
+    for f in phases.iter().flat_map(|p| p.findings.iter()) {
+        for a in &f.actions {
+            match a {
+                Action::DeployWaypoint { resource, .. } if seen.insert(resource.key()) => {
+                    waypoints.push(resource)
+                }
+                Action::Apply { resource, .. } if seen.insert(resource.key()) => {
+                    policies.push(resource)
+                }
+                _ => {}
+            }
+        }
+    }
     Report {
         index,
         inputs,
@@ -181,6 +216,8 @@ pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions)
         files: index.file_count(),
         resources: index.resource_count(),
         not_objects: index.files().map(|f| f.not_objects).sum(),
+        waypoints,
+        policies,
     }
 }
 
@@ -193,38 +230,6 @@ impl<'a> Report<'a> {
     /// Findings of the phases that ran.
     pub fn ran_findings(&self) -> impl Iterator<Item = &&'a Finding> {
         self.phases.iter().flat_map(|p| p.findings.iter())
-    }
-
-    /// Objects of `recommended-waypoints.yaml` (in report order, deduplicated).
-    pub fn waypoints(&self) -> Vec<Value> {
-        let mut seen = BTreeSet::new();
-        let mut out = Vec::new();
-        for f in self.ran_findings() {
-            for a in &f.actions {
-                if let Action::DeployWaypoint { resource, .. } = a {
-                    if seen.insert(crate::phases::object_name(resource)) {
-                        out.push(resource.clone());
-                    }
-                }
-            }
-        }
-        out
-    }
-
-    /// Objects of `recommended-policies.yaml`.
-    pub fn policies(&self) -> Vec<Value> {
-        let mut seen = BTreeSet::new();
-        let mut out = Vec::new();
-        for f in self.ran_findings() {
-            for a in &f.actions {
-                if let Action::Apply { resource, .. } = a {
-                    if seen.insert(crate::phases::object_name(resource)) {
-                        out.push(resource.clone());
-                    }
-                }
-            }
-        }
-        out
     }
 
     /// The kubectl commands of the run, phase by phase.
@@ -249,10 +254,10 @@ impl<'a> Report<'a> {
                     }
                 }
             }
-            if p.phase == Phase::DeployWaypoints && !self.waypoints().is_empty() {
+            if p.phase == Phase::DeployWaypoints && !self.waypoints.is_empty() {
                 lines.insert(0, "kubectl apply -f recommended-waypoints.yaml".to_string());
             }
-            if p.phase == Phase::MigratePolicies && !self.policies().is_empty() {
+            if p.phase == Phase::MigratePolicies && !self.policies.is_empty() {
                 lines.insert(0, "kubectl apply -f recommended-policies.yaml".to_string());
             }
             if lines.is_empty() {
@@ -282,7 +287,7 @@ impl<'a> Report<'a> {
 }
 
 /// The YAML files of a run, with a header comment.
-pub fn yaml_file(title: &str, objects: &[Value]) -> String {
+pub fn yaml_file(title: &str, objects: &[&crate::finding::Object]) -> String {
     let mut out =
         format!("# {title}\n# Generated by ambient-lsp migrate. Review before applying.\n");
     if objects.is_empty() {
@@ -290,6 +295,11 @@ pub fn yaml_file(title: &str, objects: &[Value]) -> String {
         return out;
     }
     out.push_str("---\n");
-    out.push_str(&crate::yaml::emit::to_yaml_stream(objects.iter()));
+    for (i, o) in objects.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        out.push_str(&crate::yaml::emit::to_yaml(&o.value()));
+    }
     out
 }

@@ -1,6 +1,6 @@
 //! The seed-style text report: one line per check, `🔮` recommendations, `ℹ️` file notes.
 
-use std::fmt::Write;
+use std::io::Write;
 
 use super::{CheckStatus, PhaseStatus, Report};
 use crate::finding::{Finding, Phase, Severity};
@@ -59,21 +59,41 @@ fn marker<'m>(m: &'m Markers, f: &Finding) -> &'m str {
     }
 }
 
-fn finding(out: &mut String, report: &Report, m: &Markers, f: &Finding, locate: bool) {
+fn finding(
+    out: &mut dyn Write,
+    report: &Report,
+    m: &Markers,
+    f: &Finding,
+    locate: bool,
+) -> std::io::Result<()> {
     let prefix = if f.rule == "U001" { "Warning: " } else { "" };
-    let _ = writeln!(out, "{} {}{}", marker(m, f), prefix, f.message);
+    writeln!(out, "{} {}{}", marker(m, f), prefix, f.message)?;
     for d in &f.details {
-        let _ = writeln!(out, "* {d}");
+        writeln!(out, "* {d}")?;
     }
     if locate {
         if let Some((path, line, col, _, _)) = report.position(f) {
-            let _ = writeln!(out, "   {} {}:{}:{} [{}]", m.at, path, line, col, f.rule);
+            writeln!(out, "   {} {}:{}:{} [{}]", m.at, path, line, col, f.rule)?;
         }
     }
+    Ok(())
 }
 
+/// Render to a string (tests, the language server's report command).
 pub fn render(report: &Report, m: &Markers, outputs: &Outputs, verbose: bool) -> String {
-    let mut out = String::new();
+    let mut buf = Vec::new();
+    write(&mut buf, report, m, outputs, verbose).expect("writing to memory");
+    String::from_utf8(buf).expect("UTF-8")
+}
+
+/// Render straight to `out` (the CLI streams to stdout).
+pub fn write(
+    out: &mut dyn Write,
+    report: &Report,
+    m: &Markers,
+    outputs: &Outputs,
+    verbose: bool,
+) -> std::io::Result<()> {
     let _ = writeln!(
         out,
         "{} Read {} file{}: {} resource{}{}",
@@ -102,29 +122,29 @@ pub fn render(report: &Report, m: &Markers, outputs: &Outputs, verbose: bool) ->
         };
         match report.position(f) {
             Some((path, line, col, _, _)) => {
-                let _ = writeln!(out, "{mk} {path}:{line}:{col}: {} [{}]", f.message, f.rule);
+                writeln!(out, "{mk} {path}:{line}:{col}: {} [{}]", f.message, f.rule)?;
             }
             None => {
-                let _ = writeln!(out, "{mk} {} [{}]", f.message, f.rule);
+                writeln!(out, "{mk} {} [{}]", f.message, f.rule)?;
             }
         }
     }
     for p in &report.phases {
         let id = p.phase.id();
         if p.status == PhaseStatus::Skipped {
-            let _ = writeln!(out, "{} Skipping phase {id}: an earlier phase failed (use --ignore-failures to run it anyway).", m.start);
+            writeln!(out, "{} Skipping phase {id}: an earlier phase failed (use --ignore-failures to run it anyway).", m.start)?;
             continue;
         }
-        let _ = writeln!(out, "{} Starting phase {id}...", m.start);
+        writeln!(out, "{} Starting phase {id}...", m.start)?;
         match p.status {
             PhaseStatus::Passed => {
-                let _ = writeln!(out, "{} Phase {id} succeeded!", m.pass);
+                writeln!(out, "{} Phase {id} succeeded!", m.pass)?;
             }
             PhaseStatus::Failed => {
-                let _ = writeln!(out, "{} Phase {id} failed!", m.fail);
+                writeln!(out, "{} Phase {id} failed!", m.fail)?;
             }
             PhaseStatus::Recommendations => {
-                let _ = writeln!(out, "{} Phase {id} has recommendations!", m.warn);
+                writeln!(out, "{} Phase {id} has recommendations!", m.warn)?;
             }
             PhaseStatus::Skipped => {}
         }
@@ -153,13 +173,13 @@ pub fn render(report: &Report, m: &Markers, outputs: &Outputs, verbose: bool) ->
                             );
                         }
                         for d in &first.details {
-                            let _ = writeln!(out, "* {d}");
+                            writeln!(out, "* {d}")?;
                         }
                         shown.push(*first as *const Finding);
                     }
                 }
                 CheckStatus::Passed | CheckStatus::Warning if check_lines => {
-                    let _ = writeln!(out, "{} {} passed", m.pass, c.title);
+                    writeln!(out, "{} {} passed", m.pass, c.title)?;
                 }
                 _ => {}
             }
@@ -175,30 +195,30 @@ pub fn render(report: &Report, m: &Markers, outputs: &Outputs, verbose: bool) ->
                 }
             }
             finding(
-                &mut out,
+                out,
                 report,
                 m,
                 f,
                 verbose || f.severity != Severity::Info || f.blocking || !f.actions.is_empty(),
-            );
+            )?;
         }
         if p.phase == Phase::DeployWaypoints {
             if let Some(path) = &outputs.waypoints {
-                if !report.waypoints().is_empty() {
-                    let _ = writeln!(out, "{} Generated waypoints are written to {path}", m.info);
+                if !report.waypoints.is_empty() {
+                    writeln!(out, "{} Generated waypoints are written to {path}", m.info)?;
                 }
             }
         }
         if p.phase == Phase::MigratePolicies {
             if let Some(path) = &outputs.policies {
-                if !report.policies().is_empty() {
-                    let _ = writeln!(out, "{} Recommended policies are written to {path}", m.info);
+                if !report.policies.is_empty() {
+                    writeln!(out, "{} Recommended policies are written to {path}", m.info)?;
                 }
             }
         }
     }
     if let Some(path) = &outputs.commands {
-        let _ = writeln!(out, "{} Commands of this run are written to {path}", m.info);
+        writeln!(out, "{} Commands of this run are written to {path}", m.info)?;
     }
-    out
+    Ok(())
 }

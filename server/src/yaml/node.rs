@@ -47,7 +47,10 @@ pub enum ScalarStyle {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum NodeKind {
-    Scalar { value: String, style: ScalarStyle },
+    Scalar {
+        value: compact_str::CompactString,
+        style: ScalarStyle,
+    },
     Seq(Vec<Node>),
     Map(Vec<Entry>),
 }
@@ -178,7 +181,11 @@ pub fn plain_null(v: &str) -> bool {
 }
 
 impl Node {
-    pub fn scalar(value: impl Into<String>, style: ScalarStyle, span: Span) -> Node {
+    pub fn scalar(
+        value: impl Into<compact_str::CompactString>,
+        style: ScalarStyle,
+        span: Span,
+    ) -> Node {
         Node {
             span,
             flow: false,
@@ -314,7 +321,7 @@ impl Node {
         match &self.kind {
             NodeKind::Scalar { value, style } => {
                 if *style != ScalarStyle::Plain {
-                    return Value::String(value.clone());
+                    return Value::String(value.to_string());
                 }
                 if plain_null(value) {
                     return Value::Null;
@@ -329,16 +336,16 @@ impl Node {
                     if let Some(n) = serde_json::Number::from_f64(f) {
                         return Value::Number(n);
                     }
-                    return Value::String(value.clone());
+                    return Value::String(value.to_string());
                 }
-                Value::String(value.clone())
+                Value::String(value.to_string())
             }
             NodeKind::Seq(items) => Value::Array(items.iter().map(|n| n.to_json()).collect()),
             NodeKind::Map(entries) => {
                 let mut m = serde_json::Map::new();
                 for e in entries {
                     let k = match &e.key.kind {
-                        NodeKind::Scalar { value, .. } => value.clone(),
+                        NodeKind::Scalar { value, .. } => value.to_string(),
                         _ => e.key.to_json().to_string(),
                     };
                     m.insert(k, e.value.to_json());
@@ -356,7 +363,7 @@ impl Node {
                 if self.is_null() {
                     Value::Null
                 } else {
-                    Value::String(value.clone())
+                    Value::String(value.to_string())
                 }
             }
             NodeKind::Seq(items) => {

@@ -183,8 +183,42 @@ impl DocBuilder {
         }
     }
 
-    fn push_node(&mut self, node: Node, anchor: usize) {
-        self.last_end = self.last_end.max(node.span.end as usize);
+    fn push_node(&mut self, mut node: Node, anchor: usize, text: &str) {
+        // block scalars: the span ends with the last content character (saphyr includes the
+        // following blank lines and indentation)
+        if let NodeKind::Scalar {
+            style: ScalarStyle::Literal | ScalarStyle::Folded,
+            ..
+        } = &node.kind
+        {
+            node.span.end =
+                block_end(text, node.span.start as usize, node.span.end as usize) as u32;
+        }
+        // flow collections: the span ends at the closing bracket
+        if node.flow {
+            if let Some(e) = flow_end(text, node.span.start as usize) {
+                node.span.end = e as u32;
+            }
+        }
+        // quoted scalars: the span ends at the closing quote (saphyr may include what follows)
+        if let NodeKind::Scalar {
+            style: style @ (ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted),
+            ..
+        } = &node.kind
+        {
+            if let Some(e) = quoted_end(
+                text,
+                node.span.start as usize,
+                *style == ScalarStyle::DoubleQuoted,
+            ) {
+                node.span.end = e as u32;
+            }
+        }
+        // an empty document's null scalar does not extend the document
+        let empty_null = matches!(&node.kind, NodeKind::Scalar { value, style: ScalarStyle::Plain } if value.is_empty());
+        if !empty_null {
+            self.last_end = self.last_end.max(node.span.end as usize);
+        }
         if anchor != 0 {
             self.anchors.insert(anchor, node.clone());
         }
@@ -218,7 +252,10 @@ fn style_of(s: PStyle) -> ScalarStyle {
 }
 
 /// Resolve `<<` merge keys (YAML 1.1, honoured by Kubernetes' decoder) and report duplicates.
-fn finish_map(mut entries: Vec<Entry>, problems: &mut Vec<YamlProblem>) -> Vec<Entry> {
+pub(crate) fn finish_map_pub(
+    mut entries: Vec<Entry>,
+    problems: &mut Vec<YamlProblem>,
+) -> Vec<Entry> {
     let has_merge = entries
         .iter()
         .any(|e| matches!(&e.key.kind, NodeKind::Scalar { value, style: ScalarStyle::Plain } if value == "<<"));
@@ -323,6 +360,16 @@ fn next_doc_marker(text: &str, from: usize) -> Option<usize> {
 }
 
 pub fn parse_stream(text: &str, limits: &Limits) -> ParsedStream {
+    // the fast path declines templates (`{{`), so these still get the general parser's
+    // template detection
+    if let Some(s) = super::fast::parse_fast(text, limits) {
+        return s;
+    }
+    parse_stream_general(text, limits)
+}
+
+/// The general parser (saphyr-parser events): every YAML 1.2 input, with recovery.
+pub fn parse_stream_general(text: &str, limits: &Limits) -> ParsedStream {
     let map = CharMap::new(text);
     let mut out = ParsedStream::default();
     let mut base_byte = 0usize;
@@ -390,7 +437,10 @@ pub fn parse_stream(text: &str, limits: &Limits) -> ParsedStream {
                 Event::StreamStart | Event::Nothing => {}
                 Event::StreamEnd => break 'outer,
                 Event::DocumentStart(_) => {
-                    doc = Some(DocBuilder::new(s));
+                    let mut d = DocBuilder::new(s);
+                    // an explicit `---` belongs to its document
+                    d.last_end = e;
+                    doc = Some(d);
                 }
                 Event::DocumentEnd => {
                     if let Some(d) = doc.take() {
@@ -422,7 +472,7 @@ pub fn parse_stream(text: &str, limits: &Limits) -> ParsedStream {
                             let mut n = n.clone();
                             // the alias node points at the alias, its contents at the anchor
                             n.span = Span::new(s, e);
-                            d.push_node(n, 0);
+                            d.push_node(n, 0, text);
                         }
                         None => d.poison("unknown alias".to_string(), s),
                     }
@@ -467,7 +517,7 @@ pub fn parse_stream(text: &str, limits: &Limits) -> ParsedStream {
                         Cow::Borrowed(b) => b.to_string(),
                         Cow::Owned(o) => o,
                     };
-                    d.push_node(Node::scalar(value, st, Span::new(s, e)), anchor);
+                    d.push_node(Node::scalar(value, st, Span::new(s, e)), anchor, text);
                 }
                 Event::SequenceStart(anchor, _) => {
                     let Some(d) = doc.as_mut() else { continue };
@@ -554,7 +604,7 @@ pub fn parse_stream(text: &str, limits: &Limits) -> ParsedStream {
                         flow,
                         kind: NodeKind::Seq(items),
                     };
-                    d.push_node(node, anchor);
+                    d.push_node(node, anchor, text);
                 }
                 Event::MappingEnd => {
                     let Some(d) = doc.as_mut() else { continue };
@@ -589,13 +639,13 @@ pub fn parse_stream(text: &str, limits: &Limits) -> ParsedStream {
                             .map(|en| en.value.span.end.max(en.key.span.end) as usize)
                             .unwrap_or(start)
                     };
-                    let entries = finish_map(entries, &mut d.problems);
+                    let entries = finish_map_pub(entries, &mut d.problems);
                     let node = Node {
                         span: Span::new(start, end),
                         flow,
                         kind: NodeKind::Map(entries),
                     };
-                    d.push_node(node, anchor);
+                    d.push_node(node, anchor, text);
                 }
             }
         }
@@ -618,6 +668,90 @@ pub fn parse_stream(text: &str, limits: &Limits) -> ParsedStream {
         out.template = Some(t);
     }
     out
+}
+
+/// The end of a block scalar's last content line (dropping the blank lines and the next
+/// line's indentation that the scanner includes).
+fn block_end(text: &str, start: usize, end: usize) -> usize {
+    let b = text.as_bytes();
+    let mut e = end.min(b.len());
+    loop {
+        // the part after the last newline of [start, e) is only spaces: cut it
+        let seg = &b[start..e];
+        match seg.iter().rposition(|c| *c == b'\n') {
+            Some(nl) if seg[nl + 1..].iter().all(|c| *c == b' ') => {
+                e = start + nl;
+                if e > start && b[e - 1] == b'\r' {
+                    e -= 1;
+                }
+            }
+            _ => break,
+        }
+    }
+    e
+}
+
+/// The offset after the bracket that closes the flow collection opening at `start`.
+fn flow_end(text: &str, start: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    if !matches!(b.get(start), Some(b'[' | b'{')) {
+        return None;
+    }
+    let mut depth = 0i32;
+    let mut k = start;
+    while k < b.len() {
+        match b[k] {
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(k + 1);
+                }
+            }
+            b'"' => {
+                k = quoted_end(text, k, true)?;
+                continue;
+            }
+            b'\'' => {
+                k = quoted_end(text, k, false)?;
+                continue;
+            }
+            b'#' if k > 0 && matches!(b[k - 1], b' ' | b'\t' | b'\n') => {
+                while k < b.len() && b[k] != b'\n' {
+                    k += 1;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    None
+}
+
+/// The offset after the closing quote of a quoted scalar starting at `start`.
+fn quoted_end(text: &str, start: usize, double: bool) -> Option<usize> {
+    let b = text.as_bytes();
+    let q = if double { b'"' } else { b'\'' };
+    if b.get(start) != Some(&q) {
+        return None;
+    }
+    let mut k = start + 1;
+    while k < b.len() {
+        if double && b[k] == b'\\' {
+            k += 2;
+            continue;
+        }
+        if b[k] == q {
+            if !double && b.get(k + 1) == Some(&b'\'') {
+                k += 2;
+                continue;
+            }
+            return Some(k + 1);
+        }
+        k += 1;
+    }
+    None
 }
 
 fn dash_before(text: &str, at: usize) -> usize {
