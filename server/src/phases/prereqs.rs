@@ -555,7 +555,15 @@ fn cni_rules(g: &Global, out: &mut Vec<Finding>) {
     }
     if cilium {
         if let Some(l) = flag(g, "default-deny") {
-            if flag(g, "probe-allowed").is_none() {
+            let cluster_wide_allow = g.facts.cluster_objects.iter().any(|r| {
+                matches!(
+                    r.body,
+                    Body::CiliumPolicy {
+                        allows_probe_cidr: true
+                    }
+                )
+            });
+            if flag(g, "probe-allowed").is_none() && !cluster_wide_allow {
                 let mut fi = Finding::new(
                     "PR-CNI-005",
                     "Kubelet probes to ambient pods are SNAT'ed to 169.254.7.127 and will be blocked by default-deny policies under Cilium. Apply a CiliumClusterwideNetworkPolicy allowing fromCIDR 169.254.7.127/32 (allow-ambient-hostprobes).",

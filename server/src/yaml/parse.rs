@@ -332,15 +332,18 @@ fn contains_template_marker(s: &str) -> bool {
     s.contains("{{") || s.contains("}}")
 }
 
-/// Find the byte offset of the next line at or after `from_line_start` that starts with `---`
-/// followed by whitespace or end of line.
-fn next_doc_marker(text: &str, from: usize) -> Option<usize> {
+/// Find the byte offset of the next line that starts with `---` followed by whitespace or end
+/// of line, searching from the start of the line holding `from`, and strictly after `after`.
+fn next_doc_marker(text: &str, from: usize, after: usize) -> Option<usize> {
     let bytes = text.as_bytes();
-    // start at the beginning of the line after `from`
-    let mut i = match text[from..].find('\n') {
-        Some(n) => from + n + 1,
-        None => return None,
-    };
+    let from = from.min(text.len());
+    let mut i = text[..from].rfind('\n').map(|n| n + 1).unwrap_or(0);
+    while i <= after {
+        match text[i..].find('\n') {
+            Some(n) => i += n + 1,
+            None => return None,
+        }
+    }
     while i < bytes.len() {
         if bytes[i..].starts_with(b"---") {
             let after = bytes.get(i + 3).copied();
@@ -390,7 +393,7 @@ pub fn parse_stream_general(text: &str, limits: &Limits) -> ParsedStream {
                 Err(e) => {
                     let err_at = map.byte(base_char + e.marker().index());
                     let start = doc.as_ref().map(|d| d.start).unwrap_or(prev_end);
-                    let resume = next_doc_marker(text, err_at.max(start));
+                    let resume = next_doc_marker(text, err_at.max(start), start);
                     let end = resume.unwrap_or(text.len());
                     let slice = &text[start.min(end)..end];
                     let templated = slice.contains("{{");

@@ -22,3 +22,112 @@ pub fn repo_root() -> PathBuf {
         .canonicalize()
         .unwrap()
 }
+
+use ambient_lsp::analysis::Analysis;
+use ambient_lsp::finding::Finding;
+use ambient_lsp::index::{FileData, Index};
+use ambient_lsp::phases::Options;
+use ambient_lsp::yaml::Limits;
+
+pub const CONTROL_PLANE: &str = include_str!("../fixtures/control-plane.yaml");
+
+/// An analysed set of files.
+pub struct Run {
+    pub index: Index,
+    pub analysis: Analysis,
+}
+
+impl Run {
+    pub fn new(files: &[(&str, &str)]) -> Run {
+        Run::with(files, Options::default())
+    }
+
+    pub fn with(files: &[(&str, &str)], opts: Options) -> Run {
+        let mut index = Index::new();
+        for (path, text) in files {
+            let id = index.id_for(path);
+            index.upsert(FileData::parse(id, *path, *text, &Limits::default()));
+        }
+        let analysis = Analysis::run(&index, &opts);
+        Run { index, analysis }
+    }
+
+    pub fn from_index(index: Index) -> Run {
+        let analysis = Analysis::run(&index, &Options::default());
+        Run { index, analysis }
+    }
+
+    /// The control plane fixture plus one file of application manifests.
+    pub fn app(yaml: &str) -> Run {
+        Run::new(&[("control-plane.yaml", CONTROL_PLANE), ("app.yaml", yaml)])
+    }
+
+    pub fn findings(&self) -> Vec<&Finding> {
+        self.analysis.findings(&self.index)
+    }
+
+    pub fn of(&self, rule: &str) -> Vec<&Finding> {
+        self.findings()
+            .into_iter()
+            .filter(|f| f.rule == rule)
+            .collect()
+    }
+
+    /// The text at a finding's location.
+    pub fn text_at(&self, f: &Finding) -> String {
+        let l = f.location.expect("finding has a location");
+        let file = self.index.file(l.file).unwrap();
+        file.text[l.span.start as usize..l.span.end as usize].to_string()
+    }
+
+    /// Objects recommended by a rule (apply / deploy-waypoint actions).
+    pub fn objects(&self, rule: &str) -> Vec<serde_json::Value> {
+        use ambient_lsp::finding::Action;
+        let mut out = Vec::new();
+        for f in self.of(rule) {
+            for a in &f.actions {
+                match a {
+                    Action::Apply { resource, .. } | Action::DeployWaypoint { resource, .. } => {
+                        out.push(resource.value())
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+
+    pub fn dump(&self) -> String {
+        self.findings()
+            .iter()
+            .map(|f| format!("{} {}", f.rule, f.message))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// The rule fires (at least once); returns its findings.
+#[track_caller]
+pub fn assert_fires<'a>(run: &'a Run, rule: &str) -> Vec<&'a Finding> {
+    let fs = run.of(rule);
+    assert!(
+        !fs.is_empty(),
+        "expected {rule} to fire; findings:\n{}",
+        run.dump()
+    );
+    fs
+}
+
+/// The rule does not fire.
+#[track_caller]
+pub fn assert_not_fires(run: &Run, rule: &str) {
+    let fs = run.of(rule);
+    assert!(
+        fs.is_empty(),
+        "expected no {rule}; got:\n{}",
+        fs.iter()
+            .map(|f| f.message.clone())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
