@@ -36,6 +36,7 @@ pub const ASCII: Markers = Markers {
     at: "at",
 };
 
+#[derive(Debug, Clone, Default)]
 pub struct Outputs {
     pub waypoints: Option<String>,
     pub policies: Option<String>,
