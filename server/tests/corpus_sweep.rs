@@ -51,7 +51,11 @@ fn every_corpus_file_is_read_parsed_and_analysed_without_panic() {
     let root = corpus();
     let mut files = Vec::new();
     all_files(&root, &mut files);
-    assert!(files.len() > 3000, "corpus looks incomplete: {} files", files.len());
+    assert!(
+        files.len() > 3000,
+        "corpus looks incomplete: {} files",
+        files.len()
+    );
 
     let limits = Limits::default();
     let mut whole = Index::new();
@@ -77,10 +81,17 @@ fn every_corpus_file_is_read_parsed_and_analysed_without_panic() {
         if !fd.problems.is_empty() {
             with_problems += 1;
             for f in &fd.problems {
-                assert!(f.rule.starts_with("YAML-") || f.rule.starts_with("SCHEMA"), "{rel}: {}", f.rule);
+                assert!(
+                    f.rule.starts_with("YAML-") || f.rule.starts_with("SCHEMA"),
+                    "{rel}: {}",
+                    f.rule
+                );
                 assert!(!f.message.is_empty(), "{rel}");
                 let loc = f.location.expect("a file problem has a location");
-                assert!(loc.span.end as usize <= text.len(), "{rel}: span past the end");
+                assert!(
+                    loc.span.end as usize <= text.len(),
+                    "{rel}: span past the end"
+                );
             }
         }
         resources += fd.resources.len();
@@ -92,7 +103,10 @@ fn every_corpus_file_is_read_parsed_and_analysed_without_panic() {
         whole.upsert(fd);
     }
     assert!(resources > 3500, "only {resources} resources extracted");
-    assert!(with_problems > 100, "yaml-test-suite error cases must be reported");
+    assert!(
+        with_problems > 100,
+        "yaml-test-suite error cases must be reported"
+    );
     eprintln!(
         "{} files, {resources} resources, {with_problems} with problems, {unreadable} unreadable",
         files.len()
@@ -118,7 +132,10 @@ fn no_manifest_is_silently_skipped() {
         let Ok(text) = read_manifest(p, 8 * 1024 * 1024) else {
             continue;
         };
-        if !text.lines().any(|l| l.starts_with("kind:") || l.starts_with("  \"kind\":")) {
+        if !text
+            .lines()
+            .any(|l| l.starts_with("kind:") || l.starts_with("  \"kind\":"))
+        {
             continue;
         }
         let rel = p.strip_prefix(&root).unwrap().to_string_lossy().to_string();
@@ -127,5 +144,10 @@ fn no_manifest_is_silently_skipped() {
             silent.push(rel);
         }
     }
-    assert!(silent.is_empty(), "{} files silently produced nothing: {:#?}", silent.len(), &silent[..silent.len().min(30)]);
+    assert!(
+        silent.is_empty(),
+        "{} files silently produced nothing: {:#?}",
+        silent.len(),
+        &silent[..silent.len().min(30)]
+    );
 }

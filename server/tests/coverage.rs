@@ -28,22 +28,28 @@ fn scan() -> (BTreeSet<String>, BTreeSet<String>) {
             continue;
         }
         let text = std::fs::read_to_string(&p).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        for (i, line) in lines.iter().enumerate() {
-            if line.contains("assert_fires(") {
-                fires.extend(ids(line));
+        // calls, possibly spread over lines by rustfmt: `assert_fires(&r, "W001")`
+        for (call, set) in [
+            ("assert_fires(", &mut fires),
+            ("assert_not_fires(", &mut not),
+        ] {
+            for (i, _) in text.match_indices(call) {
+                let args = &text[i..];
+                let args = &args[..args.find(");").unwrap_or(args.len()).min(400)];
+                set.extend(ids(args));
             }
-            if line.contains("assert_not_fires(") {
-                not.extend(ids(line));
+        }
+        // loops: `for rule in ["A", "B"] { assert_not_fires(&r, rule) }`
+        for (i, _) in text.match_indices("for rule in [") {
+            let rest = &text[i..];
+            let close = rest.find(']').unwrap_or(rest.len());
+            let list = &rest[..close];
+            let body = &rest[close..(close + 300).min(rest.len())];
+            if body.contains("assert_fires(") {
+                fires.extend(ids(list));
             }
-            if line.contains("for rule in [") {
-                let window = lines[i + 1..(i + 4).min(lines.len())].join("\n");
-                if window.contains("assert_fires(") {
-                    fires.extend(ids(line));
-                }
-                if window.contains("assert_not_fires(") {
-                    not.extend(ids(line));
-                }
+            if body.contains("assert_not_fires(") {
+                not.extend(ids(list));
             }
         }
     }

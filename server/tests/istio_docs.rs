@@ -108,10 +108,17 @@ fn pair_05_06_selector_policy_becomes_the_service_targeted_policy() {
     assert_eq!(copies[0]["spec"], after["spec"]);
     assert_eq!(copies[0]["kind"], after["kind"]);
     assert_eq!(copies[0]["apiVersion"], after["apiVersion"]);
-    assert_eq!(copies[0]["metadata"]["namespace"], after["metadata"]["namespace"]);
+    assert_eq!(
+        copies[0]["metadata"]["namespace"],
+        after["metadata"]["namespace"]
+    );
     // ...and the waypoint it needs is recommended.
     let w = assert_fires(&r, "W020");
-    assert!(full(w[0]).contains("Service \"bookinfo/reviews\""), "{}", full(w[0]));
+    assert!(
+        full(w[0]).contains("Service \"bookinfo/reviews\""),
+        "{}",
+        full(w[0])
+    );
 }
 
 #[test]
@@ -132,17 +139,23 @@ fn pair_04_with_a_waypoint_gets_the_waypoint_principal_of_07() {
     let allow = r.objects("P004");
     assert_eq!(allow.len(), 1, "{}", r.dump());
     let documented = yaml_value(&doc("migrate-policies-07.yaml"));
-    let waypoint_principal = &documented["spec"]["rules"][0]["from"][0]["source"]["notPrincipals"][0];
+    let waypoint_principal =
+        &documented["spec"]["rules"][0]["from"][0]["source"]["notPrincipals"][0];
     assert_eq!(
         allow[0]["spec"]["rules"][0]["from"][0]["source"]["principals"],
         serde_json::json!([waypoint_principal])
     );
-    assert_eq!(allow[0]["spec"]["selector"]["matchLabels"]["app"], "reviews");
+    assert_eq!(
+        allow[0]["spec"]["selector"]["matchLabels"]["app"],
+        "reviews"
+    );
     // the L4 policy itself is copied so its identity check still happens (at the waypoint)
     let copies = r.objects("P001");
     assert!(
-        copies.iter().any(|c| c["spec"]["rules"][0]["from"][0]["source"]["principals"]
-            == serde_json::json!(["cluster.local/ns/bookinfo/sa/productpage"])),
+        copies
+            .iter()
+            .any(|c| c["spec"]["rules"][0]["from"][0]["source"]["principals"]
+                == serde_json::json!(["cluster.local/ns/bookinfo/sa/productpage"])),
         "{copies:#?}"
     );
 }
@@ -183,7 +196,11 @@ fn pair_01_virtualservice_needs_a_waypoint() {
     let f = assert_fires(&r, "W001");
     assert!(f[0].message.contains("reviews"), "{}", f[0].message);
     let g = assert_fires(&r, "W020");
-    assert!(full(g[0]).contains("VirtualService \"bookinfo/reviews\""), "{}", full(g[0]));
+    assert!(
+        full(g[0]).contains("VirtualService \"bookinfo/reviews\""),
+        "{}",
+        full(g[0])
+    );
     // as written (namespace default), it routes for a host that does not exist there
     let r = run(&["migrate-policies-01.yaml", "migrate-policies-02.yaml"]);
     assert_not_fires(&r, "W020");
@@ -193,5 +210,9 @@ fn pair_01_virtualservice_needs_a_waypoint() {
 fn pair_03_httproute_on_a_service_needs_a_waypoint() {
     let r = run(&["migrate-policies-02.yaml", "migrate-policies-03.yaml"]);
     let g = assert_fires(&r, "W020");
-    assert!(full(g[0]).contains("HTTPRoute \"bookinfo/reviews\""), "{}", full(g[0]));
+    assert!(
+        full(g[0]).contains("HTTPRoute \"bookinfo/reviews\""),
+        "{}",
+        full(g[0])
+    );
 }

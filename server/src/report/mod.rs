@@ -234,7 +234,7 @@ impl<'a> Report<'a> {
 
     /// The kubectl commands of the run, phase by phase.
     pub fn commands(&self) -> String {
-        let mut out = String::from("#!/bin/sh\n# Commands recommended by ambient-lsp migrate, in phase order. Review before running.\nset -e\n");
+        let mut out = String::from("#!/bin/sh\n# Commands recommended by ambient-lsp migrate, in phase order. Review before running.\nset -e\ncd \"$(dirname \"$0\")\"\n");
         let mut seen = BTreeSet::new();
         for p in &self.phases {
             let mut lines = Vec::new();

@@ -397,6 +397,21 @@ pub fn parse_stream_general(text: &str, limits: &Limits) -> ParsedStream {
                     let end = resume.unwrap_or(text.len());
                     let slice = &text[start.min(end)..end];
                     let templated = slice.contains("{{");
+                    // An unclosed `[`/`{` is detected lines later (often at the next `---`):
+                    // point at the opener instead.
+                    let unclosed = doc.as_ref().and_then(|d| {
+                        d.stack.iter().rev().find_map(|f| match f {
+                            Frame::Seq {
+                                start, flow: true, ..
+                            } => Some((*start, "flow sequence `[`")),
+                            Frame::Map {
+                                start, flow: true, ..
+                            } => Some((*start, "flow mapping `{`")),
+                            _ => None,
+                        })
+                    });
+                    let unclosed =
+                        unclosed.filter(|(at, _)| *at < err_at && text[*at..err_at].contains('\n'));
                     let problem = YamlProblem {
                         kind: if templated {
                             ProblemKind::Template
@@ -405,12 +420,19 @@ pub fn parse_stream_general(text: &str, limits: &Limits) -> ParsedStream {
                         },
                         message: if templated {
                             "Helm/Go template ({{ … }}): not analysed".to_string()
+                        } else if let Some((_, what)) = unclosed {
+                            format!(
+                                "YAML syntax error: this {what} is not closed ({})",
+                                e.info()
+                            )
                         } else {
                             format!("YAML syntax error: {}", e.info())
                         },
                         span: if templated {
                             let t = start + slice.find("{{").unwrap_or(0);
                             Span::new(t, t + 2)
+                        } else if let Some((at, _)) = unclosed {
+                            Span::new(at, at + 1)
                         } else {
                             Span::new(err_at, (err_at + 1).min(text.len()).max(err_at))
                         },

@@ -1,0 +1,94 @@
+//! Helpers of the end-to-end tests: where the binary and the shared corpus are, temporary
+//! copies of `examples/`, and running the CLI.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// The `ambient-lsp` binary of this build: `AMBIENT_LSP_BIN`, else the one cargo built next to
+/// this test executable (`cargo test --workspace` builds it before running any test).
+pub fn binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("AMBIENT_LSP_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    // target/<profile>/deps/<test> → target/<profile>/ambient-lsp
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let bin = dir.join(format!("ambient-lsp{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} not found: build it first (cargo build -p ambient-lsp, or cargo test --workspace), or set AMBIENT_LSP_BIN",
+        bin.display()
+    );
+    bin
+}
+
+/// The shared corpus (`../shared/corpus` beside the checkout, or `AMBIENT_CORPUS`).
+pub fn corpus() -> PathBuf {
+    if let Some(p) = std::env::var_os("AMBIENT_CORPUS") {
+        return PathBuf::from(p);
+    }
+    let p = repo_root().join("../shared/corpus");
+    assert!(p.is_dir(), "corpus not found at {}", p.display());
+    p
+}
+
+/// Copy a directory tree.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A fresh copy of `examples/mesh` in a temporary directory.
+pub fn example_copy() -> tempfile::TempDir {
+    let d = tempfile::TempDir::new().unwrap();
+    copy_tree(&repo_root().join("examples/mesh"), d.path());
+    d
+}
+
+/// The result of one `ambient-lsp` run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Run the binary with `args` in `cwd`, without a terminal and without colour.
+pub fn run_in(cwd: &Path, args: &[&str]) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = Command::new(binary())
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run ambient-lsp");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8(stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8_lossy(&stderr).to_string(),
+    }
+}
+
+/// Run the binary in the repository root.
+pub fn run(args: &[&str]) -> Run {
+    run_in(&repo_root(), args)
+}
