@@ -266,20 +266,12 @@ pub fn run(args: MigrateArgs) -> i32 {
             text::write(&mut w, &rep, m, &outputs, args.verbose).and_then(|_| w.flush())
         }
         Format::Json => {
-            let v = report::json::render(&rep, &written);
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&v).unwrap_or_default()
-            )
+            let mut w = std::io::BufWriter::new(&mut out);
+            report::json::write(&mut w, &rep, &written).and_then(|_| w.flush())
         }
         Format::Sarif => {
-            let v = report::sarif::render(&rep);
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&v).unwrap_or_default()
-            )
+            let mut w = std::io::BufWriter::new(&mut out);
+            report::sarif::write(&mut w, &rep).and_then(|_| w.flush())
         }
     };
     if let Err(e) = res {

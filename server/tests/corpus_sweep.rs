@@ -39,7 +39,20 @@ fn analyse(index: &Index) -> (usize, usize) {
     let rep = report::build(index, &analysis, &opts);
     let t = text::render(&rep, &text::ASCII, &text::Outputs::default(), true);
     let j = report::json::render(&rep, &[]);
+    // the streaming writer of the CLI produces the same document
+    let mut streamed = Vec::new();
+    report::json::write(&mut streamed, &rep, &[]).unwrap();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&streamed).unwrap(),
+        j
+    );
     let s = report::sarif::render(&rep);
+    let mut streamed = Vec::new();
+    report::sarif::write(&mut streamed, &rep).unwrap();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&streamed).unwrap(),
+        s
+    );
     assert!(t.contains("Starting phase remove-sidecars"));
     assert_eq!(j["phases"].as_array().unwrap().len(), 7);
     assert!(s["runs"][0]["results"].is_array());

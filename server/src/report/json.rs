@@ -1,5 +1,6 @@
 //! The JSON report, version 1 (contract §2).
 
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{json, Map, Value};
 
 use super::Report;
@@ -80,4 +81,106 @@ pub fn render(report: &Report, outputs: &[(String, String)]) -> Value {
         "phases": phases,
         "outputs": Value::Object(out_map),
     })
+}
+
+/// The findings of a phase (or the input problems), serialized one at a time.
+struct Findings<'r, 'a> {
+    report: &'r Report<'a>,
+    list: &'r [&'a Finding],
+}
+
+impl Serialize for Findings<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.list.len()))?;
+        for f in self.list {
+            seq.serialize_element(&finding(self.report, f))?;
+        }
+        seq.end()
+    }
+}
+
+struct Phases<'r, 'a>(&'r Report<'a>);
+
+impl Serialize for Phases<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let report = self.0;
+        let mut seq = s.serialize_seq(Some(report.phases.len()))?;
+        for p in &report.phases {
+            struct One<'r, 'a>(&'r Report<'a>, &'r super::PhaseReport<'a>);
+            impl Serialize for One<'_, '_> {
+                fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    let p = self.1;
+                    let mut m = s.serialize_map(Some(4))?;
+                    m.serialize_entry("id", p.phase.id())?;
+                    m.serialize_entry("status", p.status.as_str())?;
+                    let checks: Vec<Value> = p.checks.iter().map(|c| json!({"id": c.id, "title": c.title, "status": c.status.as_str(), "message": c.message})).collect();
+                    m.serialize_entry("checks", &checks)?;
+                    m.serialize_entry(
+                        "findings",
+                        &Findings {
+                            report: self.0,
+                            list: &p.findings,
+                        },
+                    )?;
+                    m.end()
+                }
+            }
+            seq.serialize_element(&One(report, p))?;
+        }
+        seq.end()
+    }
+}
+
+struct Whole<'r, 'a> {
+    report: &'r Report<'a>,
+    outputs: &'r [(String, String)],
+}
+
+impl Serialize for Whole<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.report;
+        let mut m = s.serialize_map(Some(5))?;
+        m.serialize_entry("version", &1)?;
+        m.serialize_entry("source", &json!({"kind": "files", "paths": r.sources}))?;
+        struct Inputs<'r, 'a>(&'r Report<'a>);
+        impl Serialize for Inputs<'_, '_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let r = self.0;
+                let mut m = s.serialize_map(Some(4))?;
+                m.serialize_entry("files", &r.files)?;
+                m.serialize_entry("resources", &r.resources)?;
+                m.serialize_entry("notObjects", &r.not_objects)?;
+                m.serialize_entry(
+                    "problems",
+                    &Findings {
+                        report: r,
+                        list: &r.inputs,
+                    },
+                )?;
+                m.end()
+            }
+        }
+        m.serialize_entry("inputs", &Inputs(r))?;
+        m.serialize_entry("phases", &Phases(r))?;
+        let mut out_map = Map::new();
+        for (k, v) in self.outputs {
+            out_map.insert(k.clone(), json!(v));
+        }
+        m.serialize_entry("outputs", &out_map)?;
+        m.end()
+    }
+}
+
+/// Stream the report to `out` (pretty-printed), one finding at a time: the CLI's path, which
+/// never holds the whole document in memory.
+pub fn write(
+    out: &mut dyn std::io::Write,
+    report: &Report,
+    outputs: &[(String, String)],
+) -> std::io::Result<()> {
+    let mut ser = serde_json::Serializer::pretty(&mut *out);
+    Whole { report, outputs }
+        .serialize(&mut ser)
+        .map_err(std::io::Error::other)?;
+    writeln!(out)
 }

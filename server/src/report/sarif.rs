@@ -1,5 +1,6 @@
 //! SARIF 2.1.0 for code-scanning tools.
 
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{json, Value};
 
 use super::Report;
@@ -20,9 +21,9 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-pub fn render(report: &Report) -> Value {
+fn rules() -> Vec<Value> {
     let base = docs_url();
-    let rules: Vec<Value> = RULES
+    RULES
         .iter()
         .map(|r| {
             json!({
@@ -33,38 +34,96 @@ pub fn render(report: &Report) -> Value {
                 "properties": {"phase": r.phase.id()},
             })
         })
-        .collect();
-    let mut results = Vec::new();
-    for f in report.inputs.iter().chain(report.ran_findings()) {
-        let idx = RULES.iter().position(|r| r.id == f.rule).unwrap_or(0);
-        let mut res = json!({
-            "ruleId": f.rule,
-            "ruleIndex": idx,
-            "level": level(f.severity),
-            "message": {"text": if f.details.is_empty() { f.message.clone() } else { format!("{} {}", f.message, f.details.join("; ")) }},
-            "properties": {"phase": f.phase().id(), "blocking": f.blocking},
-        });
-        if let Some((file, line, col, el, ec)) = report.position(f) {
-            res["locations"] = json!([{
-                "physicalLocation": {
-                    "artifactLocation": {"uri": file.replace('\\', "/")},
-                    "region": {"startLine": line, "startColumn": col, "endLine": el, "endColumn": ec}
-                }
-            }]);
-        }
-        results.push(res);
+        .collect()
+}
+
+fn result(report: &Report, f: &crate::finding::Finding) -> Value {
+    let idx = RULES.iter().position(|r| r.id == f.rule).unwrap_or(0);
+    let mut res = json!({
+        "ruleId": f.rule,
+        "ruleIndex": idx,
+        "level": level(f.severity),
+        "message": {"text": if f.details.is_empty() { f.message.clone() } else { format!("{} {}", f.message, f.details.join("; ")) }},
+        "properties": {"phase": f.phase().id(), "blocking": f.blocking},
+    });
+    if let Some((file, line, col, el, ec)) = report.position(f) {
+        res["locations"] = json!([{
+            "physicalLocation": {
+                "artifactLocation": {"uri": file.replace('\\', "/")},
+                "region": {"startLine": line, "startColumn": col, "endLine": el, "endColumn": ec}
+            }
+        }]);
     }
+    res
+}
+
+fn tool() -> Value {
+    json!({"driver": {
+        "name": "ambient-lsp",
+        "version": env!("CARGO_PKG_VERSION"),
+        "informationUri": docs_url(),
+        "rules": rules(),
+    }})
+}
+
+pub fn render(report: &Report) -> Value {
+    let results: Vec<Value> = report
+        .inputs
+        .iter()
+        .chain(report.ran_findings())
+        .map(|f| result(report, f))
+        .collect();
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {
-                "name": "ambient-lsp",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": base,
-                "rules": rules,
-            }},
+            "tool": tool(),
             "results": results,
         }]
     })
+}
+
+struct Results<'r, 'a>(&'r Report<'a>);
+
+impl Serialize for Results<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.0;
+        let mut seq = s.serialize_seq(None)?;
+        for f in r.inputs.iter().chain(r.ran_findings()) {
+            seq.serialize_element(&result(r, f))?;
+        }
+        seq.end()
+    }
+}
+
+struct RunOf<'r, 'a>(&'r Report<'a>);
+
+impl Serialize for RunOf<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("tool", &tool())?;
+        m.serialize_entry("results", &Results(self.0))?;
+        m.end()
+    }
+}
+
+struct Log<'r, 'a>(&'r Report<'a>);
+
+impl Serialize for Log<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("$schema", "https://json.schemastore.org/sarif-2.1.0.json")?;
+        m.serialize_entry("version", "2.1.0")?;
+        m.serialize_entry("runs", &[RunOf(self.0)])?;
+        m.end()
+    }
+}
+
+/// Stream the SARIF log to `out`, one result at a time.
+pub fn write(out: &mut dyn std::io::Write, report: &Report) -> std::io::Result<()> {
+    let mut ser = serde_json::Serializer::pretty(&mut *out);
+    Log(report)
+        .serialize(&mut ser)
+        .map_err(std::io::Error::other)?;
+    writeln!(out)
 }
