@@ -234,6 +234,7 @@ pub const RULES: &[RuleInfo] = &[
     r!("W016", DeployWaypoints, "waypoints-needed", Warning, false, "Gateway API mesh route (GAMMA) needs a waypoint"),
     r!("W017", DeployWaypoints, "waypoints-needed", Warning, false, "ServiceEntry with L7 configuration needs an egress waypoint"),
     r!("W018", DeployWaypoints, "waypoints-needed", Warning, false, "Headless service: clients address pods, a service waypoint is bypassed"),
+    r!("W019", DeployWaypoints, "waypoints-needed", Error, false, "Sidecar-style egress gateway routing is bypassed by ambient clients"),
     r!("W020", DeployWaypoints, "waypoints-needed", Info, false, "Generated waypoint for a namespace"),
     r!("W021", DeployWaypoints, "waypoints-valid", Warning, false, "Existing waypoint Gateway is unusable or its name clashes"),
     r!("W022", DeployWaypoints, "waypoints-needed", Info, false, "HTTP/2 or gRPC service: ztunnel balances per connection"),
@@ -252,6 +253,9 @@ pub const RULES: &[RuleInfo] = &[
     r!("P011", MigratePolicies, "unsupported", Warning, false, "Sidecar resource will stop applying"),
     r!("P012", MigratePolicies, "unsupported", Error, false, "PeerAuthentication differences in ambient"),
     r!("P013", MigratePolicies, "unsupported", Warning, false, "Proxy-only annotations and ProxyConfig have no effect in ambient"),
+    r!("P015", MigratePolicies, "policies-migrated", Warning, false, "Ingress gateway traffic skips the waypoint"),
+    r!("P016", MigratePolicies, "policies-migrated", Warning, false, "Principal relies on trust-domain alias expansion"),
+    r!("P017", MigratePolicies, "policies-migrated", Warning, false, "Dry-run AuthorizationPolicy on ambient workloads"),
     r!("P019", MigratePolicies, "unsupported", Warning, false, "VirtualService and HTTPRoute for the same service"),
     // ---- use-waypoints
     r!("U001", UseWaypoints, "waypoints-used", Warning, false, "Waypoint not used by anything"),

@@ -344,3 +344,146 @@ fn e10_port_caveat_on_copies() {
     let f = assert_fires(&r0, "P001");
     assert!(f[0].message.contains("80→8080"), "{}", f[0].message);
 }
+
+const INGRESS_VS: &str = "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: public, namespace: istio-ingress}\nspec:\n  hosts: [shop.example.com]\n  gateways: [istio-ingress/public]\n  http:\n  - route: [{destination: {host: echo.shop.svc.cluster.local, port: {number: 80}}}]\n";
+
+#[test]
+fn p015_ingress_routes_skip_the_waypoint() {
+    let r = shop(&format!("{POLICIES}---\n{INGRESS_VS}"));
+    let f = assert_fires(&r, "P015");
+    assert!(f[0].message.contains("\"shop/echo\""), "{}", f[0].message);
+    assert!(
+        r.text_at(f[0])
+            .contains("host: echo.shop.svc.cluster.local"),
+        "on the destination: {}",
+        r.text_at(f[0])
+    );
+    match &f[0].actions[0] {
+        ambient_lsp::finding::Action::Label { set, command, .. } => {
+            assert_eq!(
+                set.get("istio.io/ingress-use-waypoint").map(String::as_str),
+                Some("true")
+            );
+            assert_eq!(
+                command,
+                "kubectl label service -n shop echo istio.io/ingress-use-waypoint=true"
+            );
+        }
+        a => panic!("{a:?}"),
+    }
+    // an HTTPRoute on an ingress Gateway counts too
+    let route = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: public, namespace: shop}\nspec:\n  parentRefs: [{name: public, namespace: istio-ingress}]\n  rules:\n  - backendRefs: [{name: echo, port: 80}]\n";
+    assert_fires(&shop(&format!("{POLICIES}---\n{route}")), "P015");
+}
+
+#[test]
+fn p015_not_when_opted_in_or_without_a_waypoint() {
+    // no waypoint for echo: nothing to skip
+    let r = shop(INGRESS_VS);
+    assert_not_fires(&r, "P015");
+    // the service already opts in
+    let labelled = svc("shop", "echo").replacen(
+        "kind: Service\nmetadata: {name: echo, namespace: shop}",
+        "kind: Service\nmetadata: {name: echo, namespace: shop, labels: {istio.io/ingress-use-waypoint: \"true\"}}",
+        1,
+    );
+    assert_ne!(labelled, svc("shop", "echo"));
+    let r = Run::app(&format!(
+        "{}---\n{labelled}---\n{POLICIES}---\n{INGRESS_VS}",
+        ns("shop", "    istio-injection: enabled")
+    ));
+    assert_fires(&r, "P001");
+    assert_not_fires(&r, "P015");
+    // a mesh-only VirtualService is not an ingress route
+    let r = shop(&format!("{POLICIES}---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {{name: m, namespace: shop}}\nspec:\n  hosts: [echo]\n  http:\n  - route: [{{destination: {{host: echo}}}}]\n"));
+    assert_not_fires(&r, "P015");
+}
+
+fn with_trust_domain(td: &str, aliases: &str, policy: &str) -> Run {
+    let cp = CONTROL_PLANE.replace(
+        "    trustDomain: cluster.local\n",
+        &format!("    trustDomain: {td}\n{aliases}"),
+    );
+    assert_ne!(cp, CONTROL_PLANE);
+    Run::new(&[
+        ("control-plane.yaml", &cp),
+        (
+            "app.yaml",
+            &format!(
+                "{}---\n{}---\n{}",
+                ns("shop", "    istio-injection: enabled"),
+                svc("shop", "echo"),
+                policy
+            ),
+        ),
+    ])
+}
+
+const L4_PRINCIPALS: &str = "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: from-curl, namespace: shop}\nspec:\n  selector:\n    matchLabels: {app: echo}\n  rules:\n  - from: [{source: {principals: [cluster.local/ns/client/sa/curl]}}]\n";
+
+#[test]
+fn p016_cluster_local_principal_in_a_mesh_with_another_trust_domain() {
+    let r = with_trust_domain("corp.example.com", "", L4_PRINCIPALS);
+    let f = assert_fires(&r, "P016");
+    assert!(
+        f[0].message.contains("cluster.local/ns/client/sa/curl"),
+        "{}",
+        f[0].message
+    );
+    // aliases: a principal of the mesh's own trust domain no longer covers the alias identities
+    let r = with_trust_domain(
+        "new.example.com",
+        "    trustDomainAliases: [old.example.com]\n",
+        &L4_PRINCIPALS.replace("cluster.local/", "new.example.com/"),
+    );
+    assert_fires(&r, "P016");
+}
+
+#[test]
+fn p016_not_for_literal_principals() {
+    // default trust domain, no aliases: Envoy and ztunnel agree
+    assert_not_fires(
+        &Run::app(&format!(
+            "{}---\n{}---\n{}",
+            ns("shop", "    istio-injection: enabled"),
+            svc("shop", "echo"),
+            L4_PRINCIPALS
+        )),
+        "P016",
+    );
+    // the real trust domain without aliases, or a foreign trust domain: literal everywhere
+    let r = with_trust_domain(
+        "corp.example.com",
+        "",
+        &L4_PRINCIPALS.replace("cluster.local/", "corp.example.com/"),
+    );
+    assert_not_fires(&r, "P016");
+    let r = with_trust_domain(
+        "corp.example.com",
+        "",
+        &L4_PRINCIPALS.replace("cluster.local/", "partner.example.org/"),
+    );
+    assert_not_fires(&r, "P016");
+    // wildcards are not expanded
+    let r = with_trust_domain(
+        "corp.example.com",
+        "",
+        &L4_PRINCIPALS.replace("cluster.local/ns/client/sa/curl", "*/ns/client/sa/curl"),
+    );
+    assert_not_fires(&r, "P016");
+}
+
+const DRY_RUN: &str = "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: trial\n  namespace: shop\n  annotations: {istio.io/dry-run: \"true\"}\nspec:\n  selector:\n    matchLabels: {app: echo}\n  action: DENY\n  rules:\n  - from: [{source: {namespaces: [legacy]}}]\n";
+
+#[test]
+fn p017_dry_run_policy() {
+    let r = shop(DRY_RUN);
+    let f = assert_fires(&r, "P017");
+    assert!(f[0].message.contains("shop/trial"), "{}", f[0].message);
+}
+
+#[test]
+fn p017_not_for_enforced_policies_or_other_workloads() {
+    assert_not_fires(&shop(&DRY_RUN.replace("\"true\"", "\"false\"")), "P017");
+    assert_not_fires(&shop(&DRY_RUN.replace("app: echo", "app: other")), "P017");
+}

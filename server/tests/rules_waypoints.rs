@@ -458,3 +458,75 @@ fn e14_label_points_at_missing_waypoint_no_fallback() {
     assert!(f[0].message.contains("shop/missing"));
     assert!(f[0].message.contains("NOT be used"));
 }
+
+/// Istio's egress gateway task: a ServiceEntry, an egress Gateway, and a VirtualService that
+/// sends mesh traffic to the egress gateway.
+fn egress(mesh_route_to: &str) -> String {
+    format!(
+        r#"apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {{name: cnn, namespace: shop}}
+spec:
+  hosts: [edition.cnn.com]
+  ports: [{{number: 80, name: http-port, protocol: HTTP}}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {{name: istio-egressgateway, namespace: shop}}
+spec:
+  selector: {{istio: egressgateway}}
+  servers: [{{port: {{number: 80, name: http, protocol: HTTP}}, hosts: [edition.cnn.com]}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: istio-egressgateway, namespace: istio-system}}
+spec:
+  selector: {{istio: egressgateway}}
+  ports: [{{name: http2, port: 80, targetPort: 8080}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {{name: direct-cnn-through-egress-gateway, namespace: shop}}
+spec:
+  hosts: [edition.cnn.com]
+  gateways: [istio-egressgateway, mesh]
+  http:
+  - match: [{{gateways: [mesh], port: 80}}]
+    route: [{{destination: {{host: {mesh_route_to}, port: {{number: 80}}}}, weight: 100}}]
+  - match: [{{gateways: [istio-egressgateway], port: 80}}]
+    route: [{{destination: {{host: edition.cnn.com, port: {{number: 80}}}}, weight: 100}}]
+"#
+    )
+}
+
+#[test]
+fn w019_egress_gateway_steering_is_bypassed() {
+    let r = app(&egress(
+        "istio-egressgateway.istio-system.svc.cluster.local",
+    ));
+    let f = assert_fires(&r, "W019");
+    assert_eq!(f[0].severity, ambient_lsp::finding::Severity::Error);
+    assert!(
+        f[0].message
+            .contains("shop/direct-cnn-through-egress-gateway")
+            && f[0].message.contains("shop/cnn"),
+        "{}",
+        f[0].message
+    );
+    assert!(
+        r.text_at(f[0]).starts_with("match: [{gateways: [mesh]"),
+        "{}",
+        r.text_at(f[0])
+    );
+    // the ServiceEntry gets its egress waypoint
+    assert_fires(&r, "W017");
+    assert_fires(&r, "W020");
+}
+
+#[test]
+fn w019_not_when_mesh_traffic_goes_direct() {
+    // the mesh route goes straight to the external host: nothing is bypassed
+    let r = app(&egress("edition.cnn.com"));
+    assert_not_fires(&r, "W019");
+}

@@ -12,8 +12,9 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The `ambient-lsp` binary of this build: `AMBIENT_LSP_BIN`, else the one cargo built next to
-/// this test executable (`cargo test --workspace` builds it before running any test).
+/// The `ambient-lsp` binary of this build: `AMBIENT_LSP_BIN`, else the one cargo builds next
+/// to this test executable. It is (re)built once per test process, so that `cargo test -p e2e`
+/// never runs a stale binary.
 pub fn binary() -> PathBuf {
     if let Some(p) = std::env::var_os("AMBIENT_LSP_BIN") {
         return PathBuf::from(p);
@@ -21,6 +22,25 @@ pub fn binary() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     // target/<profile>/deps/<test> → target/<profile>/ambient-lsp
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    static BUILD: std::sync::Once = std::sync::Once::new();
+    BUILD.call_once(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args([
+            "build",
+            "--quiet",
+            "-p",
+            "ambient-lsp",
+            "--bin",
+            "ambient-lsp",
+        ])
+        .current_dir(repo_root());
+        if dir.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("run cargo build");
+        assert!(status.success(), "cargo build -p ambient-lsp failed");
+    });
     let bin = dir.join(format!("ambient-lsp{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.exists(),

@@ -15,11 +15,17 @@ pub const L4_SOURCE: &[&str] = &[
     "serviceAccounts",
     "notServiceAccounts",
 ];
+/// Source fields that ztunnel cannot evaluate. `trustDomains`/`notTrustDomains` are not HTTP
+/// attributes, but the ztunnel conversion neither converts nor flags them, leaving an empty
+/// match that never matches — the same effect (catalog E13, inferred from
+/// `pilot/pkg/serviceregistry/kube/controller/ambient/authorization.go`).
 pub const L7_SOURCE: &[&str] = &[
     "requestPrincipals",
     "notRequestPrincipals",
     "remoteIpBlocks",
     "notRemoteIpBlocks",
+    "trustDomains",
+    "notTrustDomains",
 ];
 pub const L4_OPERATION: &[&str] = &["ports", "notPorts"];
 pub const L7_OPERATION: &[&str] = &[
@@ -53,7 +59,11 @@ pub fn l7_fields(ap: &AuthorizationPolicy) -> Vec<L7Field> {
             for f in &s.fields {
                 if L7_SOURCE.contains(&f.name.as_str()) {
                     out.push(L7Field {
-                        name: f.name.clone(),
+                        name: if f.name.ends_with("rustDomains") {
+                            format!("{} (not converted for ztunnel)", f.name)
+                        } else {
+                            f.name.clone()
+                        },
                         span: f.span,
                         rule: ri,
                     });

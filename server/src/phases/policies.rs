@@ -12,6 +12,7 @@ use crate::analysis::authz::{
     allow_admits, deny_catches, depends_on_source_identity, l7_fields, namespace_or_ip_checks,
     Identity, Tri,
 };
+use crate::analysis::mesh::normalize_host;
 use crate::finding::{Action, Finding, Severity};
 use crate::fixes;
 use crate::model::{AuthorizationPolicy, AuthzAction, Body, Resource, TargetRef};
@@ -238,6 +239,19 @@ fn ap_selector_span(r: &Resource, ap: &AuthorizationPolicy) -> crate::yaml::Span
         .unwrap_or(r.name_span)
 }
 
+/// E25: a Service-attached policy does not cover pod-addressed traffic, which is all the
+/// traffic of a headless Service.
+fn headless_caveat(ctx: &NsCtx, si: usize) -> Option<String> {
+    let sv = &ctx.v.services[si];
+    if !sv.svc().is_headless() {
+        return None;
+    }
+    Some(format!(
+        "Service \"{}\" is headless: its clients address the pods, and a Service-attached policy does not apply to pod-addressed traffic through a waypoint (istio/istio#56505). To enforce it, attach the copy to a waypoint dedicated to these pods (istio.io/waypoint-for: workload, enrolled with istio.io/use-waypoint on the pods) with targetRefs kind Gateway; attaching it to a shared waypoint would apply it to every service behind that waypoint.",
+        sv.name()
+    ))
+}
+
 /// E10: ports in copied rules are workload ports; warn when the Service maps them.
 fn port_caveat(ctx: &NsCtx, ap: &AuthorizationPolicy, si: usize) -> Option<String> {
     let uses_ports = ap.rules.iter().any(|r| {
@@ -314,6 +328,9 @@ fn authz(g: &mut Gen, wps: &[Wp]) {
                 ));
             }
             if let Some(c) = port_caveat(g.ctx, ap, wp.si) {
+                extra.push(c);
+            }
+            if let Some(c) = headless_caveat(g.ctx, wp.si) {
                 extra.push(c);
             }
             let (rule, desc) = if *root {
@@ -581,7 +598,7 @@ fn authz(g: &mut Gen, wps: &[Wp]) {
         let f = g.ctx.at_anchor(Finding::new(
             "P004",
             format!(
-                "No ALLOW policy applies to {} in \"{}\": traffic from the waypoint is already allowed. Once every client is ambient you can make the waypoint mandatory with an ALLOW policy that admits only its identity (see U011 in docs/rules.md).",
+                "No ALLOW policy applies to {} in \"{}\": traffic from the waypoint is already allowed. Once every client is ambient you can make the waypoint mandatory with an ALLOW policy that admits only its identity (plus explicit exceptions such as ingress gateways or Prometheus).",
                 no_allow.iter().map(|s| format!("Service \"{s}\"")).collect::<Vec<_>>().join(", "),
                 ns
             ),
@@ -762,6 +779,25 @@ fn envoy_filters(ctx: &mut NsCtx) {
             continue;
         };
         if !ef.target_refs.is_empty() {
+            // E24: EnvoyFilters are matched per proxy, without service context; only
+            // Gateway/GatewayClass targetRefs bind (catalog §6 item 2)
+            if let Some(t) = ef
+                .target_refs
+                .iter()
+                .find(|t| !matches!(t.kind.as_str(), "Gateway" | "GatewayClass"))
+            {
+                let f = Finding::new(
+                    "P010",
+                    format!(
+                        "EnvoyFilter \"{}\" targets {} \"{}\": EnvoyFilters are matched per proxy without service context, so only Gateway/GatewayClass targetRefs bind and this one applies to nothing. To target the waypoint use targetRefs: [{{kind: Gateway, group: gateway.networking.k8s.io, name: {wp_name}}}] with patch context SIDECAR_INBOUND. Officially unsupported; consider a WasmPlugin.",
+                        r.ns_name(),
+                        t.kind,
+                        t.name
+                    ),
+                )
+                .on_node(&r, t.span);
+                ctx.emit(f);
+            }
             continue;
         }
         let sidecar_ctx = ef.contexts.is_empty()
@@ -1066,8 +1102,209 @@ fn mixed_apis(ctx: &mut NsCtx) {
     }
 }
 
+/// P015: ingress gateway routes to a service that gets a waypoint. Ingress gateways send
+/// straight to the pods unless `istio.io/ingress-use-waypoint=true` (catalog E17).
+fn ingress(ctx: &mut NsCtx, wps: &[Wp]) {
+    if wps.is_empty() {
+        return;
+    }
+    let domain = ctx.facts.dns_domain.clone();
+    let ns = ctx.ns().to_string();
+    let ns_opt_in = ctx.v.mode.label("istio.io/ingress-use-waypoint") == Some("true");
+    let vss = super::waypoints::cross_ns(ctx, "VirtualService", &[]);
+    let mut routes = super::waypoints::cross_ns(ctx, "HTTPRoute", &[]);
+    routes.extend(super::waypoints::cross_ns(ctx, "GRPCRoute", &[]));
+    for wp in wps {
+        let sv = &ctx.v.services[wp.si];
+        let svc_res = sv.res.clone();
+        let fqdn = sv.fqdn.clone();
+        if ns_opt_in || svc_res.labels.get("istio.io/ingress-use-waypoint") == Some("true") {
+            continue;
+        }
+        let mut via: Vec<(Arc<Resource>, crate::yaml::Span)> = Vec::new();
+        for vsr in &vss {
+            let Body::VirtualService(vs) = &vsr.body else {
+                continue;
+            };
+            let Some(g) = &vs.gateways else { continue };
+            if !g.value.iter().any(|x| x != "mesh") {
+                continue;
+            }
+            let dests = vs
+                .http
+                .iter()
+                .flat_map(|r| r.destinations.iter())
+                .chain(vs.tcp.iter().flat_map(|r| r.destinations.iter()))
+                .chain(vs.tls.iter().flat_map(|r| r.destinations.iter()));
+            if let Some(d) = dests
+                .into_iter()
+                .find(|d| normalize_host(&d.host, &vsr.namespace, &domain) == fqdn)
+            {
+                via.push((vsr.clone(), d.span));
+            }
+        }
+        for rr in &routes {
+            let Body::Route(route) = &rr.body else {
+                continue;
+            };
+            let ingress_parent = route.parent_refs.iter().any(|p| {
+                p.r.kind == "Gateway" && p.r.group == "gateway.networking.k8s.io" && {
+                    let pns = p.r.namespace.as_deref().unwrap_or(&rr.namespace);
+                    // a parent Gateway that is a waypoint is not an ingress
+                    !ctx.index
+                        .find("gateway.networking.k8s.io", "Gateway", pns, &p.r.name)
+                        .is_some_and(|g| matches!(&g.body, Body::Gateway(gw) if gw.is_waypoint()))
+                }
+            });
+            if !ingress_parent {
+                continue;
+            }
+            if let Some(b) = route.backend_refs.iter().find(|b| {
+                (b.kind.is_empty() || b.kind == "Service")
+                    && b.name == svc_res.name
+                    && b.namespace.as_deref().unwrap_or(&rr.namespace) == ns
+            }) {
+                via.push((rr.clone(), b.span));
+            }
+        }
+        let Some((first, span)) = via.first().cloned() else {
+            continue;
+        };
+        let names: Vec<String> = via.iter().map(|(r, _)| quoted(r)).collect();
+        let mut f = Finding::new(
+            "P015",
+            format!(
+                "Ingress traffic to \"{}\" ({}) goes straight to the pods and skips waypoint \"{}\" unless the Service or Namespace has istio.io/ingress-use-waypoint=true: the waypoint copies of policies will not apply to it, and once the original policies are removed, \"{}-from-waypoint\" will block the gateway.",
+                svc_res.ns_name(),
+                names.join(", "),
+                format_args!("{}/{}", wp.plan.ns, wp.plan.name),
+                svc_res.name
+            ),
+        )
+        .on_node(&first, span)
+        .ns(ns.clone())
+        .related(&svc_res, svc_res.name_span, "the service behind the ingress route")
+        .action(super::use_waypoints::label_action(
+            "Service",
+            &ns,
+            &svc_res.name,
+            &[("istio.io/ingress-use-waypoint", "true".to_string())],
+            format!(
+                "kubectl label service -n {ns} {} istio.io/ingress-use-waypoint=true",
+                svc_res.name
+            ),
+        ));
+        for (r, s) in via.iter().skip(1) {
+            f = f.related(r, *s, "another ingress route to the service");
+        }
+        ctx.emit(f);
+    }
+}
+
+/// The principals of a policy that ztunnel will compare literally, where Envoy would have
+/// expanded the trust domain (`pilot/pkg/security/trustdomain/bundle.go`
+/// `ReplaceTrustDomainAliases`: `cluster.local` and the mesh trust domain and its aliases).
+fn alias_dependent(principal: &str, mesh_td: &str, aliases: &[String]) -> bool {
+    let Some((td, _)) = principal.split_once("/ns/") else {
+        return false;
+    };
+    if td.contains('*') || principal.starts_with('*') {
+        return false;
+    }
+    if td == "cluster.local" {
+        return mesh_td != "cluster.local" || !aliases.is_empty();
+    }
+    (td == mesh_td || aliases.iter().any(|a| a == td)) && !aliases.is_empty()
+}
+
+/// P016 (principals that rely on trust-domain alias expansion) and P017 (dry-run policies):
+/// policies that stay enforced by ztunnel for ambient workloads.
+fn ztunnel_semantics(ctx: &mut NsCtx) {
+    let mesh_td = ctx.facts.trust_domain.clone();
+    let aliases = ctx.facts.mesh.trust_domain_aliases.clone();
+    for (r, root) in ctx.scoped_policies() {
+        let Body::AuthorizationPolicy(ap) = &r.body else {
+            continue;
+        };
+        if root && r.namespace != ctx.ns() {
+            continue; // reported once, in the root namespace
+        }
+        let applies = if root {
+            true
+        } else {
+            let sel = ctx.selected(&r);
+            sel.iter().any(|&u| ctx.unit(u).ambient_bound())
+        };
+        if !applies {
+            continue;
+        }
+        if r.annotations
+            .get("istio.io/dry-run")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        {
+            ctx.emit(
+                Finding::new(
+                    "P017",
+                    format!(
+                        "AuthorizationPolicy \"{}\" is a dry-run policy. ztunnel support for dry-run policies exists only from Istio 1.29, behind AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY (earlier conversions may enforce it); verify how your version treats it before removing sidecars.",
+                        r.ns_name()
+                    ),
+                )
+                .on_node(
+                    &r,
+                    r.annotations
+                        .entry("istio.io/dry-run")
+                        .map(|l| l.key_span)
+                        .unwrap_or(r.name_span),
+                ),
+            );
+        }
+        for rule in &ap.rules {
+            let mut found: Vec<(String, crate::yaml::Span)> = Vec::new();
+            for s in &rule.from {
+                for f in &s.fields {
+                    if f.name == "principals" || f.name == "notPrincipals" {
+                        for v in &f.values {
+                            if alias_dependent(v, &mesh_td, &aliases) {
+                                found.push((v.clone(), f.span));
+                            }
+                        }
+                    }
+                }
+            }
+            for c in &rule.when {
+                if c.key == "source.principal" {
+                    for v in c.values.iter().chain(&c.not_values) {
+                        if alias_dependent(v, &mesh_td, &aliases) {
+                            found.push((v.clone(), c.span));
+                        }
+                    }
+                }
+            }
+            for (p, span) in found {
+                ctx.emit(
+                    Finding::new(
+                        "P016",
+                        format!(
+                            "Principal \"{p}\" in AuthorizationPolicy \"{}\" relies on Envoy's trust-domain expansion (mesh trust domain \"{mesh_td}\"{}); ztunnel compares principals literally and will not match it. Write it with the actual trust domain, or use serviceAccounts (1.25+).",
+                            r.ns_name(),
+                            if aliases.is_empty() {
+                                String::new()
+                            } else {
+                                format!(", aliases {}", aliases.join(", "))
+                            }
+                        ),
+                    )
+                    .on_node(&r, span),
+                );
+            }
+        }
+    }
+}
+
 /// The root namespace: its Sidecar and PeerAuthentication resources apply mesh-wide.
 pub fn root(ctx: &mut NsCtx) {
+    ztunnel_semantics(ctx);
     sidecar_resources(ctx);
     peer_authn(ctx);
 }
@@ -1082,6 +1319,8 @@ pub fn run(ctx: &mut NsCtx) {
         authz(&mut g, &wps);
         other_copies(&mut g, &wps);
     }
+    ingress(ctx, &wps);
+    ztunnel_semantics(ctx);
     envoy_filters(ctx);
     sidecar_resources(ctx);
     peer_authn(ctx);

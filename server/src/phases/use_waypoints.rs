@@ -234,7 +234,7 @@ fn is_used(ctx: &NsCtx, gw: &Resource) -> bool {
     false
 }
 
-fn label_action(
+pub(super) fn label_action(
     kind: &str,
     ns: &str,
     name: &str,

@@ -885,6 +885,7 @@ fn service_entries(ctx: &mut NsCtx) {
                     || host_matches(&sh.value.to_ascii_lowercase(), &n)
             })
         };
+        let mut egress_steering: Vec<(Arc<Resource>, String, crate::yaml::Span)> = Vec::new();
         for vsr in cross_ns(ctx, "VirtualService", &keys) {
             let Body::VirtualService(vs) = &vsr.body else {
                 continue;
@@ -896,7 +897,27 @@ fn service_entries(ctx: &mut NsCtx) {
                     .any(|h| matches_host(&h.value, &vsr.namespace))
             {
                 users.push(quoted(&vsr));
+                if let Some((gw, span)) =
+                    steers_to_egress_gateway(ctx.index, vs, &vsr.namespace, &domain)
+                {
+                    egress_steering.push((vsr.clone(), gw, span));
+                }
             }
+        }
+        for (vsr, gw, span) in egress_steering {
+            let f = Finding::new(
+                "W019",
+                format!(
+                    "VirtualService \"{}\" steers mesh traffic for ServiceEntry \"{}\" to egress gateway \"{gw}\" from client sidecars. Ambient clients do not evaluate VirtualServices, so this traffic would leave directly, bypassing the egress gateway. Use an egress waypoint for the ServiceEntry instead (label it istio.io/use-waypoint), and if egress must be enforced, an AuthorizationPolicy that admits only the waypoint.",
+                    vsr.ns_name(),
+                    ser.ns_name()
+                ),
+            )
+            .on_node(&vsr, span)
+            .ns(ctx.ns())
+            .related(&ser, se.hosts_span.unwrap_or(ser.name_span), "the external service");
+            ctx.emit_need(f, vec![Target::se(&ser.name)]);
+            ctx.add_reason(Target::se(&ser.name), "W019", quoted(&vsr), false);
         }
         for drr in cross_ns(ctx, "DestinationRule", &keys) {
             let Body::DestinationRule(dr) = &drr.body else {
@@ -961,6 +982,54 @@ fn service_entries(ctx: &mut NsCtx) {
             ctx.add_reason(Target::se(&ser.name), "W017", u, false);
         }
     }
+}
+
+/// A mesh-active route of `vs` whose destination is an Istio egress gateway: its host and the
+/// route's span. The gateway is recognised by its Service selecting `istio: egressgateway`, or
+/// by name when the Service is not in the input.
+fn steers_to_egress_gateway(
+    index: &Index,
+    vs: &VirtualService,
+    vs_ns: &str,
+    domain: &str,
+) -> Option<(String, crate::yaml::Span)> {
+    let suffix = format!(".svc.{domain}");
+    let is_egress = |host: &str| -> bool {
+        let fqdn = normalize_host(host, vs_ns, domain);
+        let Some(short) = fqdn.strip_suffix(&suffix) else {
+            return false;
+        };
+        let Some((name, ns)) = short.split_once('.') else {
+            return false;
+        };
+        match index.find("", "Service", ns, name) {
+            Some(svc) => match &svc.body {
+                Body::Service(s) => s
+                    .selector
+                    .as_ref()
+                    .is_some_and(|sel| sel.get("istio") == Some("egressgateway")),
+                _ => false,
+            },
+            None => name.contains("egressgateway"),
+        }
+    };
+    for r in &vs.http {
+        if !vs.route_mesh_active(&r.matches) {
+            continue;
+        }
+        if let Some(d) = r.destinations.iter().find(|d| is_egress(&d.host)) {
+            return Some((d.host.clone(), r.span));
+        }
+    }
+    for r in vs.tcp.iter().chain(vs.tls.iter()) {
+        if !vs.route_mesh_active(&r.matches) {
+            continue;
+        }
+        if let Some(d) = r.destinations.iter().find(|d| is_egress(&d.host)) {
+            return Some((d.host.clone(), r.span));
+        }
+    }
+    None
 }
 
 /// W018: headless services that need a waypoint.
