@@ -114,6 +114,40 @@ impl Session {
         self.apply(cs)
     }
 
+    /// Apply several changes (`None` removes the file) and re-analyse once: what the language
+    /// server does with the edits that queued up while it was analysing.
+    pub fn update(&mut self, changes: Vec<(String, Option<String>)>) -> UpdateStats {
+        let mut cs = ChangeSet::default();
+        let limits = self.limits;
+        let mut parsed: Vec<(String, Option<FileData>)> = changes
+            .into_iter()
+            .map(|(p, t)| {
+                let fd = t.map(|t| {
+                    let id = self.index.id_for(&p);
+                    (id, t)
+                });
+                (p, fd)
+            })
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|(p, fd)| {
+                let fd = fd.map(|(id, t)| FileData::parse(id, p.as_str(), t, &limits));
+                (p, fd)
+            })
+            .collect();
+        for (p, fd) in parsed.drain(..) {
+            match fd {
+                Some(fd) => cs.merge(self.index.upsert(fd)),
+                None => {
+                    if let Some(id) = self.index.id_of(&p) {
+                        cs.merge(self.index.remove(id));
+                    }
+                }
+            }
+        }
+        self.apply(cs)
+    }
+
     pub fn remove_file(&mut self, path: &str) -> UpdateStats {
         match self.index.id_of(path) {
             Some(id) => {

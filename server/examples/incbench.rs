@@ -1,0 +1,61 @@
+//! Incremental re-analysis cost: load a workspace, then time `Session::set_file` edits.
+//! `cargo run --release --example incbench -- /tmp/ws1025 [file]`
+use ambient_lsp::analysis::Session;
+use ambient_lsp::phases::Options;
+use std::time::Instant;
+
+fn main() {
+    let root = std::path::PathBuf::from(std::env::args().nth(1).expect("workspace"));
+    let files = ambient_lsp::sources::workspace_files(&root);
+    let t = Instant::now();
+    let texts: Vec<(String, String)> = files
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p.to_string_lossy().to_string(),
+                std::fs::read_to_string(p).ok()?,
+            ))
+        })
+        .collect();
+    let target = std::env::args()
+        .nth(2)
+        .map(|s| {
+            std::fs::canonicalize(s)
+                .unwrap()
+                .to_string_lossy()
+                .to_string()
+        })
+        .unwrap_or_else(|| {
+            texts
+                .iter()
+                .find(|(_, t)| t.contains("paths: ["))
+                .map(|(p, _)| p.clone())
+                .unwrap()
+        });
+    let original = texts.iter().find(|(p, _)| *p == target).unwrap().1.clone();
+    let mut s = Session::new(Options::default());
+    s.load(texts);
+    eprintln!("load+analyse {:?}", t.elapsed());
+    let variants = [
+        original.replacen("paths: [", "ports: [", 1),
+        format!("{original}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: x, namespace: default}}\n"),
+        original.clone(),
+    ];
+    let mut times = Vec::new();
+    for i in 0..30 {
+        let text = &variants[i % variants.len()];
+        let t = Instant::now();
+        let st = s.set_file(&target, text);
+        let n = s.analysis.findings(&s.index).len();
+        times.push(t.elapsed());
+        if i < 3 {
+            eprintln!("edit {i}: {:?} {:?} findings={n}", t.elapsed(), st);
+        }
+    }
+    times.sort();
+    eprintln!(
+        "p50 {:?} max {:?}",
+        times[times.len() / 2],
+        times[times.len() - 1]
+    );
+}

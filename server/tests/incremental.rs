@@ -1,0 +1,237 @@
+//! The invariant of the incremental analysis: after any sequence of file edits, additions and
+//! removals, `Session` (which re-analyses only what an edit can affect) reports exactly the
+//! findings that an analysis from scratch of the final files reports.
+
+mod common;
+use common::*;
+
+use ambient_lsp::analysis::{Analysis, Session};
+use ambient_lsp::index::{FileData, Index};
+use ambient_lsp::phases::Options;
+use ambient_lsp::yaml::Limits;
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+/// Canonical text of every finding, sorted (file ids differ between the two indexes: use
+/// paths).
+fn canon(index: &Index, analysis: &Analysis) -> Vec<String> {
+    let mut out: Vec<String> = analysis
+        .findings(index)
+        .into_iter()
+        .map(|f| {
+            let loc = f
+                .location
+                .map(|l| format!("{}@{}-{}", index.path(l.file), l.span.start, l.span.end))
+                .unwrap_or_default();
+            let related: Vec<String> = f
+                .related
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}@{}:{}",
+                        index.path(r.location.file),
+                        r.location.span.start,
+                        r.message
+                    )
+                })
+                .collect();
+            format!(
+                "{}|{:?}|{}|{}|{:?}|{:?}|{}|{:?}",
+                f.rule,
+                f.severity,
+                loc,
+                f.message,
+                f.details,
+                related,
+                serde_json::to_string(&f.actions).unwrap(),
+                f.namespace
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn scratch(files: &BTreeMap<String, String>) -> Vec<String> {
+    let mut index = Index::new();
+    for (p, t) in files {
+        let id = index.id_for(p);
+        index.upsert(FileData::parse(
+            id,
+            p.as_str(),
+            t.as_str(),
+            &Limits::default(),
+        ));
+    }
+    let a = Analysis::run(&index, &Options::default());
+    canon(&index, &a)
+}
+
+fn example_files() -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let root = repo_root().join("examples/mesh");
+    for p in ambient_lsp::sources::expand(std::slice::from_ref(&root)).unwrap() {
+        let rel = p.strip_prefix(&root).unwrap().to_string_lossy().to_string();
+        out.insert(rel, std::fs::read_to_string(&p).unwrap());
+    }
+    out
+}
+
+/// Documents that an edit may add: each changes what other namespaces or the cluster-wide
+/// facts see (a waypoint, a root policy, a cross-namespace route, an istiod, a namespace
+/// label…).
+const SNIPPETS: &[&str] = &[
+    "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: waypoint, namespace: bookinfo}\nspec:\n  gatewayClassName: istio-waypoint\n  listeners: [{name: mesh, port: 15008, protocol: HBONE}]\n",
+    "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: root-l7, namespace: istio-system}\nspec:\n  selector: {matchLabels: {app: ratings}}\n  rules:\n  - to: [{operation: {paths: [/health]}}]\n",
+    "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: cross, namespace: payments}\nspec:\n  hosts: [reviews.bookinfo.svc.cluster.local]\n  http:\n  - route: [{destination: {host: reviews.bookinfo.svc.cluster.local}}]\n    timeout: 1s\n",
+    "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bookinfo\n  labels: {istio.io/dataplane-mode: ambient}\n",
+    "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: extra\n  labels: {istio-injection: enabled}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: extra}\nspec:\n  selector: {app: api}\n  ports: [{name: http, port: 80}]\n---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: api-get, namespace: extra}\nspec:\n  selector: {matchLabels: {app: api}}\n  rules:\n  - to: [{operation: {methods: [GET]}}]\n",
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: istiod-canary, namespace: istio-system, labels: {app: istiod, istio.io/rev: canary}}\nspec:\n  selector: {matchLabels: {app: istiod}}\n  template:\n    metadata: {labels: {app: istiod, istio.io/rev: canary}}\n    spec:\n      containers: [{name: discovery, image: docker.io/istio/pilot:1.24.2}]\n",
+    "apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: default, namespace: istio-system}\nspec:\n  outboundTrafficPolicy: {mode: REGISTRY_ONLY}\n",
+    "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: deny-all-delete, namespace: bookinfo}\nspec:\n  action: DENY\n  rules:\n  - to: [{operation: {methods: [DELETE], ports: [\"9080\"]}}]\n",
+    "this: [is broken\n",
+    "apiVersion: v1\nkind: Service\nmetadata: {name: reviews, namespace: bookinfo, labels: {istio.io/use-waypoint: waypoint}}\nspec:\n  selector: {app: reviews}\n  ports: [{name: http, port: 9080}]\n",
+];
+
+#[derive(Clone, Debug)]
+enum Edit {
+    /// Append snippet `s` to file `f` (by position in the sorted file list).
+    Append(usize, usize),
+    /// Delete document `d` of file `f`.
+    DeleteDoc(usize, usize),
+    /// Replace the first occurrence of a token in file `f` (methods ↔ paths, labels, ports…).
+    Mutate(usize, usize),
+    /// Remove file `f`.
+    RemoveFile(usize),
+    /// Add a new file holding snippet `s`.
+    NewFile(usize),
+}
+
+const MUTATIONS: &[(&str, &str)] = &[
+    ("methods:", "ports:"),
+    (
+        "istio-injection: enabled",
+        "istio.io/dataplane-mode: ambient",
+    ),
+    ("value: \"true\"", "value: \"false\""),
+    ("action: DENY", "action: ALLOW"),
+    ("timeout:", "retries: {attempts: 2}\n    timeout:"),
+    ("namespace: bookinfo", "namespace: payments"),
+    ("app: reviews", "app: reviewz"),
+];
+
+fn edit_strategy() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (0..64usize, 0..SNIPPETS.len()).prop_map(|(f, s)| Edit::Append(f, s)),
+        (0..64usize, 0..16usize).prop_map(|(f, d)| Edit::DeleteDoc(f, d)),
+        (0..64usize, 0..MUTATIONS.len()).prop_map(|(f, m)| Edit::Mutate(f, m)),
+        (0..64usize).prop_map(Edit::RemoveFile),
+        (0..SNIPPETS.len()).prop_map(Edit::NewFile),
+    ]
+}
+
+fn apply(
+    files: &mut BTreeMap<String, String>,
+    e: &Edit,
+    n: usize,
+) -> Option<(String, Option<String>)> {
+    let keys: Vec<String> = files.keys().cloned().collect();
+    let pick = |i: usize| keys.get(i % keys.len().max(1)).cloned();
+    match e {
+        Edit::Append(f, s) => {
+            let k = pick(*f)?;
+            let t = format!("{}\n---\n{}", files[&k].trim_end(), SNIPPETS[*s]);
+            Some((k, Some(t)))
+        }
+        Edit::DeleteDoc(f, d) => {
+            let k = pick(*f)?;
+            let docs: Vec<&str> = files[&k].split("\n---\n").collect();
+            if docs.len() < 2 {
+                return None;
+            }
+            let keep: Vec<&str> = docs
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != d % docs.len())
+                .map(|(_, t)| *t)
+                .collect();
+            Some((k, Some(keep.join("\n---\n"))))
+        }
+        Edit::Mutate(f, m) => {
+            let k = pick(*f)?;
+            let (from, to) = MUTATIONS[*m];
+            let t = &files[&k];
+            if !t.contains(from) {
+                return None;
+            }
+            Some((k, Some(t.replacen(from, to, 1))))
+        }
+        Edit::RemoveFile(f) => Some((pick(*f)?, None)),
+        Edit::NewFile(s) => Some((format!("new/file-{n}.yaml"), Some(SNIPPETS[*s].to_string()))),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn incremental_equals_from_scratch(edits in prop::collection::vec(edit_strategy(), 1..12)) {
+        let mut files = example_files();
+        let mut session = Session::new(Options::default());
+        session.load(files.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+        for (n, e) in edits.iter().enumerate() {
+            let Some((path, text)) = apply(&mut files, e, n) else { continue };
+            match text {
+                Some(t) => {
+                    session.set_file(&path, &t);
+                    files.insert(path, t);
+                }
+                None => {
+                    session.remove_file(&path);
+                    files.remove(&path);
+                }
+            }
+            // after every step, not only at the end
+            let inc = canon(&session.index, &session.analysis);
+            let full = scratch(&files);
+            let only_inc: Vec<&String> = inc.iter().filter(|f| !full.contains(f)).collect();
+            let only_full: Vec<&String> = full.iter().filter(|f| !inc.contains(f)).collect();
+            prop_assert!(
+                inc.len() == full.len() && only_inc.is_empty() && only_full.is_empty(),
+                "after {:?}:\nonly incremental: {:#?}\nonly from scratch: {:#?}",
+                &edits[..=n],
+                only_inc,
+                only_full
+            );
+        }
+    }
+}
+
+#[test]
+fn batched_updates_equal_from_scratch() {
+    // the language server applies queued edits as one batch
+    let mut files = example_files();
+    let mut session = Session::new(Options::default());
+    session.load(files.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+    let mut batch = Vec::new();
+    for (n, e) in [
+        Edit::Append(3, 0),
+        Edit::Mutate(5, 1),
+        Edit::NewFile(4),
+        Edit::RemoveFile(1),
+        Edit::Append(0, 1),
+    ]
+    .iter()
+    .enumerate()
+    {
+        if let Some((p, t)) = apply(&mut files, e, n) {
+            match &t {
+                Some(t) => files.insert(p.clone(), t.clone()),
+                None => files.remove(&p),
+            };
+            batch.push((p, t));
+        }
+    }
+    session.update(batch);
+    assert_eq!(canon(&session.index, &session.analysis), scratch(&files));
+}
