@@ -1,5 +1,8 @@
 //! Incremental re-analysis cost: load a workspace, then time `Session::set_file` edits.
 //! `cargo run --release --example incbench -- /tmp/ws1025 [file]`
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use ambient_lsp::analysis::Session;
 use ambient_lsp::phases::Options;
 use std::time::Instant;
@@ -35,7 +38,11 @@ fn main() {
     let original = texts.iter().find(|(p, _)| *p == target).unwrap().1.clone();
     let mut s = Session::new(Options::default());
     s.load(texts);
-    eprintln!("load+analyse {:?}", t.elapsed());
+    eprintln!(
+        "load+analyse {:?} rss {} MB",
+        t.elapsed(),
+        ambient_lsp::cli::rss_mb()
+    );
     let variants = [
         original.replacen("paths: [", "ports: [", 1),
         format!("{original}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: x, namespace: default}}\n"),

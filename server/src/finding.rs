@@ -72,6 +72,11 @@ impl Phase {
     pub fn from_id(id: &str) -> Option<Phase> {
         Phase::ALL.iter().copied().find(|p| p.id() == id)
     }
+
+    /// 1-based step of a migration phase (`None` for `input`).
+    pub fn position(&self) -> Option<usize> {
+        Phase::ALL.iter().position(|p| p == self).map(|i| i + 1)
+    }
 }
 
 /// A place in a file.
@@ -150,6 +155,12 @@ impl Object {
             s("/metadata/namespace"),
             s("/metadata/name")
         )
+    }
+}
+
+impl Default for Object {
+    fn default() -> Self {
+        Object::new(&Value::Null)
     }
 }
 

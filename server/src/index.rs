@@ -372,6 +372,11 @@ impl Index {
         self.by_ns.contains_key(ns)
     }
 
+    /// Whether `ns` is one of `namespaces()` (without building the list).
+    pub fn is_namespace(&self, ns: &str) -> bool {
+        !ns.is_empty() && (self.by_ns.contains_key(ns) || self.ns_objects.contains_key(ns))
+    }
+
     /// Namespaces that hold at least one resource or have a Namespace object (sorted).
     pub fn namespaces(&self) -> Vec<String> {
         let mut v: BTreeSet<String> = self

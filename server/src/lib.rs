@@ -7,9 +7,11 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod edit;
 pub mod finding;
 pub mod fixes;
 pub mod index;
+pub mod lsp;
 pub mod model;
 pub mod phases;
 pub mod report;

@@ -23,26 +23,42 @@ enum Command {
     Lsp,
 }
 
-fn init_logging() {
+/// Logs go to stderr (stdout is the protocol channel of the server); the server also sends its
+/// info/warn/error events to the client (`window/logMessage`).
+fn init_logging(server: bool) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let default = if server { "info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("AMBIENT_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(false)
-        .init();
+        .with_filter(filter);
+    let registry = tracing_subscriber::registry().with(fmt);
+    if server {
+        registry
+            .with(
+                ambient_lsp::lsp::LogLayer
+                    .with_filter(tracing_subscriber::filter::LevelFilter::INFO),
+            )
+            .init();
+    } else {
+        registry.init();
+    }
 }
 
 fn main() {
     let cli = Cli::parse();
-    init_logging();
+    let server = !matches!(cli.command, Some(Command::Migrate(_)));
+    init_logging(server);
     let code = match cli.command {
         Some(Command::Migrate(args)) => ambient_lsp::cli::run(args),
         Some(Command::Lsp) | None => {
             let _ = cli.stdio;
-            eprintln!("the language server is not built yet");
-            2
+            ambient_lsp::lsp::run_stdio()
         }
     };
     std::process::exit(code);

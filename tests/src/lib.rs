@@ -1,6 +1,8 @@
 //! Helpers of the end-to-end tests: where the binary and the shared corpus are, temporary
 //! copies of `examples/`, and running the CLI.
 
+pub mod lsp;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -6,7 +6,7 @@ pub mod facts;
 pub mod mesh;
 pub mod version;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -75,6 +75,10 @@ pub struct Session {
 pub struct UpdateStats {
     pub facts_recomputed: bool,
     pub namespaces: usize,
+    /// Every namespace was re-analysed (cluster-wide change).
+    pub all: bool,
+    /// The namespaces re-analysed or dropped.
+    pub dirty: Vec<String>,
 }
 
 impl Session {
@@ -91,7 +95,12 @@ impl Session {
 
     /// Load many files at once (parsing in parallel), then analyse from scratch.
     pub fn load(&mut self, files: Vec<(String, String)>) {
-        let ids: Vec<(u32, String, String)> = files
+        self.load_arcs(files.into_iter().map(|(p, t)| (p, Arc::from(t))).collect())
+    }
+
+    /// `load` with shared texts (the language server keeps one copy of each).
+    pub fn load_arcs(&mut self, files: Vec<(String, Arc<str>)>) {
+        let ids: Vec<(u32, String, Arc<str>)> = files
             .into_iter()
             .map(|(p, t)| (self.index.id_for(&p), p, t))
             .collect();
@@ -117,6 +126,16 @@ impl Session {
     /// Apply several changes (`None` removes the file) and re-analyse once: what the language
     /// server does with the edits that queued up while it was analysing.
     pub fn update(&mut self, changes: Vec<(String, Option<String>)>) -> UpdateStats {
+        self.update_arcs(
+            changes
+                .into_iter()
+                .map(|(p, t)| (p, t.map(Arc::from)))
+                .collect(),
+        )
+    }
+
+    /// `update` with shared texts.
+    pub fn update_arcs(&mut self, changes: Vec<(String, Option<Arc<str>>)>) -> UpdateStats {
         let mut cs = ChangeSet::default();
         let limits = self.limits;
         let mut parsed: Vec<(String, Option<FileData>)> = changes
@@ -187,18 +206,25 @@ impl Session {
             all = true;
             stats.facts_recomputed = true;
         }
-        let present: BTreeSet<String> = self.index.namespaces().into_iter().collect();
-        self.analysis.ns.retain(|k, _| present.contains(k));
+        let index = &self.index;
+        for k in self.analysis.ns.keys() {
+            if !index.is_namespace(k) {
+                stats.dirty.push(k.clone());
+            }
+        }
+        self.analysis.ns.retain(|k, _| index.is_namespace(k));
         let dirty: Vec<String> = if all {
-            present.iter().cloned().collect()
+            index.namespaces()
         } else {
             cs.namespaces
                 .iter()
-                .filter(|n| present.contains(*n))
+                .filter(|n| index.is_namespace(n))
                 .cloned()
                 .collect()
         };
         stats.namespaces = dirty.len();
+        stats.all = all;
+        stats.dirty.extend(dirty.iter().cloned());
         let facts = self.analysis.facts.clone();
         let index = &self.index;
         let opts = &self.opts;

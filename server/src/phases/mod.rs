@@ -397,8 +397,10 @@ pub fn analyze_namespace(index: &Index, facts: &Facts, opts: &Options, ns: &str)
         .units
         .iter()
         .any(|u| u.has_sidecar() && !u.pods.is_empty());
+    let mut findings = ctx.out;
+    findings.shrink_to_fit();
     NsResult {
-        findings: ctx.out,
+        findings,
         summary: ctx.summary,
     }
 }

@@ -93,22 +93,23 @@ fn existing_copy(
                     !p.target_refs.is_empty()
                         && refs_key(&p.target_refs) == want
                         && content.get("action").and_then(|a| a.as_str()) == Some(p.action.as_str())
-                        && content.get("rules").cloned().unwrap_or(Value::Null) == p.rules_json
+                        && content.get("rules").cloned().unwrap_or(Value::Null)
+                            == p.rules_json.value()
                 }
                 Body::RequestAuthentication(p) => {
                     !p.target_refs.is_empty()
                         && refs_key(&p.target_refs) == want
-                        && strip(&p.spec_json) == strip(content)
+                        && strip(&p.spec_json.value()) == strip(content)
                 }
                 Body::Telemetry(p) => {
                     !p.target_refs.is_empty()
                         && refs_key(&p.target_refs) == want
-                        && strip(&p.spec_json) == strip(content)
+                        && strip(&p.spec_json.value()) == strip(content)
                 }
                 Body::WasmPlugin(p) => {
                     !p.target_refs.is_empty()
                         && refs_key(&p.target_refs) == want
-                        && strip(&p.spec_json) == strip(content)
+                        && strip(&p.spec_json.value()) == strip(content)
                 }
                 _ => false,
             }
@@ -340,7 +341,7 @@ fn authz(g: &mut Gen, wps: &[Wp]) {
             };
             let action = ap.action.as_str().to_string();
             let provider = ap.provider.clone();
-            let rules = ap.rules_json.clone();
+            let rules = ap.rules_json.value();
             let ns2 = ns.clone();
             let build = move |name: &str, refs: Vec<Value>| {
                 fixes::authz_copy(name, &ns2, refs, &action, provider.as_deref(), &rules)
@@ -385,7 +386,7 @@ fn authz(g: &mut Gen, wps: &[Wp]) {
                 let planned = members[0].plan.clone();
                 let action = ap.action.as_str().to_string();
                 let provider = ap.provider.clone();
-                let rules = ap.rules_json.clone();
+                let rules = ap.rules_json.value();
                 let ns2 = ns.clone();
                 let build = move |name: &str, refs: Vec<Value>| {
                     fixes::authz_copy(name, &ns2, refs, &action, provider.as_deref(), &rules)
@@ -622,7 +623,7 @@ fn other_copies(g: &mut Gen, wps: &[Wp]) {
             Body::RequestAuthentication(ra) => (
                 "P007",
                 "RequestAuthentication",
-                ra.spec_json.clone(),
+                ra.spec_json.value(),
                 ra.selector.is_some(),
                 if ra.forward_original_token {
                     None
@@ -638,7 +639,7 @@ fn other_copies(g: &mut Gen, wps: &[Wp]) {
                 (
                     "P008",
                     "Telemetry",
-                    t.spec_json.clone(),
+                    t.spec_json.value(),
                     true,
                     if t.client_mode {
                         Some("Its match.mode CLIENT settings have no waypoint equivalent (waypoints report as the server).".to_string())
@@ -650,7 +651,7 @@ fn other_copies(g: &mut Gen, wps: &[Wp]) {
             Body::WasmPlugin(w) => (
                 "P009",
                 "WasmPlugin",
-                w.spec_json.clone(),
+                w.spec_json.value(),
                 w.selector.is_some(),
                 if w.client_mode {
                     Some("It matches mode CLIENT, which runs on the client sidecar's outbound path; the waypoint runs plugins on its server side.".to_string())
@@ -1351,7 +1352,7 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
                         vec![fixes::target_ref_waypoint_class()],
                         ap.action.as_str(),
                         ap.provider.as_deref(),
-                        &ap.rules_json,
+                        &ap.rules_json.value(),
                     )),
                 )
             }
@@ -1365,7 +1366,7 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
                         &r.kind,
                         "",
                         &root,
-                        &ra.spec_json,
+                        &ra.spec_json.value(),
                         vec![fixes::target_ref_waypoint_class()],
                     )),
                 )
@@ -1377,7 +1378,7 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
                     &r.kind,
                     "",
                     &root,
-                    &w.spec_json,
+                    &w.spec_json.value(),
                     vec![fixes::target_ref_waypoint_class()],
                 )),
             ),
@@ -1392,17 +1393,17 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
                     Body::AuthorizationPolicy(p) => {
                         p.target_refs.iter().any(|t| t.is_gateway_class())
                             && want_spec.get("rules").cloned().unwrap_or(Value::Null)
-                                == p.rules_json
+                                == p.rules_json.value()
                             && want_spec.get("action").and_then(|a| a.as_str())
                                 == Some(p.action.as_str())
                     }
                     Body::RequestAuthentication(p) => {
                         p.target_refs.iter().any(|t| t.is_gateway_class())
-                            && strip(&p.spec_json) == strip(&want_spec)
+                            && strip(&p.spec_json.value()) == strip(&want_spec)
                     }
                     Body::WasmPlugin(p) => {
                         p.target_refs.iter().any(|t| t.is_gateway_class())
-                            && strip(&p.spec_json) == strip(&want_spec)
+                            && strip(&p.spec_json.value()) == strip(&want_spec)
                     }
                     _ => false,
                 }

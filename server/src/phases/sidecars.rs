@@ -366,15 +366,36 @@ fn compensated(
 
 /// R008: clients would lose sidecar routing before their servers' waypoints are enabled.
 pub fn global(g: &Global, out: &mut Vec<Finding>) {
-    let mut unserved: Vec<String> = g
+    let mut unserved: Vec<&String> = g
         .results
         .values()
-        .flat_map(|r| r.summary.unserved.iter().cloned())
+        .flat_map(|r| r.summary.unserved.iter())
         .collect();
-    unserved.sort();
     if unserved.is_empty() {
         return;
     }
+    // the message is the same for every namespace: build it once (1 000+ namespaces)
+    let listing = if unserved.len() > 5 {
+        unserved.select_nth_unstable(5);
+        let mut first: Vec<&String> = unserved[..5].to_vec();
+        first.sort();
+        format!(
+            "{} and {} more",
+            first
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            unserved.len() - 5
+        )
+    } else {
+        unserved.sort();
+        unserved
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     for (ns, r) in g.results.iter() {
         let Some((loc, res)) = &r.summary.switching else {
             continue;
@@ -382,8 +403,7 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
         let mut f = Finding::new(
             "R008",
             format!(
-                "Workloads in \"{ns}\" may call {} whose routing/policy still depends on client sidecars; enable their waypoints first.",
-                if unserved.len() > 5 { format!("{} and {} more", unserved[..5].join(", "), unserved.len() - 5) } else { unserved.join(", ") }
+                "Workloads in \"{ns}\" may call {listing} whose routing/policy still depends on client sidecars; enable their waypoints first."
             ),
         )
         .severity(Severity::Warning)

@@ -18,7 +18,7 @@ pub enum Encoding {
 
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
-        let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+        let mut starts = Vec::with_capacity(text.bytes().filter(|b| *b == b'\n').count() + 1);
         starts.push(0);
         for (i, b) in text.bytes().enumerate() {
             if b == b'\n' {

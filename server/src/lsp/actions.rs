@@ -1,0 +1,549 @@
+//! Code actions: a finding's machine-readable actions turned into minimal `WorkspaceEdit`s
+//! (see `crate::edit` for the text edits themselves).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use tower_lsp_server::ls_types::{
+    CodeAction, CodeActionKind, CodeActionOrCommand, CreateFile, CreateFileOptions,
+    DocumentChangeOperation, DocumentChanges, OneOf, OptionalVersionedTextDocumentIdentifier,
+    Range, ResourceOp, TextDocumentEdit, TextEdit as LspTextEdit, Uri, WorkspaceEdit,
+};
+
+use super::convert::{diagnostic, key_to_uri, text_range};
+use super::state::Shared;
+use crate::analysis::Session;
+use crate::edit::{self, TextEdit};
+use crate::finding::{Action, Finding};
+use crate::index::FileData;
+use crate::model::Resource;
+use crate::yaml::{emit, Encoding};
+
+pub const FIX_ALL: &str = "source.fixAll.ambient";
+
+/// What the client can apply.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ClientEdits {
+    pub document_changes: bool,
+    pub create_files: bool,
+}
+
+/// Edits to one file (by index key), against a known text.
+struct FileEdits {
+    key: String,
+    text: Arc<str>,
+    edits: Vec<TextEdit>,
+    create: bool,
+}
+
+struct Builder<'a> {
+    session: &'a Session,
+    shared: &'a Shared,
+    enc: Encoding,
+    client: ClientEdits,
+}
+
+fn group_of(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("")
+}
+
+impl Builder<'_> {
+    fn file(&self, key: &str) -> Option<&Arc<FileData>> {
+        let index = &self.session.index;
+        index.id_of(key).and_then(|id| index.file(id))
+    }
+
+    fn workspace_edit(&self, files: Vec<FileEdits>) -> Option<WorkspaceEdit> {
+        if files.iter().all(|f| f.edits.is_empty()) {
+            return None;
+        }
+        let lsp_edits = |f: &FileEdits| -> Vec<LspTextEdit> {
+            f.edits
+                .iter()
+                .map(|e| LspTextEdit {
+                    range: text_range(&f.text, e.span, self.enc),
+                    new_text: e.new_text.clone(),
+                })
+                .collect()
+        };
+        if self.client.document_changes {
+            let mut ops = Vec::new();
+            for f in &files {
+                let uri = key_to_uri(&f.key)?;
+                if f.create {
+                    ops.push(DocumentChangeOperation::Op(ResourceOp::Create(
+                        CreateFile {
+                            uri: uri.clone(),
+                            options: Some(CreateFileOptions {
+                                overwrite: Some(false),
+                                ignore_if_exists: Some(true),
+                            }),
+                            annotation_id: None,
+                        },
+                    )));
+                }
+                let version = if f.create {
+                    None
+                } else {
+                    self.shared.docs.get(&f.key).map(|d| d.version)
+                };
+                ops.push(DocumentChangeOperation::Edit(TextDocumentEdit {
+                    text_document: OptionalVersionedTextDocumentIdentifier { uri, version },
+                    edits: lsp_edits(f).into_iter().map(OneOf::Left).collect(),
+                }));
+            }
+            Some(WorkspaceEdit {
+                changes: None,
+                document_changes: Some(
+                    if ops
+                        .iter()
+                        .all(|o| matches!(o, DocumentChangeOperation::Edit(_)))
+                    {
+                        DocumentChanges::Edits(
+                            ops.into_iter()
+                                .filter_map(|o| match o {
+                                    DocumentChangeOperation::Edit(e) => Some(e),
+                                    _ => None,
+                                })
+                                .collect(),
+                        )
+                    } else {
+                        DocumentChanges::Operations(ops)
+                    },
+                ),
+                change_annotations: None,
+            })
+        } else {
+            if files.iter().any(|f| f.create) {
+                return None;
+            }
+            let mut changes: HashMap<Uri, Vec<LspTextEdit>> = HashMap::new();
+            for f in &files {
+                changes.insert(key_to_uri(&f.key)?, lsp_edits(f));
+            }
+            Some(WorkspaceEdit {
+                changes: Some(changes),
+                document_changes: None,
+                change_annotations: None,
+            })
+        }
+    }
+
+    /// The manifest of a label target.
+    fn label_target(&self, kind: &str, ns: Option<&str>, name: &str) -> Option<&Arc<Resource>> {
+        let index = &self.session.index;
+        match kind {
+            "Namespace" => index.find("", "Namespace", "", name),
+            k => index.find("", k, ns.unwrap_or(""), name),
+        }
+    }
+
+    fn exists(&self, obj: &crate::finding::Object) -> bool {
+        let v = obj.value();
+        let api = v["apiVersion"].as_str().unwrap_or("");
+        self.session
+            .index
+            .find(
+                group_of(api),
+                v["kind"].as_str().unwrap_or(""),
+                v["metadata"]["namespace"].as_str().unwrap_or(""),
+                v["metadata"]["name"].as_str().unwrap_or(""),
+            )
+            .is_some()
+    }
+
+    /// Code actions for one action of a finding located in `file`.
+    fn actions_for(
+        &self,
+        file: &FileData,
+        f: &Finding,
+        a: &Action,
+    ) -> Vec<(String, Vec<FileEdits>)> {
+        let mut out = Vec::new();
+        match a {
+            Action::Apply { resource, .. } => {
+                if self.exists(resource) {
+                    return out;
+                }
+                let yaml = emit::to_yaml(&resource.value());
+                let title = match f.rule {
+                    "P004" => format!(
+                        "Add {} {}/{} (allow traffic from the waypoint)",
+                        resource.kind(),
+                        resource.namespace(),
+                        resource.name()
+                    ),
+                    "P015" => format!("Add {}", resource.key()),
+                    _ => format!(
+                        "Add {} {}/{} (copy enforced by the waypoint)",
+                        resource.kind(),
+                        resource.namespace(),
+                        resource.name()
+                    ),
+                };
+                out.push((
+                    title,
+                    vec![FileEdits {
+                        key: file.path.to_string(),
+                        text: file.text.clone(),
+                        edits: vec![edit::append_documents(&file.text, &yaml)],
+                        create: false,
+                    }],
+                ));
+            }
+            Action::DeployWaypoint {
+                namespace,
+                resource,
+                ..
+            } => {
+                if self.exists(resource) {
+                    return out;
+                }
+                let yaml = emit::to_yaml(&resource.value());
+                // next to the namespace's manifests
+                let index = &self.session.index;
+                let anchor_path = index
+                    .namespace_object(namespace)
+                    .and_then(|r| index.file(r.file))
+                    .map(|fd| fd.path.to_string())
+                    .unwrap_or_else(|| file.path.to_string());
+                if anchor_path.starts_with('/') {
+                    let dir = Path::new(&anchor_path).parent().unwrap_or(Path::new("/"));
+                    let target = dir.join("waypoint.yaml").to_string_lossy().to_string();
+                    let existing = self
+                        .shared
+                        .docs
+                        .get(&target)
+                        .map(|d| d.text.clone())
+                        .or_else(|| self.file(&target).map(|f| f.text.clone()))
+                        .or_else(|| std::fs::read_to_string(&target).ok().map(Arc::from));
+                    match existing {
+                        Some(text) => out.push((
+                            format!(
+                                "Add waypoint Gateway {namespace}/{} to waypoint.yaml",
+                                resource.name()
+                            ),
+                            vec![FileEdits {
+                                key: target,
+                                edits: vec![edit::append_documents(&text, &yaml)],
+                                text,
+                                create: false,
+                            }],
+                        )),
+                        None if self.client.create_files => out.push((
+                            format!(
+                                "Create waypoint.yaml with waypoint Gateway {namespace}/{}",
+                                resource.name()
+                            ),
+                            vec![FileEdits {
+                                key: target,
+                                text: Arc::from(""),
+                                edits: vec![TextEdit::insert(0, yaml.clone())],
+                                create: true,
+                            }],
+                        )),
+                        None => {}
+                    }
+                }
+                out.push((
+                    format!(
+                        "Add waypoint Gateway {namespace}/{} to this file",
+                        resource.name()
+                    ),
+                    vec![FileEdits {
+                        key: file.path.to_string(),
+                        text: file.text.clone(),
+                        edits: vec![edit::append_documents(&file.text, &yaml)],
+                        create: false,
+                    }],
+                ));
+            }
+            Action::Label {
+                target,
+                set,
+                remove,
+                ..
+            } => {
+                let Some(r) =
+                    self.label_target(&target.kind, target.namespace.as_deref(), &target.name)
+                else {
+                    return out;
+                };
+                let Some(tf) = self.session.index.file(r.file) else {
+                    return out;
+                };
+                let set_v: Vec<(String, String)> =
+                    set.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                match edit::label_edits(&tf.text, r.doc as usize, &set_v, remove) {
+                    Ok(edits) if !edits.is_empty() => {
+                        let mut parts: Vec<String> =
+                            remove.iter().map(|k| format!("-{k}")).collect();
+                        parts.extend(set.iter().map(|(k, v)| format!("{k}={v}")));
+                        out.push((
+                            format!("Label {} {}: {}", target.kind, r.ns_name(), parts.join(" ")),
+                            vec![FileEdits {
+                                key: tf.path.to_string(),
+                                text: tf.text.clone(),
+                                edits,
+                                create: false,
+                            }],
+                        ));
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::info!("no label edit for {}: {e}", r.ns_name()),
+                }
+            }
+            Action::Delete { resource, .. } => {
+                let index = &self.session.index;
+                let Some(r) = index.find(
+                    group_of(&resource.api_version),
+                    &resource.kind,
+                    resource.namespace.as_deref().unwrap_or(""),
+                    &resource.name,
+                ) else {
+                    return out;
+                };
+                let Some(tf) = index.file(r.file) else {
+                    return out;
+                };
+                if let Some(e) = edit::delete_document(&tf.text, &tf.docs, r.doc as usize) {
+                    out.push((
+                        format!("Delete {} {} (migrated)", r.kind, r.ns_name()),
+                        vec![FileEdits {
+                            key: tf.path.to_string(),
+                            text: tf.text.clone(),
+                            edits: vec![e],
+                            create: false,
+                        }],
+                    ));
+                }
+            }
+            Action::Restart { .. } => {}
+        }
+        out
+    }
+}
+
+/// The findings of `file` whose node overlaps `[start, end]`.
+pub fn findings_at<'a>(
+    session: &'a Session,
+    file: &'a FileData,
+    start: usize,
+    end: usize,
+) -> Vec<&'a Finding> {
+    let a = &session.analysis;
+    let mut out: Vec<&Finding> = file
+        .problems
+        .iter()
+        .chain(a.ns.values().flat_map(|r| r.findings.iter()))
+        .chain(a.global.iter())
+        .filter(|f| {
+            f.location.is_some_and(|l| {
+                l.file == file.id
+                    && (l.span.start as usize) <= end
+                    && start <= (l.span.end as usize)
+            })
+        })
+        .collect();
+    out.sort_by_key(|f| f.location.map(|l| (l.span.start, l.span.end)));
+    out
+}
+
+fn findings_in_file<'a>(session: &'a Session, file: &'a FileData) -> Vec<&'a Finding> {
+    findings_at(session, file, 0, usize::MAX)
+}
+
+pub struct Request<'a> {
+    pub key: &'a str,
+    pub range: Range,
+    pub only: Option<Vec<CodeActionKind>>,
+}
+
+fn wants(only: &Option<Vec<CodeActionKind>>, kind: &CodeActionKind) -> bool {
+    match only {
+        None => true,
+        Some(list) => list.iter().any(|k| {
+            kind.as_str() == k.as_str() || kind.as_str().starts_with(&format!("{}.", k.as_str()))
+        }),
+    }
+}
+
+pub fn code_actions(
+    session: &Session,
+    shared: &Shared,
+    client: ClientEdits,
+    req: Request,
+) -> Vec<CodeActionOrCommand> {
+    let enc = shared.encoding();
+    let b = Builder {
+        session,
+        shared,
+        enc,
+        client,
+    };
+    let Some(file) = b.file(req.key).cloned() else {
+        return Vec::new();
+    };
+    let settings = shared.settings();
+    let mut out = Vec::new();
+    let quickfix = CodeActionKind::QUICKFIX;
+    if wants(&req.only, &quickfix) {
+        let start = super::convert::offset(&file, req.range.start, enc);
+        let end = super::convert::offset(&file, req.range.end, enc);
+        for f in findings_at(session, &file, start, end) {
+            if !settings.phase_enabled(f.phase()) {
+                continue;
+            }
+            let diag = diagnostic(&session.index, &file, f, enc);
+            let mut candidates = Vec::new();
+            for a in &f.actions {
+                candidates.extend(b.actions_for(&file, f, a));
+            }
+            let single = candidates.len() == 1;
+            for (title, edits) in candidates {
+                if let Some(edit) = b.workspace_edit(edits) {
+                    out.push(CodeActionOrCommand::CodeAction(CodeAction {
+                        title: format!("{title} [{}]", f.rule),
+                        kind: Some(quickfix.clone()),
+                        diagnostics: Some(vec![diag.clone()]),
+                        edit: Some(edit),
+                        command: None,
+                        is_preferred: Some(single),
+                        disabled: None,
+                        data: None,
+                    }));
+                }
+            }
+        }
+    }
+    let fix_all = CodeActionKind::new(FIX_ALL);
+    if req
+        .only
+        .as_ref()
+        .is_some_and(|_| wants(&req.only, &fix_all))
+    {
+        if let Some(a) = fix_all_action(&b, &file, &settings) {
+            out.push(CodeActionOrCommand::CodeAction(a));
+        }
+    }
+    out
+}
+
+/// Every fix of this file's findings that edits only this file, merged into one edit.
+fn fix_all_action(
+    b: &Builder,
+    file: &FileData,
+    settings: &super::state::Settings,
+) -> Option<CodeAction> {
+    let mut appends: BTreeMap<String, String> = BTreeMap::new();
+    type LabelChange = (BTreeMap<String, String>, Vec<String>);
+    let mut labels: BTreeMap<(u32, u32), LabelChange> = BTreeMap::new();
+    let mut deletes: Vec<TextEdit> = Vec::new();
+    let mut count = 0;
+    for f in findings_in_file(b.session, file) {
+        if !settings.phase_enabled(f.phase()) {
+            continue;
+        }
+        for a in &f.actions {
+            match a {
+                Action::Apply { resource, .. } if !b.exists(resource) => {
+                    appends
+                        .entry(resource.key())
+                        .or_insert_with(|| emit::to_yaml(&resource.value()));
+                }
+                Action::Label {
+                    target,
+                    set,
+                    remove,
+                    ..
+                } => {
+                    let Some(r) =
+                        b.label_target(&target.kind, target.namespace.as_deref(), &target.name)
+                    else {
+                        continue;
+                    };
+                    if r.file != file.id {
+                        continue;
+                    }
+                    let e = labels.entry((r.file, r.doc)).or_default();
+                    for (k, v) in set {
+                        e.0.insert(k.clone(), v.clone());
+                    }
+                    for k in remove {
+                        if !e.1.contains(k) {
+                            e.1.push(k.clone());
+                        }
+                    }
+                }
+                Action::Delete { resource, .. } => {
+                    let index = &b.session.index;
+                    if let Some(r) = index.find(
+                        group_of(&resource.api_version),
+                        &resource.kind,
+                        resource.namespace.as_deref().unwrap_or(""),
+                        &resource.name,
+                    ) {
+                        if r.file == file.id {
+                            if let Some(e) =
+                                edit::delete_document(&file.text, &file.docs, r.doc as usize)
+                            {
+                                deletes.push(e);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut edits: Vec<TextEdit> = Vec::new();
+    for ((_, doc), (set, remove)) in labels {
+        let set: Vec<(String, String)> = set
+            .into_iter()
+            .filter(|(k, _)| !remove.contains(k))
+            .collect();
+        if let Ok(es) = edit::label_edits(&file.text, doc as usize, &set, &remove) {
+            if es
+                .iter()
+                .all(|e| edits.iter().all(|x| !edit::overlaps(e, x)))
+            {
+                count += 1;
+                edits.extend(es);
+            }
+        }
+    }
+    for d in deletes {
+        if edits.iter().all(|x| !edit::overlaps(&d, x)) {
+            count += 1;
+            edits.push(d);
+        }
+    }
+    if !appends.is_empty() {
+        count += appends.len();
+        let docs: Vec<String> = appends.into_values().collect();
+        let e = edit::append_documents(&file.text, &docs.join("---\n"));
+        if edits.iter().all(|x| !edit::overlaps(&e, x)) {
+            edits.push(e);
+        }
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let edit = b.workspace_edit(vec![FileEdits {
+        key: file.path.to_string(),
+        text: file.text.clone(),
+        edits,
+        create: false,
+    }])?;
+    Some(CodeAction {
+        title: format!("Apply all {count} ambient migration fixes of this file"),
+        kind: Some(CodeActionKind::new(FIX_ALL)),
+        diagnostics: None,
+        edit: Some(edit),
+        command: None,
+        is_preferred: None,
+        disabled: None,
+        data: None,
+    })
+}

@@ -1,0 +1,680 @@
+//! The language server driven over stdio by a small LSP client (tests/src/lsp.rs), on temporary
+//! copies of `examples/mesh`: diagnostics, code actions applied byte for byte, UTF-16, the
+//! version guard under a flood of edits, hover, definition, commands and settings.
+
+use e2e::lsp::{pos, uri, Client};
+use e2e::*;
+use serde_json::{json, Value};
+use std::path::Path;
+
+fn start(dir: &Path) -> Client {
+    let mut c = Client::start(dir, json!({}));
+    c.wait_indexed();
+    c.sync();
+    c
+}
+
+fn codes(diags: &[Value]) -> Vec<String> {
+    diags
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `CODE line:col-line:col message` for each diagnostic (1-based, as editors show them).
+fn render(diags: &[Value]) -> Vec<String> {
+    let mut v: Vec<String> = diags
+        .iter()
+        .map(|d| {
+            let r = &d["range"];
+            format!(
+                "{} {}:{}-{}:{} {}",
+                d["code"].as_str().unwrap(),
+                r["start"]["line"].as_u64().unwrap() + 1,
+                r["start"]["character"].as_u64().unwrap() + 1,
+                r["end"]["line"].as_u64().unwrap() + 1,
+                r["end"]["character"].as_u64().unwrap() + 1,
+                d["message"].as_str().unwrap().lines().next().unwrap()
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn diags_of(c: &Client, path: &Path) -> Vec<Value> {
+    c.latest(&uri(path))
+        .map(|p| p.diagnostics)
+        .unwrap_or_default()
+}
+
+fn find<'a>(diags: &'a [Value], code: &str, needle: &str) -> &'a Value {
+    diags
+        .iter()
+        .find(|d| d["code"] == code && d["message"].as_str().unwrap().contains(needle))
+        .unwrap_or_else(|| panic!("no {code} mentioning {needle:?} in {:#?}", render(diags)))
+}
+
+/// Wait for the diagnostics of an open document at its current version.
+fn settle(c: &mut Client, u: &str) -> Vec<Value> {
+    let v = c.docs.get(u).map(|d| d.0);
+    let after = c.seq();
+    c.sync();
+    match v {
+        Some(v) => c.diagnostics_for(u, Some(v), 0),
+        None => {
+            let _ = after;
+            c.latest(u).map(|p| p.diagnostics).unwrap_or_default()
+        }
+    }
+}
+
+fn action<'a>(actions: &'a [Value], title_part: &str) -> &'a Value {
+    actions
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().contains(title_part))
+        .unwrap_or_else(|| {
+            panic!(
+                "no action {title_part:?} among {:#?}",
+                actions
+                    .iter()
+                    .map(|a| a["title"].clone())
+                    .collect::<Vec<_>>()
+            )
+        })
+}
+
+#[test]
+fn the_whole_workspace_is_diagnosed_without_opening_files() {
+    let ws = example_copy();
+    let c = start(ws.path());
+    let auth = ws.path().join("bookinfo/authorization.yaml");
+    let d = diags_of(&c, &auth);
+    // the selector of the L7 policy, not the whole file
+    let w = find(&d, "W009", "bookinfo/reviews-viewer");
+    assert_eq!(w["range"]["start"], json!({"line": 47, "character": 2}));
+    assert_eq!(w["range"]["end"], json!({"line": 47, "character": 10}));
+    assert_eq!(w["source"], "ambient");
+    assert_eq!(w["severity"], 1);
+    assert!(w["codeDescription"]["href"]
+        .as_str()
+        .unwrap()
+        .ends_with("docs/rules.md#w009"));
+    // related information points at the HTTP attribute
+    let rel = &w["relatedInformation"][0];
+    assert_eq!(rel["location"]["uri"], uri(&auth));
+    assert_eq!(rel["location"]["range"]["start"]["line"], 57);
+    // namespace-level findings go on the Namespace manifest
+    let ns = diags_of(&c, &ws.path().join("bookinfo/namespace.yaml"));
+    assert!(
+        codes(&ns).contains(&"W020".to_string()),
+        "{:#?}",
+        render(&ns)
+    );
+    // every file with findings, as editors show them
+    let mut all = Vec::new();
+    for f in ambient_lsp::sources::workspace_files(ws.path()) {
+        let rel = f.strip_prefix(ws.path()).unwrap().display().to_string();
+        for line in render(&diags_of(&c, &f)) {
+            all.push(format!("{rel}: {line}"));
+        }
+    }
+    insta::assert_snapshot!("example_diagnostics", all.join("\n"));
+    assert_eq!(c.shutdown(), 0);
+}
+
+#[test]
+fn indexing_reports_progress_and_logs() {
+    let ws = example_copy();
+    let c = start(ws.path());
+    let p = c.progress();
+    assert_eq!(p.first().unwrap()["value"]["kind"], "begin");
+    assert_eq!(p.last().unwrap()["value"]["kind"], "end");
+    assert!(c.log().contains("indexed 17 files"), "{}", c.log());
+}
+
+#[test]
+fn create_the_waypoint_gateway_in_a_new_file() {
+    let ws = example_copy();
+    let mut c = start(ws.path());
+    let nsf = ws.path().join("bookinfo/namespace.yaml");
+    let u = c.open(&nsf);
+    let d = settle(&mut c, &u);
+    let w = find(&d, "W020", "bookinfo").clone();
+    let actions = c.code_actions(&u, w["range"].clone(), None);
+    let a = action(&actions, "Create waypoint.yaml");
+    assert_eq!(a["kind"], "quickfix");
+    assert_eq!(a["diagnostics"][0]["code"], "W020");
+    let ops = a["edit"]["documentChanges"].as_array().unwrap();
+    assert_eq!(ops[0]["kind"], "create");
+    assert_eq!(
+        ops[0]["uri"],
+        uri(&ws.path().join("bookinfo/waypoint.yaml"))
+    );
+    c.apply(&a["edit"]);
+    let created = std::fs::read_to_string(ws.path().join("bookinfo/waypoint.yaml")).unwrap();
+    insta::assert_snapshot!("waypoint_yaml", created);
+    let d = settle(&mut c, &u);
+    assert!(
+        !codes(&d).contains(&"W020".to_string()),
+        "{:#?}",
+        render(&d)
+    );
+    // no second waypoint is offered
+    let again = c.code_actions(&u, w["range"].clone(), None);
+    assert!(again
+        .iter()
+        .all(|a| !a["title"].as_str().unwrap().contains("waypoint Gateway")));
+}
+
+#[test]
+fn copy_a_workload_policy_to_the_waypoint() {
+    let ws = example_copy();
+    let mut c = start(ws.path());
+    let f = ws.path().join("bookinfo/authorization.yaml");
+    let before = std::fs::read_to_string(&f).unwrap();
+    let u = c.open(&f);
+    let d = settle(&mut c, &u);
+    let p = find(&d, "P001", "reviews-reviews-viewer").clone();
+    let actions = c.code_actions(&u, p["range"].clone(), None);
+    let a = action(
+        &actions,
+        "Add AuthorizationPolicy bookinfo/reviews-reviews-viewer",
+    );
+    c.apply(&a["edit"]);
+    let after = c.text(&u);
+    // everything that was there is still there, byte for byte
+    assert!(after.starts_with(&before));
+    insta::assert_snapshot!("copy_appended", &after[before.len()..]);
+    let d2 = settle(&mut c, &u);
+    assert!(
+        d2.iter().all(|d| !(d["code"] == "P001"
+            && d["message"]
+                .as_str()
+                .unwrap()
+                .contains("reviews-reviews-viewer"))),
+        "{:#?}",
+        render(&d2)
+    );
+    // nothing new in this file because of the edit
+    let old: Vec<String> = render(&d);
+    for n in render(&d2) {
+        let (code, msg) = n.split_once(' ').unwrap();
+        let msg = msg.split_once(' ').unwrap().1;
+        assert!(
+            old.iter().any(|o| o.starts_with(code) && o.ends_with(msg)),
+            "new finding after the edit: {n}"
+        );
+    }
+    // the action is not offered twice
+    let again = c.code_actions(&u, p["range"].clone(), None);
+    assert!(again.iter().all(|a| !a["title"]
+        .as_str()
+        .unwrap()
+        .contains("reviews-reviews-viewer")));
+}
+
+#[test]
+fn allow_traffic_from_the_waypoint_and_label_the_service() {
+    let ws = example_copy();
+    let mut c = start(ws.path());
+    let f = ws.path().join("bookinfo/services.yaml");
+    let before = std::fs::read_to_string(&f).unwrap();
+    let u = c.open(&f);
+    let d = settle(&mut c, &u);
+    // P004: the allow-from-waypoint policy
+    let p = find(&d, "P004", "reviews").clone();
+    let actions = c.code_actions(&u, p["range"].clone(), None);
+    let a = action(
+        &actions,
+        "reviews-from-waypoint (allow traffic from the waypoint)",
+    );
+    c.apply(&a["edit"]);
+    let with_policy = c.text(&u);
+    assert!(with_policy.starts_with(&before));
+    insta::assert_snapshot!("allow_from_waypoint", &with_policy[before.len()..]);
+    let d = settle(&mut c, &u);
+    assert!(d.iter().all(|x| !(x["code"] == "P004"
+        && x["message"]
+            .as_str()
+            .unwrap()
+            .contains("reviews-from-waypoint"))));
+    // U002: enroll the service
+    let lbl = find(&d, "U002", "bookinfo/reviews").clone();
+    let actions = c.code_actions(&u, lbl["range"].clone(), None);
+    let a = action(
+        &actions,
+        "Label Service bookinfo/reviews: istio.io/use-waypoint=waypoint",
+    );
+    c.apply(&a["edit"]);
+    let labelled = c.text(&u);
+    let diff: Vec<String> = diff_lines(&with_policy, &labelled);
+    assert_eq!(
+        diff,
+        vec!["+    istio.io/use-waypoint: waypoint".to_string()],
+        "only one line added"
+    );
+    let d = settle(&mut c, &u);
+    assert!(
+        d.iter().all(|x| !(x["code"] == "U002"
+            && x["message"].as_str().unwrap().contains("bookinfo/reviews "))),
+        "{:#?}",
+        render(&d)
+    );
+}
+
+fn diff_lines(a: &str, b: &str) -> Vec<String> {
+    let al: Vec<&str> = a.lines().collect();
+    let bl: Vec<&str> = b.lines().collect();
+    let mut out = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < al.len() || j < bl.len() {
+        if i < al.len() && j < bl.len() && al[i] == bl[j] {
+            i += 1;
+            j += 1;
+        } else if j < bl.len() && (i >= al.len() || !al[i..].contains(&bl[j])) {
+            out.push(format!("+{}", bl[j]));
+            j += 1;
+        } else {
+            out.push(format!("-{}", al[i]));
+            i += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn switch_the_namespace_labels() {
+    let ws = example_copy();
+    let mut c = start(ws.path());
+    let f = ws.path().join("bookinfo/namespace.yaml");
+    let u = c.open(&f);
+    let d = settle(&mut c, &u);
+    let r = find(&d, "R001", "bookinfo").clone();
+    let actions = c.code_actions(&u, r["range"].clone(), None);
+    let a = action(
+        &actions,
+        "Label Namespace bookinfo: -istio-injection istio.io/dataplane-mode=ambient",
+    );
+    c.apply(&a["edit"]);
+    assert_eq!(
+        c.text(&u),
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bookinfo\n  labels:\n    team: books\n    istio.io/dataplane-mode: ambient\n"
+    );
+    let d = settle(&mut c, &u);
+    assert!(
+        !codes(&d).contains(&"R001".to_string()),
+        "{:#?}",
+        render(&d)
+    );
+}
+
+#[test]
+fn delete_a_migrated_policy() {
+    let ws = example_copy();
+    let mut c = start(ws.path());
+    let f = ws.path().join("payments/policies.yaml");
+    let before = std::fs::read_to_string(&f).unwrap();
+    // not open: the edit goes to disk and the server hears about it from the file watcher
+    let d = diags_of(&c, &f);
+    let s = find(&d, "S001", "checkout-viewer").clone();
+    let u = uri(&f);
+    let actions = c.code_actions(&u, s["range"].clone(), None);
+    let a = action(
+        &actions,
+        "Delete AuthorizationPolicy payments/checkout-viewer",
+    );
+    c.apply(&a["edit"]);
+    let after = std::fs::read_to_string(&f).unwrap();
+    // exactly the first document (with its comment) is gone; the rest is byte-identical
+    let rest = &before[before.find("---\n").unwrap()..];
+    assert_eq!(after, rest);
+    let seq = c.seq();
+    c.sync();
+    let d = c.diagnostics_for(&u, None, seq);
+    assert!(
+        !codes(&d).contains(&"S001".to_string()),
+        "{:#?}",
+        render(&d)
+    );
+}
+
+#[test]
+fn fix_all_of_a_file() {
+    let ws = example_copy();
+    let mut c = start(ws.path());
+    let f = ws.path().join("bookinfo/authorization.yaml");
+    let before = std::fs::read_to_string(&f).unwrap();
+    let u = c.open(&f);
+    let _ = settle(&mut c, &u);
+    let whole = json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}});
+    let actions = c.code_actions(&u, whole, Some(vec!["source.fixAll.ambient"]));
+    assert_eq!(actions.len(), 1, "{actions:#?}");
+    assert_eq!(actions[0]["kind"], "source.fixAll.ambient");
+    c.apply(&actions[0]["edit"]);
+    let after = c.text(&u);
+    assert!(after.starts_with(&before));
+    insta::assert_snapshot!("fix_all_appended", &after[before.len()..]);
+    let d = settle(&mut c, &u);
+    for code in ["P001", "P002", "P007", "P008"] {
+        assert!(
+            !codes(&d).contains(&code.to_string()),
+            "{code}: {:#?}",
+            render(&d)
+        );
+    }
+}
+
+/// A manifest whose flagged node follows emoji and CJK on the same line, with CRLF endings.
+const EMOJI: &str = "apiVersion: v1\r\nkind: Namespace\r\nmetadata: {name: shop, labels: {istio-injection: enabled}}\r\n---\r\napiVersion: v1\r\nkind: Service\r\nmetadata: {name: cart, namespace: shop}\r\nspec: {selector: {app: cart}, ports: [{name: http, port: 80}]}\r\n---\r\n{apiVersion: security.istio.io/v1, kind: AuthorizationPolicy, metadata: {name: get-only, namespace: shop, annotations: {note: \"🚀 日本語 ✓\"}}, spec: {selector: {matchLabels: {app: cart}}, rules: [{to: [{operation: {methods: [GET]}}]}]}}\r\n";
+
+fn emoji_case(utf8: bool) {
+    let ws = example_copy();
+    let f = ws.path().join("shop.yaml");
+    let mut c = Client::start_with(ws.path(), json!({}), utf8, json!({}));
+    c.wait_indexed();
+    assert_eq!(
+        c.init["capabilities"]["positionEncoding"],
+        if utf8 { "utf-8" } else { "utf-16" }
+    );
+    let u = c.open_text(&f, EMOJI);
+    let d = settle(&mut c, &u);
+    let w = find(&d, "W009", "shop/get-only");
+    let at = EMOJI.find("selector: {matchLabels").unwrap();
+    assert_eq!(w["range"]["start"], pos(EMOJI, at, utf8));
+    assert_eq!(w["range"]["end"], pos(EMOJI, at + "selector".len(), utf8));
+    // the HTTP attribute after the emoji, in related information
+    let m = EMOJI.find("methods").unwrap();
+    assert_eq!(
+        w["relatedInformation"][0]["location"]["range"]["start"],
+        pos(EMOJI, m, utf8)
+    );
+    // an edit from a code action lands where it should and keeps CRLF
+    let p = find(&d, "P001", "cart-get-only").clone();
+    let actions = c.code_actions(&u, p["range"].clone(), None);
+    c.apply(&action(&actions, "cart-get-only")["edit"]);
+    let after = c.text(&u);
+    assert!(after.starts_with(EMOJI));
+    let added = &after[EMOJI.len()..];
+    assert!(
+        added.starts_with("---\r\n") && !added.replace("\r\n", "").contains('\n'),
+        "{added:?}"
+    );
+    let d = settle(&mut c, &u);
+    assert!(
+        !codes(&d).contains(&"P001".to_string()),
+        "{:#?}",
+        render(&d)
+    );
+    // hover at the flagged node (a position inside `selector`, after the emoji)
+    let h = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": u}, "position": pos(EMOJI, at + 3, utf8)}),
+    );
+    assert!(
+        h["result"]["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("W009"),
+        "{h}"
+    );
+}
+
+#[test]
+fn utf16_positions_with_emoji_cjk_and_crlf() {
+    emoji_case(false);
+}
+
+#[test]
+fn utf8_positions_when_the_client_offers_them() {
+    emoji_case(true);
+}
+
+#[test]
+fn a_flood_of_edits_leaves_the_server_with_the_last_text() {
+    let ws = example_copy();
+    let mut c = start(ws.path());
+    let f = ws.path().join("bookinfo/authorization.yaml");
+    let base = std::fs::read_to_string(&f).unwrap();
+    let u = c.open(&f);
+    let l7 = base.clone();
+    let l4 = base.replace("methods: [\"GET\"]", "ports: [\"9080\"]");
+    assert_ne!(l7, l4);
+    // 300 full-text changes as fast as the pipe takes them
+    for i in 0..300 {
+        c.change(&u, if i % 2 == 0 { &l4 } else { &l7 });
+    }
+    let last = c.change(&u, &l4);
+    // a stale version arriving late must not win
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": last - 5}, "contentChanges": [{"text": l7}]}),
+    );
+    c.sync();
+    let d = c.diagnostics_for(&u, Some(last), 0);
+    // with ports instead of methods, reviews-viewer is an L4 policy: no W009 for it
+    assert!(
+        d.iter()
+            .all(|x| !(x["code"] == "W009"
+                && x["message"].as_str().unwrap().contains("reviews-viewer"))),
+        "{:#?}",
+        render(&d)
+    );
+    // and the server's view of the text is the last one: a code action edit made against it
+    // applies to the editor's text
+    let r = c.request(
+        "workspace/executeCommand",
+        json!({"command": "ambient.migrationReport", "arguments": []}),
+    );
+    let report = r["result"].to_string();
+    assert!(!report.contains("reviews-reviews-viewer\",\"namespace\":\"bookinfo\"},\"spec\":{\"targetRefs\":[{\"kind\":\"Service\",\"group\":\"\",\"name\":\"reviews\"}],\"action\":\"ALLOW\",\"rules\":[{\"from\":[{\"source\":{\"principals\":[\"cluster.local/ns/bookinfo/sa/bookinfo-productpage\"]}}],\"to\":[{\"operation\":{\"methods\""));
+}
+
+#[test]
+fn hover_and_go_to_definition() {
+    let ws = example_copy();
+    let mut c = start(ws.path());
+    let f = ws.path().join("bookinfo/traffic.yaml");
+    let text = std::fs::read_to_string(&f).unwrap();
+    let u = c.open(&f);
+    let _ = settle(&mut c, &u);
+    // a destination host → the Service
+    let at = text.find("host: reviews").unwrap() + "host: ".len() + 2;
+    let h = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": u}, "position": pos(&text, at, false)}),
+    );
+    let v = h["result"]["contents"]["value"].as_str().unwrap();
+    assert!(v.contains("Service `bookinfo/reviews`"), "{v}");
+    let d = c.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": u}, "position": pos(&text, at, false)}),
+    );
+    assert_eq!(
+        d["result"]["uri"],
+        uri(&ws.path().join("bookinfo/services.yaml"))
+    );
+    let svc = std::fs::read_to_string(ws.path().join("bookinfo/services.yaml")).unwrap();
+    let name_at = svc.find("name: reviews").unwrap() + "name: ".len();
+    assert_eq!(d["result"]["range"]["start"], pos(&svc, name_at, false));
+    // targetRefs → the waypoint Gateway; use-waypoint label → the waypoint
+    let pf = ws.path().join("payments/policies.yaml");
+    let ptext = std::fs::read_to_string(&pf).unwrap();
+    let pu = c.open(&pf);
+    let _ = settle(&mut c, &pu);
+    let tr = ptext
+        .find("name: checkout\n")
+        .unwrap_or_else(|| ptext.find("    name: checkout").unwrap());
+    let d = c.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": pu}, "position": pos(&ptext, tr + 8, false)}),
+    );
+    assert!(
+        d["result"]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("payments/checkout.yaml"),
+        "{d}"
+    );
+    let nf = ws.path().join("payments/namespace.yaml");
+    let ntext = std::fs::read_to_string(&nf).unwrap();
+    if let Some(i) = ntext.find("istio.io/use-waypoint:") {
+        let nu = c.open(&nf);
+        let _ = settle(&mut c, &nu);
+        let at = i + "istio.io/use-waypoint: ".len() + 1;
+        let h = c.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": nu}, "position": pos(&ntext, at, false)}),
+        );
+        assert!(
+            h["result"]["contents"]["value"]
+                .as_str()
+                .unwrap()
+                .contains("Waypoint Gateway `payments/"),
+            "{h}"
+        );
+    }
+    // hover on a flagged node explains the rule and the migration step
+    let af = ws.path().join("bookinfo/authorization.yaml");
+    let atext = std::fs::read_to_string(&af).unwrap();
+    let au = c.open(&af);
+    let _ = settle(&mut c, &au);
+    let sel = atext.find("name: reviews-viewer").unwrap();
+    let sel = sel + atext[sel..].find("selector").unwrap() + 2;
+    let h = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": au}, "position": pos(&atext, sel, false)}),
+    );
+    let v = h["result"]["contents"]["value"].as_str().unwrap();
+    assert!(
+        v.contains("**W009**") && v.contains("deploy-waypoints") && v.contains("rules.md#w009"),
+        "{v}"
+    );
+}
+
+#[test]
+fn commands_report_and_write_recommendations() {
+    let ws = example_copy();
+    let mut c = start(ws.path());
+    let r = c.request(
+        "workspace/executeCommand",
+        json!({"command": "ambient.migrationReport", "arguments": []}),
+    );
+    let rep = &r["result"];
+    assert_eq!(rep["version"], 1);
+    assert_eq!(rep["phases"].as_array().unwrap().len(), 7);
+    // the same findings as the CLI (every phase, as --ignore-failures)
+    let out = tempfile::TempDir::new().unwrap();
+    let cli = run(&[
+        "migrate",
+        "--from-files",
+        ws.path().to_str().unwrap(),
+        "--ignore-failures",
+        "--format",
+        "json",
+        "--output-dir",
+        out.path().to_str().unwrap(),
+    ]);
+    let cli: Value = serde_json::from_str(&cli.stdout).unwrap();
+    assert_eq!(rep["phases"], cli["phases"]);
+    let dir = tempfile::TempDir::new().unwrap();
+    let target = dir.path().join("recs");
+    let r = c.request(
+        "workspace/executeCommand",
+        json!({"command": "ambient.writeRecommendations", "arguments": [uri(&target)]}),
+    );
+    assert!(r.get("error").is_none(), "{r}");
+    for f in [
+        "recommended-waypoints.yaml",
+        "recommended-policies.yaml",
+        "commands.sh",
+    ] {
+        assert_eq!(
+            std::fs::read(target.join(f)).unwrap(),
+            std::fs::read(out.path().join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    let bad = c.request(
+        "workspace/executeCommand",
+        json!({"command": "ambient.nope", "arguments": []}),
+    );
+    assert!(bad.get("error").is_some());
+}
+
+#[test]
+fn settings_filter_phases_and_name_the_waypoint() {
+    let ws = example_copy();
+    let mut c = Client::start(ws.path(), json!({"waypointName": "mesh-waypoint"}));
+    c.wait_indexed();
+    c.sync();
+    let nsf = ws.path().join("bookinfo/namespace.yaml");
+    let u = c.open(&nsf);
+    let d = settle(&mut c, &u);
+    let w = find(&d, "W020", "bookinfo").clone();
+    let actions = c.code_actions(&u, w["range"].clone(), None);
+    action(&actions, "waypoint Gateway bookinfo/mesh-waypoint");
+    // only some phases
+    *c.settings.lock().unwrap() =
+        json!({"phases": ["deploy-waypoints"], "waypointName": "mesh-waypoint"});
+    let auth = ws.path().join("bookinfo/authorization.yaml");
+    let seq = c.seq();
+    // the server asks for the new settings (workspace/configuration) and republishes
+    c.notify("workspace/didChangeConfiguration", json!({"settings": {}}));
+    let d = c.diagnostics_for(&uri(&auth), None, seq);
+    assert!(!d.is_empty());
+    assert!(
+        codes(&d).iter().all(|c| c.starts_with('W')),
+        "{:#?}",
+        render(&d)
+    );
+}
+
+#[test]
+fn files_changed_on_disk_and_broken_files() {
+    let ws = example_copy();
+    let mut c = start(ws.path());
+    let f = ws.path().join("extra.yaml");
+    std::fs::write(
+        &f,
+        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: x, namespace: bookinfo}\nspec:\n  selector: {matchLabels: {app: details}}\n  rules:\n  - to: [{operation: {paths: [/x]}}]\n",
+    )
+    .unwrap();
+    let seq = c.seq();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&f), "type": 1}]}),
+    );
+    c.sync();
+    let d = c.diagnostics_for(&uri(&f), None, seq);
+    assert!(codes(&d).contains(&"W009".to_string()), "{:#?}", render(&d));
+    // deleted: its diagnostics are cleared
+    std::fs::remove_file(&f).unwrap();
+    let seq = c.seq();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&f), "type": 3}]}),
+    );
+    c.sync();
+    assert!(c.diagnostics_for(&uri(&f), None, seq).is_empty());
+    // broken YAML and a Helm template in the editor
+    let b = ws.path().join("broken.yaml");
+    let bu = c.open_text(
+        &b,
+        "apiVersion: v1\nkind: Service\nmetadata: {name: [oops\n",
+    );
+    let d = settle(&mut c, &bu);
+    assert_eq!(codes(&d), vec!["YAML-001"]);
+    let t = ws.path().join("chart.yaml");
+    let tu = c.open_text(
+        &t,
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n",
+    );
+    let d = settle(&mut c, &tu);
+    assert_eq!(codes(&d), vec!["YAML-002"]);
+    // closing a document that does not exist on disk drops it
+    let seq = c.seq();
+    c.close(&bu);
+    c.sync();
+    assert!(c.diagnostics_for(&bu, None, seq).is_empty());
+}
