@@ -50,7 +50,7 @@ impl Backend {
     }
 
     fn caps<T>(&self, f: impl FnOnce(&ClientCaps) -> T) -> T {
-        f(&self.caps.lock().expect("caps lock"))
+        f(&self.caps.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
     /// Wait until the workspace is indexed and the analysis covers the newest version of
@@ -95,7 +95,7 @@ impl Backend {
     }
 
     fn apply_settings(&self, s: Settings) -> bool {
-        let mut cur = self.shared.settings.write().expect("settings lock");
+        let mut cur = self.shared.settings.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         if *cur == s {
             return false;
         }
@@ -109,7 +109,7 @@ impl Backend {
     }
 
     async fn index_workspace(&self) {
-        let roots: Vec<PathBuf> = self.shared.roots.read().expect("roots").clone();
+        let roots: Vec<PathBuf> = self.shared.roots.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         let max = self.shared.settings().max_file_size_kb.saturating_mul(1024);
         let token = NumberOrString::String("ambient/indexing".to_string());
         let progress = if self.caps(|c| c.progress)
@@ -174,7 +174,7 @@ impl Backend {
     }
 
     fn in_workspace(&self, path: &str) -> bool {
-        let roots = self.shared.roots.read().expect("roots");
+        let roots = self.shared.roots.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         roots.is_empty()
             || roots
                 .iter()
@@ -182,12 +182,12 @@ impl Backend {
     }
 
     fn report(&self) -> Value {
-        let session = self.shared.session.read().expect("session lock");
+        let session = self.shared.session.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         let roots: Vec<String> = self
             .shared
             .roots
             .read()
-            .expect("roots")
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .iter()
             .map(|r| r.display().to_string())
             .collect();
@@ -204,7 +204,7 @@ impl Backend {
     }
 
     fn write_recommendations(&self, dir: &std::path::Path) -> std::result::Result<Value, String> {
-        let session = self.shared.session.read().expect("session lock");
+        let session = self.shared.session.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         let opts = crate::report::ReportOptions {
             ignore_failures: true,
             up_to: None,
@@ -278,7 +278,7 @@ impl LanguageServer for Backend {
         {
             let ws = caps.workspace.as_ref();
             let edit = ws.and_then(|w| w.workspace_edit.as_ref());
-            let mut c = self.caps.lock().expect("caps lock");
+            let mut c = self.caps.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             c.configuration = ws.and_then(|w| w.configuration).unwrap_or(false);
             c.watch_dynamic = ws
                 .and_then(|w| w.did_change_watched_files.as_ref())
@@ -311,7 +311,7 @@ impl LanguageServer for Backend {
                 roots.push(p.to_path_buf());
             }
         }
-        *self.shared.roots.write().expect("roots") = roots;
+        *self.shared.roots.write().unwrap_or_else(std::sync::PoisonError::into_inner) = roots;
         if let Some(opts) = &params.initialization_options {
             self.apply_settings(Settings::from_json(opts));
         }
@@ -487,7 +487,7 @@ impl LanguageServer for Backend {
 
     async fn did_change_workspace_folders(&self, p: DidChangeWorkspaceFoldersParams) {
         {
-            let mut roots = self.shared.roots.write().expect("roots");
+            let mut roots = self.shared.roots.write().unwrap_or_else(std::sync::PoisonError::into_inner);
             for r in p.event.removed {
                 if let Some(path) = r.uri.to_file_path() {
                     roots.retain(|x| x != &*path);
@@ -510,7 +510,7 @@ impl LanguageServer for Backend {
         let range = p.range;
         let only = p.context.only;
         let out = tokio::task::spawn_blocking(move || {
-            let session = shared.session.read().expect("session lock");
+            let session = shared.session.read().unwrap_or_else(std::sync::PoisonError::into_inner);
             actions::code_actions(
                 &session,
                 &shared,
@@ -535,7 +535,7 @@ impl LanguageServer for Backend {
         let tp = p.text_document_position_params;
         let key = uri_to_key(&tp.text_document.uri);
         self.wait_current(&key).await;
-        let session = self.shared.session.read().expect("session lock");
+        let session = self.shared.session.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         let enc = self.shared.encoding();
         let Some(file) = session
             .index
@@ -555,7 +555,7 @@ impl LanguageServer for Backend {
         let tp = p.text_document_position_params;
         let key = uri_to_key(&tp.text_document.uri);
         self.wait_current(&key).await;
-        let session = self.shared.session.read().expect("session lock");
+        let session = self.shared.session.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         let enc = self.shared.encoding();
         let Some(file) = session
             .index

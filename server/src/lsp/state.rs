@@ -128,7 +128,7 @@ impl Shared {
     }
 
     pub fn settings(&self) -> Settings {
-        self.settings.read().expect("settings lock").clone()
+        self.settings.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     /// Whether the analysis has caught up with the open document `key`.
@@ -138,7 +138,7 @@ impl Shared {
             Some(d) => self
                 .analysed
                 .lock()
-                .expect("analysed lock")
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .get(key)
                 .is_some_and(|v| *v >= d.version),
         }

@@ -121,8 +121,19 @@ impl Worker {
             while let Ok(m) = rx.try_recv() {
                 batch.push(m);
             }
-            if !self.batch(batch) {
-                break;
+            // a bug in one analysis must not stop the server: log it and keep serving
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.batch(batch))) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    let msg = e
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_default();
+                    tracing::error!("analysis failed (please report this): {msg}");
+                    self.shared.generation.send_modify(|g| *g += 1);
+                }
             }
         }
         tracing::debug!("analysis worker stopped");
@@ -155,7 +166,7 @@ impl Worker {
                             None
                         };
                         changes.insert(k.clone(), disk);
-                        self.shared.analysed.lock().expect("lock").remove(&k);
+                        self.shared.analysed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&k);
                     }
                 }
                 Msg::Disk(paths) => {
@@ -199,12 +210,12 @@ impl Worker {
             }
             let mut s = Session::new(opts.clone());
             s.load_arcs(files.into_iter().collect());
-            *self.shared.session.write().expect("session lock") = s;
+            *self.shared.session.write().unwrap_or_else(std::sync::PoisonError::into_inner) = s;
             full = true;
         }
         let mut stats = UpdateStats::default();
         {
-            let mut session = self.shared.session.write().expect("session lock");
+            let mut session = self.shared.session.write().unwrap_or_else(std::sync::PoisonError::into_inner);
             if settings_changed && session.opts != opts {
                 session.set_options(opts);
                 full = true;
@@ -243,7 +254,7 @@ impl Worker {
         }
         // record the analysed versions
         {
-            let mut analysed = self.shared.analysed.lock().expect("lock");
+            let mut analysed = self.shared.analysed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             for k in &open_touched {
                 if let Some(d) = self.shared.docs.get(k) {
                     analysed.insert(k.clone(), d.version);
@@ -252,7 +263,7 @@ impl Worker {
         }
         let t_analysed = started.elapsed();
         let shared = self.shared.clone();
-        let session = shared.session.read().expect("session lock");
+        let session = shared.session.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         let changed_keys: Vec<String> = changes.keys().cloned().collect();
         if full || stats.all || settings_changed {
             self.publish_all(&session, &settings);
