@@ -12,7 +12,10 @@ use std::path::Path;
 
 const MUTATIONS: &[(&str, &str)] = &[
     ("methods: [\"GET\"]", "ports: [\"9080\"]"),
-    ("istio-injection: enabled", "istio.io/dataplane-mode: ambient"),
+    (
+        "istio-injection: enabled",
+        "istio.io/dataplane-mode: ambient",
+    ),
     ("action: DENY", "action: ALLOW"),
     ("timeout: 10s", "timeout: 10s\n    retries: {attempts: 2}"),
     ("app: reviews", "app: reviewz"),
@@ -67,7 +70,13 @@ fn findings(report: &Value, root: &Path) -> BTreeSet<(String, String, u64, u64, 
         .as_array()
         .into_iter()
         .flatten()
-        .chain(report["phases"].as_array().unwrap().iter().flat_map(|p| p["findings"].as_array().unwrap()));
+        .chain(
+            report["phases"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|p| p["findings"].as_array().unwrap()),
+        );
     for f in all {
         let file = f["location"]["file"].as_str().unwrap_or("");
         let rel = Path::new(file)
@@ -133,13 +142,19 @@ fn run_case(ops: &[Op]) -> Result<(), TestCaseError> {
                 let (a, b) = MUTATIONS[*m];
                 if t.contains(a) {
                     std::fs::write(&p, t.replacen(a, b, 1)).unwrap();
-                    c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": uri(&p), "type": 2}]}));
+                    c.notify(
+                        "workspace/didChangeWatchedFiles",
+                        json!({"changes": [{"uri": uri(&p), "type": 2}]}),
+                    );
                 }
             }
             Op::NewFile(s) => {
                 let p = root.join(format!("new-{n}.yaml"));
                 std::fs::write(&p, SNIPPETS[*s]).unwrap();
-                c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": uri(&p), "type": 1}]}));
+                c.notify(
+                    "workspace/didChangeWatchedFiles",
+                    json!({"changes": [{"uri": uri(&p), "type": 1}]}),
+                );
             }
             Op::Delete(f) => {
                 let Some(rel) = pick(*f) else { continue };
@@ -148,7 +163,10 @@ fn run_case(ops: &[Op]) -> Result<(), TestCaseError> {
                 }
                 let p = root.join(&rel);
                 std::fs::remove_file(&p).unwrap();
-                c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": uri(&p), "type": 3}]}));
+                c.notify(
+                    "workspace/didChangeWatchedFiles",
+                    json!({"changes": [{"uri": uri(&p), "type": 3}]}),
+                );
             }
         }
     }
@@ -169,8 +187,14 @@ fn run_case(ops: &[Op]) -> Result<(), TestCaseError> {
     }
     let out = tempfile::TempDir::new().unwrap();
     let cli = run(&[
-        "migrate", "--from-files", exp_root.to_str().unwrap(), "--ignore-failures", "--format", "json",
-        "--output-dir", out.path().to_str().unwrap(),
+        "migrate",
+        "--from-files",
+        exp_root.to_str().unwrap(),
+        "--ignore-failures",
+        "--format",
+        "json",
+        "--output-dir",
+        out.path().to_str().unwrap(),
     ]);
     prop_assert!(cli.code == 0 || cli.code == 3, "{}", cli.stderr);
     let cli: Value = serde_json::from_str(&cli.stdout).unwrap();
@@ -204,7 +228,13 @@ fn run_case(ops: &[Op]) -> Result<(), TestCaseError> {
             .map(|f| (f.0.clone(), f.2, f.3))
             .collect();
         expected.sort();
-        prop_assert_eq!(&published, &expected, "diagnostics of {} after {:?}", rel, ops);
+        prop_assert_eq!(
+            &published,
+            &expected,
+            "diagnostics of {} after {:?}",
+            rel,
+            ops
+        );
     }
     Ok(())
 }

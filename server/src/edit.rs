@@ -76,6 +76,17 @@ fn with_newlines(s: &str, nl: &str) -> String {
     }
 }
 
+/// An insertion at the very end of a text that ends with a line break, moved before that line
+/// break (same bytes in the end). Editors disagree on the position after the last line break
+/// (Neovim adds an empty line when text is inserted there); the end of the last line is safe.
+fn insert_at(text: &str, at: usize, s: String, nl: &str) -> TextEdit {
+    if at == text.len() && at >= nl.len() && text.ends_with(nl) && s.ends_with(nl) {
+        let body = &s[..s.len() - nl.len()];
+        return TextEdit::insert(at - nl.len(), format!("{nl}{body}"));
+    }
+    TextEdit::insert(at, s)
+}
+
 /// Append YAML documents (`docs`: one or more documents separated by `---`, ending with a
 /// newline, as `yaml::emit::to_yaml_stream` writes them) at the end of `text`.
 pub fn append_documents(text: &str, docs: &str) -> TextEdit {
@@ -93,7 +104,11 @@ pub fn append_documents(text: &str, docs: &str) -> TextEdit {
         s.push_str(nl);
     }
     s.push_str(&with_newlines(docs, nl));
-    TextEdit::insert(text.len(), s)
+    if text.ends_with('\n') {
+        insert_at(text, text.len(), s, nl)
+    } else {
+        TextEdit::insert(text.len(), s)
+    }
 }
 
 /// Delete document `idx` (its `---` line included) of a file whose documents span `docs`,
@@ -287,10 +302,18 @@ pub fn label_edits(
                 let last = entries.last().expect("non-empty block map");
                 let at = next_line_start(text, last.value.span.end.max(last.key.span.end) as usize);
                 let mut s = new.concat();
-                if at == text.len() && !text.ends_with('\n') {
-                    s = format!("{nl}{}", s.trim_end_matches(['\r', '\n']));
+                if let Some(removed) = edits
+                    .iter_mut()
+                    .find(|e| e.new_text.is_empty() && e.span.end as usize == at)
+                {
+                    // the last label is removed: its lines become the new ones
+                    removed.new_text = s;
+                } else {
+                    if at == text.len() && !text.ends_with('\n') {
+                        s = format!("{nl}{}", s.trim_end_matches(['\r', '\n']));
+                    }
+                    edits.push(insert_at(text, at, s, nl));
                 }
-                edits.push(TextEdit::insert(at, s));
             }
         }
         Some(l) => {
@@ -346,7 +369,7 @@ pub fn label_edits(
                 if at == text.len() && !text.ends_with('\n') {
                     s = format!("{nl}{}", s.trim_end_matches(['\r', '\n']));
                 }
-                edits.push(TextEdit::insert(at, s));
+                edits.push(insert_at(text, at, s, nl));
             }
         }
     }

@@ -50,7 +50,10 @@ impl Backend {
     }
 
     fn caps<T>(&self, f: impl FnOnce(&ClientCaps) -> T) -> T {
-        f(&self.caps.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+        f(&self
+            .caps
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
     /// Wait until the workspace is indexed and the analysis covers the newest version of
@@ -95,7 +98,11 @@ impl Backend {
     }
 
     fn apply_settings(&self, s: Settings) -> bool {
-        let mut cur = self.shared.settings.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut cur = self
+            .shared
+            .settings
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if *cur == s {
             return false;
         }
@@ -109,7 +116,12 @@ impl Backend {
     }
 
     async fn index_workspace(&self) {
-        let roots: Vec<PathBuf> = self.shared.roots.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let roots: Vec<PathBuf> = self
+            .shared
+            .roots
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
         let max = self.shared.settings().max_file_size_kb.saturating_mul(1024);
         let token = NumberOrString::String("ambient/indexing".to_string());
         let progress = if self.caps(|c| c.progress)
@@ -174,7 +186,11 @@ impl Backend {
     }
 
     fn in_workspace(&self, path: &str) -> bool {
-        let roots = self.shared.roots.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let roots = self
+            .shared
+            .roots
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         roots.is_empty()
             || roots
                 .iter()
@@ -182,7 +198,11 @@ impl Backend {
     }
 
     fn report(&self) -> Value {
-        let session = self.shared.session.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let session = self
+            .shared
+            .session
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let roots: Vec<String> = self
             .shared
             .roots
@@ -204,7 +224,11 @@ impl Backend {
     }
 
     fn write_recommendations(&self, dir: &std::path::Path) -> std::result::Result<Value, String> {
-        let session = self.shared.session.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let session = self
+            .shared
+            .session
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let opts = crate::report::ReportOptions {
             ignore_failures: true,
             up_to: None,
@@ -278,7 +302,10 @@ impl LanguageServer for Backend {
         {
             let ws = caps.workspace.as_ref();
             let edit = ws.and_then(|w| w.workspace_edit.as_ref());
-            let mut c = self.caps.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut c = self
+                .caps
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             c.configuration = ws.and_then(|w| w.configuration).unwrap_or(false);
             c.watch_dynamic = ws
                 .and_then(|w| w.did_change_watched_files.as_ref())
@@ -311,7 +338,11 @@ impl LanguageServer for Backend {
                 roots.push(p.to_path_buf());
             }
         }
-        *self.shared.roots.write().unwrap_or_else(std::sync::PoisonError::into_inner) = roots;
+        *self
+            .shared
+            .roots
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = roots;
         if let Some(opts) = &params.initialization_options {
             self.apply_settings(Settings::from_json(opts));
         }
@@ -487,7 +518,11 @@ impl LanguageServer for Backend {
 
     async fn did_change_workspace_folders(&self, p: DidChangeWorkspaceFoldersParams) {
         {
-            let mut roots = self.shared.roots.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut roots = self
+                .shared
+                .roots
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             for r in p.event.removed {
                 if let Some(path) = r.uri.to_file_path() {
                     roots.retain(|x| x != &*path);
@@ -510,7 +545,10 @@ impl LanguageServer for Backend {
         let range = p.range;
         let only = p.context.only;
         let out = tokio::task::spawn_blocking(move || {
-            let session = shared.session.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let session = shared
+                .session
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             actions::code_actions(
                 &session,
                 &shared,
@@ -535,7 +573,11 @@ impl LanguageServer for Backend {
         let tp = p.text_document_position_params;
         let key = uri_to_key(&tp.text_document.uri);
         self.wait_current(&key).await;
-        let session = self.shared.session.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let session = self
+            .shared
+            .session
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let enc = self.shared.encoding();
         let Some(file) = session
             .index
@@ -555,7 +597,11 @@ impl LanguageServer for Backend {
         let tp = p.text_document_position_params;
         let key = uri_to_key(&tp.text_document.uri);
         self.wait_current(&key).await;
-        let session = self.shared.session.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let session = self
+            .shared
+            .session
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let enc = self.shared.encoding();
         let Some(file) = session
             .index

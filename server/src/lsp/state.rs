@@ -128,7 +128,10 @@ impl Shared {
     }
 
     pub fn settings(&self) -> Settings {
-        self.settings.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.settings
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Whether the analysis has caught up with the open document `key`.

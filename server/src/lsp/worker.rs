@@ -166,7 +166,11 @@ impl Worker {
                             None
                         };
                         changes.insert(k.clone(), disk);
-                        self.shared.analysed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&k);
+                        self.shared
+                            .analysed
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .remove(&k);
                     }
                 }
                 Msg::Disk(paths) => {
@@ -210,12 +214,20 @@ impl Worker {
             }
             let mut s = Session::new(opts.clone());
             s.load_arcs(files.into_iter().collect());
-            *self.shared.session.write().unwrap_or_else(std::sync::PoisonError::into_inner) = s;
+            *self
+                .shared
+                .session
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = s;
             full = true;
         }
         let mut stats = UpdateStats::default();
         {
-            let mut session = self.shared.session.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut session = self
+                .shared
+                .session
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if settings_changed && session.opts != opts {
                 session.set_options(opts);
                 full = true;
@@ -254,7 +266,11 @@ impl Worker {
         }
         // record the analysed versions
         {
-            let mut analysed = self.shared.analysed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut analysed = self
+                .shared
+                .analysed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             for k in &open_touched {
                 if let Some(d) = self.shared.docs.get(k) {
                     analysed.insert(k.clone(), d.version);
@@ -263,7 +279,10 @@ impl Worker {
         }
         let t_analysed = started.elapsed();
         let shared = self.shared.clone();
-        let session = shared.session.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let session = shared
+            .session
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let changed_keys: Vec<String> = changes.keys().cloned().collect();
         if full || stats.all || settings_changed {
             self.publish_all(&session, &settings);

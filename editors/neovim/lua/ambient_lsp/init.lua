@@ -1,0 +1,318 @@
+-- ambient-lsp for Neovim: starts the language server for YAML buffers whose project holds
+-- Istio / Gateway API resources, and adds :AmbientReport, :AmbientFixAll and
+-- :AmbientWriteRecommendations. Works on Neovim 0.8+ (vim.lsp.start); 0.7 through
+-- vim.lsp.start_client.
+
+local M = {}
+
+M.name = "ambient_lsp"
+
+local defaults = {
+  -- the server command; `ambient-lsp` on PATH by default
+  cmd = { "ambient-lsp", "--stdio" },
+  filetypes = { "yaml" },
+  -- the `ambient` settings of the server (contract §3)
+  settings = {
+    phases = nil,
+    waypointName = "waypoint",
+    maxFileSizeKb = 1024,
+    cluster = { enabled = false },
+  },
+  -- start only in projects with Istio / Gateway API manifests
+  require_mesh = true,
+  root_markers = { ".git" },
+}
+
+M.config = vim.deepcopy(defaults)
+
+local mesh_cache = {}
+
+local MESH_PATTERNS = {
+  "^%s*%-?%s*apiVersion:%s*[\"']?networking%.istio%.io/",
+  "^%s*%-?%s*apiVersion:%s*[\"']?security%.istio%.io/",
+  "^%s*%-?%s*apiVersion:%s*[\"']?telemetry%.istio%.io/",
+  "^%s*%-?%s*apiVersion:%s*[\"']?extensions%.istio%.io/",
+  "^%s*%-?%s*apiVersion:%s*[\"']?gateway%.networking%.k8s%.io/",
+  "^%s*istio%-injection:",
+  "^%s*istio%.io/rev:",
+  "^%s*istio%.io/dataplane%-mode:",
+}
+
+--- Whether the lines hold Istio / Gateway API resources.
+function M.looks_like_mesh(lines)
+  for _, l in ipairs(lines) do
+    for _, p in ipairs(MESH_PATTERNS) do
+      if l:match(p) then
+        return true
+      end
+    end
+  end
+  return false
+end
+
+local function read_head(path, max_lines)
+  local f = io.open(path, "r")
+  if not f then
+    return {}
+  end
+  local out = {}
+  for l in f:lines() do
+    out[#out + 1] = l
+    if #out >= max_lines then
+      break
+    end
+  end
+  f:close()
+  return out
+end
+
+local function dirname(path)
+  return vim.fn.fnamemodify(path, ":h")
+end
+
+--- The project root of a file: the nearest directory with a root marker, else its directory.
+function M.root_of(path)
+  local dir = dirname(path)
+  local found = vim.fs and vim.fs.find and vim.fs.find(M.config.root_markers, { upward = true, path = dir })[1]
+  if found then
+    return dirname(found)
+  end
+  return dir
+end
+
+--- Whether the project holds Istio / Gateway API resources (cached per root).
+function M.root_has_mesh(root, bufnr)
+  if bufnr and M.looks_like_mesh(vim.api.nvim_buf_get_lines(bufnr, 0, 400, false)) then
+    mesh_cache[root] = true
+    return true
+  end
+  if mesh_cache[root] ~= nil then
+    return mesh_cache[root]
+  end
+  local found = false
+  local files = vim.fn.globpath(root, "**/*.y*ml", false, true)
+  for i, f in ipairs(files) do
+    if i > 2000 then
+      break
+    end
+    if not f:find("/node_modules/", 1, true) and M.looks_like_mesh(read_head(f, 400)) then
+      found = true
+      break
+    end
+  end
+  mesh_cache[root] = found
+  return found
+end
+
+local function client_config(root)
+  return {
+    name = M.name,
+    cmd = M.config.cmd,
+    root_dir = root,
+    workspace_folders = { { uri = vim.uri_from_fname(root), name = vim.fn.fnamemodify(root, ":t") } },
+    settings = { ambient = M.config.settings },
+    init_options = M.config.settings,
+  }
+end
+
+local function get_clients(bufnr)
+  if vim.lsp.get_clients then
+    return vim.lsp.get_clients({ name = M.name, bufnr = bufnr })
+  end
+  local out = {}
+  for _, c in pairs(vim.lsp.get_active_clients()) do
+    if c.name == M.name and (bufnr == nil or vim.lsp.buf_is_attached(bufnr, c.id)) then
+      out[#out + 1] = c
+    end
+  end
+  return out
+end
+M.get_clients = get_clients
+
+local started_07 = {}
+
+--- Start (or attach) the server for a buffer.
+function M.attach(bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  local path = vim.api.nvim_buf_get_name(bufnr)
+  if path == "" then
+    return
+  end
+  local root = M.root_of(path)
+  if M.config.require_mesh and not M.root_has_mesh(root, bufnr) then
+    return
+  end
+  local cfg = client_config(root)
+  if vim.lsp.start then
+    return vim.lsp.start(cfg, { bufnr = bufnr })
+  end
+  -- Neovim 0.7
+  local id = started_07[root]
+  if not id then
+    id = vim.lsp.start_client(cfg)
+    started_07[root] = id
+  end
+  if id then
+    vim.lsp.buf_attach_client(bufnr, id)
+  end
+  return id
+end
+
+local function request_sync(client, method, params, timeout, bufnr)
+  if vim.fn.has("nvim-0.11") == 1 then
+    return client:request_sync(method, params, timeout, bufnr)
+  end
+  return client.request_sync(method, params, timeout, bufnr)
+end
+
+local function the_client(bufnr)
+  local clients = get_clients(bufnr)
+  if #clients == 0 then
+    clients = get_clients(nil)
+  end
+  if #clients == 0 then
+    vim.notify("ambient-lsp is not running for this buffer", vim.log.levels.WARN)
+    return nil
+  end
+  return clients[1]
+end
+
+local phase_icon = { passed = "✅", failed = "❌", recommendations = "⚠️", skipped = "⏭️" }
+local sev_icon = { error = "❌", warning = "⚠️", info = "ℹ️" }
+
+--- The report (contract §2) as Markdown lines.
+function M.render_report(report)
+  local lines = { "# Ambient migration report", "" }
+  local furthest, failed, recs = nil, nil, 0
+  for _, p in ipairs(report.phases or {}) do
+    if not failed then
+      if p.status == "failed" then
+        failed = p.id
+      elseif p.status ~= "skipped" then
+        furthest = p.id
+      end
+    end
+    for _, f in ipairs(p.findings or {}) do
+      if f.actions and #f.actions > 0 then
+        recs = recs + 1
+      end
+    end
+  end
+  if failed then
+    lines[#lines + 1] = ("Phases pass up to **%s**; **%s** fails. %d recommendations."):format(furthest or "none", failed, recs)
+  else
+    lines[#lines + 1] = ("Every phase runs without failing. %d recommendations."):format(recs)
+  end
+  lines[#lines + 1] = ""
+  for i, p in ipairs(report.phases or {}) do
+    lines[#lines + 1] = ("## %d. %s %s %s"):format(i, p.id, phase_icon[p.status] or "", p.status)
+    lines[#lines + 1] = ""
+    for _, c in ipairs(p.checks or {}) do
+      local icon = c.status == "passed" and "✅" or (c.status == "failed" and "❌" or "⚠️")
+      lines[#lines + 1] = ("- %s %s%s"):format(icon, c.title, (c.message ~= "" and (": " .. c.message) or ""))
+    end
+    for _, f in ipairs(p.findings or {}) do
+      local loc = ""
+      if type(f.location) == "table" then
+        loc = (" — %s:%d:%d"):format(vim.fn.fnamemodify(f.location.file, ":."), f.location.line, f.location.column)
+      end
+      lines[#lines + 1] = ("- %s **%s** %s%s"):format(sev_icon[f.severity] or "", f.rule, f.message, loc)
+      for _, d in ipairs(f.details or {}) do
+        lines[#lines + 1] = "  - " .. d
+      end
+    end
+    lines[#lines + 1] = ""
+  end
+  return vim.tbl_map(function(l)
+    return (l:gsub("\n", " "))
+  end, lines)
+end
+
+--- :AmbientReport — the migration report in a scratch buffer.
+function M.report()
+  local client = the_client(vim.api.nvim_get_current_buf())
+  if not client then
+    return
+  end
+  local res = request_sync(client, "workspace/executeCommand", { command = "ambient.migrationReport", arguments = {} }, 30000)
+  if not res or res.err or not res.result then
+    vim.notify("ambient-lsp: no report (" .. vim.inspect(res and res.err) .. ")", vim.log.levels.ERROR)
+    return
+  end
+  local buf = vim.api.nvim_create_buf(false, true)
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, M.render_report(res.result))
+  vim.bo[buf].filetype = "markdown"
+  vim.bo[buf].bufhidden = "wipe"
+  vim.bo[buf].modifiable = false
+  pcall(vim.api.nvim_buf_set_name, buf, "ambient://migration-report")
+  vim.cmd("split")
+  vim.api.nvim_win_set_buf(0, buf)
+  return buf
+end
+
+--- :AmbientFixAll — every fix of the current file (source.fixAll.ambient), applied.
+function M.fix_all(bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  local client = the_client(bufnr)
+  if not client then
+    return false
+  end
+  local params = {
+    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+    range = { start = { line = 0, character = 0 }, ["end"] = { line = 0, character = 0 } },
+    context = { diagnostics = {}, only = { "source.fixAll.ambient" } },
+  }
+  local res = request_sync(client, "textDocument/codeAction", params, 10000, bufnr)
+  local actions = res and res.result or {}
+  if #actions == 0 then
+    vim.notify("ambient-lsp: nothing to fix in this file", vim.log.levels.INFO)
+    return false
+  end
+  vim.lsp.util.apply_workspace_edit(actions[1].edit, client.offset_encoding)
+  return true
+end
+
+--- :AmbientWriteRecommendations {dir}
+function M.write_recommendations(dir)
+  local client = the_client(vim.api.nvim_get_current_buf())
+  if not client then
+    return
+  end
+  dir = vim.fn.fnamemodify(dir ~= "" and dir or vim.fn.getcwd(), ":p")
+  local res = request_sync(client, "workspace/executeCommand", { command = "ambient.writeRecommendations", arguments = { dir } }, 30000)
+  if res and res.result then
+    vim.notify(("ambient-lsp: wrote %d waypoint(s) and %d policies to %s"):format(res.result.waypoints, res.result.policies, dir))
+  else
+    vim.notify("ambient-lsp: " .. vim.inspect(res and res.err), vim.log.levels.ERROR)
+  end
+end
+
+function M.setup(opts)
+  M.config = vim.tbl_deep_extend("force", vim.deepcopy(defaults), opts or {})
+  mesh_cache = {}
+  local group = vim.api.nvim_create_augroup("ambient_lsp", { clear = true })
+  vim.api.nvim_create_autocmd("FileType", {
+    group = group,
+    pattern = M.config.filetypes,
+    callback = function(args)
+      M.attach(args.buf)
+    end,
+  })
+  vim.api.nvim_create_user_command("AmbientReport", function()
+    M.report()
+  end, { desc = "ambient-lsp: show the migration report" })
+  vim.api.nvim_create_user_command("AmbientFixAll", function()
+    M.fix_all()
+  end, { desc = "ambient-lsp: apply every migration fix of this file" })
+  vim.api.nvim_create_user_command("AmbientWriteRecommendations", function(a)
+    M.write_recommendations(a.args)
+  end, { nargs = "?", complete = "dir", desc = "ambient-lsp: write the recommended manifests into a folder" })
+  -- buffers already open
+  for _, b in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(b) and vim.tbl_contains(M.config.filetypes, vim.bo[b].filetype) then
+      M.attach(b)
+    end
+  end
+end
+
+return M

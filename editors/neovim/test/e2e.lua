@@ -1,0 +1,142 @@
+-- Headless end-to-end test of the plugin with a real Neovim and the real server:
+--   SERVER=... PLUGIN=... WS=... nvim --headless --clean -l e2e.lua
+-- Opens a manifest of a copy of examples/mesh, waits for the server's diagnostics, checks a
+-- rule at its line, applies a code action, checks the buffer text and that the diagnostic is
+-- gone, then :AmbientReport, :AmbientFixAll and :checkhealth. Exits non-zero on any failure.
+
+local SERVER = assert(os.getenv("SERVER"), "SERVER: path of ambient-lsp")
+local PLUGIN = assert(os.getenv("PLUGIN"), "PLUGIN: editors/neovim")
+local WS = assert(os.getenv("WS"), "WS: a copy of examples/mesh")
+
+local function fail(msg)
+  io.stderr:write("FAIL: " .. msg .. "\n")
+  os.exit(1)
+end
+
+local function check(cond, msg)
+  if not cond then
+    fail(msg)
+  end
+end
+
+local function log(msg)
+  io.stdout:write(msg .. "\n")
+end
+
+vim.opt.rtp:prepend(PLUGIN)
+local plugin = require("ambient_lsp")
+plugin.setup({ cmd = { SERVER, "--stdio" } })
+
+local function lsp_diags(buf, code)
+  local out = {}
+  for _, d in ipairs(vim.diagnostic.get(buf)) do
+    local c = d.code or (d.user_data and d.user_data.lsp and d.user_data.lsp.code)
+    if code == nil or c == code then
+      out[#out + 1] = d
+    end
+  end
+  return out
+end
+
+local function wait(ms, pred, what)
+  if not vim.wait(ms, pred, 50) then
+    fail("timed out waiting for " .. what)
+  end
+end
+
+-- 1. open the namespace manifest: the plugin starts the server (the project has Istio labels)
+vim.cmd.edit(WS .. "/bookinfo/namespace.yaml")
+local buf = vim.api.nvim_get_current_buf()
+check(vim.bo[buf].filetype == "yaml", "filetype is " .. vim.bo[buf].filetype)
+wait(20000, function()
+  return #plugin.get_clients(buf) > 0
+end, "the server to attach")
+local client = plugin.get_clients(buf)[1]
+log("attached: " .. client.name .. " (" .. (client.offset_encoding or "?") .. ")")
+
+wait(20000, function()
+  return #lsp_diags(buf, "R001") > 0
+end, "R001 on bookinfo/namespace.yaml")
+local d = lsp_diags(buf, "R001")[1]
+check(d.lnum == 3 and d.col == 8, ("R001 at %d:%d, expected 3:8"):format(d.lnum, d.col))
+check(d.source == "ambient", "source " .. tostring(d.source))
+log(("R001 at line %d col %d: %s"):format(d.lnum + 1, d.col + 1, d.message:gsub("\n.*", "")))
+
+-- 2. its code action: switch the namespace labels
+local lspdiag = d.user_data and d.user_data.lsp
+check(lspdiag ~= nil, "no LSP diagnostic in user_data")
+local function request_sync(method, params)
+  if vim.fn.has("nvim-0.11") == 1 then
+    return client:request_sync(method, params, 10000, buf)
+  end
+  return client.request_sync(method, params, 10000, buf)
+end
+local res = request_sync("textDocument/codeAction", {
+  textDocument = { uri = vim.uri_from_bufnr(buf) },
+  range = lspdiag.range,
+  context = { diagnostics = { lspdiag }, only = { "quickfix" } },
+})
+check(res and res.result and #res.result > 0, "no code actions: " .. vim.inspect(res))
+local action
+for _, a in ipairs(res.result) do
+  if a.title:find("Label Namespace bookinfo", 1, true) then
+    action = a
+  end
+end
+check(action ~= nil, "no label action among " .. vim.inspect(vim.tbl_map(function(a)
+  return a.title
+end, res.result)))
+log("applying: " .. action.title)
+vim.lsp.util.apply_workspace_edit(action.edit, client.offset_encoding)
+local text = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "\n")
+local want = table.concat({
+  "apiVersion: v1",
+  "kind: Namespace",
+  "metadata:",
+  "  name: bookinfo",
+  "  labels:",
+  "    team: books",
+  "    istio.io/dataplane-mode: ambient",
+}, "\n")
+check(text == want, "buffer after the action:\n" .. vim.inspect(vim.api.nvim_buf_get_lines(buf, 0, -1, false)) .. "\nedit: " .. vim.inspect(action.edit))
+wait(20000, function()
+  return #lsp_diags(buf, "R001") == 0
+end, "R001 to disappear after the edit")
+log("R001 gone after the edit")
+
+-- 3. :AmbientReport
+vim.cmd("AmbientReport")
+local rbuf = vim.api.nvim_get_current_buf()
+local report = table.concat(vim.api.nvim_buf_get_lines(rbuf, 0, -1, false), "\n")
+check(report:find("# Ambient migration report", 1, true), "report buffer:\n" .. report)
+for _, id in ipairs({ "pre-reqs", "cluster-setup", "deploy-waypoints", "migrate-policies", "use-waypoints", "policy-simplification", "remove-sidecars" }) do
+  check(report:find("%. " .. id:gsub("%-", "%%-")), "no phase " .. id .. " in the report")
+end
+check(report:find("**W020**", 1, true), "no W020 in the report")
+log("report: " .. #vim.api.nvim_buf_get_lines(rbuf, 0, -1, false) .. " lines")
+vim.cmd("close")
+
+-- 4. :AmbientFixAll on the policies
+vim.cmd.edit(WS .. "/bookinfo/authorization.yaml")
+local abuf = vim.api.nvim_get_current_buf()
+wait(20000, function()
+  return #plugin.get_clients(abuf) > 0 and #lsp_diags(abuf, "P001") > 0
+end, "P001 on authorization.yaml")
+local before = vim.api.nvim_buf_line_count(abuf)
+vim.cmd("AmbientFixAll")
+local after = vim.api.nvim_buf_line_count(abuf)
+check(after > before, ("AmbientFixAll added nothing (%d → %d lines)"):format(before, after))
+wait(20000, function()
+  return #lsp_diags(abuf, "P001") == 0
+end, "P001 to disappear after :AmbientFixAll")
+log(("fix all: %d → %d lines, P001 gone"):format(before, after))
+
+-- 5. :checkhealth
+vim.cmd("checkhealth ambient_lsp")
+local health = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
+check(health:find("binary:", 1, true) and health:find("server: running", 1, true), "checkhealth:\n" .. health)
+check(not health:find("ERROR", 1, true), "checkhealth reports an error:\n" .. health)
+log("checkhealth ok")
+
+log("PASS")
+vim.cmd("qa!")

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Headless end-to-end test of the Neovim plugin with a real Neovim and the real server.
+#   NVIM=path/to/nvim SERVER=path/to/ambient-lsp editors/neovim/test/run.sh
+# Defaults: nvim and ambient-lsp on PATH (else target/debug/ambient-lsp).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../../.." && pwd)"
+NVIM="${NVIM:-$(command -v nvim || true)}"
+SERVER="${SERVER:-$(command -v ambient-lsp || echo "$repo/target/debug/ambient-lsp")}"
+[ -x "$NVIM" ] || { echo "nvim not found (set NVIM)" >&2; exit 2; }
+[ -x "$SERVER" ] || { echo "ambient-lsp not found at $SERVER (set SERVER)" >&2; exit 2; }
+"$NVIM" --version | head -1
+
+ws="$(mktemp -d)"
+trap 'rm -rf "$ws"' EXIT
+cp -r "$repo/examples/mesh/." "$ws/"
+git -C "$ws" init -q   # the project root the plugin looks for
+
+export SERVER WS="$ws" PLUGIN="$repo/editors/neovim"
+# --clean: default runtime (filetype detection) without user config
+timeout 120 "$NVIM" --headless --clean -l "$here/e2e.lua"

@@ -1,0 +1,80 @@
+import { strict as assert } from "node:assert";
+import * as path from "node:path";
+import { test } from "node:test";
+import { looksLikeMesh, resolveServer, serverSettings } from "../src/settings";
+
+function getter(values: Record<string, unknown>) {
+  return <T>(key: string, fallback: T): T => (key in values ? (values[key] as T) : fallback);
+}
+
+test("settings map to the server's ambient section", () => {
+  assert.deepEqual(
+    serverSettings(
+      getter({
+        phases: ["deploy-waypoints", 7, "migrate-policies"],
+        waypointName: " mesh-waypoint ",
+        maxFileSizeKb: 256.7,
+        "cluster.enabled": true,
+        "cluster.context": "prod",
+      }),
+    ),
+    {
+      phases: ["deploy-waypoints", "migrate-policies"],
+      waypointName: "mesh-waypoint",
+      maxFileSizeKb: 256,
+      cluster: { enabled: true, context: "prod" },
+    },
+  );
+});
+
+test("bad or empty values fall back to the defaults", () => {
+  assert.deepEqual(
+    serverSettings(getter({ phases: "all", waypointName: "", maxFileSizeKb: -3, "cluster.context": "" })),
+    { phases: [], waypointName: "waypoint", maxFileSizeKb: 1024, cluster: { enabled: false, context: null } },
+  );
+});
+
+const files = (...present: string[]) => (p: string) => present.includes(p);
+
+test("server: the setting first, then PATH, then the bundled binary", () => {
+  const env = { PATH: ["/usr/bin", "/opt/tools/bin"].join(":") };
+  const ext = "/home/u/.vscode/extensions/ambient-lsp";
+  const bundled = path.join(ext, "bundled", "ambient-lsp");
+  assert.deepEqual(
+    resolveServer("/custom/ambient-lsp", ext, { isFile: files("/custom/ambient-lsp", bundled), env, platform: "linux" }),
+    { path: "/custom/ambient-lsp", source: "setting" },
+  );
+  assert.deepEqual(
+    resolveServer("", ext, { isFile: files("/opt/tools/bin/ambient-lsp", bundled), env, platform: "linux" }),
+    { path: "/opt/tools/bin/ambient-lsp", source: "PATH" },
+  );
+  assert.deepEqual(resolveServer("", ext, { isFile: files(bundled), env, platform: "linux" }), {
+    path: bundled,
+    source: "bundled",
+  });
+  const missing = resolveServer("", ext, { isFile: files(), env, platform: "linux" });
+  assert.equal(typeof missing, "string");
+  assert.match(missing as string, /ambient\.server\.path/);
+  assert.match(
+    resolveServer("/nope", ext, { isFile: files(bundled), env, platform: "linux" }) as string,
+    /\/nope does not exist/,
+  );
+});
+
+test("windows names the binary .exe and splits PATH on ;", () => {
+  const r = resolveServer("", "C:\\ext", {
+    isFile: (p) => p === path.join("C:\\tools", "ambient-lsp.exe"),
+    env: { PATH: "C:\\bin;C:\\tools" },
+    platform: "win32",
+  });
+  assert.deepEqual(r, { path: path.join("C:\\tools", "ambient-lsp.exe"), source: "PATH" });
+});
+
+test("mesh manifests are recognised", () => {
+  assert.ok(looksLikeMesh("apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\n"));
+  assert.ok(looksLikeMesh("---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"));
+  assert.ok(looksLikeMesh('{"apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService"}'));
+  assert.ok(looksLikeMesh("kind: Namespace\nmetadata:\n  labels:\n    istio-injection: enabled\n"));
+  assert.ok(!looksLikeMesh("apiVersion: apps/v1\nkind: Deployment\n"));
+  assert.ok(!looksLikeMesh("name: my-app\nversion: 1.0\n# mentions istio.io in a comment\n"));
+});
