@@ -449,6 +449,14 @@ mod tests {
         );
     }
 
+    fn doc_spans(t: &str) -> Vec<Span> {
+        parse_stream(t, &Limits::default())
+            .docs
+            .iter()
+            .map(|d| d.span)
+            .collect()
+    }
+
     #[test]
     fn append_and_delete_documents() {
         let t = "a: 1 # keep\n";
@@ -462,11 +470,7 @@ mod tests {
         assert_eq!(apply("", &[append_documents("", "b: 2\n")]), "b: 2\n");
 
         let t = "# header\n\na: 1\n---\nb: 2\n---\nc: 3\n";
-        let docs: Vec<Span> = parse_stream(t, &Limits::default())
-            .docs
-            .iter()
-            .map(|d| d.span)
-            .collect();
+        let docs = doc_spans(t);
         assert_eq!(
             apply(t, &[delete_document(t, &docs, 1).unwrap()]),
             "# header\n\na: 1\n---\nc: 3\n"
@@ -482,11 +486,7 @@ mod tests {
         );
         // a comment attached to the document goes with it
         let t = "# about a\na: 1\n---\nb: 2\n";
-        let docs: Vec<Span> = parse_stream(t, &Limits::default())
-            .docs
-            .iter()
-            .map(|d| d.span)
-            .collect();
+        let docs = doc_spans(t);
         assert_eq!(
             apply(t, &[delete_document(t, &docs, 0).unwrap()]),
             "---\nb: 2\n"

@@ -49,22 +49,31 @@ fn u001_waypoint_used_by_nothing() {
     assert_not_fires(&r, "U001");
 }
 
-#[test]
-fn u001_used_from_another_namespace() {
-    let shared = waypoint("infra", "shared", "").replace(
-        "listeners: [{name: mesh, port: 15008, protocol: HBONE}]",
-        "listeners: [{name: mesh, port: 15008, protocol: HBONE, allowedRoutes: {namespaces: {from: All}}}]",
-    );
-    let r = run(&[
+/// A waypoint `infra/shared` with the given listener `allowedRoutes` (empty: the default, same
+/// namespace only) and a service `shop/echo` enrolled in it.
+fn shop_uses_shared_waypoint(allowed_routes: &str) -> Run {
+    let mut wp = waypoint("infra", "shared", "");
+    if !allowed_routes.is_empty() {
+        wp = wp.replace(
+            "listeners: [{name: mesh, port: 15008, protocol: HBONE}]",
+            &format!("listeners: [{{name: mesh, port: 15008, protocol: HBONE, allowedRoutes: {allowed_routes}}}]"),
+        );
+    }
+    run(&[
         &ns("infra", "    team: infra"),
-        &shared,
+        &wp,
         &ns("shop", "    istio-injection: enabled"),
         &svc(
             "shop",
             "echo",
             "istio.io/use-waypoint: shared, istio.io/use-waypoint-namespace: infra",
         ),
-    ]);
+    ])
+}
+
+#[test]
+fn u001_used_from_another_namespace() {
+    let r = shop_uses_shared_waypoint("{namespaces: {from: All}}");
     assert_not_fires(&r, "U001");
     assert_not_fires(&r, "U005");
 }
@@ -186,33 +195,13 @@ fn e16_pods_inheriting_a_service_waypoint_silently_get_none() {
 
 #[test]
 fn u005_cross_namespace_not_allowed() {
-    let r = run(&[
-        &ns("infra", "    team: infra"),
-        &waypoint("infra", "shared", ""),
-        &ns("shop", "    istio-injection: enabled"),
-        &svc(
-            "shop",
-            "echo",
-            "istio.io/use-waypoint: shared, istio.io/use-waypoint-namespace: infra",
-        ),
-    ]);
+    let r = shop_uses_shared_waypoint("");
     let f = assert_fires(&r, "U005");
     assert!(f[0].message.contains("AttachmentDenied"));
     // a selector that admits the namespace
-    let sel = waypoint("infra", "shared", "").replace(
-        "listeners: [{name: mesh, port: 15008, protocol: HBONE}]",
-        "listeners: [{name: mesh, port: 15008, protocol: HBONE, allowedRoutes: {namespaces: {from: Selector, selector: {matchLabels: {kubernetes.io/metadata.name: shop}}}}}]",
+    let r = shop_uses_shared_waypoint(
+        "{namespaces: {from: Selector, selector: {matchLabels: {kubernetes.io/metadata.name: shop}}}}",
     );
-    let r = run(&[
-        &ns("infra", "    team: infra"),
-        &sel,
-        &ns("shop", "    istio-injection: enabled"),
-        &svc(
-            "shop",
-            "echo",
-            "istio.io/use-waypoint: shared, istio.io/use-waypoint-namespace: infra",
-        ),
-    ]);
     assert_not_fires(&r, "U005");
 }
 

@@ -153,6 +153,23 @@ impl Builder<'_> {
             .is_some()
     }
 
+    /// The document to delete for a `delete` action: the resource, its file and the edit.
+    fn deletion(
+        &self,
+        resource: &crate::model::ResourceRef,
+    ) -> Option<(&Arc<Resource>, &Arc<FileData>, TextEdit)> {
+        let index = &self.session.index;
+        let r = index.find(
+            group_of(&resource.api_version),
+            &resource.kind,
+            resource.namespace.as_deref().unwrap_or(""),
+            &resource.name,
+        )?;
+        let tf = index.file(r.file)?;
+        let e = edit::delete_document(&tf.text, &tf.docs, r.doc as usize)?;
+        Some((r, tf, e))
+    }
+
     /// Code actions for one action of a finding located in `file`.
     fn actions_for(
         &self,
@@ -295,19 +312,10 @@ impl Builder<'_> {
                 }
             }
             Action::Delete { resource, .. } => {
-                let index = &self.session.index;
-                let Some(r) = index.find(
-                    group_of(&resource.api_version),
-                    &resource.kind,
-                    resource.namespace.as_deref().unwrap_or(""),
-                    &resource.name,
-                ) else {
+                let Some((r, tf, e)) = self.deletion(resource) else {
                     return out;
                 };
-                let Some(tf) = index.file(r.file) else {
-                    return out;
-                };
-                if let Some(e) = edit::delete_document(&tf.text, &tf.docs, r.doc as usize) {
+                {
                     out.push((
                         format!("Delete {} {} (migrated)", r.kind, r.ns_name()),
                         vec![FileEdits {
@@ -477,19 +485,9 @@ fn fix_all_action(
                     }
                 }
                 Action::Delete { resource, .. } => {
-                    let index = &b.session.index;
-                    if let Some(r) = index.find(
-                        group_of(&resource.api_version),
-                        &resource.kind,
-                        resource.namespace.as_deref().unwrap_or(""),
-                        &resource.name,
-                    ) {
-                        if r.file == file.id {
-                            if let Some(e) =
-                                edit::delete_document(&file.text, &file.docs, r.doc as usize)
-                            {
-                                deletes.push(e);
-                            }
+                    if let Some((_, tf, e)) = b.deletion(resource) {
+                        if tf.id == file.id {
+                            deletes.push(e);
                         }
                     }
                 }

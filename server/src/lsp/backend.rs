@@ -80,6 +80,29 @@ impl Backend {
         }
     }
 
+    /// Run `f` on the analysed file and byte offset of a position, once the analysis covers
+    /// the document's newest version.
+    async fn at_position<T>(
+        &self,
+        tp: TextDocumentPositionParams,
+        f: impl FnOnce(&crate::analysis::Session, &crate::index::FileData, usize, Encoding) -> Option<T>,
+    ) -> Option<T> {
+        let key = uri_to_key(&tp.text_document.uri);
+        self.wait_current(&key).await;
+        let session = self
+            .shared
+            .session
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let enc = self.shared.encoding();
+        let file = session
+            .index
+            .id_of(&key)
+            .and_then(|id| session.index.file(id))?;
+        let off = offset(file, tp.position, enc);
+        f(&session, file, off, enc)
+    }
+
     async fn read_settings(&self) -> Settings {
         if !self.caps(|c| c.configuration) {
             return self.shared.settings();
@@ -570,48 +593,19 @@ impl LanguageServer for Backend {
     }
 
     async fn hover(&self, p: HoverParams) -> Result<Option<Hover>> {
-        let tp = p.text_document_position_params;
-        let key = uri_to_key(&tp.text_document.uri);
-        self.wait_current(&key).await;
-        let session = self
-            .shared
-            .session
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let enc = self.shared.encoding();
-        let Some(file) = session
-            .index
-            .id_of(&key)
-            .and_then(|id| session.index.file(id))
-        else {
-            return Ok(None);
-        };
-        let off = offset(file, tp.position, enc);
-        Ok(nav::hover(&session, file, off, enc))
+        Ok(self
+            .at_position(p.text_document_position_params, nav::hover)
+            .await)
     }
 
     async fn goto_definition(
         &self,
         p: GotoDefinitionParams,
     ) -> Result<Option<GotoDefinitionResponse>> {
-        let tp = p.text_document_position_params;
-        let key = uri_to_key(&tp.text_document.uri);
-        self.wait_current(&key).await;
-        let session = self
-            .shared
-            .session
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let enc = self.shared.encoding();
-        let Some(file) = session
-            .index
-            .id_of(&key)
-            .and_then(|id| session.index.file(id))
-        else {
-            return Ok(None);
-        };
-        let off = offset(file, tp.position, enc);
-        Ok(nav::definition(&session, file, off, enc).map(GotoDefinitionResponse::Scalar))
+        Ok(self
+            .at_position(p.text_document_position_params, nav::definition)
+            .await
+            .map(GotoDefinitionResponse::Scalar))
     }
 
     async fn execute_command(&self, p: ExecuteCommandParams) -> Result<Option<LSPAny>> {

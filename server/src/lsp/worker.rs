@@ -380,19 +380,25 @@ impl Worker {
         }
     }
 
+    /// Remember which files hold the findings of namespace `ns`.
+    fn record_ns(&mut self, ns: &str, r: &crate::phases::NsResult) -> &BTreeSet<FileId> {
+        let files: BTreeSet<FileId> = r
+            .findings
+            .iter()
+            .filter_map(|f| f.location.map(|l| l.file))
+            .collect();
+        for f in &files {
+            self.file_ns.entry(*f).or_default().insert(ns.to_string());
+        }
+        self.ns_files.insert(ns.to_string(), files);
+        &self.ns_files[ns]
+    }
+
     fn index_findings(&mut self, index: &Index, session: &Session) {
         self.ns_files.clear();
         self.file_ns.clear();
         for (ns, r) in &session.analysis.ns {
-            let files: BTreeSet<FileId> = r
-                .findings
-                .iter()
-                .filter_map(|f| f.location.map(|l| l.file))
-                .collect();
-            for f in &files {
-                self.file_ns.entry(*f).or_default().insert(ns.clone());
-            }
-            self.ns_files.insert(ns.clone(), files);
+            self.record_ns(ns, r);
         }
         let _ = index;
         self.global_by_file = global_hashes(session);
@@ -448,16 +454,7 @@ impl Worker {
                 affected.extend(old);
             }
             if let Some(r) = session.analysis.ns.get(ns) {
-                let files: BTreeSet<FileId> = r
-                    .findings
-                    .iter()
-                    .filter_map(|f| f.location.map(|l| l.file))
-                    .collect();
-                for f in &files {
-                    self.file_ns.entry(*f).or_default().insert(ns.clone());
-                }
-                affected.extend(files.iter().copied());
-                self.ns_files.insert(ns.clone(), files);
+                affected.extend(self.record_ns(ns, r).iter().copied());
             }
         }
         let new_global = global_hashes(session);
