@@ -261,6 +261,17 @@ impl<'a> NsCtx<'a> {
         self.need_findings.push((self.out.len() - 1, targets));
     }
 
+    /// This namespace's resources of one kind (cloned handles: the caller may emit while
+    /// iterating).
+    pub fn own(&self, kind: &str) -> Vec<Arc<Resource>> {
+        self.v
+            .resources
+            .iter()
+            .filter(|r| r.kind == kind)
+            .cloned()
+            .collect()
+    }
+
     /// Policies that apply to this namespace's workloads by selector/namespace/root scope:
     /// (policy, is_root).
     pub fn scoped_policies(&self) -> Vec<(Arc<Resource>, bool)> {

@@ -233,6 +233,78 @@ impl<'c, 'a> Gen<'c, 'a> {
     }
 }
 
+impl Gen<'_, '_> {
+    /// Copies of a namespace-wide policy: to the waypoint Gateway when it serves only this
+    /// namespace, else to this namespace's Services, 16 per copy (the targetRefs limit).
+    /// `note_shared` explains the Service-targeted form in the finding instead of `extra`.
+    #[allow(clippy::too_many_arguments)]
+    fn copy_namespace_wide(
+        &mut self,
+        rule: &'static str,
+        kind: &str,
+        origin: &Arc<Resource>,
+        origin_desc: &str,
+        loc: crate::yaml::Span,
+        wps: &[&Wp],
+        build: &dyn Fn(&str, Vec<Value>) -> Value,
+        extra: Option<String>,
+        note_shared: bool,
+    ) {
+        let ns = self.ctx.ns().to_string();
+        let mut groups: BTreeMap<(String, String), Vec<&Wp>> = BTreeMap::new();
+        for wp in wps {
+            groups
+                .entry((wp.plan.ns.clone(), wp.plan.name.clone()))
+                .or_default()
+                .push(wp);
+        }
+        for ((wns, wname), members) in groups {
+            let names: Vec<String> = members.iter().map(|w| w.name.clone()).collect();
+            if wns == ns && !shared(self.ctx, &members[0].plan) {
+                self.copy(
+                    rule,
+                    kind,
+                    &format!("waypoint-{}", origin.name),
+                    vec![fixes::target_ref_gateway(&wname)],
+                    build,
+                    origin,
+                    origin_desc,
+                    loc,
+                    &names,
+                    extra.clone(),
+                    None,
+                );
+                continue;
+            }
+            let chunk_extra = if note_shared {
+                Some(format!("Waypoint \"{wns}/{wname}\" serves other namespaces too, so the copy targets this namespace's Services."))
+            } else {
+                extra.clone()
+            };
+            for (i, chunk) in names.chunks(16).enumerate() {
+                let base = if i == 0 {
+                    format!("waypoint-{}", origin.name)
+                } else {
+                    format!("waypoint-{}-{}", origin.name, i + 1)
+                };
+                self.copy(
+                    rule,
+                    kind,
+                    &base,
+                    chunk.iter().map(|n| fixes::target_ref_service(n)).collect(),
+                    build,
+                    origin,
+                    origin_desc,
+                    loc,
+                    chunk,
+                    chunk_extra.clone(),
+                    None,
+                );
+            }
+        }
+    }
+}
+
 fn ap_selector_span(r: &Resource, ap: &AuthorizationPolicy) -> crate::yaml::Span {
     ap.selector
         .as_ref()
@@ -374,67 +446,30 @@ fn authz(g: &mut Gen, wps: &[Wp]) {
             if *root || ap.selector.is_some() {
                 continue;
             }
-            // group waypointed services by waypoint
-            let mut groups: BTreeMap<(String, String), Vec<&Wp>> = BTreeMap::new();
-            for wp in wps {
-                groups
-                    .entry((wp.plan.ns.clone(), wp.plan.name.clone()))
-                    .or_default()
-                    .push(wp);
-            }
-            for ((wns, wname), members) in groups {
-                let planned = members[0].plan.clone();
-                let action = ap.action.as_str().to_string();
-                let provider = ap.provider.clone();
-                let rules = ap.rules_json.value();
-                let ns2 = ns.clone();
-                let build = move |name: &str, refs: Vec<Value>| {
-                    fixes::authz_copy(name, &ns2, refs, &action, provider.as_deref(), &rules)
-                };
-                let names: Vec<String> = members.iter().map(|w| w.name.clone()).collect();
-                let loc = ap.spec_span;
-                let loc = if ap.has_spec {
-                    pol.name_span.cover(pol.name_span)
-                } else {
-                    loc
-                };
-                if wns == ns && !shared(g.ctx, &planned) {
-                    g.copy(
-                        "P002",
-                        "AuthorizationPolicy",
-                        &format!("waypoint-{}", pol.name),
-                        vec![fixes::target_ref_gateway(&wname)],
-                        &build,
-                        pol,
-                        "namespace policy",
-                        loc,
-                        &names,
-                        None,
-                        None,
-                    );
-                } else {
-                    for (i, chunk) in names.chunks(16).enumerate() {
-                        let base = if i == 0 {
-                            format!("waypoint-{}", pol.name)
-                        } else {
-                            format!("waypoint-{}-{}", pol.name, i + 1)
-                        };
-                        g.copy(
-                            "P002",
-                            "AuthorizationPolicy",
-                            &base,
-                            chunk.iter().map(|n| fixes::target_ref_service(n)).collect(),
-                            &build,
-                            pol,
-                            "namespace policy",
-                            loc,
-                            chunk,
-                            Some(format!("Waypoint \"{wns}/{wname}\" serves other namespaces too, so the copy targets this namespace's Services.")),
-                            None,
-                        );
-                    }
-                }
-            }
+            let action = ap.action.as_str().to_string();
+            let provider = ap.provider.clone();
+            let rules = ap.rules_json.value();
+            let ns2 = ns.clone();
+            let build = move |name: &str, refs: Vec<Value>| {
+                fixes::authz_copy(name, &ns2, refs, &action, provider.as_deref(), &rules)
+            };
+            let loc = if ap.has_spec {
+                pol.name_span
+            } else {
+                ap.spec_span
+            };
+            let all: Vec<&Wp> = wps.iter().collect();
+            g.copy_namespace_wide(
+                "P002",
+                "AuthorizationPolicy",
+                pol,
+                "namespace policy",
+                loc,
+                &all,
+                &build,
+                None,
+                true,
+            );
         }
     }
     // ---- P004 / P005 per waypointed service
@@ -717,53 +752,9 @@ fn other_copies(g: &mut Gen, wps: &[Wp]) {
                 );
             }
         } else {
-            // namespace-wide: the waypoint Gateway when it only serves this namespace
-            let mut groups: BTreeMap<(String, String), Vec<&Wp>> = BTreeMap::new();
-            for wp in covered {
-                groups
-                    .entry((wp.plan.ns.clone(), wp.plan.name.clone()))
-                    .or_default()
-                    .push(wp);
-            }
-            for ((wns, wname), members) in groups {
-                let names: Vec<String> = members.iter().map(|w| w.name.clone()).collect();
-                if wns == ns && !shared(g.ctx, &members[0].plan) {
-                    g.copy(
-                        rule,
-                        &pol.kind,
-                        &format!("waypoint-{}", pol.name),
-                        vec![fixes::target_ref_gateway(&wname)],
-                        &build,
-                        &pol,
-                        &desc,
-                        loc,
-                        &names,
-                        extra.clone(),
-                        None,
-                    );
-                } else {
-                    for (i, chunk) in names.chunks(16).enumerate() {
-                        let base = if i == 0 {
-                            format!("waypoint-{}", pol.name)
-                        } else {
-                            format!("waypoint-{}-{}", pol.name, i + 1)
-                        };
-                        g.copy(
-                            rule,
-                            &pol.kind,
-                            &base,
-                            chunk.iter().map(|n| fixes::target_ref_service(n)).collect(),
-                            &build,
-                            &pol,
-                            &desc,
-                            loc,
-                            chunk,
-                            extra.clone(),
-                            None,
-                        );
-                    }
-                }
-            }
+            g.copy_namespace_wide(
+                rule, &pol.kind, &pol, &desc, loc, &covered, &build, extra, false,
+            );
         }
     }
 }

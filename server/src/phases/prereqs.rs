@@ -32,12 +32,7 @@ pub fn proxy_version(c: &Container) -> Option<Version> {
 }
 
 fn pods(ctx: &NsCtx) -> Vec<Arc<Resource>> {
-    ctx.v
-        .resources
-        .iter()
-        .filter(|r| r.kind == "Pod")
-        .cloned()
-        .collect()
+    ctx.own("Pod")
 }
 
 fn loc(r: &Resource, span: Span) -> Location {

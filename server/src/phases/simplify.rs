@@ -242,52 +242,30 @@ pub fn run(ctx: &mut NsCtx) {
                 let Some(sel) = super::policy_selector(r) else {
                     continue;
                 };
-                let Some(_) = sel else {
-                    // namespace-wide: RA/Wasm were copied to the Gateway; Telemetry already applies
-                    if !matches!(r.body, Body::RequestAuthentication(_) | Body::WasmPlugin(_)) {
-                        continue;
+                let units: Vec<usize> = match sel {
+                    // namespace-wide: RA/Wasm were copied to the Gateway; Telemetry already
+                    // applies to waypoints and EnvoyFilters are never copied
+                    None if !matches!(
+                        r.body,
+                        Body::RequestAuthentication(_) | Body::WasmPlugin(_)
+                    ) =>
+                    {
+                        continue
                     }
-                    let units: Vec<usize> = ctx
+                    None => ctx
                         .v
                         .units
                         .iter()
                         .enumerate()
                         .filter(|(_, u)| u.ambient_bound())
                         .map(|(i, _)| i)
-                        .collect();
-                    if units.is_empty() || waypointed_services(ctx, &units).is_empty() {
-                        continue;
-                    }
-                    let with_sidecar: Vec<usize> = units
-                        .iter()
-                        .copied()
-                        .filter(|&u| ctx.unit(u).has_sidecar())
-                        .collect();
-                    if !with_sidecar.is_empty() {
-                        keep(ctx, r, &with_sidecar);
-                        continue;
-                    }
-                    deletions += 1;
-                    ctx.emit(
-                        Finding::new(
-                            "S005",
-                            format!(
-                                "{} \"{}\" only affected sidecars and can be deleted: {}",
-                                r.kind,
-                                r.ns_name(),
-                                delete_command(&r.kind, &r.namespace, &r.name)
-                            ),
-                        )
-                        .on_node(r, r.name_span)
-                        .action(delete(r)),
-                    );
-                    continue;
+                        .collect(),
+                    Some(_) => ctx
+                        .selected(r)
+                        .into_iter()
+                        .filter(|&u| ctx.unit(u).ambient_bound())
+                        .collect(),
                 };
-                let units: Vec<usize> = ctx
-                    .selected(r)
-                    .into_iter()
-                    .filter(|&u| ctx.unit(u).ambient_bound())
-                    .collect();
                 if units.is_empty() {
                     continue;
                 }

@@ -33,13 +33,7 @@ pub fn cross_ns(ctx: &NsCtx, kind: &str, extra_keys: &[RefKey]) -> Vec<Arc<Resou
         namespaces.insert(n.to_string());
     }
     namespaces.remove(ctx.ns());
-    let mut out: Vec<Arc<Resource>> = ctx
-        .v
-        .resources
-        .iter()
-        .filter(|r| r.kind == kind)
-        .cloned()
-        .collect();
+    let mut out = ctx.own(kind);
     for n in namespaces {
         out.extend(ctx.index.ns(&n).filter(|r| r.kind == kind).cloned());
     }
@@ -247,13 +241,7 @@ fn virtual_services(ctx: &mut NsCtx) {
         }
     }
     // VirtualService-side rules, for the VirtualServices of this namespace
-    let own: Vec<Arc<Resource>> = ctx
-        .v
-        .resources
-        .iter()
-        .filter(|r| r.kind == "VirtualService")
-        .cloned()
-        .collect();
+    let own = ctx.own("VirtualService");
     for vsr in own {
         let Body::VirtualService(vs) = &vsr.body else {
             continue;
@@ -546,13 +534,7 @@ fn destination_rules(ctx: &mut NsCtx) {
         }
     }
     // DR side: W004 for DestinationRules of this namespace
-    let own: Vec<Arc<Resource>> = ctx
-        .v
-        .resources
-        .iter()
-        .filter(|r| r.kind == "DestinationRule")
-        .cloned()
-        .collect();
+    let own = ctx.own("DestinationRule");
     for drr in own {
         let Body::DestinationRule(dr) = &drr.body else {
             continue;
@@ -860,13 +842,7 @@ fn routes(ctx: &mut NsCtx) {
 /// W017: ServiceEntries whose hosts carry L7 configuration.
 fn service_entries(ctx: &mut NsCtx) {
     let domain = ctx.facts.dns_domain.clone();
-    let ses: Vec<Arc<Resource>> = ctx
-        .v
-        .resources
-        .iter()
-        .filter(|r| r.kind == "ServiceEntry")
-        .cloned()
-        .collect();
+    let ses = ctx.own("ServiceEntry");
     for ser in ses {
         let Body::ServiceEntry(se) = &ser.body else {
             continue;
