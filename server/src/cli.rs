@@ -143,15 +143,7 @@ pub fn load(paths: &[PathBuf], max_kb: u64) -> Result<Index, String> {
             let display = p.to_string_lossy().to_string();
             match sources::read_manifest(&p, max) {
                 Ok(text) => FileData::parse(id, display, text, &limits),
-                Err(e) => {
-                    let mut fd = FileData::unreadable(id, display, e.rule(), e.message());
-                    if matches!(e, sources::ReadError::TooLarge(..)) {
-                        for pr in &mut fd.problems {
-                            pr.severity = crate::finding::Severity::Warning;
-                        }
-                    }
-                    fd
-                }
+                Err(e) => FileData::unreadable(id, display, e.rule(), e.message()),
             }
         })
         .collect();

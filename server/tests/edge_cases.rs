@@ -154,7 +154,7 @@ fn e8_custom_and_audit_are_dropped_at_ztunnel() {
     let custom = "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: ext-authz, namespace: shop}\nspec:\n  selector: {matchLabels: {app: cart}}\n  action: CUSTOM\n  provider: {name: opa}\n  rules:\n  - to: [{operation: {ports: [\"8080\"]}}]\n";
     let r = with(&[custom]);
     let f = assert_fires(&r, "W010");
-    assert_eq!(f[0].severity, ambient_lsp::finding::Severity::Error);
+    assert_eq!(f[0].severity(), ambient_lsp::finding::Severity::Error);
     assert_fires(&r, "W020");
     let audit = "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: audit, namespace: shop}\nspec:\n  selector: {matchLabels: {app: cart}}\n  action: AUDIT\n  rules:\n  - to: [{operation: {ports: [\"8080\"]}}]\n";
     let r = with(&[audit]);

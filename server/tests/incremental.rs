@@ -38,7 +38,7 @@ fn canon(index: &Index, analysis: &Analysis) -> Vec<String> {
             format!(
                 "{}|{:?}|{}|{}|{:?}|{:?}|{}|{:?}",
                 f.rule,
-                f.severity,
+                f.severity(),
                 loc,
                 f.message,
                 f.details,

@@ -22,7 +22,7 @@ fn clean_control_plane_passes_both_phases() {
     let blocking: Vec<_> = r
         .findings()
         .into_iter()
-        .filter(|f| f.blocking)
+        .filter(|f| f.blocking())
         .map(|f| f.rule)
         .collect();
     assert!(blocking.is_empty(), "{blocking:?}\n{}", r.dump());
@@ -39,7 +39,7 @@ fn pr_ver_001_no_istiod() {
         .join("\n---\n");
     let r = Run::new(&[("cp.yaml", &cp)]);
     let f = assert_fires(&r, "PR-VER-001");
-    assert!(f[0].blocking && f[0].message.contains("Include the istiod Deployment"));
+    assert!(f[0].blocking() && f[0].message.contains("Include the istiod Deployment"));
     assert_not_fires(&Run::new(&[("cp.yaml", CONTROL_PLANE)]), "PR-VER-001");
 }
 
@@ -50,7 +50,7 @@ fn pr_ver_002_old_istio() {
         &cp_with("pilot:1.26.3", "pilot:1.24.2-distroless"),
     )]);
     let f = assert_fires(&r, "PR-VER-002");
-    assert!(f[0].message.contains("1.24.2-distroless") && f[0].blocking);
+    assert!(f[0].message.contains("1.24.2-distroless") && f[0].blocking());
     assert_not_fires(
         &Run::new(&[("cp.yaml", &cp_with("pilot:1.26.3", "pilot:1.25.0"))]),
         "PR-VER-002",
@@ -75,7 +75,7 @@ fn pr_ver_003_unknown_version() {
 #[test]
 fn pr_ver_004_upstream_build() {
     assert_eq!(
-        assert_fires(&Run::new(&[("cp.yaml", CONTROL_PLANE)]), "PR-VER-004")[0].severity,
+        assert_fires(&Run::new(&[("cp.yaml", CONTROL_PLANE)]), "PR-VER-004")[0].severity(),
         Severity::Info
     );
     assert_not_fires(
@@ -115,14 +115,14 @@ fn cilium(data: &str) -> String {
 fn pr_cni_001_to_004_cilium() {
     let r = with(CONTROL_PLANE, &cilium("  cni-exclusive: \"true\"\n  enable-bpf-masquerade: \"true\"\n  bpf-lb-sock: \"true\"\n  kube-proxy-replacement: \"true\"\n"));
     for rule in ["PR-CNI-001", "PR-CNI-002", "PR-CNI-003"] {
-        assert!(assert_fires(&r, rule)[0].blocking, "{rule}");
+        assert!(assert_fires(&r, rule)[0].blocking(), "{rule}");
     }
     assert_eq!(
-        assert_fires(&r, "PR-CNI-004")[0].severity,
+        assert_fires(&r, "PR-CNI-004")[0].severity(),
         Severity::Warning
     );
     let strict = with(CONTROL_PLANE, &cilium("  kube-proxy-replacement: strict\n"));
-    assert!(assert_fires(&strict, "PR-CNI-004")[0].blocking);
+    assert!(assert_fires(&strict, "PR-CNI-004")[0].blocking());
     let ok = with(CONTROL_PLANE, &cilium("  cni-exclusive: \"false\"\n  enable-bpf-masquerade: \"false\"\n  bpf-lb-sock: \"true\"\n  bpf-lb-sock-hostns-only: \"true\"\n  kube-proxy-replacement: \"true\"\n"));
     for rule in ["PR-CNI-001", "PR-CNI-002", "PR-CNI-003", "PR-CNI-004"] {
         assert_not_fires(&ok, rule);
@@ -241,14 +241,14 @@ fn pr_mc_001_and_005_remote_secrets_and_remote_cluster() {
     let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: istio-remote-secret-east\n  namespace: istio-system\n  labels: {istio/multiCluster: \"true\"}\n";
     let r = with(CONTROL_PLANE, secret);
     let f = assert_fires(&r, "PR-MC-001");
-    assert!(f[0].message.contains("east") && !f[0].blocking);
+    assert!(f[0].message.contains("east") && !f[0].blocking());
     assert_not_fires(&r, "PR-MC-005");
     // a remote cluster: external istiod
     let remote = cp_with("        - name: PILOT_ENABLE_AMBIENT\n          value: \"true\"", "        - name: PILOT_ENABLE_AMBIENT\n          value: \"true\"\n        - name: EXTERNAL_ISTIOD\n          value: \"true\"");
     let r = with(&remote, secret);
-    assert!(assert_fires(&r, "PR-MC-005")[0].blocking);
+    assert!(assert_fires(&r, "PR-MC-005")[0].blocking());
     assert!(
-        assert_fires(&r, "PR-MC-001")[0].blocking,
+        assert_fires(&r, "PR-MC-001")[0].blocking(),
         "with MC-005 the remote secrets are an error"
     );
 }
@@ -290,14 +290,14 @@ fn pr_mc_006_network_label() {
 #[test]
 fn pr_vm_rules() {
     let wg = "apiVersion: networking.istio.io/v1\nkind: WorkloadGroup\nmetadata: {name: vms, namespace: legacy}\nspec:\n  template: {serviceAccount: legacy}\n";
-    assert!(assert_fires(&with(CONTROL_PLANE, wg), "PR-VM-001")[0].blocking);
+    assert!(assert_fires(&with(CONTROL_PLANE, wg), "PR-VM-001")[0].blocking());
     let we_auto = "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata:\n  name: vm-1\n  namespace: legacy\n  annotations: {istio.io/autoRegistrationGroup: vms}\nspec: {address: 10.0.0.5}\n";
-    assert!(assert_fires(&with(CONTROL_PLANE, we_auto), "PR-VM-002")[0].blocking);
+    assert!(assert_fires(&with(CONTROL_PLANE, we_auto), "PR-VM-002")[0].blocking());
     let we = "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: db, namespace: legacy}\nspec: {address: 10.0.0.6}\n";
     let f = with(CONTROL_PLANE, we);
     let f = assert_fires(&f, "PR-VM-002");
-    assert_eq!(f[0].severity, Severity::Warning);
-    assert!(!f[0].blocking);
+    assert_eq!(f[0].severity(), Severity::Warning);
+    assert!(!f[0].blocking());
     let gw = "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: istiod-gateway, namespace: istio-system}\nspec:\n  selector: {istio: eastwestgateway}\n  servers: [{port: {number: 15012, name: tls-istiod, protocol: tls}, tls: {mode: PASSTHROUGH}, hosts: [\"*\"]}]\n";
     assert_fires(&with(CONTROL_PLANE, gw), "PR-VM-003");
     let se = "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: vms, namespace: legacy}\nspec:\n  hosts: [vm.legacy.svc.cluster.local]\n  workloadSelector: {labels: {app: vm}}\n  ports: [{number: 80, name: http}]\n";
@@ -311,7 +311,7 @@ fn pr_vm_rules() {
 #[test]
 fn pr_spire_rules() {
     let spire_pod = SIDECAR_POD.replace("  containers:\n  - name: app", "  volumes:\n  - name: workload-socket\n    csi: {driver: csi.spiffe.io, readOnly: true}\n  containers:\n  - name: app");
-    assert!(assert_fires(&with(CONTROL_PLANE, &spire_pod), "PR-SPIRE-001")[0].blocking);
+    assert!(assert_fires(&with(CONTROL_PLANE, &spire_pod), "PR-SPIRE-001")[0].blocking());
     let injector = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio-sidecar-injector, namespace: istio-system}\ndata:\n  config: |\n    templates:\n      spire: |\n        spec:\n          volumes:\n          - name: workload-socket\n            csi: {driver: csi.spiffe.io}\n";
     assert_fires(&with(CONTROL_PLANE, injector), "PR-SPIRE-002");
     let agent = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: spire-agent, namespace: spire}\nspec:\n  selector: {matchLabels: {app: spire-agent}}\n  template:\n    metadata: {labels: {app: spire-agent}}\n    spec: {containers: [{name: spire-agent, image: spire-agent:1.9}]}\n";
@@ -325,7 +325,7 @@ fn pr_spire_rules() {
 #[test]
 fn pr_feat_rules() {
     let pa = "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: legacy, namespace: shop}\nspec:\n  mtls: {mode: DISABLE}\n";
-    assert!(assert_fires(&with(CONTROL_PLANE, pa), "PR-FEAT-001")[0].blocking);
+    assert!(assert_fires(&with(CONTROL_PLANE, pa), "PR-FEAT-001")[0].blocking());
     assert_not_fires(
         &with(CONTROL_PLANE, &pa.replace("DISABLE", "PERMISSIVE")),
         "PR-FEAT-001",
@@ -365,7 +365,7 @@ fn cs_amb_002_mesh_config_without_hbone() {
             "ISTIO_META_DNS_CAPTURE: \"true\"",
         ),
     )]);
-    assert!(assert_fires(&r, "CS-AMB-002")[0].blocking);
+    assert!(assert_fires(&r, "CS-AMB-002")[0].blocking());
     // the ConfigMap is not in the input: say so, do not fail
     let cp: String = CONTROL_PLANE
         .split("\n---\n")
@@ -374,7 +374,7 @@ fn cs_amb_002_mesh_config_without_hbone() {
         .join("\n---\n");
     let f = Run::new(&[("cp.yaml", &cp)]);
     let f = assert_fires(&f, "CS-AMB-002");
-    assert!(!f[0].blocking && f[0].message.starts_with("Cannot verify"));
+    assert!(!f[0].blocking() && f[0].message.starts_with("Cannot verify"));
 }
 
 #[test]
@@ -383,7 +383,7 @@ fn cs_amb_003_cni_without_ambient() {
         "cp.yaml",
         &cp_with("AMBIENT_ENABLED: \"true\"", "AMBIENT_ENABLED: \"false\""),
     )]);
-    assert!(assert_fires(&r, "CS-AMB-003")[0].blocking);
+    assert!(assert_fires(&r, "CS-AMB-003")[0].blocking());
 }
 
 #[test]
@@ -427,12 +427,12 @@ fn cs_ds_003_not_ready() {
         ),
     )]);
     let f = assert_fires(&r, "CS-DS-003");
-    assert!(f[0].message.contains("1/2 ready") && f[0].blocking);
+    assert!(f[0].message.contains("1/2 ready") && f[0].blocking());
     // without status: informational
     let nostatus: String = CONTROL_PLANE.replace("status:\n  desiredNumberScheduled: 2\n  currentNumberScheduled: 2\n  numberReady: 2\n  updatedNumberScheduled: 2\n", "");
     let f = Run::new(&[("cp.yaml", &nostatus)]);
     let f = assert_fires(&f, "CS-DS-003");
-    assert_eq!(f[0].severity, Severity::Info);
+    assert_eq!(f[0].severity(), Severity::Info);
     assert_not_fires(&Run::new(&[("cp.yaml", CONTROL_PLANE)]), "CS-DS-003");
 }
 
@@ -483,7 +483,7 @@ fn cs_crd_rules() {
         .filter(|d| !d.contains("name: gateways.gateway"))
         .collect::<Vec<_>>()
         .join("\n---\n");
-    assert!(assert_fires(&Run::new(&[("cp.yaml", &no_gw)]), "CS-CRD-001")[0].blocking);
+    assert!(assert_fires(&Run::new(&[("cp.yaml", &no_gw)]), "CS-CRD-001")[0].blocking());
     // no CRDs given at all but Gateway API objects exist: installed
     let none: String = CONTROL_PLANE
         .split("\n---\n")
@@ -509,7 +509,7 @@ fn cs_crd_rules() {
     let old = cp_with("  names: {kind: Gateway, plural: gateways}\n  scope: Namespaced\n  versions:\n  - {name: v1, served: true, storage: true}\n  - {name: v1beta1, served: true, storage: false}", "  names: {kind: Gateway, plural: gateways}\n  scope: Namespaced\n  versions:\n  - {name: v1beta1, served: true, storage: true}");
     let f = Run::new(&[("cp.yaml", &old)]);
     let f = assert_fires(&f, "CS-CRD-003");
-    assert!(f[0].message.contains("v1") && f[0].severity == Severity::Warning);
+    assert!(f[0].message.contains("v1") && f[0].severity() == Severity::Warning);
     let ok = Run::new(&[("cp.yaml", CONTROL_PLANE)]);
     for rule in ["CS-CRD-001", "CS-CRD-002", "CS-CRD-003"] {
         assert_not_fires(&ok, rule);
@@ -585,7 +585,7 @@ fn yaml_002_templates_are_not_analysed() {
             "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Values.name }}\n",
         ),
     ]);
-    assert_eq!(assert_fires(&r, "YAML-002")[0].severity, Severity::Info);
+    assert_eq!(assert_fires(&r, "YAML-002")[0].severity(), Severity::Info);
     assert_not_fires(&r, "YAML-001");
     assert_not_fires(&Run::new(&[("cp.yaml", CONTROL_PLANE)]), "YAML-002");
 }

@@ -125,7 +125,7 @@ fn u003_missing_or_not_a_waypoint() {
     ]);
     let f = assert_fires(&r, "U003");
     assert!(f[0].message.contains("does not exist"));
-    assert!(f[0].blocking);
+    assert!(f[0].blocking());
     assert_eq!(r.text_at(f[0]), "istio.io/use-waypoint: wp");
     let not_wp = waypoint("shop", "wp", "").replace("istio-waypoint", "istio");
     let r = run(&[
@@ -256,7 +256,7 @@ fn u008_policies_before_traffic() {
     assert!(f[0]
         .message
         .starts_with("Do not enable waypoint \"shop/waypoint\""));
-    assert!(!f[0].blocking);
+    assert!(!f[0].blocking());
     // already enrolled without the copies: a failed check
     let r = run(&[
         &ns(
@@ -268,7 +268,7 @@ fn u008_policies_before_traffic() {
         L7,
     ]);
     let f = assert_fires(&r, "U008");
-    assert!(f[0].blocking);
+    assert!(f[0].blocking());
     assert!(
         f[0].message.contains("echo-viewer") && f[0].message.contains("echo-from-waypoint"),
         "{}",
@@ -321,7 +321,7 @@ fn s001_delete_the_migrated_l7_policy() {
         matches!(&f[0].actions[0], Action::Delete { command, .. } if command.ends_with("-n shop viewer"))
     );
     assert_eq!(
-        f[0].severity,
+        f[0].severity(),
         Severity::Info,
         "allow-from-waypoint compensates"
     );
@@ -653,7 +653,7 @@ fn r009_fail_closed_policies() {
         L7,
     ]);
     let f = assert_fires(&r, "R009");
-    assert!(f[0].blocking);
+    assert!(f[0].blocking());
     assert!(f[0].message.contains("shop/viewer"));
     // with the allow-from-waypoint in place the dropped rule is compensated
     let allow = "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: echo-from-waypoint, namespace: shop}\nspec:\n  selector: {matchLabels: {app: echo}}\n  rules:\n  - from: [{source: {principals: [cluster.local/ns/shop/sa/waypoint]}}]\n";

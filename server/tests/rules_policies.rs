@@ -269,12 +269,12 @@ fn p011_sidecar_resource() {
         "Sidecar/shop/default will be removed in a later step: Found unsupported configurations:"
     );
     assert_eq!(f[0].details, vec!["Configuration scoping is detected. Typically, this is used for scalability purposes, which is not necessary with ambient.".to_string()]);
-    assert_eq!(f[0].severity, ambient_lsp::finding::Severity::Info);
+    assert_eq!(f[0].severity(), ambient_lsp::finding::Severity::Info);
     let r0 = shop(&format!(
         "{sc}  outboundTrafficPolicy: {{mode: REGISTRY_ONLY}}\n"
     ));
     let f = assert_fires(&r0, "P011");
-    assert_eq!(f[0].severity, ambient_lsp::finding::Severity::Warning);
+    assert_eq!(f[0].severity(), ambient_lsp::finding::Severity::Warning);
     assert!(f[0].details.iter().any(|d| d.contains("REGISTRY_ONLY")));
     // a Sidecar selecting nothing that will migrate
     assert_not_fires(
@@ -304,7 +304,7 @@ fn p013_proxy_only_annotations() {
     ));
     let f = assert_fires(&r, "P013");
     assert!(f[0].message.contains("excludeInboundPorts") && f[0].message.contains("proxyCPU"));
-    assert_eq!(f[0].severity, ambient_lsp::finding::Severity::Warning);
+    assert_eq!(f[0].severity(), ambient_lsp::finding::Severity::Warning);
     assert_not_fires(&shop(""), "P013");
 }
 

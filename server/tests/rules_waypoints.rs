@@ -278,11 +278,11 @@ const RA: &str = "apiVersion: security.istio.io/v1\nkind: RequestAuthentication\
 fn w012_request_authentication() {
     let r = app(RA);
     let f = assert_fires(&r, "W012");
-    assert_eq!(f[0].severity, ambient_lsp::finding::Severity::Warning);
+    assert_eq!(f[0].severity(), ambient_lsp::finding::Severity::Warning);
     // error when a policy relies on the JWT
     let r = app(&format!("{RA}---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {{name: need-jwt, namespace: shop}}\nspec:\n  selector:\n    matchLabels: {{app: cart}}\n  rules:\n  - from: [{{source: {{requestPrincipals: [\"*\"]}}}}]\n"));
     let f = assert_fires(&r, "W012");
-    assert_eq!(f[0].severity, ambient_lsp::finding::Severity::Error);
+    assert_eq!(f[0].severity(), ambient_lsp::finding::Severity::Error);
     let r = app(&RA.replace(
         "  selector:\n    matchLabels: {app: cart}\n",
         "  targetRefs: [{kind: Service, group: \"\", name: cart}]\n",
@@ -338,7 +338,7 @@ fn w017_service_entry_with_tls_origination() {
     let dr = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: stripe, namespace: shop}\nspec:\n  host: api.stripe.com\n  trafficPolicy:\n    tls: {mode: SIMPLE}\n";
     let r = app(&format!("{se}---\n{dr}"));
     let f = assert_fires(&r, "W017");
-    assert_eq!(f[0].severity, ambient_lsp::finding::Severity::Error);
+    assert_eq!(f[0].severity(), ambient_lsp::finding::Severity::Error);
     let w = assert_fires(&r, "W020");
     assert!(
         w[0].details
@@ -443,7 +443,7 @@ fn w023_gateway_api_missing() {
         ),
     ]);
     let f = assert_fires(&r, "W023");
-    assert!(f[0].blocking);
+    assert!(f[0].blocking());
     assert_not_fires(&app(L7_ALLOW), "W023");
 }
 
@@ -506,7 +506,7 @@ fn w019_egress_gateway_steering_is_bypassed() {
         "istio-egressgateway.istio-system.svc.cluster.local",
     ));
     let f = assert_fires(&r, "W019");
-    assert_eq!(f[0].severity, ambient_lsp::finding::Severity::Error);
+    assert_eq!(f[0].severity(), ambient_lsp::finding::Severity::Error);
     assert!(
         f[0].message
             .contains("shop/direct-cnn-through-egress-gateway")

@@ -184,7 +184,7 @@ impl Builder<'_> {
                     return out;
                 }
                 let yaml = emit::to_yaml(&resource.value());
-                let title = match f.rule {
+                let title = match f.rule.id {
                     "P004" => format!(
                         "Add {} {}/{} (allow traffic from the waypoint)",
                         resource.kind(),
@@ -412,7 +412,7 @@ pub fn code_actions(
             for (title, edits) in candidates {
                 if let Some(edit) = b.workspace_edit(edits) {
                     out.push(CodeActionOrCommand::CodeAction(CodeAction {
-                        title: format!("{title} [{}]", f.rule),
+                        title: format!("{title} [{}]", f.rule.id),
                         kind: Some(quickfix.clone()),
                         diagnostics: Some(vec![diag.clone()]),
                         edit: Some(edit),

@@ -11,7 +11,6 @@ use crate::analysis::mesh::{host_matches, normalize_host, waypoint_for};
 use crate::analysis::Session;
 use crate::index::FileData;
 use crate::model::{Body, Resource};
-use crate::rules;
 use crate::yaml::{parse_stream, Encoding, Limits, Node, NodeKind, Span};
 
 /// A step of the path from a document's root to a node.
@@ -245,17 +244,17 @@ pub fn hover(session: &Session, file: &FileData, offset: usize, enc: Encoding) -
     let mut span: Option<Span> = None;
     let findings = super::actions::findings_at(session, file, offset, offset);
     for f in &findings {
-        let info = rules::rule(f.rule);
+        let info = f.rule;
         let step = info
-            .phase
+            .phase()
             .position()
             .map(|p| format!("step {p} of 7, "))
             .unwrap_or_default();
         let mut text = format!(
             "**{}** · {} — {}\n\n{}",
-            f.rule,
-            info.phase.id(),
-            info.summary,
+            info.id,
+            info.phase().id(),
+            info.title,
             f.message
         );
         for d in &f.details {
@@ -279,14 +278,14 @@ pub fn hover(session: &Session, file: &FileData, offset: usize, enc: Encoding) -
         if !fixes.is_empty() {
             text.push_str(&format!(
                 "\n\nMigration ({step}{}): {}",
-                info.phase.id(),
+                info.phase().id(),
                 fixes.join("; ")
             ));
         }
         if let Some(u) = super::convert::docs_link(f.rule) {
             text.push_str(&format!(
                 "\n\n[{} in docs/rules.md]({})",
-                f.rule,
+                f.rule.id,
                 u.as_str()
             ));
         }

@@ -67,8 +67,8 @@ pub struct Worker {
 }
 
 fn finding_hash(f: &Finding, h: &mut DefaultHasher) {
-    f.rule.hash(h);
-    (f.severity as u8).hash(h);
+    f.rule.id.hash(h);
+    (f.severity() as u8).hash(h);
     if let Some(l) = f.location {
         (l.span.start, l.span.end).hash(h);
     }
@@ -338,7 +338,7 @@ impl Worker {
         list.sort_by_key(|f| {
             (
                 f.location.map(|l| (l.span.start, l.span.end)),
-                crate::rules::position(f.rule),
+                f.rule.position(),
             )
         });
         let mut h = DefaultHasher::new();

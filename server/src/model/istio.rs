@@ -639,10 +639,10 @@ pub struct RequestAuthentication {
     pub selector: Option<WorkloadSelector>,
     pub target_refs: Vec<TargetRef>,
     pub target_refs_span: Option<Span>,
-    pub jwt_rules: crate::finding::Object,
+    pub jwt_rules: crate::model::Object,
     pub jwt_span: Option<Span>,
     pub forward_original_token: bool,
-    pub spec_json: crate::finding::Object,
+    pub spec_json: crate::model::Object,
 }
 
 impl RequestAuthentication {
@@ -653,12 +653,12 @@ impl RequestAuthentication {
             target_refs,
             target_refs_span,
             jwt_rules: Default::default(),
-            spec_json: crate::finding::Object::new(&spec.to_json()),
+            spec_json: crate::model::Object::new(&spec.to_json()),
             ..Default::default()
         };
         if let Some(e) = spec.entry("jwtRules") {
             ra.jwt_span = Some(e.key.span);
-            ra.jwt_rules = crate::finding::Object::new(&e.value.to_json());
+            ra.jwt_rules = crate::model::Object::new(&e.value.to_json());
             if let Some(items) = ex.as_seq(&e.value, "spec.jwtRules") {
                 ra.forward_original_token = items
                     .iter()
@@ -736,7 +736,7 @@ pub struct AuthorizationPolicy {
     pub rules: Vec<AuthzRule>,
     pub rules_span: Option<Span>,
     /// `spec.rules` as written (for copies), `Null` when absent.
-    pub rules_json: crate::finding::Object,
+    pub rules_json: crate::model::Object,
     /// Span of `spec` (or of the object when there is no spec).
     pub spec_span: Span,
     pub has_spec: bool,
@@ -816,7 +816,7 @@ impl AuthorizationPolicy {
         };
         if let Some(e) = spec.entry("rules") {
             ap.rules_span = Some(e.key.span);
-            ap.rules_json = crate::finding::Object::new(&e.value.to_json());
+            ap.rules_json = crate::model::Object::new(&e.value.to_json());
             if let Some(items) = ex.as_seq(&e.value, "spec.rules") {
                 for r in items {
                     let Some(r) = ex.as_map(r, "rule") else {
@@ -875,7 +875,7 @@ pub struct Telemetry {
     pub metrics: Option<Span>,
     /// Any `match.mode: CLIENT` (no waypoint equivalent).
     pub client_mode: bool,
-    pub spec_json: crate::finding::Object,
+    pub spec_json: crate::model::Object,
 }
 
 impl Telemetry {
@@ -893,7 +893,7 @@ impl Telemetry {
             tracing: key("tracing"),
             metrics: key("metrics"),
             client_mode: super::mentions_key_value(spec, "mode", "CLIENT"),
-            spec_json: crate::finding::Object::new(&spec.to_json()),
+            spec_json: crate::model::Object::new(&spec.to_json()),
         }
     }
 }
@@ -904,7 +904,7 @@ pub struct WasmPlugin {
     pub target_refs: Vec<TargetRef>,
     pub url: Option<String>,
     pub client_mode: bool,
-    pub spec_json: crate::finding::Object,
+    pub spec_json: crate::model::Object,
 }
 
 impl WasmPlugin {
@@ -915,7 +915,7 @@ impl WasmPlugin {
             target_refs,
             url: ex.string(spec, "url", "spec.url"),
             client_mode: super::mentions_key_value(spec, "mode", "CLIENT"),
-            spec_json: crate::finding::Object::new(&spec.to_json()),
+            spec_json: crate::model::Object::new(&spec.to_json()),
         }
     }
 }

@@ -6,10 +6,12 @@ pub mod ex;
 pub mod gateway;
 pub mod istio;
 pub mod misc;
+pub mod object;
 pub mod refs;
 
 use crate::yaml::{Node, Span};
 pub use ex::{Ex, SchemaProblem, Spanned};
+pub use object::Object;
 
 pub type FileId = u32;
 

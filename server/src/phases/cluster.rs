@@ -4,8 +4,9 @@
 use super::prereqs::{proxy_version, sidecar_revision};
 use super::{Global, NsCtx};
 use crate::analysis::mesh::is_gateway_pod;
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 use crate::model::{Body, LabelSelector};
+use crate::rules;
 
 /// Whether a sidecar container can speak HBONE.
 fn has_hbone(w: &crate::model::Workload) -> bool {
@@ -44,8 +45,7 @@ pub fn namespace(ctx: &mut NsCtx) {
         let span = w.istio_proxy().map(|c| c.span).unwrap_or(r.name_span);
         if !has_hbone(w) {
             ctx.emit(
-                Finding::new(
-                    "CS-SC-001",
+                Finding::new(&rules::CS_SC_001,
                     format!("Sidecar {} is missing 'ENABLE_HBONE'. Upgrade Istio with '--set profile=ambient' and restart the pod.", r.ns_name()),
                 )
                 .on_node(&r, span),
@@ -59,14 +59,14 @@ pub fn namespace(ctx: &mut NsCtx) {
                 || (ctx.facts.mesh_for(&cp.revision).source.is_some() && !mesh_hbone)
             {
                 ctx.emit(
-                    Finding::new("CS-SC-002", format!("Sidecar {} is managed by revision \"{rev}\" that is not ambient-enabled. Upgrade that revision or relabel the namespace to an ambient-enabled revision/tag.", r.ns_name()))
+                    Finding::new(&rules::CS_SC_002, format!("Sidecar {} is managed by revision \"{rev}\" that is not ambient-enabled. Upgrade that revision or relabel the namespace to an ambient-enabled revision/tag.", r.ns_name()))
                         .on_node(&r, span),
                 );
             }
         }
         if let Some(v) = w.istio_proxy().and_then(proxy_version) {
             if !v.at_least(1, 25) {
-                ctx.emit(Finding::new("CS-SC-003", format!("Sidecar proxy {v} of {} is too old for ambient interop; restart it after the upgrade.", r.ns_name())).on_node(&r, span));
+                ctx.emit(Finding::new(&rules::CS_SC_003, format!("Sidecar proxy {v} of {} is too old for ambient interop; restart it after the upgrade.", r.ns_name())).on_node(&r, span));
             }
         }
     }
@@ -164,7 +164,7 @@ fn webhook_overlap(g: &Global, out: &mut Vec<Finding>) {
                         .map(|(n, _, _)| n.as_str())
                         .collect();
                     out.push(
-                        Finding::new("CS-WH-001", format!("Webhook overlaps with others: {}. This may cause injection to occur twice. Remove stale injectors or revision tags.", others.join(", ")))
+                        Finding::new(&rules::CS_WH_001, format!("Webhook overlaps with others: {}. This may cause injection to occur twice. Remove stale injectors or revision tags.", others.join(", ")))
                             .on_node(r, h.span),
                     );
                 }
@@ -176,7 +176,7 @@ fn webhook_overlap(g: &Global, out: &mut Vec<Finding>) {
         if let Some(s) = &h.service {
             if g.index.find("", "Service", &s.namespace, &s.name).is_none() {
                 out.push(
-                    Finding::new("CS-WH-002", format!("Injector refers to a control plane service that does not exist: {}/{} (include it in the input if it exists).", s.namespace, s.name))
+                    Finding::new(&rules::CS_WH_002, format!("Injector refers to a control plane service that does not exist: {}/{} (include it in the input if it exists).", s.namespace, s.name))
                         .on_node(r, h.span),
                 );
             }
@@ -191,8 +191,7 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
         if !i.ambient_enabled() {
             let r = &i.res;
             out.push(
-                Finding::new(
-                    "CS-AMB-001",
+                Finding::new(&rules::CS_AMB_001,
                     format!("istiod {} must have 'PILOT_ENABLE_AMBIENT=true'. Upgrade Istio with '--set profile=ambient'.", r.ns_name()),
                 )
                 .on_node(r, r.name_span),
@@ -201,8 +200,7 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
         let mesh = f.mesh_for(&i.revision);
         match &mesh.source {
             None => out.push(
-                Finding::new(
-                    "CS-AMB-002",
+                Finding::new(&rules::CS_AMB_002_UNVERIFIED,
                     format!(
                         "Cannot verify that the mesh config of revision \"{}\" enables HBONE: ConfigMap {}/{} is not in the input.",
                         i.revision,
@@ -210,8 +208,6 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
                         if i.revision == "default" { "istio".to_string() } else { format!("istio-{}", i.revision) }
                     ),
                 )
-                .severity(Severity::Warning)
-                .blocking(false)
                 .on_node(&i.res, i.res.name_span),
             ),
             Some(cm) => {
@@ -221,8 +217,7 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
                         _ => cm.name_span,
                     };
                     out.push(
-                        Finding::new(
-                            "CS-AMB-002",
+                        Finding::new(&rules::CS_AMB_002,
                             format!(
                                 "Mesh config for revision \"{}\" does not enable HBONE for proxies (defaultConfig.proxyMetadata.ISTIO_META_ENABLE_HBONE); newly injected sidecars cannot talk to ambient workloads. Upgrade with --set profile=ambient.",
                                 i.revision
@@ -242,9 +237,7 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
             .collect();
         if cms.is_empty() {
             out.push(
-                Finding::new("CS-AMB-003", format!("Cannot verify ambient support of istio-cni {}: its ConfigMap (istio-cni-config) is not in the input.", cni.ns_name()))
-                    .severity(Severity::Warning)
-                    .blocking(false)
+                Finding::new(&rules::CS_AMB_003_UNVERIFIED, format!("Cannot verify ambient support of istio-cni {}: its ConfigMap (istio-cni-config) is not in the input.", cni.ns_name()))
                     .on_node(cni, cni.name_span),
             );
         }
@@ -258,7 +251,7 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
                     .map(|(_, s)| s)
                     .unwrap_or(cm.name_span);
                 out.push(
-                    Finding::new("CS-AMB-003", format!("istio-cni is installed without ambient support (ConfigMap {} AMBIENT_ENABLED is not \"true\"). helm upgrade istio-cni … --set profile=ambient.", cm.ns_name()))
+                    Finding::new(&rules::CS_AMB_003, format!("istio-cni is installed without ambient support (ConfigMap {} AMBIENT_ENABLED is not \"true\"). helm upgrade istio-cni … --set profile=ambient.", cm.ns_name()))
                         .on_node(cm, span),
                 );
             }
@@ -270,7 +263,7 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
             .values()
             .find_map(|r| r.summary.flags.get("istio-init").copied())
         {
-            let mut fi = Finding::new("CS-AMB-004", "Istio CNI node agent not installed (sidecars use istio-init). Install the istio/cni chart with profile=ambient.");
+            let mut fi = Finding::new(&rules::CS_AMB_004, "Istio CNI node agent not installed (sidecars use istio-init). Install the istio/cni chart with profile=ambient.");
             fi.location = Some(l);
             out.push(fi);
         }
@@ -278,12 +271,12 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
     // ---- DaemonSets are deployed (only meaningful when a control plane is present)
     if !f.istiods.is_empty() {
         if f.ztunnels.is_empty() {
-            let mut fi = Finding::new("CS-DS-001", "ztunnel not found. Install it: helm install ztunnel istio/ztunnel -n istio-system (include its DaemonSet in --from-files if it exists).");
+            let mut fi = Finding::new(&rules::CS_DS_001, "ztunnel not found. Install it: helm install ztunnel istio/ztunnel -n istio-system (include its DaemonSet in --from-files if it exists).");
             fi = fi.on_node(&f.istiods[0].res, f.istiods[0].res.name_span);
             out.push(fi);
         }
         if f.cnis.is_empty() {
-            let fi = Finding::new("CS-DS-002", "istio-cni node agent not found. Install the istio/cni chart with profile=ambient (include its DaemonSet in --from-files if it exists).")
+            let fi = Finding::new(&rules::CS_DS_002, "istio-cni node agent not found. Install the istio/cni chart with profile=ambient (include its DaemonSet in --from-files if it exists).")
                 .on_node(&f.istiods[0].res, f.istiods[0].res.name_span);
             out.push(fi);
         }
@@ -292,9 +285,7 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
         let Body::Workload(w) = &d.body else { continue };
         match &w.ds_status {
             None => out.push(
-                Finding::new("CS-DS-003", format!("DaemonSet {} readiness is not verifiable offline (no status in the input).", d.ns_name()))
-                    .severity(Severity::Info)
-                    .blocking(false)
+                Finding::new(&rules::CS_DS_003_UNVERIFIED, format!("DaemonSet {} readiness is not verifiable offline (no status in the input).", d.ns_name()))
                     .on_node(d, d.name_span),
             ),
             Some(st) => {
@@ -306,7 +297,7 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
                     || matches!((st.observed_generation, w.generation), (Some(o), Some(g)) if o < g);
                 if bad {
                     out.push(
-                        Finding::new("CS-DS-003", format!("DaemonSet {}: {ready}/{desired} ready. Inspect its failing pods (quota on GKE, paths, privileges).", d.ns_name()))
+                        Finding::new(&rules::CS_DS_003, format!("DaemonSet {}: {ready}/{desired} ready. Inspect its failing pods (quota on GKE, paths, privileges).", d.ns_name()))
                             .on_node(d, d.name_span),
                     );
                 }
@@ -325,7 +316,7 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
     .collect();
     if !core_missing.is_empty() {
         let mut fi = Finding::new(
-            "CS-CRD-001",
+            &rules::CS_CRD_001,
             if gw.has_gateway_crds() {
                 format!("Gateway API CRDs not found: {}.", core_missing.join(", "))
             } else {
@@ -336,22 +327,16 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
         out.push(fi);
     }
     if gw.has_gateway_crds() {
-        for (name, sev) in [
-            ("httproutes.gateway.networking.k8s.io", Severity::Warning),
-            ("grpcroutes.gateway.networking.k8s.io", Severity::Warning),
-            (
-                "referencegrants.gateway.networking.k8s.io",
-                Severity::Warning,
-            ),
+        for name in [
+            "httproutes.gateway.networking.k8s.io",
+            "grpcroutes.gateway.networking.k8s.io",
+            "referencegrants.gateway.networking.k8s.io",
         ] {
             if !gw.crds.contains_key(name) {
-                out.push(
-                    Finding::new(
-                        "CS-CRD-002",
-                        format!("Gateway API CRD {name} missing; install the standard channel."),
-                    )
-                    .severity(sev),
-                );
+                out.push(Finding::new(
+                    &rules::CS_CRD_002,
+                    format!("Gateway API CRD {name} missing; install the standard channel."),
+                ));
             }
         }
         for (name, crd) in &gw.crds {
@@ -364,7 +349,7 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
                 && !c.versions.is_empty()
             {
                 out.push(
-                    Finding::new("CS-CRD-003", format!("The Gateway API CRD {name} does not serve v1beta1 (IST0156); upgrade the Gateway API CRDs."))
+                    Finding::new(&rules::CS_CRD_003, format!("The Gateway API CRD {name} does not serve v1beta1 (IST0156); upgrade the Gateway API CRDs."))
                         .on_node(crd, span),
                 );
             }
@@ -375,9 +360,7 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
                 && !c.versions.is_empty()
             {
                 out.push(
-                    Finding::new("CS-CRD-003", format!("The Gateway API CRD {name} does not serve v1 (IST0172); upgrade the Gateway API CRDs."))
-                        .severity(Severity::Warning)
-                        .blocking(false)
+                    Finding::new(&rules::CS_CRD_003_V1, format!("The Gateway API CRD {name} does not serve v1 (IST0172); upgrade the Gateway API CRDs."))
                         .on_node(crd, span),
                 );
             }

@@ -20,6 +20,7 @@ use crate::analysis::mesh::{NsView, Unit};
 use crate::finding::{Finding, Location};
 use crate::index::Index;
 use crate::model::{Body, Labels, Resource};
+use crate::rules::Rule;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Options {
@@ -76,11 +77,9 @@ impl Target {
 /// Why a target needs a waypoint.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reason {
-    pub rule: &'static str,
+    pub rule: &'static Rule,
     /// `VirtualService "ns/name"`.
     pub what: String,
-    /// W011/W013/W015: only counts with `strict_waypoints`.
-    pub advisory: bool,
 }
 
 /// The waypoint a target will use after the migration.
@@ -117,7 +116,7 @@ pub struct Pending {
 #[derive(Clone, Debug)]
 pub struct RootHit {
     pub policy: Arc<Resource>,
-    pub rule: &'static str,
+    pub rule: &'static Rule,
     pub units: Vec<String>,
     pub services: Vec<String>,
 }
@@ -316,13 +315,9 @@ impl<'a> NsCtx<'a> {
         out.into_iter().collect()
     }
 
-    pub fn add_reason(&mut self, t: Target, rule: &'static str, what: String, advisory: bool) {
+    pub fn add_reason(&mut self, t: Target, rule: &'static Rule, what: String) {
         let list = self.reasons.entry(t).or_default();
-        let r = Reason {
-            rule,
-            what,
-            advisory,
-        };
+        let r = Reason { rule, what };
         if !list.contains(&r) {
             list.push(r);
         }
@@ -330,9 +325,10 @@ impl<'a> NsCtx<'a> {
 
     /// NeedsWaypoint(target) (D10).
     pub fn needs(&self, t: &Target) -> bool {
-        self.reasons
-            .get(t)
-            .is_some_and(|rs| rs.iter().any(|r| !r.advisory || self.opts.strict_waypoints))
+        self.reasons.get(t).is_some_and(|rs| {
+            rs.iter()
+                .any(|r| !r.rule.advisory || self.opts.strict_waypoints)
+        })
     }
 
     pub fn needing_targets(&self) -> Vec<Target> {

@@ -16,6 +16,7 @@ use crate::analysis::mesh::normalize_host;
 use crate::finding::{Action, Finding, Severity};
 use crate::fixes;
 use crate::model::{AuthorizationPolicy, AuthzAction, Body, Resource, TargetRef};
+use crate::rules::{self, Rule};
 
 /// A waypointed service of this namespace: index, target, planned waypoint.
 #[derive(Clone)]
@@ -170,7 +171,7 @@ impl<'c, 'a> Gen<'c, 'a> {
     #[allow(clippy::too_many_arguments)]
     fn copy(
         &mut self,
-        rule: &'static str,
+        rule: &'static Rule,
         kind: &str,
         base_name: &str,
         refs: Vec<Value>,
@@ -180,7 +181,6 @@ impl<'c, 'a> Gen<'c, 'a> {
         loc: crate::yaml::Span,
         targets: &[String],
         extra: Option<String>,
-        severity: Option<Severity>,
     ) {
         let ns = self.ctx.ns().to_string();
         let probe = build("probe", refs.clone());
@@ -206,7 +206,7 @@ impl<'c, 'a> Gen<'c, 'a> {
             msg.push(' ');
             msg.push_str(&e);
         }
-        let mut f = Finding::new(rule, msg)
+        let f = Finding::new(rule, msg)
             .on_node(origin, loc)
             .action(Action::Apply {
                 resource: crate::finding::Object::new(&obj),
@@ -216,9 +216,6 @@ impl<'c, 'a> Gen<'c, 'a> {
                     origin.ns_name()
                 ),
             });
-        if let Some(s) = severity {
-            f = f.severity(s);
-        }
         self.ctx.emit(f);
         for t in targets {
             self.ctx
@@ -240,7 +237,7 @@ impl Gen<'_, '_> {
     #[allow(clippy::too_many_arguments)]
     fn copy_namespace_wide(
         &mut self,
-        rule: &'static str,
+        rule: &'static Rule,
         kind: &str,
         origin: &Arc<Resource>,
         origin_desc: &str,
@@ -272,7 +269,6 @@ impl Gen<'_, '_> {
                     loc,
                     &names,
                     extra.clone(),
-                    None,
                 );
                 continue;
             }
@@ -298,7 +294,6 @@ impl Gen<'_, '_> {
                     loc,
                     chunk,
                     chunk_extra.clone(),
-                    None,
                 );
             }
         }
@@ -407,9 +402,9 @@ fn authz(g: &mut Gen, wps: &[Wp]) {
                 extra.push(c);
             }
             let (rule, desc) = if *root {
-                ("P003", "mesh-wide policy")
+                (&rules::P003, "mesh-wide policy")
             } else {
-                ("P001", "policy")
+                (&rules::P001, "policy")
             };
             let action = ap.action.as_str().to_string();
             let provider = ap.provider.clone();
@@ -433,7 +428,6 @@ fn authz(g: &mut Gen, wps: &[Wp]) {
                 } else {
                     Some(extra.join(" "))
                 },
-                None,
             );
         }
     }
@@ -460,7 +454,7 @@ fn authz(g: &mut Gen, wps: &[Wp]) {
             };
             let all: Vec<&Wp> = wps.iter().collect();
             g.copy_namespace_wide(
-                "P002",
+                &rules::P002,
                 "AuthorizationPolicy",
                 pol,
                 "namespace policy",
@@ -518,8 +512,7 @@ fn authz(g: &mut Gen, wps: &[Wp]) {
                     .map(|s| s.span)
                     .unwrap_or(ap.rules[ri].span);
                 let sure = if m == Tri::Yes { "will" } else { "may" };
-                let f = Finding::new(
-                    "P005",
+                let f = Finding::new(&rules::P005,
                     format!(
                         "AuthorizationPolicy \"{}\" denies sources other than those it lists; traffic relayed by waypoint \"{}\" carries identity {} and {} be denied at the workload. Add the waypoint to the exceptions (e.g. notPrincipals) and enforce the original check at the waypoint.",
                         p.ns_name(),
@@ -551,8 +544,7 @@ fn authz(g: &mut Gen, wps: &[Wp]) {
                     fields.push(n.clone());
                 }
             }
-            let f = Finding::new(
-                "P006",
+            let f = Finding::new(&rules::P006,
                 format!(
                     "\"{}\" checks the client's {} at the workload; behind a waypoint the peer is the waypoint (namespace \"{}\", its pod IP), so this check no longer sees the real client. Enforce it at the waypoint instead (the copy does).",
                     p.ns_name(),
@@ -598,8 +590,7 @@ fn authz(g: &mut Gen, wps: &[Wp]) {
             .or_default()
             .insert(name.clone());
         let obj = fixes::allow_from_waypoint(&name, &ns, &selector, &id.principal);
-        let mut f = Finding::new(
-            "P004",
+        let mut f = Finding::new(&rules::P004,
             format!(
                 "Add AuthorizationPolicy/{}/{}: Service/{}/{} must allow traffic from its waypoint ({}).",
                 ns, name, ns, wp.name, id.principal
@@ -631,15 +622,13 @@ fn authz(g: &mut Gen, wps: &[Wp]) {
             });
     }
     if !no_allow.is_empty() {
-        let f = g.ctx.at_anchor(Finding::new(
-            "P004",
+        let f = g.ctx.at_anchor(Finding::new(&rules::P004_NO_ALLOW_POLICY,
             format!(
                 "No ALLOW policy applies to {} in \"{}\": traffic from the waypoint is already allowed. Once every client is ambient you can make the waypoint mandatory with an ALLOW policy that admits only its identity (plus explicit exceptions such as ingress gateways or Prometheus).",
                 no_allow.iter().map(|s| format!("Service \"{s}\"")).collect::<Vec<_>>().join(", "),
                 ns
             ),
-        ))
-        .severity(Severity::Info);
+        ));
         g.ctx.emit(f);
     }
 }
@@ -649,14 +638,14 @@ fn other_copies(g: &mut Gen, wps: &[Wp]) {
     let ns = g.ctx.ns().to_string();
     for (pol, root) in g.ctx.scoped_policies() {
         let (rule, kind_desc, spec, has_selector, extra): (
-            &'static str,
+            &'static Rule,
             &str,
             Value,
             bool,
             Option<String>,
         ) = match &pol.body {
             Body::RequestAuthentication(ra) => (
-                "P007",
+                &rules::P007,
                 "RequestAuthentication",
                 ra.spec_json.value(),
                 ra.selector.is_some(),
@@ -672,7 +661,7 @@ fn other_copies(g: &mut Gen, wps: &[Wp]) {
                     continue;
                 }
                 (
-                    "P008",
+                    &rules::P008,
                     "Telemetry",
                     t.spec_json.value(),
                     true,
@@ -684,7 +673,7 @@ fn other_copies(g: &mut Gen, wps: &[Wp]) {
                 )
             }
             Body::WasmPlugin(w) => (
-                "P009",
+                &rules::P009,
                 "WasmPlugin",
                 w.spec_json.value(),
                 w.selector.is_some(),
@@ -748,7 +737,6 @@ fn other_copies(g: &mut Gen, wps: &[Wp]) {
                     loc,
                     std::slice::from_ref(&wp.name),
                     extra.clone(),
-                    None,
                 );
             }
         } else {
@@ -778,8 +766,7 @@ fn envoy_filters(ctx: &mut NsCtx) {
                 .iter()
                 .find(|t| !matches!(t.kind.as_str(), "Gateway" | "GatewayClass"))
             {
-                let f = Finding::new(
-                    "P010",
+                let f = Finding::new(&rules::P010,
                     format!(
                         "EnvoyFilter \"{}\" targets {} \"{}\": EnvoyFilters are matched per proxy without service context, so only Gateway/GatewayClass targetRefs bind and this one applies to nothing. To target the waypoint use targetRefs: [{{kind: Gateway, group: gateway.networking.k8s.io, name: {wp_name}}}] with patch context SIDECAR_INBOUND. Officially unsupported; consider a WasmPlugin.",
                         r.ns_name(),
@@ -816,8 +803,7 @@ fn envoy_filters(ctx: &mut NsCtx) {
         } else {
             format!("targetRefs: [{{kind: Gateway, group: gateway.networking.k8s.io, name: {wp_name}}}] in namespace \"{}\"", ctx.ns())
         };
-        let f = Finding::new(
-            "P010",
+        let f = Finding::new(&rules::P010,
             format!(
                 "EnvoyFilter \"{}\" cannot be translated automatically. To target a waypoint it needs {}, patch context SIDECAR_INBOUND, and listener/cluster matches rewritten for waypoint listener names. Officially unsupported; consider a WasmPlugin.",
                 r.ns_name(),
@@ -878,19 +864,18 @@ fn sidecar_resources(ctx: &mut NsCtx) {
         if items.is_empty() {
             continue;
         }
-        let sev = if items.iter().any(|(s, _)| *s == Severity::Warning) {
-            Severity::Warning
+        let rule = if items.iter().any(|(s, _)| *s == Severity::Warning) {
+            &rules::P011
         } else {
-            Severity::Info
+            &rules::P011_SCOPING_ONLY
         };
         let f = Finding::new(
-            "P011",
+            rule,
             format!(
                 "Sidecar/{}/{} will be removed in a later step: Found unsupported configurations:",
                 r.namespace, r.name
             ),
         )
-        .severity(sev)
         .on_node(
             &r,
             sc.workload_selector
@@ -915,11 +900,9 @@ fn peer_authn(ctx: &mut NsCtx) {
         }
         if root && pa.selector.is_some() {
             ctx.emit(
-                Finding::new(
-                    "P012",
+                Finding::new(&rules::P012_ROOT_SELECTOR,
                     format!("PeerAuthentication \"{}\" has a selector in the root namespace; the ztunnel conversion ignores it.", r.ns_name()),
                 )
-                .severity(Severity::Info)
                 .on_node(&r, pa.selector.as_ref().map(|s| s.key_span).unwrap_or(r.name_span)),
             );
         }
@@ -944,8 +927,7 @@ fn peer_authn(ctx: &mut NsCtx) {
             continue;
         }
         ctx.emit(
-            Finding::new(
-                "P012",
+            Finding::new(&rules::P012,
                 format!(
                     "PeerAuthentication \"{}\": mTLS cannot be disabled for ambient workloads; DISABLE is treated like PERMISSIVE (plaintext accepted inbound, HBONE still used between mesh pods).",
                     r.ns_name()
@@ -1019,13 +1001,13 @@ fn annotations(ctx: &mut NsCtx) {
                 other.join(", ")
             ));
         }
-        let f = Finding::new("P013", format!("{}: {}.", u.display(), parts.join("; ")))
-            .severity(if traffic.is_empty() {
-                Severity::Info
-            } else {
-                Severity::Warning
-            })
-            .on_node(&r, span);
+        let rule = if traffic.is_empty() {
+            &rules::P013_PROXY_ONLY
+        } else {
+            &rules::P013
+        };
+        let f =
+            Finding::new(rule, format!("{}: {}.", u.display(), parts.join("; "))).on_node(&r, span);
         ctx.emit(f);
     }
     for r in ctx.v.resources.clone() {
@@ -1043,11 +1025,9 @@ fn annotations(ctx: &mut NsCtx) {
         }
         let names: Vec<String> = units.iter().map(|&u| ctx.unit(u).short()).collect();
         ctx.emit(
-            Finding::new(
-                "P013",
+            Finding::new(&rules::P013_PROXY_ONLY,
                 format!("ProxyConfig \"{}\" configures the proxies of {}; ztunnel does not read ProxyConfig, it has no effect once they are ambient.", r.ns_name(), workloads_list(&names)),
             )
-            .severity(Severity::Info)
             .on_node(&r, pc.selector.as_ref().map(|s| s.key_span).unwrap_or(r.name_span)),
         );
     }
@@ -1061,13 +1041,13 @@ fn mixed_apis(ctx: &mut NsCtx) {
         }
         let vs: Vec<&String> = reasons
             .iter()
-            .filter(|r| matches!(r.rule, "W001" | "W002"))
+            .filter(|r| r.rule.id == rules::W001.id || r.rule.id == rules::W002.id)
             .map(|r| &r.what)
             .collect();
         let routes: Vec<&String> = reasons
             .iter()
             .filter(|r| {
-                r.rule == "W016"
+                r.rule.id == rules::W016.id
                     && (r.what.starts_with("HTTPRoute") || r.what.starts_with("GRPCRoute"))
             })
             .map(|r| &r.what)
@@ -1080,8 +1060,7 @@ fn mixed_apis(ctx: &mut NsCtx) {
         };
         let res = sv.res.clone();
         ctx.emit(
-            Finding::new(
-                "P019",
+            Finding::new(&rules::P019,
                 format!(
                     "Mixing VirtualService and HTTPRoute for \"{}\" is unsupported in ambient (undefined behaviour): {} and {}. Keep one API.",
                     res.ns_name(),
@@ -1163,8 +1142,7 @@ fn ingress(ctx: &mut NsCtx, wps: &[Wp]) {
             continue;
         };
         let names: Vec<String> = via.iter().map(|(r, _)| quoted(r)).collect();
-        let mut f = Finding::new(
-            "P015",
+        let mut f = Finding::new(&rules::P015,
             format!(
                 "Ingress traffic to \"{}\" ({}) goes straight to the pods and skips waypoint \"{}\" unless the Service or Namespace has istio.io/ingress-use-waypoint=true: the waypoint copies of policies will not apply to it, and once the original policies are removed, \"{}-from-waypoint\" will block the gateway.",
                 svc_res.ns_name(),
@@ -1235,8 +1213,7 @@ fn ztunnel_semantics(ctx: &mut NsCtx) {
             .is_some_and(|v| v.eq_ignore_ascii_case("true"))
         {
             ctx.emit(
-                Finding::new(
-                    "P017",
+                Finding::new(&rules::P017,
                     format!(
                         "AuthorizationPolicy \"{}\" is a dry-run policy. ztunnel support for dry-run policies exists only from Istio 1.29, behind AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY (earlier conversions may enforce it); verify how your version treats it before removing sidecars.",
                         r.ns_name()
@@ -1275,8 +1252,7 @@ fn ztunnel_semantics(ctx: &mut NsCtx) {
             }
             for (p, span) in found {
                 ctx.emit(
-                    Finding::new(
-                        "P016",
+                    Finding::new(&rules::P016,
                         format!(
                             "Principal \"{p}\" in AuthorizationPolicy \"{}\" relies on Envoy's trust-domain expansion (mesh trust domain \"{mesh_td}\"{}); ztunnel compares principals literally and will not match it. Write it with the actual trust domain, or use serviceAccounts (1.25+).",
                             r.ns_name(),
@@ -1333,10 +1309,10 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
         .map(|r| format!("{}/{}", r.kind, r.name))
         .collect();
     for r in &root_res {
-        let (rule, spec_obj): (&'static str, Option<Value>) = match &r.body {
+        let (rule, spec_obj): (&'static Rule, Option<Value>) = match &r.body {
             Body::AuthorizationPolicy(ap) if ap.selector.is_none() && ap.target_refs.is_empty() => {
                 (
-                    "P003",
+                    &rules::P003,
                     Some(fixes::authz_copy(
                         "",
                         &root,
@@ -1351,7 +1327,7 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
                 if ra.selector.is_none() && ra.target_refs.is_empty() =>
             {
                 (
-                    "P007",
+                    &rules::P007,
                     Some(fixes::spec_copy(
                         &r.api_version,
                         &r.kind,
@@ -1363,7 +1339,7 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
                 )
             }
             Body::WasmPlugin(w) if w.selector.is_none() && w.target_refs.is_empty() => (
-                "P009",
+                &rules::P009,
                 Some(fixes::spec_copy(
                     &r.api_version,
                     &r.kind,
@@ -1373,7 +1349,7 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
                     vec![fixes::target_ref_waypoint_class()],
                 )),
             ),
-            _ => ("", None),
+            _ => continue,
         };
         let Some(mut obj) = spec_obj else { continue };
         // already copied? (an object of the same kind in the root namespace targeting the class)

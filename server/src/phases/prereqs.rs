@@ -6,8 +6,9 @@ use std::sync::Arc;
 use super::{Global, NsCtx};
 use crate::analysis::facts::json_path;
 use crate::analysis::version::Version;
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Finding, Location};
 use crate::model::{Body, Container, Resource, Workload};
+use crate::rules;
 use crate::yaml::Span;
 
 /// The revision a sidecar was injected by.
@@ -46,8 +47,7 @@ pub fn namespace(ctx: &mut NsCtx) {
         && !ctx.v.resources.is_empty()
     {
         ctx.summary.missing_manifest = true;
-        let f = ctx.at_anchor(Finding::new(
-            "INPUT-001",
+        let f = ctx.at_anchor(Finding::new(&rules::INPUT_001,
             format!("Namespace \"{ns}\" has no Namespace manifest in the input; its workloads are assumed to run with injected sidecars. Include the Namespace to use its real labels."),
         ));
         ctx.emit(f);
@@ -62,7 +62,7 @@ pub fn namespace(ctx: &mut NsCtx) {
                 let rev = ctx.facts.resolve_rev(&l.value);
                 if !ctx.facts.revision_exists(rev) {
                     ctx.emit(
-                        Finding::new("PR-VER-005", format!("Namespace \"{ns}\" references revision/tag \"{}\" that has no control plane.", l.value))
+                        Finding::new(&rules::PR_VER_005, format!("Namespace \"{ns}\" references revision/tag \"{}\" that has no control plane.", l.value))
                             .on_node(&m, l.key_span.cover(l.value_span)),
                     );
                 }
@@ -105,7 +105,7 @@ pub fn namespace(ctx: &mut NsCtx) {
                                         pv
                                     ),
                                 };
-                                ctx.emit(Finding::new("PR-VER-006", format!("{msg} Restart workloads after the control-plane upgrade.")).on_node(&r, proxy.span));
+                                ctx.emit(Finding::new(&rules::PR_VER_006, format!("{msg} Restart workloads after the control-plane upgrade.")).on_node(&r, proxy.span));
                             }
                         }
                         // PR-MC-002 / PR-MC-006 (first pod only)
@@ -114,7 +114,7 @@ pub fn namespace(ctx: &mut NsCtx) {
                                 if id != "Kubernetes" {
                                     cluster_id_done = true;
                                     ctx.emit(
-                                        Finding::new("PR-MC-002", format!("Non-default cluster ID \"{id}\" on Pod \"{}\" suggests a multicluster setup.", r.ns_name()))
+                                        Finding::new(&rules::PR_MC_002, format!("Non-default cluster ID \"{id}\" on Pod \"{}\" suggests a multicluster setup.", r.ns_name()))
                                             .on_node(&r, proxy.span),
                                     );
                                 }
@@ -127,7 +127,7 @@ pub fn namespace(ctx: &mut NsCtx) {
                                 network_done = true;
                                 ctx.emit(
                                     Finding::new(
-                                        "PR-MC-006",
+                                        &rules::PR_MC_006,
                                         format!(
                                             "Network \"{n}\" configured (Pod \"{}\").",
                                             r.ns_name()
@@ -148,8 +148,7 @@ pub fn namespace(ctx: &mut NsCtx) {
                     w.istio_proxy().is_some() || w.pod_annotations.has("sidecar.istio.io/status");
                 if let (Some(v), true) = (spire_vol, proxied) {
                     ctx.emit(
-                        Finding::new(
-                            "PR-SPIRE-001",
+                        Finding::new(&rules::PR_SPIRE_001,
                             format!(
                                 "Workload \"{}\" gets its Istio identity from SPIRE (volume \"{}\" uses csi.spiffe.io); ambient does not support SPIRE. Keep these workloads on sidecars or drop SPIRE before migrating.",
                                 r.ns_name(),
@@ -186,7 +185,7 @@ pub fn namespace(ctx: &mut NsCtx) {
                     });
                     if spire_template {
                         ctx.emit(
-                            Finding::new("PR-SPIRE-002", format!("Injection template(s) \"{}\" used by \"{}\" wire SPIRE into sidecars; ambient does not support SPIRE.", custom.join(","), r.ns_name()))
+                            Finding::new(&rules::PR_SPIRE_002, format!("Injection template(s) \"{}\" used by \"{}\" wire SPIRE into sidecars; ambient does not support SPIRE.", custom.join(","), r.ns_name()))
                                 .on_node(&r, t.key_span.cover(t.value_span)),
                         );
                     }
@@ -199,7 +198,7 @@ pub fn namespace(ctx: &mut NsCtx) {
                     {
                         spire_label_done = true;
                         ctx.emit(
-                            Finding::new("PR-SPIRE-003", format!("SPIRE components present: \"{}\" is labeled spiffe.io/spire-managed-identity; verify SPIRE is not Istio's CA.", r.ns_name()))
+                            Finding::new(&rules::PR_SPIRE_003, format!("SPIRE components present: \"{}\" is labeled spiffe.io/spire-managed-identity; verify SPIRE is not Istio's CA.", r.ns_name()))
                                 .on_node(&r, l.key_span.cover(l.value_span)),
                         );
                     }
@@ -213,8 +212,7 @@ pub fn namespace(ctx: &mut NsCtx) {
             }
             Body::WorkloadGroup => {
                 ctx.emit(
-                    Finding::new(
-                        "PR-VM-001",
+                    Finding::new(&rules::PR_VM_001,
                         format!("WorkloadGroup \"{}\" indicates VM onboarding; VMs cannot join ambient. Keep those services on sidecar mode or remove the VMs first.", r.ns_name()),
                     )
                     .on_node(&r, r.name_span),
@@ -222,8 +220,13 @@ pub fn namespace(ctx: &mut NsCtx) {
             }
             Body::WorkloadEntry(_) => {
                 let auto = r.annotations.has("istio.io/autoRegistrationGroup");
+                let rule = if auto {
+                    &rules::PR_VM_002
+                } else {
+                    &rules::PR_VM_002_STATIC
+                };
                 let f = Finding::new(
-                    "PR-VM-002",
+                    rule,
                     format!(
                         "WorkloadEntry \"{}\" ({}) found; VMs cannot join ambient.",
                         r.ns_name(),
@@ -235,18 +238,13 @@ pub fn namespace(ctx: &mut NsCtx) {
                     ),
                 )
                 .on_node(&r, r.name_span);
-                let f = if auto {
-                    f
-                } else {
-                    f.severity(Severity::Warning).blocking(false)
-                };
                 ctx.emit(f);
             }
             Body::ServiceEntry(se) => {
                 if let Some(ws) = &se.workload_selector {
                     ctx.emit(
                         Finding::new(
-                            "PR-VM-004",
+                            &rules::PR_VM_004,
                             format!(
                                 "ServiceEntry \"{}\" selects WorkloadEntries (workloadSelector).",
                                 r.ns_name()
@@ -263,7 +261,7 @@ pub fn namespace(ctx: &mut NsCtx) {
                     .find(|s| matches!(s.port, Some(15012) | Some(15017)))
                 {
                     ctx.emit(
-                        Finding::new("PR-VM-003", format!("Gateway \"{}\" exposes istiod (port {}) through an east-west gateway (VMs or remote clusters).", r.ns_name(), s.port.unwrap_or(0)))
+                        Finding::new(&rules::PR_VM_003, format!("Gateway \"{}\" exposes istiod (port {}) through an east-west gateway (VMs or remote clusters).", r.ns_name(), s.port.unwrap_or(0)))
                             .on_node(&r, s.span),
                     );
                 }
@@ -273,7 +271,7 @@ pub fn namespace(ctx: &mut NsCtx) {
                     .find(|s| s.tls_mode.as_deref() == Some("AUTO_PASSTHROUGH"))
                 {
                     ctx.emit(
-                        Finding::new("PR-MC-004", format!("East-west gateway \"{}\" found (AUTO_PASSTHROUGH, sidecar multi-network); replace it with an ambient east-west gateway when migrating.", r.ns_name()))
+                        Finding::new(&rules::PR_MC_004, format!("East-west gateway \"{}\" found (AUTO_PASSTHROUGH, sidecar multi-network); replace it with an ambient east-west gateway when migrating.", r.ns_name()))
                             .on_node(&r, s.span),
                     );
                 }
@@ -282,7 +280,7 @@ pub fn namespace(ctx: &mut NsCtx) {
                 if matches!(g.class.as_str(), "istio-east-west" | "istio-remote") {
                     ctx.emit(
                         Finding::new(
-                            "PR-MC-004",
+                            &rules::PR_MC_004,
                             format!(
                                 "Gateway \"{}\" of class {} found (multi-network).",
                                 r.ns_name(),
@@ -298,7 +296,7 @@ pub fn namespace(ctx: &mut NsCtx) {
                     || s.ports.iter().any(|p| p.port == 15443)) =>
             {
                 ctx.emit(
-                        Finding::new("PR-MC-004", format!("East-west gateway Service \"{}\" found (sidecar multi-network); replace it with an ambient east-west gateway when migrating.", r.ns_name()))
+                        Finding::new(&rules::PR_MC_004, format!("East-west gateway Service \"{}\" found (sidecar multi-network); replace it with an ambient east-west gateway when migrating.", r.ns_name()))
                             .on_node(&r, r.name_span),
                     );
             }
@@ -316,8 +314,7 @@ pub fn namespace(ctx: &mut NsCtx) {
                     });
                 if let Some(span) = disable {
                     ctx.emit(
-                        Finding::new(
-                            "PR-FEAT-001",
+                        Finding::new(&rules::PR_FEAT_001,
                             format!("PeerAuthentication \"{}\" disables mTLS; ambient always enforces mTLS between mesh workloads. Remove or change it before migrating.", r.ns_name()),
                         )
                         .on_node(&r, span),
@@ -342,13 +339,13 @@ pub fn namespace(ctx: &mut NsCtx) {
                 };
                 if applies {
                     ctx.emit(
-                        Finding::new("PR-FEAT-002", format!("EnvoyFilter \"{}\" patches sidecars of workloads to be migrated; EnvoyFilter is not supported on waypoints. Re-implement it with WasmPlugin or first-class APIs.", r.ns_name()))
+                        Finding::new(&rules::PR_FEAT_002, format!("EnvoyFilter \"{}\" patches sidecars of workloads to be migrated; EnvoyFilter is not supported on waypoints. Re-implement it with WasmPlugin or first-class APIs.", r.ns_name()))
                             .on_node(&r, ef.workload_selector.as_ref().map(|s| s.key_span).or(ef.patches_span).unwrap_or(r.name_span)),
                     );
                 }
             }
             Body::Sidecar(_) => {
-                ctx.emit(Finding::new("PR-FEAT-003", format!("Sidecar \"{}\": Sidecar scoping resources are not used by ambient; plan their removal.", r.ns_name())).on_node(&r, r.name_span));
+                ctx.emit(Finding::new(&rules::PR_FEAT_003, format!("Sidecar \"{}\": Sidecar scoping resources are not used by ambient; plan their removal.", r.ns_name())).on_node(&r, r.name_span));
             }
             Body::NetworkPolicy(np) => {
                 if np.is_default_deny_ingress() {
@@ -501,7 +498,7 @@ fn cni_rules(g: &Global, out: &mut Vec<Finding>) {
         if let Some((v, s)) = get("cni-exclusive") {
             if v == "true" {
                 out.push(at(
-                    Finding::new("PR-CNI-001", "Cilium is configured with cni-exclusive=true and will remove istio-cni's chained config. Set Helm cni.exclusive=false (ConfigMap cni-exclusive: \"false\") and restart Cilium."),
+                    Finding::new(&rules::PR_CNI_001, "Cilium is configured with cni-exclusive=true and will remove istio-cni's chained config. Set Helm cni.exclusive=false (ConfigMap cni-exclusive: \"false\") and restart Cilium."),
                     cm,
                     s,
                 ));
@@ -510,7 +507,7 @@ fn cni_rules(g: &Global, out: &mut Vec<Finding>) {
         if let Some((v, s)) = get("enable-bpf-masquerade") {
             if v == "true" {
                 out.push(at(
-                    Finding::new("PR-CNI-002", "Cilium BPF masquerading breaks ambient's link-local kubelet probe SNAT; pod health checks will fail. Disable BPF masquerade (use iptables masquerading)."),
+                    Finding::new(&rules::PR_CNI_002, "Cilium BPF masquerading breaks ambient's link-local kubelet probe SNAT; pod health checks will fail. Disable BPF masquerade (use iptables masquerading)."),
                     cm,
                     s,
                 ));
@@ -522,7 +519,7 @@ fn cni_rules(g: &Global, out: &mut Vec<Finding>) {
         if let Some((v, s)) = get("bpf-lb-sock") {
             if v == "true" && !hostns_only {
                 out.push(at(
-                    Finding::new("PR-CNI-003", "Cilium socket load-balancing runs inside pods and bypasses Istio redirection. Set socketLB.hostNamespaceOnly=true (bpf-lb-sock-hostns-only: \"true\")."),
+                    Finding::new(&rules::PR_CNI_003, "Cilium socket load-balancing runs inside pods and bypasses Istio redirection. Set socketLB.hostNamespaceOnly=true (bpf-lb-sock-hostns-only: \"true\")."),
                     cm,
                     s,
                 ));
@@ -530,18 +527,15 @@ fn cni_rules(g: &Global, out: &mut Vec<Finding>) {
         }
         if let Some((v, s)) = get("kube-proxy-replacement") {
             if !hostns_only && (v == "strict" || v == "true") {
-                let sev = if v == "strict" {
-                    Severity::Error
+                let rule = if v == "strict" {
+                    &rules::PR_CNI_004
                 } else {
-                    Severity::Warning
+                    &rules::PR_CNI_004_PARTIAL
                 };
                 out.push(at(
-                    Finding::new(
-                        "PR-CNI-004",
+                    Finding::new(rule,
                         format!("Cilium kube-proxy replacement ({v}) without host-namespace-only socket LB can bypass Istio. Set socketLB.hostNamespaceOnly=true."),
-                    )
-                    .severity(sev)
-                    .blocking(sev == Severity::Error),
+                    ),
                     cm,
                     s,
                 ));
@@ -559,8 +553,7 @@ fn cni_rules(g: &Global, out: &mut Vec<Finding>) {
                 )
             });
             if flag(g, "probe-allowed").is_none() && !cluster_wide_allow {
-                let mut fi = Finding::new(
-                    "PR-CNI-005",
+                let mut fi = Finding::new(&rules::PR_CNI_005,
                     "Kubelet probes to ambient pods are SNAT'ed to 169.254.7.127 and will be blocked by default-deny policies under Cilium. Apply a CiliumClusterwideNetworkPolicy allowing fromCIDR 169.254.7.127/32 (allow-ambient-hostprobes).",
                 );
                 fi.location = Some(l);
@@ -579,14 +572,14 @@ fn cni_rules(g: &Global, out: &mut Vec<Finding>) {
         if let Some((v, s)) = &fc.ctlb {
             if v != "Disabled" {
                 out.push(at(
-                    Finding::new("PR-CNI-006", format!("Calico eBPF connect-time load balancing ({v}) sends traffic straight to backend pod IPs, bypassing Istio. Set bpfConnectTimeLoadBalancing: Disabled.")),
+                    Finding::new(&rules::PR_CNI_006, format!("Calico eBPF connect-time load balancing ({v}) sends traffic straight to backend pod IPs, bypassing Istio. Set bpfConnectTimeLoadBalancing: Disabled.")),
                     r,
                     *s,
                 ));
             }
         } else if let Some((true, s)) = &fc.ctlb_enabled {
             out.push(at(
-                Finding::new("PR-CNI-006", "Calico eBPF connect-time load balancing is enabled and bypasses Istio. Set bpfConnectTimeLoadBalancingEnabled: false."),
+                Finding::new(&rules::PR_CNI_006, "Calico eBPF connect-time load balancing is enabled and bypasses Istio. Set bpfConnectTimeLoadBalancingEnabled: false."),
                 r,
                 *s,
             ));
@@ -598,7 +591,7 @@ fn cni_rules(g: &Global, out: &mut Vec<Finding>) {
         let en = ds_env(d, "FELIX_BPFCONNECTTIMELOADBALANCINGENABLED") == Some("true");
         let bpf = ds_env(d, "FELIX_BPFENABLED") == Some("true");
         if (ctlb.is_some() || en) && bpf {
-            out.push(at(Finding::new("PR-CNI-006", "calico-node enables eBPF connect-time load balancing (FELIX_BPFCONNECTTIMELOADBALANCING), which bypasses Istio. Disable it."), d, d.name_span));
+            out.push(at(Finding::new(&rules::PR_CNI_006, "calico-node enables eBPF connect-time load balancing (FELIX_BPFCONNECTTIMELOADBALANCING), which bypasses Istio. Disable it."), d, d.name_span));
         }
     }
     // ---- EKS security groups for pods
@@ -608,7 +601,7 @@ fn cni_rules(g: &Global, out: &mut Vec<Finding>) {
             && ds_env(d, "POD_SECURITY_GROUP_ENFORCING_MODE") != Some("standard")
         {
             out.push(at(
-                Finding::new("PR-CNI-007", "EKS pod security groups in strict mode drop ambient's link-local probe traffic; health probes will fail. Set POD_SECURITY_GROUP_ENFORCING_MODE=standard on aws-node and recycle pods, or use exec probes."),
+                Finding::new(&rules::PR_CNI_007, "EKS pod security groups in strict mode drop ambient's link-local probe traffic; health probes will fail. Set POD_SECURITY_GROUP_ENFORCING_MODE=standard on aws-node and recycle pods, or use exec probes."),
                 d,
                 d.name_span,
             ));
@@ -618,7 +611,7 @@ fn cni_rules(g: &Global, out: &mut Vec<Finding>) {
     let plat = platform(g);
     if let Some((p, conf, why)) = &plat {
         out.push(Finding::new(
-            "PR-CNI-020",
+            &rules::PR_CNI_020,
             format!("Detected platform: {p} (confidence {conf}; {why})."),
         ));
     }
@@ -631,8 +624,7 @@ fn cni_rules(g: &Global, out: &mut Vec<Finding>) {
                     let quota = g.index.ns(&d.namespace).any(|r| matches!(&r.body, Body::ResourceQuota(q) if q.priority_classes.iter().any(|c| c == "system-node-critical")));
                     if !quota {
                         out.push(at(
-                            Finding::new(
-                                "PR-CNI-008",
+                            Finding::new(&rules::PR_CNI_008,
                                 format!(
                                     "On GKE, node-critical DaemonSet \"{}\" needs kube-system or a ResourceQuota for PriorityClass system-node-critical in \"{}\". Install with global.platform=gke (or resourceQuotas.enabled=true).",
                                     d.ns_name(),
@@ -648,7 +640,7 @@ fn cni_rules(g: &Global, out: &mut Vec<Finding>) {
             if let Some(c) = &cni {
                 if let Some(p) = host_path(c, "cni-bin-dir") {
                     if p.trim_end_matches('/') != "/home/kubernetes/bin" {
-                        out.push(at(Finding::new("PR-CNI-008", format!("GKE CNI binaries live in /home/kubernetes/bin, but istio-cni uses {p}. Install with global.platform=gke.")), c, c.name_span));
+                        out.push(at(Finding::new(&rules::PR_CNI_008, format!("GKE CNI binaries live in /home/kubernetes/bin, but istio-cni uses {p}. Install with global.platform=gke.")), c, c.name_span));
                     }
                 }
             }
@@ -680,8 +672,7 @@ fn cni_rules(g: &Global, out: &mut Vec<Finding>) {
                 }
             }
             if !problems.is_empty() {
-                let mut fi = Finding::new(
-                    "PR-CNI-009",
+                let mut fi = Finding::new(&rules::PR_CNI_009,
                     format!("OpenShift requires ztunnel and istio-cni in kube-system with platform=openshift ({}). Reinstall with global.platform=openshift (istioctl: profile=openshift-ambient).", problems.join("; ")),
                 );
                 if let Some(d) = cni.as_ref().or(ztunnel.as_ref()) {
@@ -708,8 +699,7 @@ fn cni_rules(g: &Global, out: &mut Vec<Finding>) {
                 });
                 if !net_ok || !bin_ok {
                     out.push(at(
-                        Finding::new(
-                            "PR-CNI-010",
+                        Finding::new(&rules::PR_CNI_010,
                             format!("istio-cni paths ({} / {}) do not match the {p} CNI locations; pods will not be captured. Install with global.platform={p}.", net.unwrap_or_default(), bin.unwrap_or_default()),
                         ),
                         c,
@@ -736,7 +726,7 @@ fn cni_rules(g: &Global, out: &mut Vec<Finding>) {
                     } else {
                         "minikube"
                     };
-                    out.push(at(Finding::new("PR-CNI-011", format!("istio-cni paths do not match {p}. Install with global.platform={plat}.")), c, c.name_span));
+                    out.push(at(Finding::new(&rules::PR_CNI_011, format!("istio-cni paths do not match {p}. Install with global.platform={plat}.")), c, c.name_span));
                 }
             }
         }
@@ -745,7 +735,7 @@ fn cni_rules(g: &Global, out: &mut Vec<Finding>) {
     if let Some(d) = ds_named(g, Some("kube-system"), "kindnet") {
         out.push(at(
             Finding::new(
-                "PR-CNI-012",
+                &rules::PR_CNI_012,
                 "kind (kindnet) detected; no platform-specific ambient settings documented.",
             ),
             d,
@@ -758,8 +748,7 @@ fn version_rules(g: &Global, out: &mut Vec<Finding>) {
     let f = g.facts;
     if f.istiods.is_empty() {
         if !remote_signals(g) {
-            out.push(Finding::new(
-                "PR-VER-001",
+            out.push(Finding::new(&rules::PR_VER_001,
                 "No Istio control plane (istiod) found. Include the istiod Deployment (usually in istio-system) in --from-files, or run against the right cluster.",
             ));
         }
@@ -769,8 +758,7 @@ fn version_rules(g: &Global, out: &mut Vec<Finding>) {
         let r = &i.res;
         match &i.version {
             None => out.push(
-                Finding::new(
-                    "PR-VER-003",
+                Finding::new(&rules::PR_VER_003,
                     format!(
                         "Cannot determine the Istio version of istiod \"{}\" (revision {}): image {} has no version tag. Add app.kubernetes.io/version, use a tagged image, or include the values ConfigMap.",
                         r.ns_name(),
@@ -781,8 +769,7 @@ fn version_rules(g: &Global, out: &mut Vec<Finding>) {
                 .on_node(r, r.name_span),
             ),
             Some(v) if !v.at_least(1, 25) => out.push(
-                Finding::new(
-                    "PR-VER-002",
+                Finding::new(&rules::PR_VER_002,
                     format!(
                         "istiod \"{}\" (revision {}) runs Istio {}; ambient migration requires 1.25+ on every control plane. Upgrade that revision (you can enable ambient in the same step) or retire it.",
                         r.ns_name(),
@@ -795,8 +782,7 @@ fn version_rules(g: &Global, out: &mut Vec<Finding>) {
             Some(v) => {
                 if !v.is_solo() {
                     out.push(
-                        Finding::new(
-                            "PR-VER-004",
+                        Finding::new(&rules::PR_VER_004,
                             format!("istiod \"{}\" uses an upstream build ({v}); the zero-downtime path requires Solo.io builds of Istio (tags ending in -solo).", r.ns_name()),
                         )
                         .on_node(r, r.name_span),
@@ -804,7 +790,7 @@ fn version_rules(g: &Global, out: &mut Vec<Finding>) {
                 }
                 if v.is_prerelease() {
                     out.push(
-                        Finding::new("PR-VER-003", format!("istiod \"{}\" runs a pre-release build ({v}).", r.ns_name()))
+                        Finding::new(&rules::PR_VER_003, format!("istiod \"{}\" runs a pre-release build ({v}).", r.ns_name()))
                             .on_node(r, r.name_span),
                     );
                 }
@@ -833,7 +819,7 @@ fn version_rules(g: &Global, out: &mut Vec<Finding>) {
             })
             .collect();
         let r = &f.istiods[0].res;
-        out.push(Finding::new("PR-VER-005", format!("Several control plane revisions run different Istio versions: {}. Each referenced revision must pass the version check.", desc.join(", "))).on_node(r, r.name_span));
+        out.push(Finding::new(&rules::PR_VER_005, format!("Several control plane revisions run different Istio versions: {}. Each referenced revision must pass the version check.", desc.join(", "))).on_node(r, r.name_span));
     }
     // (c): tags pointing at a revision with no istiod
     for w in &f.injectors {
@@ -841,7 +827,7 @@ fn version_rules(g: &Global, out: &mut Vec<Finding>) {
         {
             if !f.revision_exists(rev) {
                 out.push(
-                    Finding::new("PR-VER-005", format!("Revision tag \"{tag}\" ({}) points at revision \"{rev}\", which has no control plane.", w.name))
+                    Finding::new(&rules::PR_VER_005, format!("Revision tag \"{tag}\" ({}) points at revision \"{rev}\", which has no control plane.", w.name))
                         .on_node(w, w.name_span),
                 );
             }
@@ -907,8 +893,7 @@ fn multicluster_rules(g: &Global, out: &mut Vec<Finding>) {
     let f = g.facts;
     let remote = remote_reasons(g);
     for (why, at_) in &remote {
-        let mut fi = Finding::new(
-            "PR-MC-005",
+        let mut fi = Finding::new(&rules::PR_MC_005,
             format!("This cluster is a remote / external-control-plane member ({why}); ambient does not support primary-remote. Convert to multi-primary before migrating."),
         );
         if let Some((r, s)) = at_ {
@@ -927,17 +912,18 @@ fn multicluster_rules(g: &Global, out: &mut Vec<Finding>) {
             })
             .collect();
         let r = &f.remote_secrets[0];
-        let mut fi = Finding::new(
-            "PR-MC-001",
+        let rule = if remote.is_empty() {
+            &rules::PR_MC_001
+        } else {
+            &rules::PR_MC_001_REMOTE
+        };
+        let fi = Finding::new(rule,
             format!(
                 "Multicluster mesh detected (remote secrets for clusters {}); ambient multicluster is alpha and limited to multi-primary, multi-network. Review the ambient multicluster limitations and migrate one cluster at a time.",
                 clusters.join(", ")
             ),
         )
         .on_node(r, r.name_span);
-        if !remote.is_empty() {
-            fi = fi.severity(Severity::Error).blocking(true);
-        }
         out.push(fi);
     }
     for (rev, m) in &f.mesh_by_rev {
@@ -951,8 +937,7 @@ fn multicluster_rules(g: &Global, out: &mut Vec<Finding>) {
                     _ => src.name_span,
                 };
                 out.push(
-                    Finding::new(
-                        "PR-MC-003",
+                    Finding::new(&rules::PR_MC_003,
                         format!("meshNetworks (revision {rev}) defines networks {}; sidecar multi-network config must be re-done for ambient (topology.istio.io/network + istio-east-west gateway).", m.networks.join(", ")),
                     )
                     .on_node(src, span),
@@ -964,7 +949,7 @@ fn multicluster_rules(g: &Global, out: &mut Vec<Finding>) {
         if let Some(l) = nso.labels.entry("topology.istio.io/network") {
             out.push(
                 Finding::new(
-                    "PR-MC-006",
+                    &rules::PR_MC_006,
                     format!(
                         "Network \"{}\" configured on namespace {}.",
                         l.value, f.istio_ns
@@ -984,7 +969,7 @@ fn spire_rules(g: &Global, out: &mut Vec<Finding>) {
         };
         if let Some((k, _, span)) = d.data.iter().find(|(_, v, _)| v.contains("csi.spiffe.io")) {
             out.push(
-                Finding::new("PR-SPIRE-002", format!("Injection config \"{}\" ({k}) has a template that wires SPIRE (csi.spiffe.io) into sidecars; ambient does not support SPIRE.", cm.ns_name()))
+                Finding::new(&rules::PR_SPIRE_002, format!("Injection config \"{}\" ({k}) has a template that wires SPIRE (csi.spiffe.io) into sidecars; ambient does not support SPIRE.", cm.ns_name()))
                     .on_node(cm, *span),
             );
         }
@@ -1001,7 +986,7 @@ fn spire_rules(g: &Global, out: &mut Vec<Finding>) {
         .collect();
     if let Some(first) = ds.first().or(ids.first()) {
         out.push(
-            Finding::new("PR-SPIRE-003", format!("SPIRE components present ({}); verify SPIRE is not Istio's certificate provider.", first.display()))
+            Finding::new(&rules::PR_SPIRE_003, format!("SPIRE components present ({}); verify SPIRE is not Istio's certificate provider.", first.display()))
                 .on_node(first, first.name_span),
         );
     }

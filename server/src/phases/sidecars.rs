@@ -7,8 +7,9 @@ use super::waypoints::workloads_list;
 use super::{Global, NsCtx};
 use crate::analysis::authz::{allow_rule_dropped, deny_effect, DenyEffect};
 use crate::analysis::mesh::Injection;
-use crate::finding::{Action, Finding, LabelTarget, Location, Severity, WorkloadTarget};
+use crate::finding::{Action, Finding, LabelTarget, Location, WorkloadTarget};
 use crate::model::{AuthzAction, Body, Resource};
+use crate::rules;
 
 fn restart(kind: &str, ns: &str, name: &str) -> Action {
     let k = kind.to_ascii_lowercase();
@@ -68,8 +69,7 @@ pub fn run(ctx: &mut NsCtx) {
         let inj = matches!(ctx.v.mode.injection, Injection::Enabled | Injection::Rev(_));
         if inj && ctx.v.mode.ambient {
             ctx.emit(
-                Finding::new(
-                    "R005",
+                Finding::new(&rules::R005,
                     format!("\"{ns}\" has both sidecar-injection and ambient labels; new pods get sidecars and are then NOT captured by ztunnel (the sidecar wins). Remove the injection label."),
                 )
                 .on_node(&m, m.labels.entry("istio.io/dataplane-mode").map(|l| l.key_span.cover(l.value_span)).unwrap_or(m.name_span)),
@@ -122,7 +122,7 @@ pub fn run(ctx: &mut NsCtx) {
             msg.push_str(" (the Namespace manifest is not in the input: check its labels first)");
         }
         let mut f = ctx
-            .at_anchor(Finding::new("R001", msg))
+            .at_anchor(Finding::new(&rules::R001, msg))
             .action(Action::Label {
                 target: LabelTarget {
                     kind: "Namespace".to_string(),
@@ -157,8 +157,7 @@ pub fn run(ctx: &mut NsCtx) {
         ctx.emit(f);
         if let Some(src) = ctx.facts.inject_by_default.clone() {
             let f = ctx
-                .at_anchor(Finding::new(
-                    "R002",
+                .at_anchor(Finding::new(&rules::R002,
                     format!(
                         "Removing the injection label is not enough for \"{ns}\": the injector injects every unlabeled namespace ({}). Set istio-injection=disabled on \"{ns}\".",
                         if matches!(src.body, Body::ConfigMap(_)) { "sidecarInjectorWebhook.enableNamespacesByDefault is true" } else { "an auto. injection webhook is configured" }
@@ -188,8 +187,7 @@ pub fn run(ctx: &mut NsCtx) {
             .filter(|l| l.value == "true");
         if let Some(l) = label.or(ann) {
             ctx.emit(
-                Finding::new(
-                    "R003",
+                Finding::new(&rules::R003,
                     format!("\"{}\" requests injection itself ({}: {}); remove it from the pod template (or set sidecar.istio.io/inject to \"false\").", unit.short(), l.key, l.value),
                 )
                 .on_node(r, l.key_span.cover(l.value_span)),
@@ -204,8 +202,11 @@ pub fn run(ctx: &mut NsCtx) {
             if !(w.pod_annotations.has("sidecar.istio.io/status") || w.istio_proxy().is_some()) {
                 continue;
             }
-            let mut f = Finding::new("R004", format!("sidecar found for Pod {}/{}", ns, p.name))
-                .on_node(p, p.name_span);
+            let mut f = Finding::new(
+                &rules::R004,
+                format!("sidecar found for Pod {}/{}", ns, p.name),
+            )
+            .on_node(p, p.name_span);
             match pod_owner(ctx, p) {
                 Some((kind, name)) => {
                     f = f
@@ -236,7 +237,7 @@ pub fn run(ctx: &mut NsCtx) {
         };
         if let (Some(reason), Some(r)) = (reason, &unit.res) {
             ctx.emit(
-                Finding::new("R006", format!("\"{}\" will not join ambient ({reason}) after its sidecar is removed; it becomes an out-of-mesh workload.", unit.short()))
+                Finding::new(&rules::R006, format!("\"{}\" will not join ambient ({reason}) after its sidecar is removed; it becomes an out-of-mesh workload.", unit.short()))
                     .on_node(r, r.name_span),
             );
         }
@@ -248,8 +249,7 @@ pub fn run(ctx: &mut NsCtx) {
                 continue;
             }
             ctx.emit(
-                Finding::new(
-                    "R007",
+                Finding::new(&rules::R007,
                     format!(
                         "Removing istio.io/rev from \"{ns}\" also changes which control plane revision manages waypoint \"{}\". Pin the Gateway with istio.io/rev={rev} first.",
                         gw.ns_name()
@@ -329,8 +329,7 @@ fn fail_closed(ctx: &mut NsCtx, app_units: &[usize]) {
             .map(|s| s.key_span)
             .unwrap_or(p.name_span);
         ctx.emit(
-            Finding::new(
-                "R009",
+            Finding::new(&rules::R009,
                 format!(
                     "Removing the sidecar of {} activates ztunnel enforcement of \"{}\" without its HTTP rules ({}). Delete or convert it first (apply the waypoint copies and the allow-from-waypoint policy, then delete it).",
                     workloads_list(&names),
@@ -400,13 +399,11 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
         let Some((loc, res)) = &r.summary.switching else {
             continue;
         };
-        let mut f = Finding::new(
-            "R008",
+        let mut f = Finding::new(&rules::R008,
             format!(
                 "Workloads in \"{ns}\" may call {listing} whose routing/policy still depends on client sidecars; enable their waypoints first."
             ),
         )
-        .severity(Severity::Warning)
         .ns(ns.clone());
         f.location = Some(*loc);
         f.resource = res.clone();

@@ -13,6 +13,7 @@ use crate::analysis::authz::{
 use crate::finding::{Action, Finding, Severity};
 use crate::fixes::delete_command;
 use crate::model::{AuthzAction, Body, Resource};
+use crate::rules;
 
 fn delete(r: &Resource) -> Action {
     Action::Delete {
@@ -23,8 +24,7 @@ fn delete(r: &Resource) -> Action {
 
 fn keep(ctx: &mut NsCtx, r: &Arc<Resource>, with_sidecar: &[usize]) {
     let names: Vec<String> = with_sidecar.iter().map(|&u| ctx.unit(u).short()).collect();
-    let f = Finding::new(
-        "S009",
+    let f = Finding::new(&rules::S009,
         format!(
             "Keep \"{}\" until the pods of {} are migrated; sidecars do not use waypoint copies. After their sidecars are removed: {}",
             r.ns_name(),
@@ -128,7 +128,7 @@ pub fn run(ctx: &mut NsCtx) {
                     deletions += 1;
                     if l7 {
                         // does keeping it change behaviour now that ztunnel enforces it?
-                        let mut sev = Severity::Info;
+                        let mut finding_rule = &rules::S001;
                         let mut effect = String::new();
                         if ap.action == AuthzAction::Allow
                             && ap.rules.iter().all(allow_rule_dropped)
@@ -140,13 +140,13 @@ pub fn run(ctx: &mut NsCtx) {
                                     && ctx.selected(o).iter().any(|u| units.contains(u))
                             });
                             if !other_allow {
-                                sev = Severity::Error;
+                                finding_rule = &rules::S001_ENFORCED_WITHOUT_HTTP;
                                 effect = "it denies everything not otherwise allowed".to_string();
                             }
                         } else if ap.action == AuthzAction::Deny {
                             for rule in &ap.rules {
                                 if let DenyEffect::Broader(w) = deny_effect(rule) {
-                                    sev = Severity::Error;
+                                    finding_rule = &rules::S001_ENFORCED_WITHOUT_HTTP;
                                     effect = w;
                                 }
                             }
@@ -155,12 +155,11 @@ pub fn run(ctx: &mut NsCtx) {
                             "AuthorizationPolicy was migrated and can be deleted: {cmd}{}",
                             after(&pending)
                         );
-                        if sev == Severity::Error {
+                        if finding_rule.severity == Severity::Error {
                             msg.push_str(&format!(". \"{}\" is now enforced by ztunnel without its HTTP rules ({effect}).", r.ns_name()));
                         }
                         ctx.emit(
-                            Finding::new("S001", msg)
-                                .severity(sev)
+                            Finding::new(finding_rule, msg)
                                 .on_node(r, r.name_span)
                                 .action(delete(r)),
                         );
@@ -171,8 +170,7 @@ pub fn run(ctx: &mut NsCtx) {
                             .collect::<Vec<_>>()
                             .join(", ");
                         ctx.emit(
-                            Finding::new(
-                                "S002",
+                            Finding::new(&rules::S002,
                                 format!(
                                     "\"{}\" can be deleted{}: its checks are enforced at the waypoint; at the workload only {fw} is needed. Keeping it lets the clients it lists reach the pods directly, bypassing the waypoint's policies: {cmd}",
                                     r.ns_name(),
@@ -208,7 +206,7 @@ pub fn run(ctx: &mut NsCtx) {
                         deletions += 1;
                         ctx.emit(
                             Finding::new(
-                                "S003",
+                                &rules::S003,
                                 format!(
                                     "AuthorizationPolicy was migrated and can be deleted: {cmd}{}",
                                     after(&pending)
@@ -219,15 +217,13 @@ pub fn run(ctx: &mut NsCtx) {
                         );
                     } else {
                         ctx.emit(
-                            Finding::new(
-                                "S003",
+                            Finding::new(&rules::S003_KEEP,
                                 format!(
                                     "Keep \"{}\": {} have no other ALLOW policy and would become open (it is still ztunnel's default-deny for them).",
                                     r.ns_name(),
                                     workloads_list(&uncovered)
                                 ),
                             )
-                            .severity(Severity::Warning)
                             .on_node(r, r.name_span),
                         );
                     }
@@ -286,7 +282,7 @@ pub fn run(ctx: &mut NsCtx) {
                 deletions += 1;
                 ctx.emit(
                     Finding::new(
-                        "S005",
+                        &rules::S005,
                         format!(
                             "{} \"{}\" only affected sidecars and can be deleted: {}",
                             r.kind,
@@ -309,7 +305,7 @@ pub fn run(ctx: &mut NsCtx) {
                 deletions += 1;
                 let cmd = delete_command("Sidecar", &r.namespace, &r.name);
                 ctx.emit(
-                    Finding::new("S006", format!("Sidecar \"{}\" no longer selects any sidecar and can be deleted: {cmd}", r.ns_name()))
+                    Finding::new(&rules::S006, format!("Sidecar \"{}\" no longer selects any sidecar and can be deleted: {cmd}", r.ns_name()))
                         .on_node(r, r.name_span)
                         .action(delete(r)),
                 );
@@ -359,7 +355,7 @@ pub fn run(ctx: &mut NsCtx) {
             };
             if let Some(why) = why {
                 ctx.emit(
-                    Finding::new("S004", format!("Keep \"{}\": {why}.", r.ns_name()))
+                    Finding::new(&rules::S004, format!("Keep \"{}\": {why}.", r.ns_name()))
                         .on_node(r, r.name_span),
                 );
             }
@@ -425,7 +421,7 @@ fn relocated(ctx: &mut NsCtx, deletions: &mut usize) {
             let cmd = delete_command(&r.kind, &r.namespace, &r.name);
             ctx.emit(
                 Finding::new(
-                    "S008",
+                    &rules::S008,
                     format!(
                         "{} \"{}\" was relocated to \"{}\": {cmd}",
                         r.kind,

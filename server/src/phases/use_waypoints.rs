@@ -9,6 +9,7 @@ use crate::analysis::mesh::{
 use crate::finding::{Action, Finding, LabelTarget};
 use crate::model::refs::RefKey;
 use crate::model::{Body, Labels, Resource};
+use crate::rules::{self, Rule};
 use crate::yaml::Span;
 
 fn label_span(r: &Resource, key: &str) -> Span {
@@ -25,7 +26,7 @@ fn broken_message(
     site: LabelSite,
     traffic: Traffic,
     consumer_ns: &str,
-) -> (&'static str, String) {
+) -> (&'static Rule, String) {
     let no_fallback = if site == LabelSite::Object {
         " and the namespace-level waypoint will NOT be used instead"
     } else {
@@ -33,26 +34,26 @@ fn broken_message(
     };
     match problem {
         BindProblem::Missing => (
-            "U003",
+            &rules::U003,
             format!("\"{obj}\" is labeled to use waypoint \"{wp}\" which does not exist; traffic will bypass it (status WaypointIsNotReady){no_fallback}."),
         ),
         BindProblem::NotWaypoint => (
-            "U003",
+            &rules::U003,
             format!("\"{obj}\" is labeled to use \"{wp}\", which is not a waypoint (its gatewayClassName is not istio-waypoint); traffic will bypass it{no_fallback}."),
         ),
         BindProblem::NotReady => (
-            "U003",
+            &rules::U003,
             format!("\"{obj}\" is labeled to use waypoint \"{wp}\" which is not ready (no address in its status); traffic will bypass it (status WaypointIsNotReady){no_fallback}."),
         ),
         BindProblem::TrafficType(v) => (
-            "U004",
+            &rules::U004,
             format!(
                 "\"{obj}\" binds to \"{wp}\" which does not handle {} traffic (istio.io/waypoint-for={v}); no waypoint will be used.",
                 if traffic == Traffic::Service { "service" } else { "workload" }
             ),
         ),
         BindProblem::NotAllowed => (
-            "U005",
+            &rules::U005,
             format!(
                 "\"{obj}\" uses waypoint \"{wp}\" in another namespace but the waypoint does not allow routes from \"{consumer_ns}\" (AttachmentDenied); add allowedRoutes.namespaces (from: All or Selector) to its HBONE listener."
             ),
@@ -174,7 +175,7 @@ fn unused(ctx: &mut NsCtx) {
         if used {
             continue;
         }
-        let f = Finding::new("U001", format!("detected waypoint {}/{} but it is not used by anything", ns, gw.name))
+        let f = Finding::new(&rules::U001, format!("detected waypoint {}/{} but it is not used by anything", ns, gw.name))
             .on_node(&gw, gw.name_span)
             .detail(format!(
                 "Enroll the namespace or services that need it (istio.io/use-waypoint={}), or remove it: kubectl delete gateways.gateway.networking.k8s.io -n {} {}",
@@ -294,8 +295,7 @@ fn enrollment(ctx: &mut NsCtx) {
                 wp.name
             );
             let f = ctx
-                .at_anchor(Finding::new(
-                    "U002",
+                .at_anchor(Finding::new(&rules::U002,
                     format!("Detected namespace {ns} requires a waypoint, but not configured to use one. Configure it with: {cmd}"),
                 ))
                 .action(label_action("Namespace", &ns, &ns, &set, cmd));
@@ -322,8 +322,7 @@ fn enrollment(ctx: &mut NsCtx) {
                     .iter()
                     .find(|r| r.kind == res_kind && r.name == t.name)
                     .cloned();
-                let mut f = Finding::new(
-                    "U002",
+                let mut f = Finding::new(&rules::U002,
                     format!(
                         "Detected {} {}/{} requires a waypoint, but not configured to use one. Configure it with: {cmd}",
                         if t.kind == TargetKind::Service { "service" } else { "ServiceEntry" },
@@ -346,8 +345,7 @@ fn enrollment(ctx: &mut NsCtx) {
         if matches!(sv.binding, Binding::OptOut(LabelSite::Object)) && ctx.needs(&t) {
             let reasons: Vec<String> = ctx.reasons[&t].iter().map(|r| r.what.clone()).collect();
             let res = sv.res.clone();
-            let f = Finding::new(
-                "U007",
+            let f = Finding::new(&rules::U007,
                 format!("\"{}\" opts out of its namespace waypoint (istio.io/use-waypoint=none) but depends on {}.", res.ns_name(), reasons.join(", ")),
             )
             .on_node(&res, label_span(&res, "istio.io/use-waypoint"))
@@ -375,8 +373,7 @@ fn enrollment(ctx: &mut NsCtx) {
                 .entry("istio.io/use-waypoint")
                 .map(|l| l.key_span.cover(l.value_span))
                 .unwrap_or(r.name_span);
-            let f = Finding::new(
-                "U007",
+            let f = Finding::new(&rules::U007,
                 format!(
                     "\"{}\" opts out of waypoints (istio.io/use-waypoint=none) but Service(s) {} in front of it need one.",
                     u.short(),
@@ -439,7 +436,12 @@ fn enrollment(ctx: &mut NsCtx) {
                 missing.join(", ")
             )
         };
-        let mut f = Finding::new("U008", msg).blocking(is_observed);
+        let rule = if is_observed {
+            &rules::U008_IN_USE
+        } else {
+            &rules::U008
+        };
+        let mut f = Finding::new(rule, msg);
         if let Some(r) = res {
             f = f.on_node(&r, r.name_span);
         } else {

@@ -13,6 +13,7 @@ use crate::finding::{Action, Finding};
 use crate::index::Index;
 use crate::model::refs::RefKey;
 use crate::model::{AuthzAction, Body, Resource, VirtualService};
+use crate::rules::{self, Rule};
 
 pub fn quoted(r: &Resource) -> String {
     format!("{} \"{}\"", r.kind, r.ns_name())
@@ -187,7 +188,7 @@ fn virtual_services(ctx: &mut NsCtx) {
                     vsr.ns_name(),
                     feats.join(", ")
                 );
-                let f = Finding::new("W001", msg)
+                let f = Finding::new(&rules::W001, msg)
                     .on_node(vsr, vs.http_span.unwrap_or(host_span))
                     .ns(ctx.ns())
                     .related(
@@ -197,7 +198,7 @@ fn virtual_services(ctx: &mut NsCtx) {
                     )
                     .related(vsr, host_span, "host matching the service");
                 ctx.emit_need(f, vec![t.clone()]);
-                ctx.add_reason(t.clone(), "W001", quoted(vsr), false);
+                ctx.add_reason(t.clone(), &rules::W001, quoted(vsr));
             }
             for (routes, span, is_tls) in
                 [(&vs.tcp, vs.tcp_span, false), (&vs.tls, vs.tls_span, true)]
@@ -231,12 +232,12 @@ fn virtual_services(ctx: &mut NsCtx) {
                         ));
                     }
                 }
-                let f = Finding::new("W002", msg)
+                let f = Finding::new(&rules::W002, msg)
                     .on_node(vsr, span.unwrap_or(host_span))
                     .ns(ctx.ns())
                     .related(&svc_res, svc_res.name_span, "the service");
                 ctx.emit_need(f, vec![t.clone()]);
-                ctx.add_reason(t.clone(), "W002", quoted(vsr), false);
+                ctx.add_reason(t.clone(), &rules::W002, quoted(vsr));
             }
         }
     }
@@ -272,8 +273,7 @@ fn virtual_services(ctx: &mut NsCtx) {
                         .flat_map(|r| r.matches.iter()),
                 ) {
                     if let Some(sp) = m.source_labels {
-                        let f = Finding::new(
-                            "W003",
+                        let f = Finding::new(&rules::W003,
                             format!(
                                 "VirtualService \"{}\" matches on client identity (sourceLabels); at a waypoint this match is dropped, so the route will behave differently. Use header-based matching or per-client Services.",
                                 vsr.ns_name()
@@ -284,8 +284,7 @@ fn virtual_services(ctx: &mut NsCtx) {
                     }
                     if let Some(sn) = &m.source_namespace {
                         if sn.value != wp_ns {
-                            let f = Finding::new(
-                                "W003",
+                            let f = Finding::new(&rules::W003,
                                 format!(
                                     "VirtualService \"{}\" matches on client identity (sourceNamespace: {}); at a waypoint this is compared with the waypoint's own namespace \"{}\", so the route will behave differently.",
                                     vsr.ns_name(),
@@ -307,8 +306,7 @@ fn virtual_services(ctx: &mut NsCtx) {
                 } else {
                     format!("its exportTo hides it from the waypoint's namespace \"{wp_ns}\"")
                 };
-                let f = Finding::new(
-                    "W004",
+                let f = Finding::new(&rules::W004,
                     format!(
                         "VirtualService \"{}\" applies to \"{}\" only from the client side ({}); the destination waypoint will ignore it. Move it to namespace \"{}\" (or merge it into the service's own config).",
                         vsr.ns_name(),
@@ -445,8 +443,7 @@ fn destination_rules(ctx: &mut NsCtx) {
                     .or(dr.traffic_policy_span)
                     .or(dr.subsets_span)
                     .unwrap_or(host.span);
-                let f = Finding::new(
-                    "W005",
+                let f = Finding::new(&rules::W005,
                     format!(
                         "Service \"{}\" has DestinationRule \"{}\" ({}); ztunnel ignores DestinationRules, these settings only apply through a waypoint.",
                         svc_res.ns_name(),
@@ -458,10 +455,9 @@ fn destination_rules(ctx: &mut NsCtx) {
                 .ns(ctx.ns())
                 .related(&svc_res, svc_res.name_span, "the service");
                 ctx.emit_need(f, vec![t.clone()]);
-                ctx.add_reason(t, "W005", quoted(drr), false);
+                ctx.add_reason(t, &rules::W005, quoted(drr));
             } else if !dr.locality.is_empty() {
-                let f = Finding::new(
-                    "W007",
+                let f = Finding::new(&rules::W007,
                     format!(
                         "DestinationRule \"{}\" only configures locality load balancing; ztunnel can do zone/node preference via the Service itself. Consider spec.trafficDistribution: PreferClose on Service \"{}\" (or the networking.istio.io/traffic-distribution annotation) instead of a waypoint; it has no distribute/failover weights.",
                         drr.ns_name(),
@@ -493,8 +489,7 @@ fn destination_rules(ctx: &mut NsCtx) {
                 } else {
                     ""
                 };
-                let f = Finding::new(
-                    "W006",
+                let f = Finding::new(&rules::W006,
                     format!(
                         "DestinationRule \"{}\" only sets {}; in ambient, mTLS between mesh workloads is always HBONE and this setting has no effect{}. No waypoint needed.",
                         drr.ns_name(),
@@ -508,7 +503,7 @@ fn destination_rules(ctx: &mut NsCtx) {
                 if drr.namespace == ctx.ns() {
                     ctx.summary.s007.push(
                         Finding::new(
-                            "S007",
+                            &rules::S007,
                             format!(
                                 "DestinationRule \"{}\" has no effect in ambient: {}",
                                 drr.ns_name(),
@@ -561,8 +556,7 @@ fn destination_rules(ctx: &mut NsCtx) {
                 None
             };
             if let Some((why, span)) = why {
-                let f = Finding::new(
-                    "W004",
+                let f = Finding::new(&rules::W004,
                     format!(
                         "DestinationRule \"{}\" applies to \"{}\" only from the client side ({}); the destination waypoint will ignore it. Move it to namespace \"{}\" without workloadSelector and with an exportTo that includes the waypoint namespace.",
                         drr.ns_name(),
@@ -619,9 +613,10 @@ fn policies(ctx: &mut NsCtx) {
                     .join(", ")
             )
         };
-        let record = |ctx: &mut NsCtx, rule: &'static str, f: Finding, advisory: bool| {
+        // `rule`: the rule the need is recorded under (not the variant the finding uses)
+        let record = |ctx: &mut NsCtx, rule: &'static Rule, f: Finding| {
             for s in &services {
-                ctx.add_reason(Target::svc(s), rule, quoted(&pol), advisory);
+                ctx.add_reason(Target::svc(s), rule, quoted(&pol));
             }
             if root {
                 ctx.summary.root_hits.push(RootHit {
@@ -633,7 +628,7 @@ fn policies(ctx: &mut NsCtx) {
                         .map(|s| format!("{}/{}", ctx.v.ns, s))
                         .collect(),
                 });
-            } else if advisory {
+            } else if rule.advisory {
                 ctx.emit(f);
             } else {
                 ctx.emit_need(f, services.iter().map(|s| Target::svc(s)).collect());
@@ -645,8 +640,7 @@ fn policies(ctx: &mut NsCtx) {
                 match ap.action {
                     AuthzAction::Custom => {
                         let provider = ap.provider.clone().unwrap_or_else(|| "?".to_string());
-                        let f = Finding::new(
-                            "W010",
+                        let f = Finding::new(&rules::W010,
                             format!(
                                 "AuthorizationPolicy \"{}\" delegates to external authorizer \"{}\"; ztunnel ignores CUSTOM policies, so the check would silently stop for {} (fail-open). A waypoint is required; {}.",
                                 pol.ns_name(),
@@ -656,11 +650,10 @@ fn policies(ctx: &mut NsCtx) {
                             ),
                         )
                         .on_node(&pol, loc);
-                        record(ctx, "W010", f, false);
+                        record(ctx, &rules::W010, f);
                     }
                     AuthzAction::Audit => {
-                        let f = Finding::new(
-                            "W011",
+                        let f = Finding::new(&rules::W011,
                             format!(
                                 "AUDIT policy \"{}\" is not supported by ztunnel; audit records for {} will stop unless it is attached to a waypoint.",
                                 pol.ns_name(),
@@ -668,7 +661,7 @@ fn policies(ctx: &mut NsCtx) {
                             ),
                         )
                         .on_node(&pol, loc);
-                        record(ctx, "W011", f, true);
+                        record(ctx, &rules::W011, f);
                     }
                     AuthzAction::Allow | AuthzAction::Deny => {
                         let l7 = l7_fields(ap);
@@ -704,11 +697,11 @@ fn policies(ctx: &mut NsCtx) {
                                 svc_txt
                             )
                         };
-                        let mut f = Finding::new("W009", msg).on_node(&pol, loc);
+                        let mut f = Finding::new(&rules::W009, msg).on_node(&pol, loc);
                         for l in &l7 {
                             f = f.related(&pol, l.span, format!("HTTP attribute {}", l.name));
                         }
-                        record(ctx, "W009", f, false);
+                        record(ctx, &rules::W009, f);
                     }
                 }
             }
@@ -731,8 +724,12 @@ fn policies(ctx: &mut NsCtx) {
                     })
                 });
                 let loc = selector_span.unwrap_or(pol.name_span);
-                let mut f = Finding::new(
-                    "W012",
+                let rule = if relies {
+                    &rules::W012_JWT_REQUIRED
+                } else {
+                    &rules::W012
+                };
+                let f = Finding::new(rule,
                     format!(
                         "RequestAuthentication \"{}\" is ignored by ztunnel; JWTs for {} will not be validated without a waypoint{}. {}.",
                         pol.ns_name(),
@@ -742,10 +739,7 @@ fn policies(ctx: &mut NsCtx) {
                     ),
                 )
                 .on_node(&pol, loc);
-                if relies {
-                    f = f.severity(crate::finding::Severity::Error);
-                }
-                record(ctx, "W012", f, false);
+                record(ctx, &rules::W012, f);
             }
             Body::Telemetry(t) => {
                 if !has_selector
@@ -753,8 +747,7 @@ fn policies(ctx: &mut NsCtx) {
                 {
                     continue;
                 }
-                let f = Finding::new(
-                    "W013",
+                let f = Finding::new(&rules::W013,
                     format!(
                         "Telemetry \"{}\" targets sidecar workloads ({}); ztunnel emits only TCP telemetry and waypoints ignore selector-based Telemetry.",
                         pol.ns_name(),
@@ -762,11 +755,10 @@ fn policies(ctx: &mut NsCtx) {
                     ),
                 )
                 .on_node(&pol, selector_span.unwrap_or(pol.name_span));
-                record(ctx, "W013", f, true);
+                record(ctx, &rules::W013, f);
             }
             Body::WasmPlugin(_) => {
-                let f = Finding::new(
-                    "W014",
+                let f = Finding::new(&rules::W014,
                     format!(
                         "WasmPlugin \"{}\" runs in sidecars only ({}); ztunnel cannot run it and waypoints ignore selector-based plugins. {}.",
                         pol.ns_name(),
@@ -775,7 +767,7 @@ fn policies(ctx: &mut NsCtx) {
                     ),
                 )
                 .on_node(&pol, selector_span.unwrap_or(pol.name_span));
-                record(ctx, "W014", f, false);
+                record(ctx, &rules::W014, f);
             }
             Body::EnvoyFilter(ef) => {
                 let sidecar_ctx = ef.contexts.is_empty()
@@ -785,8 +777,7 @@ fn policies(ctx: &mut NsCtx) {
                 if !sidecar_ctx {
                     continue;
                 }
-                let f = Finding::new(
-                    "W015",
+                let f = Finding::new(&rules::W015,
                     format!(
                         "EnvoyFilter \"{}\" patches sidecar Envoy config and has no effect in ambient{}. Porting it to a waypoint is Alpha and not supported by the official migration guide — manual review required.",
                         pol.ns_name(),
@@ -794,7 +785,7 @@ fn policies(ctx: &mut NsCtx) {
                     ),
                 )
                 .on_node(&pol, selector_span.or(ef.patches_span).unwrap_or(pol.name_span));
-                record(ctx, "W015", f, true);
+                record(ctx, &rules::W015, f);
             }
             _ => {}
         }
@@ -821,8 +812,7 @@ fn routes(ctx: &mut NsCtx) {
                 continue;
             };
             let svc = sv.res.clone();
-            let f = Finding::new(
-                "W016",
+            let f = Finding::new(&rules::W016,
                 format!(
                     "{} \"{}\" attaches to Service \"{}\"; in ambient only a waypoint serving that service applies it.",
                     rr.kind,
@@ -834,7 +824,7 @@ fn routes(ctx: &mut NsCtx) {
             .ns(ctx.ns())
             .related(&svc, svc.name_span, "the parent service");
             ctx.emit_need(f, vec![Target::svc(&svc.name)]);
-            ctx.add_reason(Target::svc(&svc.name), "W016", quoted(&rr), false);
+            ctx.add_reason(Target::svc(&svc.name), &rules::W016, quoted(&rr));
         }
     }
 }
@@ -881,8 +871,7 @@ fn service_entries(ctx: &mut NsCtx) {
             }
         }
         for (vsr, gw, span) in egress_steering {
-            let f = Finding::new(
-                "W019",
+            let f = Finding::new(&rules::W019,
                 format!(
                     "VirtualService \"{}\" steers mesh traffic for ServiceEntry \"{}\" to egress gateway \"{gw}\" from client sidecars. Ambient clients do not evaluate VirtualServices, so this traffic would leave directly, bypassing the egress gateway. Use an egress waypoint for the ServiceEntry instead (label it istio.io/use-waypoint), and if egress must be enforced, an AuthorizationPolicy that admits only the waypoint.",
                     vsr.ns_name(),
@@ -893,7 +882,7 @@ fn service_entries(ctx: &mut NsCtx) {
             .ns(ctx.ns())
             .related(&ser, se.hosts_span.unwrap_or(ser.name_span), "the external service");
             ctx.emit_need(f, vec![Target::se(&ser.name)]);
-            ctx.add_reason(Target::se(&ser.name), "W019", quoted(&vsr), false);
+            ctx.add_reason(Target::se(&ser.name), &rules::W019, quoted(&vsr));
         }
         for drr in cross_ns(ctx, "DestinationRule", &keys) {
             let Body::DestinationRule(dr) = &drr.body else {
@@ -949,13 +938,15 @@ fn service_entries(ctx: &mut NsCtx) {
         if wildcard {
             msg.push_str(" Wildcard hosts get no VIP; from Istio 1.28 such a ServiceEntry stays inactive until bound to a valid waypoint.");
         }
-        let mut f = Finding::new("W017", msg).on_node(&ser, se.hosts_span.unwrap_or(ser.name_span));
-        if tls_origination {
-            f = f.severity(crate::finding::Severity::Error);
-        }
+        let rule = if tls_origination {
+            &rules::W017_TLS_ORIGINATION
+        } else {
+            &rules::W017
+        };
+        let f = Finding::new(rule, msg).on_node(&ser, se.hosts_span.unwrap_or(ser.name_span));
         ctx.emit_need(f, vec![Target::se(&ser.name)]);
         for u in users {
-            ctx.add_reason(Target::se(&ser.name), "W017", u, false);
+            ctx.add_reason(Target::se(&ser.name), &rules::W017, u);
         }
     }
 }
@@ -1022,8 +1013,7 @@ fn headless(ctx: &mut NsCtx) -> bool {
         }
         any = true;
         let res = sv.res.clone();
-        let f = Finding::new(
-            "W018",
+        let f = Finding::new(&rules::W018,
             format!(
                 "\"{}\" is headless; clients address pods directly, so a service waypoint (default istio.io/waypoint-for: service) is bypassed. Use a waypoint with istio.io/waypoint-for: all (or workload) and enroll the pods; Service-targeted policies do not cover pod-addressed traffic.",
                 res.ns_name()
@@ -1043,13 +1033,12 @@ fn plan(ctx: &mut NsCtx, workload_traffic: bool) {
         let Body::Gateway(g) = &gw.body else { continue };
         if gw.name == "none" {
             ctx.emit(
-                Finding::new("W021", format!("Gateway \"{}\" is not a valid waypoint: the name \"none\" is reserved (istio.io/use-waypoint: none means opt-out).", gw.ns_name()))
+                Finding::new(&rules::W021, format!("Gateway \"{}\" is not a valid waypoint: the name \"none\" is reserved (istio.io/use-waypoint: none means opt-out).", gw.ns_name()))
                     .on_node(&gw, gw.name_span),
             );
         } else if g.hbone_listener().is_none() {
             ctx.emit(
-                Finding::new(
-                    "W021",
+                Finding::new(&rules::W021,
                     format!(
                         "Gateway \"{}\" is not a valid waypoint: it has no listener with protocol HBONE on port 15008, so istiod cannot find its HBONE listener and only same-namespace attachment works.",
                         gw.ns_name()
@@ -1124,8 +1113,7 @@ fn plan(ctx: &mut NsCtx, workload_traffic: bool) {
                 if let Some(other) = clash {
                     let alt = crate::fixes::k8s_name(&format!("{name}-ambient"));
                     ctx.emit(
-                        Finding::new(
-                            "W021",
+                        Finding::new(&rules::W021,
                             format!(
                                 "Gateway \"{}\" is not a waypoint but has the name a generated waypoint would use; the recommended waypoint is named \"{}\" instead.",
                                 other.ns_name(),
@@ -1229,7 +1217,7 @@ fn recommend(ctx: &mut NsCtx, workload_traffic: bool) {
     for t in &served {
         let rs: Vec<String> = ctx.reasons[t]
             .iter()
-            .filter(|r| !r.advisory || ctx.opts.strict_waypoints)
+            .filter(|r| !r.rule.advisory || ctx.opts.strict_waypoints)
             .map(|r| r.what.clone())
             .collect();
         details.push(format!(
@@ -1245,7 +1233,7 @@ fn recommend(ctx: &mut NsCtx, workload_traffic: bool) {
     reasons_flat.dedup();
     let f = ctx
         .at_anchor(Finding::new(
-            "W020",
+            &rules::W020,
             format!("Namespace \"{ns}\" may require a waypoint for the following services:"),
         ))
         .ns(ns.clone())
@@ -1286,8 +1274,7 @@ fn request_lb(ctx: &mut NsCtx) {
             })
         });
         if let Some(p) = h2 {
-            let f = Finding::new(
-                "W022",
+            let f = Finding::new(&rules::W022,
                 format!(
                     "\"{}\" speaks HTTP/2 or gRPC (port {}); without a waypoint ztunnel balances per connection, not per request. Consider a waypoint.",
                     sv.res.ns_name(),
@@ -1362,18 +1349,18 @@ pub fn workloads_list(items: &[String]) -> String {
 /// Cluster-wide part: root-namespace policy findings (aggregated) and W023.
 pub fn global(g: &Global, out: &mut Vec<Finding>) {
     // root-namespace policies that select workloads in several namespaces: one finding each
-    type Hit = (Arc<Resource>, Vec<String>, Vec<String>);
+    type Hit = (&'static Rule, Arc<Resource>, Vec<String>, Vec<String>);
     let mut hits: BTreeMap<(String, &'static str), Hit> = BTreeMap::new();
     for res in g.results.values() {
         for h in &res.summary.root_hits {
             let e = hits
-                .entry((h.policy.name.to_string() + "/" + &h.policy.kind, h.rule))
-                .or_insert_with(|| (h.policy.clone(), Vec::new(), Vec::new()));
-            e.1.extend(h.units.iter().cloned());
-            e.2.extend(h.services.iter().cloned());
+                .entry((h.policy.name.to_string() + "/" + &h.policy.kind, h.rule.id))
+                .or_insert_with(|| (h.rule, h.policy.clone(), Vec::new(), Vec::new()));
+            e.2.extend(h.units.iter().cloned());
+            e.3.extend(h.services.iter().cloned());
         }
     }
-    for ((_, rule), (pol, units, services)) in hits {
+    for (rule, pol, units, services) in hits.into_values() {
         let mut services = services;
         services.sort();
         services.dedup();
@@ -1396,7 +1383,7 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
             pol.kind,
             pol.ns_name()
         );
-        let msg = match rule {
+        let msg = match rule.id {
             "W009" => {
                 let names = match &pol.body {
                     Body::AuthorizationPolicy(ap) => l7_names(&l7_fields(ap)).join(", "),
@@ -1427,8 +1414,7 @@ pub fn global(g: &Global, out: &mut Vec<Finding>) {
             .gateway_api
             .installed("gateways.gateway.networking.k8s.io", present)
         {
-            out.push(Finding::new(
-                "W023",
+            out.push(Finding::new(&rules::W023,
                 format!(
                     "Waypoints are Gateway API resources; install the Gateway API CRDs first (needed by namespace(s) {}).",
                     needing.iter().take(5).map(|s| s.as_str()).collect::<Vec<_>>().join(", ")

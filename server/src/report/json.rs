@@ -8,9 +8,9 @@ use crate::finding::Finding;
 
 pub fn finding(report: &Report, f: &Finding) -> Value {
     let mut m = Map::new();
-    m.insert("rule".into(), json!(f.rule));
-    m.insert("severity".into(), json!(f.severity.as_str()));
-    m.insert("blocking".into(), json!(f.blocking));
+    m.insert("rule".into(), json!(f.rule.id));
+    m.insert("severity".into(), json!(f.severity().as_str()));
+    m.insert("blocking".into(), json!(f.blocking()));
     m.insert("message".into(), json!(f.message));
     if !f.details.is_empty() {
         m.insert("details".into(), json!(f.details));

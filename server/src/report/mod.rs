@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use crate::analysis::Analysis;
 use crate::finding::{Action, Finding, Phase, Severity};
 use crate::index::Index;
-use crate::rules::{self, CHECKS};
+use crate::rules;
 use crate::yaml::Encoding;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,7 +93,7 @@ fn order(
     a: &Finding,
     b: &Finding,
 ) -> std::cmp::Ordering {
-    let pos = |f: &Finding| rules::position(f.rule);
+    let pos = |f: &Finding| f.rule.position();
     let loc = |f: &Finding| match f.location {
         Some(l) => (ranks.get(&l.file).copied().unwrap_or(0) + 1, l.span.start),
         None => (0, 0),
@@ -146,13 +146,13 @@ pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions)
             all.iter().copied().filter(|f| f.phase() == phase).collect();
         findings.sort_by(|a, b| order(&ranks, a, b));
         let mut checks = Vec::new();
-        for c in CHECKS.iter().filter(|c| c.phase == phase) {
+        for c in rules::checks_of(phase) {
             let fs: Vec<&Finding> = findings
                 .iter()
                 .copied()
-                .filter(|f| rules::rule(f.rule).check == c.id)
+                .filter(|f| f.rule.check.id == c.id)
                 .collect();
-            let blocking: Vec<&&Finding> = fs.iter().filter(|f| f.blocking).collect();
+            let blocking: Vec<&&Finding> = fs.iter().filter(|f| f.blocking()).collect();
             let (status, message) = if let Some(first) = blocking.first() {
                 let more = if blocking.len() > 1 {
                     format!(" (and {} more)", blocking.len() - 1)
@@ -160,7 +160,7 @@ pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions)
                     String::new()
                 };
                 (CheckStatus::Failed, format!("{}{}", first.message, more))
-            } else if let Some(w) = fs.iter().find(|f| f.severity != Severity::Info) {
+            } else if let Some(w) = fs.iter().find(|f| f.severity() != Severity::Info) {
                 (CheckStatus::Warning, w.message.clone())
             } else {
                 (CheckStatus::Passed, String::new())
@@ -173,12 +173,12 @@ pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions)
                 findings: fs,
             });
         }
-        let failed = findings.iter().any(|f| f.blocking);
+        let failed = findings.iter().any(|f| f.blocking());
         let status = if failed {
             PhaseStatus::Failed
         } else if findings
             .iter()
-            .any(|f| f.severity != Severity::Info || !f.actions.is_empty())
+            .any(|f| f.severity() != Severity::Info || !f.actions.is_empty())
         {
             PhaseStatus::Recommendations
         } else {

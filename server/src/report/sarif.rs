@@ -5,13 +5,7 @@ use serde_json::{json, Value};
 
 use super::Report;
 use crate::finding::Severity;
-use crate::rules::RULES;
-
-pub fn docs_url() -> String {
-    std::env::var("AMBIENT_DOCS_URL").unwrap_or_else(|_| {
-        "https://github.com/ambient-lsp/ambient-lsp/blob/main/docs/rules.md".to_string()
-    })
-}
+use crate::rules;
 
 fn level(s: Severity) -> &'static str {
     match s {
@@ -21,30 +15,27 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-fn rules() -> Vec<Value> {
-    let base = docs_url();
-    RULES
-        .iter()
+fn rule_descriptors() -> Vec<Value> {
+    rules::ids()
         .map(|r| {
             json!({
                 "id": r.id,
-                "shortDescription": {"text": r.summary},
-                "helpUri": format!("{base}#{}", crate::rules::doc_anchor(r.id)),
+                "shortDescription": {"text": r.title},
+                "helpUri": r.docs_url(),
                 "defaultConfiguration": {"level": level(r.severity)},
-                "properties": {"phase": r.phase.id()},
+                "properties": {"phase": r.phase().id()},
             })
         })
         .collect()
 }
 
 fn result(report: &Report, f: &crate::finding::Finding) -> Value {
-    let idx = RULES.iter().position(|r| r.id == f.rule).unwrap_or(0);
     let mut res = json!({
-        "ruleId": f.rule,
-        "ruleIndex": idx,
-        "level": level(f.severity),
+        "ruleId": f.rule.id,
+        "ruleIndex": f.rule.position(),
+        "level": level(f.severity()),
         "message": {"text": if f.details.is_empty() { f.message.clone() } else { format!("{} {}", f.message, f.details.join("; ")) }},
-        "properties": {"phase": f.phase().id(), "blocking": f.blocking},
+        "properties": {"phase": f.phase().id(), "blocking": f.blocking()},
     });
     if let Some((file, line, col, el, ec)) = report.position(f) {
         res["locations"] = json!([{
@@ -61,8 +52,8 @@ fn tool() -> Value {
     json!({"driver": {
         "name": "ambient-lsp",
         "version": env!("CARGO_PKG_VERSION"),
-        "informationUri": docs_url(),
-        "rules": rules(),
+        "informationUri": rules::docs_url(),
+        "rules": rule_descriptors(),
     }})
 }
 

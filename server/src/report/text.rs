@@ -4,6 +4,7 @@ use std::io::Write;
 
 use super::{CheckStatus, PhaseStatus, Report};
 use crate::finding::{Finding, Phase, Severity};
+use crate::rules::TextStyle;
 
 #[derive(Clone, Copy)]
 pub struct Markers {
@@ -44,17 +45,16 @@ pub struct Outputs {
 }
 
 fn marker<'m>(m: &'m Markers, f: &Finding) -> &'m str {
-    if f.blocking {
+    if f.blocking() {
         return m.fail;
     }
-    match f.rule {
-        "P011" | "R004" | "U001" => return m.warn,
-        _ => {}
+    if matches!(f.rule.text, TextStyle::WarnMarker | TextStyle::WarningLine) {
+        return m.warn;
     }
     if !f.actions.is_empty() {
         return m.rec;
     }
-    match f.severity {
+    match f.severity() {
         Severity::Error | Severity::Warning => m.warn,
         Severity::Info => m.info,
     }
@@ -67,17 +67,26 @@ fn finding(
     f: &Finding,
     locate: bool,
 ) -> std::io::Result<()> {
-    let prefix = if f.rule == "U001" { "Warning: " } else { "" };
+    let prefix = if f.rule.text == TextStyle::WarningLine {
+        "Warning: "
+    } else {
+        ""
+    };
     writeln!(out, "{} {}{}", marker(m, f), prefix, f.message)?;
     for d in &f.details {
         writeln!(out, "* {d}")?;
     }
     if locate {
         if let Some((path, line, col, _, _)) = report.position(f) {
-            writeln!(out, "   {} {}:{}:{} [{}]", m.at, path, line, col, f.rule)?;
+            writeln!(out, "   {} {}:{}:{} [{}]", m.at, path, line, col, f.rule.id)?;
         }
     }
     Ok(())
+}
+
+/// An informational finding the report prints only with `--verbose`.
+fn hidden_without_verbose(f: &Finding, verbose: bool) -> bool {
+    f.severity() == Severity::Info && !verbose && f.rule.text != TextStyle::Shown
 }
 
 /// Render to a string (tests, the language server's report command).
@@ -113,20 +122,24 @@ pub fn write(
         }
     );
     for f in &report.inputs {
-        if f.severity == Severity::Info && !verbose && f.rule != "YAML-002" {
+        if hidden_without_verbose(f, verbose) {
             continue;
         }
-        let mk = match f.severity {
+        let mk = match f.severity() {
             Severity::Error => m.fail,
             Severity::Warning => m.warn,
             Severity::Info => m.info,
         };
         match report.position(f) {
             Some((path, line, col, _, _)) => {
-                writeln!(out, "{mk} {path}:{line}:{col}: {} [{}]", f.message, f.rule)?;
+                writeln!(
+                    out,
+                    "{mk} {path}:{line}:{col}: {} [{}]",
+                    f.message, f.rule.id
+                )?;
             }
             None => {
-                writeln!(out, "{mk} {} [{}]", f.message, f.rule)?;
+                writeln!(out, "{mk} {} [{}]", f.message, f.rule.id)?;
             }
         }
     }
@@ -161,16 +174,16 @@ pub fn write(
                         c.title,
                         c.findings
                             .iter()
-                            .find(|f| f.blocking)
+                            .find(|f| f.blocking())
                             .map(|f| f.message.as_str())
                             .unwrap_or("")
                     );
-                    if let Some(first) = c.findings.iter().find(|f| f.blocking) {
+                    if let Some(first) = c.findings.iter().find(|f| f.blocking()) {
                         if let Some((path, line, col, _, _)) = report.position(first) {
                             let _ = writeln!(
                                 out,
                                 "   {} {}:{}:{} [{}]",
-                                m.at, path, line, col, first.rule
+                                m.at, path, line, col, first.rule.id
                             );
                         }
                         for d in &first.details {
@@ -189,18 +202,16 @@ pub fn write(
             if shown.contains(&(*f as *const Finding)) || f.summarized {
                 continue;
             }
-            if f.severity == Severity::Info && f.actions.is_empty() && !verbose && check_lines {
-                // informational pre-req details (platform detected, upstream build) only with -v
-                if !matches!(f.rule, "PR-VER-004" | "PR-CNI-020" | "CS-DS-003") {
-                    continue;
-                }
+            if check_lines && f.actions.is_empty() && hidden_without_verbose(f, verbose) {
+                // informational pre-req details only with -v
+                continue;
             }
             finding(
                 out,
                 report,
                 m,
                 f,
-                verbose || f.severity != Severity::Info || f.blocking || !f.actions.is_empty(),
+                verbose || f.severity() != Severity::Info || f.blocking() || !f.actions.is_empty(),
             )?;
         }
         if p.phase == Phase::DeployWaypoints {

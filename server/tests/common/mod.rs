@@ -69,7 +69,7 @@ impl Run {
     pub fn of(&self, rule: &str) -> Vec<&Finding> {
         self.findings()
             .into_iter()
-            .filter(|f| f.rule == rule)
+            .filter(|f| f.rule.id == rule)
             .collect()
     }
 
@@ -100,7 +100,7 @@ impl Run {
     pub fn dump(&self) -> String {
         self.findings()
             .iter()
-            .map(|f| format!("{} {}", f.rule, f.message))
+            .map(|f| format!("{} {}", f.rule.id, f.message))
             .collect::<Vec<_>>()
             .join("\n")
     }
