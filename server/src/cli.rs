@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 
-use crate::analysis::Analysis;
+use crate::analysis::Options;
+use crate::engine::Analysis;
 use crate::finding::Phase;
 use crate::index::{FileData, Index};
-use crate::phases::Options;
 use crate::report::{self, text, ReportOptions};
 use crate::sources;
 use crate::yaml::Limits;

@@ -162,3 +162,20 @@ impl Finding {
         self.rule.phase()
     }
 }
+
+/// Up to `max` quoted names (`"a", "b", 2 more`); `its workloads` when there are none.
+pub fn quoted_list(items: &[String], max: usize) -> String {
+    if items.is_empty() {
+        return "its workloads".to_string();
+    }
+    let mut v: Vec<String> = items.iter().take(max).map(|s| format!("\"{s}\"")).collect();
+    if items.len() > max {
+        v.push(format!("{} more", items.len() - max));
+    }
+    v.join(", ")
+}
+
+/// The workloads a finding is about, as messages list them (three at most).
+pub fn workloads_list(items: &[String]) -> String {
+    quoted_list(items, 3)
+}

@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod edit;
+pub mod engine;
 pub mod finding;
 pub mod fixes;
 pub mod index;

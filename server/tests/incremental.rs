@@ -5,9 +5,9 @@
 mod common;
 use common::*;
 
-use ambient_lsp::analysis::{Analysis, Session};
+use ambient_lsp::engine::{Analysis, Session};
 use ambient_lsp::index::{FileData, Index};
-use ambient_lsp::phases::Options;
+use ambient_lsp::analysis::Options;
 use ambient_lsp::yaml::Limits;
 use proptest::prelude::*;
 use std::collections::BTreeMap;

@@ -262,7 +262,7 @@ fn w011_audit_is_advisory() {
                 &format!("{}---\n{audit}", ns_with("shop", "cart")),
             ),
         ],
-        ambient_lsp::phases::Options {
+        ambient_lsp::analysis::Options {
             strict_waypoints: true,
             ..Default::default()
         },

@@ -568,4 +568,30 @@ impl Facts {
     pub fn waypoint_principal(&self, ns: &str, sa: &str) -> String {
         format!("{}/ns/{}/sa/{}", self.trust_domain, ns, sa)
     }
+
+    /// A DaemonSet by name (in namespace `ns` when given).
+    pub fn daemonset(&self, ns: Option<&str>, name: &str) -> Option<&Arc<Resource>> {
+        self.daemonsets
+            .iter()
+            .find(|d| d.name == name && ns.is_none_or(|n| d.namespace == n))
+    }
+}
+
+/// An environment variable of a workload's containers (the first that sets it).
+pub fn workload_env<'a>(d: &'a Resource, key: &str) -> Option<&'a str> {
+    let Body::Workload(w) = &d.body else {
+        return None;
+    };
+    w.containers.iter().find_map(|c| c.env(key))
+}
+
+/// The host path of a workload's volume.
+pub fn host_path(d: &Resource, volume: &str) -> Option<String> {
+    let Body::Workload(w) = &d.body else {
+        return None;
+    };
+    w.volumes
+        .iter()
+        .find(|v| v.name == volume)
+        .and_then(|v| v.host_path.clone())
 }

@@ -4,8 +4,10 @@
 use std::sync::Arc;
 
 use super::facts::{is_cni, is_istiod, is_ztunnel, Facts};
+use super::version::Version;
+use crate::finding::Location;
 use crate::index::Index;
-use crate::model::{Body, Labels, Resource, Service, Workload, WorkloadKind};
+use crate::model::{Body, Container, Labels, Resource, Service, Workload, WorkloadKind};
 use crate::yaml::Span;
 
 // ------------------------------------------------------------------------------------------
@@ -144,6 +146,33 @@ impl Unit {
     pub fn has_sidecar(&self) -> bool {
         self.status == MeshStatus::Sidecar
     }
+}
+
+/// The revision a sidecar was injected by (`sidecar.istio.io/status`, else `istio.io/rev`).
+pub fn sidecar_revision(w: &Workload) -> String {
+    if let Some(status) = w.pod_annotations.get("sidecar.istio.io/status") {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(status) {
+            if let Some(r) = v.get("revision").and_then(|r| r.as_str()) {
+                if !r.is_empty() {
+                    return r.to_string();
+                }
+            }
+        }
+    }
+    w.pod_labels
+        .get("istio.io/rev")
+        .unwrap_or("default")
+        .to_string()
+}
+
+/// Whether a workload's pods have a sidecar (injected status, or an istio-proxy container).
+pub fn has_sidecar(w: &Workload) -> bool {
+    w.pod_annotations.has("sidecar.istio.io/status") || w.istio_proxy().is_some()
+}
+
+/// The Istio version of a proxy container (from its image tag).
+pub fn proxy_version(c: &Container) -> Option<Version> {
+    c.image_tag().and_then(Version::parse)
 }
 
 /// D8 exclusions: gateways, waypoints and control-plane pods keep their own Envoy (or none).
@@ -430,6 +459,37 @@ pub fn service_fqdn(name: &str, ns: &str, domain: &str) -> String {
     format!("{name}.{ns}.svc.{domain}")
 }
 
+/// Visible to namespace `to` given `exportTo` of a resource in `from` (absent = everywhere).
+pub fn exported_to(export_to: &Option<Vec<String>>, from: &str, to: &str) -> bool {
+    match export_to {
+        None => true,
+        Some(list) if list.is_empty() => true,
+        Some(list) => list
+            .iter()
+            .any(|e| e == "*" || (e == "." && from == to) || e == to),
+    }
+}
+
+/// The namespace of the waypoint a service will use: its binding's, else its own.
+pub fn waypoint_ns_for(index: &Index, facts: &Facts, svc: &Resource) -> String {
+    let ns_labels = index
+        .namespace_object(&svc.namespace)
+        .map(|n| n.labels.clone())
+        .unwrap_or_default();
+    match resolve_binding(
+        index,
+        facts,
+        &svc.namespace,
+        &ns_labels,
+        &svc.labels,
+        Traffic::Service,
+    ) {
+        Binding::Bound(w, _) => w.ns,
+        Binding::Broken { ns, .. } => ns,
+        _ => svc.namespace.to_string(),
+    }
+}
+
 // ------------------------------------------------------------------------------------------
 // The namespace view
 
@@ -654,6 +714,16 @@ impl NsView {
             .find(|(_, s)| s.res.name == name)
     }
 
+    /// Units of the applications (not gateways, waypoints or control-plane components).
+    pub fn app_units(&self) -> Vec<usize> {
+        self.units
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| !u.gateway)
+            .map(|(i, _)| i)
+            .collect()
+    }
+
     /// Units selected by an Istio workload selector in this namespace (None = all units).
     pub fn select(&self, selector: Option<&Labels>) -> Vec<usize> {
         self.units
@@ -665,6 +735,45 @@ impl NsView {
             })
             .map(|(i, _)| i)
             .collect()
+    }
+
+    /// What the cluster-wide checks need to know of this namespace, each with the first place
+    /// it was seen: `default-deny` (a NetworkPolicy denies all ingress), `probe-allowed` (a
+    /// policy admits the ambient probe address), `security-group-policy` (EKS pod security
+    /// groups), `istio-init` (a Pod has the istio-init container).
+    pub fn flags(&self) -> std::collections::BTreeMap<&'static str, Location> {
+        let mut flags = std::collections::BTreeMap::new();
+        for r in &self.resources {
+            let at = Location {
+                file: r.file,
+                span: r.name_span,
+            };
+            let mut set = |k: &'static str| {
+                flags.entry(k).or_insert(at);
+            };
+            match &r.body {
+                Body::Workload(w)
+                    if r.kind == "Pod"
+                        && w.init_containers.iter().any(|c| c.name == "istio-init") =>
+                {
+                    set("istio-init")
+                }
+                Body::NetworkPolicy(np) => {
+                    if np.is_default_deny_ingress() {
+                        set("default-deny");
+                    }
+                    if np.allows_probe_cidr {
+                        set("probe-allowed");
+                    }
+                }
+                Body::CiliumPolicy { allows_probe_cidr } if *allows_probe_cidr => {
+                    set("probe-allowed")
+                }
+                Body::SecurityGroupPolicy => set("security-group-policy"),
+                _ => {}
+            }
+        }
+        flags
     }
 
     /// The first resource of the namespace: where namespace-level findings go when there is no

@@ -13,8 +13,8 @@ use tower_lsp_server::ls_types::{
 
 use super::convert::{diagnostic, key_to_uri, text_range};
 use super::state::Shared;
-use crate::analysis::Session;
 use crate::edit::{self, TextEdit};
+use crate::engine::Session;
 use crate::finding::{Action, Finding};
 use crate::index::FileData;
 use crate::model::Resource;

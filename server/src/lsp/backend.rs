@@ -85,7 +85,7 @@ impl Backend {
     async fn at_position<T>(
         &self,
         tp: TextDocumentPositionParams,
-        f: impl FnOnce(&crate::analysis::Session, &crate::index::FileData, usize, Encoding) -> Option<T>,
+        f: impl FnOnce(&crate::engine::Session, &crate::index::FileData, usize, Encoding) -> Option<T>,
     ) -> Option<T> {
         let key = uri_to_key(&tp.text_document.uri);
         self.wait_current(&key).await;

@@ -8,7 +8,7 @@ use tower_lsp_server::ls_types::{Hover, HoverContents, Location, MarkupContent, 
 
 use super::convert::{key_to_uri, range};
 use crate::analysis::mesh::{host_matches, normalize_host, waypoint_for};
-use crate::analysis::Session;
+use crate::engine::Session;
 use crate::index::FileData;
 use crate::model::{Body, Resource};
 use crate::yaml::{parse_stream, Encoding, Limits, Node, NodeKind, Span};

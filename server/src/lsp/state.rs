@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use dashmap::DashMap;
 use serde::Deserialize;
 
-use crate::analysis::Session;
+use crate::engine::Session;
 use crate::finding::Phase;
 use crate::yaml::Encoding;
 
@@ -77,8 +77,8 @@ impl Settings {
         }
     }
 
-    pub fn options(&self) -> crate::phases::Options {
-        crate::phases::Options {
+    pub fn options(&self) -> crate::analysis::Options {
+        crate::analysis::Options {
             waypoint_name: self.waypoint_name.clone(),
             ..Default::default()
         }

@@ -15,7 +15,7 @@ use tower_lsp_server::ls_types::{Diagnostic, Uri};
 
 use super::convert::{diagnostic, key_to_uri};
 use super::state::{Settings, Shared};
-use crate::analysis::{Session, UpdateStats};
+use crate::engine::{Session, UpdateStats};
 use crate::finding::Finding;
 use crate::index::Index;
 use crate::model::FileId;
@@ -381,7 +381,7 @@ impl Worker {
     }
 
     /// Remember which files hold the findings of namespace `ns`.
-    fn record_ns(&mut self, ns: &str, r: &crate::phases::NsResult) -> &BTreeSet<FileId> {
+    fn record_ns(&mut self, ns: &str, r: &crate::analysis::NsResult) -> &BTreeSet<FileId> {
         let files: BTreeSet<FileId> = r
             .findings
             .iter()

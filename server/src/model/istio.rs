@@ -535,6 +535,16 @@ pub struct EnvoyFilter {
 }
 
 impl EnvoyFilter {
+    /// Whether it patches sidecars: a patch with context SIDECAR_INBOUND, SIDECAR_OUTBOUND or
+    /// ANY (or no patch context at all).
+    pub fn patches_sidecars(&self) -> bool {
+        self.contexts.is_empty()
+            || self
+                .contexts
+                .iter()
+                .any(|c| matches!(c.as_str(), "SIDECAR_INBOUND" | "SIDECAR_OUTBOUND" | "ANY"))
+    }
+
     pub fn extract(ex: &mut Ex, spec: &Node) -> EnvoyFilter {
         let mut f = EnvoyFilter {
             workload_selector: workload_selector(ex, spec, "workloadSelector", "labels"),
@@ -603,6 +613,20 @@ pub struct PeerAuthentication {
 }
 
 impl PeerAuthentication {
+    /// Where it disables mTLS: `mtls.mode: DISABLE`, else the first port-level DISABLE.
+    pub fn disable_span(&self) -> Option<Span> {
+        self.mode
+            .as_ref()
+            .filter(|m| m.value == "DISABLE")
+            .map(|m| m.span)
+            .or_else(|| {
+                self.port_level
+                    .iter()
+                    .find(|(_, m, _)| m == "DISABLE")
+                    .map(|(_, _, s)| *s)
+            })
+    }
+
     pub fn extract(ex: &mut Ex, spec: &Node) -> PeerAuthentication {
         let mut pa = PeerAuthentication {
             selector: workload_selector(ex, spec, "selector", "matchLabels"),

@@ -416,6 +416,11 @@ impl Resource {
         }
     }
 
+    /// `Kind "ns/name"`, as messages name a resource.
+    pub fn quoted(&self) -> String {
+        format!("{} \"{}\"", self.kind, self.ns_name())
+    }
+
     pub fn ns_name(&self) -> String {
         if self.namespace.is_empty() {
             self.name.to_string()

@@ -7,7 +7,7 @@ pub mod text;
 
 use std::collections::BTreeSet;
 
-use crate::analysis::Analysis;
+use crate::engine::Analysis;
 use crate::finding::{Action, Finding, Phase, Severity};
 use crate::index::Index;
 use crate::rules;
