@@ -1,7 +1,7 @@
 //! `ambient-lsp migrate`: the command-line front end over the same findings as the server.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
@@ -102,20 +102,6 @@ fn temp_output_dir() -> std::io::Result<PathBuf> {
     Err(std::io::Error::other("cannot create a temporary directory"))
 }
 
-/// Write `content` to `dir/name` atomically (temporary file + rename in the same directory).
-pub fn write_atomic(dir: &Path, name: &str, content: &str) -> std::io::Result<PathBuf> {
-    debug_assert!(!name.contains('/') && !name.contains(".."));
-    let target = dir.join(name);
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(content.as_bytes())?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, &target)?;
-    Ok(target)
-}
-
 /// Load manifest files into an index (read and parse in parallel). Unreadable files become
 /// input problems; a path that does not exist is an error.
 pub fn load(paths: &[PathBuf], max_kb: u64) -> Result<Index, String> {
@@ -208,33 +194,13 @@ pub fn run(args: MigrateArgs) -> i32 {
             }
         },
     };
-    let files = [
-        (
-            "recommended-waypoints.yaml",
-            report::yaml_file(
-                "Waypoints recommended by the deploy-waypoints phase",
-                &rep.waypoints,
-            ),
-        ),
-        (
-            "recommended-policies.yaml",
-            report::yaml_file(
-                "Policies recommended by the migrate-policies phase",
-                &rep.policies,
-            ),
-        ),
-        ("commands.sh", rep.commands()),
-    ];
-    let mut written = Vec::new();
-    for (name, content) in files {
-        match write_atomic(&dir, name, &content) {
-            Ok(p) => written.push((name.to_string(), p.display().to_string())),
-            Err(e) => {
-                eprintln!("error: cannot write {}: {e}", dir.join(name).display());
-                return EXIT_USAGE;
-            }
+    let written = match crate::output::write_outputs(&dir, &rep) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: cannot write {e}");
+            return EXIT_USAGE;
         }
-    }
+    };
     let path_of = |n: &str| written.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -161,6 +161,24 @@ impl Finding {
     pub fn phase(&self) -> Phase {
         self.rule.phase()
     }
+
+    /// Feed what a client sees of the finding (rule, severity, place, text, related places,
+    /// number of fixes) to a hasher: equal fingerprints, same diagnostic.
+    pub fn fingerprint(&self, h: &mut impl std::hash::Hasher) {
+        use std::hash::Hash;
+        self.rule.id.hash(h);
+        (self.severity() as u8).hash(h);
+        if let Some(l) = self.location {
+            (l.span.start, l.span.end).hash(h);
+        }
+        self.message.hash(h);
+        self.details.hash(h);
+        for r in &self.related {
+            (r.location.file, r.location.span.start, r.location.span.end).hash(h);
+            r.message.hash(h);
+        }
+        self.actions.len().hash(h);
+    }
 }
 
 /// Up to `max` quoted names (`"a", "b", 2 more`); `its workloads` when there are none.

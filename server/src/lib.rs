@@ -14,6 +14,7 @@ pub mod fixes;
 pub mod index;
 pub mod lsp;
 pub mod model;
+pub mod output;
 pub mod phases;
 pub mod report;
 pub mod rules;

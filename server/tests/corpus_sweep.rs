@@ -6,9 +6,9 @@
 mod common;
 use common::*;
 
+use ambient_lsp::analysis::Options;
 use ambient_lsp::engine::Analysis;
 use ambient_lsp::index::{FileData, Index};
-use ambient_lsp::analysis::Options;
 use ambient_lsp::report::{self, text, ReportOptions};
 use ambient_lsp::sources::read_manifest;
 use ambient_lsp::yaml::Limits;

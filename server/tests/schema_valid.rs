@@ -8,10 +8,10 @@
 mod common;
 use common::*;
 
+use ambient_lsp::analysis::Options;
 use ambient_lsp::engine::Analysis;
 use ambient_lsp::finding::Action;
 use ambient_lsp::index::{FileData, Index};
-use ambient_lsp::analysis::Options;
 use ambient_lsp::sources::{expand, read_manifest};
 use ambient_lsp::yaml::{parse_stream, Limits};
 use serde_json::Value;

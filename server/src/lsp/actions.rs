@@ -340,12 +340,10 @@ pub fn findings_at<'a>(
     start: usize,
     end: usize,
 ) -> Vec<&'a Finding> {
-    let a = &session.analysis;
-    let mut out: Vec<&Finding> = file
-        .problems
-        .iter()
-        .chain(a.ns.values().flat_map(|r| r.findings.iter()))
-        .chain(a.global.iter())
+    let mut out: Vec<&Finding> = session
+        .analysis
+        .findings_in(file)
+        .into_iter()
         .filter(|f| {
             f.location.is_some_and(|l| {
                 l.file == file.id

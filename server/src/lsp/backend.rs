@@ -259,28 +259,9 @@ impl Backend {
         };
         let rep = crate::report::build(&session.index, &session.analysis, &opts);
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let files = [
-            (
-                "recommended-waypoints.yaml",
-                crate::report::yaml_file(
-                    "Waypoints recommended by the deploy-waypoints phase",
-                    &rep.waypoints,
-                ),
-            ),
-            (
-                "recommended-policies.yaml",
-                crate::report::yaml_file(
-                    "Policies recommended by the migrate-policies phase",
-                    &rep.policies,
-                ),
-            ),
-            ("commands.sh", rep.commands()),
-        ];
         let mut out = serde_json::Map::new();
-        for (name, content) in files {
-            let p = crate::cli::write_atomic(dir, name, &content)
-                .map_err(|e| format!("{}: {e}", dir.join(name).display()))?;
-            out.insert(name.to_string(), Value::String(p.display().to_string()));
+        for (name, path) in crate::output::write_outputs(dir, &rep)? {
+            out.insert(name, Value::String(path));
         }
         Ok(
             serde_json::json!({"outputs": out, "waypoints": rep.waypoints.len(), "policies": rep.policies.len()}),

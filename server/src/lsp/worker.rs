@@ -17,7 +17,6 @@ use super::convert::{diagnostic, key_to_uri};
 use super::state::{Settings, Shared};
 use crate::engine::{Session, UpdateStats};
 use crate::finding::Finding;
-use crate::index::Index;
 use crate::model::FileId;
 
 pub enum Msg {
@@ -60,25 +59,7 @@ pub struct Worker {
     publish: tokio::sync::mpsc::Sender<Outbox>,
     /// Last publication per index key: hash of the diagnostics and the version.
     published: HashMap<String, (u64, Option<i32>)>,
-    ns_files: HashMap<String, BTreeSet<FileId>>,
-    file_ns: HashMap<FileId, BTreeSet<String>>,
-    global_by_file: HashMap<FileId, u64>,
     max_bytes: u64,
-}
-
-fn finding_hash(f: &Finding, h: &mut DefaultHasher) {
-    f.rule.id.hash(h);
-    (f.severity() as u8).hash(h);
-    if let Some(l) = f.location {
-        (l.span.start, l.span.end).hash(h);
-    }
-    f.message.hash(h);
-    f.details.hash(h);
-    for r in &f.related {
-        (r.location.file, r.location.span.start, r.location.span.end).hash(h);
-        r.message.hash(h);
-    }
-    f.actions.len().hash(h);
 }
 
 fn read_disk(path: &str, max_bytes: u64) -> Option<Arc<str>> {
@@ -101,9 +82,6 @@ impl Worker {
             shared,
             publish,
             published: HashMap::new(),
-            ns_files: HashMap::new(),
-            file_ns: HashMap::new(),
-            global_by_file: HashMap::new(),
             max_bytes: 1024 * 1024,
         }
     }
@@ -315,25 +293,7 @@ impl Worker {
         let Some(file) = index.file(fid) else {
             return (Vec::new(), 0);
         };
-        let mut list: Vec<&Finding> = file.problems.iter().collect();
-        if let Some(nss) = self.file_ns.get(&fid) {
-            for ns in nss {
-                if let Some(r) = session.analysis.ns.get(ns) {
-                    list.extend(
-                        r.findings
-                            .iter()
-                            .filter(|f| f.location.is_some_and(|l| l.file == fid)),
-                    );
-                }
-            }
-        }
-        list.extend(
-            session
-                .analysis
-                .global
-                .iter()
-                .filter(|f| f.location.is_some_and(|l| l.file == fid)),
-        );
+        let mut list: Vec<&Finding> = session.analysis.findings_in(file);
         list.retain(|f| settings.phase_enabled(f.phase()));
         list.sort_by_key(|f| {
             (
@@ -343,7 +303,7 @@ impl Worker {
         });
         let mut h = DefaultHasher::new();
         for f in &list {
-            finding_hash(f, &mut h);
+            f.fingerprint(&mut h);
         }
         (
             file.text.len(),
@@ -380,32 +340,7 @@ impl Worker {
         }
     }
 
-    /// Remember which files hold the findings of namespace `ns`.
-    fn record_ns(&mut self, ns: &str, r: &crate::analysis::NsResult) -> &BTreeSet<FileId> {
-        let files: BTreeSet<FileId> = r
-            .findings
-            .iter()
-            .filter_map(|f| f.location.map(|l| l.file))
-            .collect();
-        for f in &files {
-            self.file_ns.entry(*f).or_default().insert(ns.to_string());
-        }
-        self.ns_files.insert(ns.to_string(), files);
-        &self.ns_files[ns]
-    }
-
-    fn index_findings(&mut self, index: &Index, session: &Session) {
-        self.ns_files.clear();
-        self.file_ns.clear();
-        for (ns, r) in &session.analysis.ns {
-            self.record_ns(ns, r);
-        }
-        let _ = index;
-        self.global_by_file = global_hashes(session);
-    }
-
     fn publish_all(&mut self, session: &Session, settings: &Settings) {
-        self.index_findings(&session.index, session);
         let mut seen: BTreeSet<String> = BTreeSet::new();
         let files: Vec<(FileId, Arc<str>)> = session
             .index
@@ -444,31 +379,7 @@ impl Worker {
                 affected.insert(id);
             }
         }
-        for ns in &stats.dirty {
-            if let Some(old) = self.ns_files.remove(ns) {
-                for f in &old {
-                    if let Some(s) = self.file_ns.get_mut(f) {
-                        s.remove(ns);
-                    }
-                }
-                affected.extend(old);
-            }
-            if let Some(r) = session.analysis.ns.get(ns) {
-                affected.extend(self.record_ns(ns, r).iter().copied());
-            }
-        }
-        let new_global = global_hashes(session);
-        for (f, h) in &new_global {
-            if self.global_by_file.get(f) != Some(h) {
-                affected.insert(*f);
-            }
-        }
-        for f in self.global_by_file.keys() {
-            if !new_global.contains_key(f) {
-                affected.insert(*f);
-            }
-        }
-        self.global_by_file = new_global;
+        affected.extend(stats.files.iter().copied());
         for fid in affected {
             let Some(file) = index.file(fid) else {
                 continue;
@@ -487,16 +398,6 @@ impl Worker {
             }
         }
     }
-}
-
-fn global_hashes(session: &Session) -> HashMap<FileId, u64> {
-    let mut by_file: HashMap<FileId, DefaultHasher> = HashMap::new();
-    for f in &session.analysis.global {
-        if let Some(l) = f.location {
-            finding_hash(f, by_file.entry(l.file).or_default());
-        }
-    }
-    by_file.into_iter().map(|(k, h)| (k, h.finish())).collect()
 }
 
 /// Send messages to the worker, logging (not panicking) if it has stopped.

@@ -286,6 +286,40 @@ impl<'a> Report<'a> {
     }
 }
 
+/// A file the run recommends (written by the CLI to `--output-dir`, by the language server
+/// to the folder the client names).
+pub struct OutputFile {
+    pub name: &'static str,
+    pub content: String,
+}
+
+impl Report<'_> {
+    /// The recommended files: `recommended-waypoints.yaml`, `recommended-policies.yaml`,
+    /// `commands.sh`.
+    pub fn output_files(&self) -> Vec<OutputFile> {
+        vec![
+            OutputFile {
+                name: "recommended-waypoints.yaml",
+                content: yaml_file(
+                    "Waypoints recommended by the deploy-waypoints phase",
+                    &self.waypoints,
+                ),
+            },
+            OutputFile {
+                name: "recommended-policies.yaml",
+                content: yaml_file(
+                    "Policies recommended by the migrate-policies phase",
+                    &self.policies,
+                ),
+            },
+            OutputFile {
+                name: "commands.sh",
+                content: self.commands(),
+            },
+        ]
+    }
+}
+
 /// The YAML files of a run, with a header comment.
 pub fn yaml_file(title: &str, objects: &[&crate::finding::Object]) -> String {
     let mut out =

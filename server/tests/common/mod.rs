@@ -23,10 +23,10 @@ pub fn repo_root() -> PathBuf {
         .unwrap()
 }
 
+use ambient_lsp::analysis::Options;
 use ambient_lsp::engine::Analysis;
 use ambient_lsp::finding::Finding;
 use ambient_lsp::index::{FileData, Index};
-use ambient_lsp::analysis::Options;
 use ambient_lsp::yaml::Limits;
 
 pub const CONTROL_PLANE: &str = include_str!("../fixtures/control-plane.yaml");

@@ -1,63 +1,16 @@
-//! Running the phases over an index: from scratch (`Analysis::run`) or incrementally after a
-//! file changed (`Session`), with the guarantee that both give the same findings. The CLI and
-//! the language server both stand on this layer.
+//! The language server's state: an index plus its analysis, kept current file by file.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::{analyse_namespaces, Analysis};
 use crate::analysis::facts::{self, Facts};
-use crate::analysis::{ClusterCtx, NsResult, Options};
-use crate::finding::Finding;
+use crate::analysis::{ClusterCtx, Options};
 use crate::index::{ChangeSet, FileData, Index};
-use crate::phases::{analyze_namespace, combine};
+use crate::model::FileId;
+use crate::phases::combine;
 use crate::yaml::Limits;
-
-pub struct Analysis {
-    pub facts: Arc<Facts>,
-    pub ns: BTreeMap<String, Arc<NsResult>>,
-    pub global: Vec<Finding>,
-}
-
-impl Analysis {
-    pub fn run(index: &Index, opts: &Options) -> Analysis {
-        let facts = Arc::new(Facts::extract(index));
-        let namespaces = index.namespaces();
-        let results: Vec<(String, Arc<NsResult>)> = namespaces
-            .par_iter()
-            .map(|ns| {
-                (
-                    ns.clone(),
-                    Arc::new(analyze_namespace(index, &facts, opts, ns)),
-                )
-            })
-            .collect();
-        let ns: BTreeMap<String, Arc<NsResult>> = results.into_iter().collect();
-        let global = combine(&ClusterCtx {
-            index,
-            facts: &facts,
-            opts,
-            results: &ns,
-        });
-        Analysis { facts, ns, global }
-    }
-
-    /// Every finding: input problems, then namespace findings, then cluster-wide ones.
-    pub fn findings<'a>(&'a self, index: &'a Index) -> Vec<&'a Finding> {
-        let mut out: Vec<&Finding> = Vec::new();
-        let mut files: Vec<&Arc<FileData>> = index.files().collect();
-        files.sort_by(|a, b| a.path.cmp(&b.path));
-        for f in files {
-            out.extend(f.problems.iter());
-        }
-        for r in self.ns.values() {
-            out.extend(r.findings.iter());
-        }
-        out.extend(self.global.iter());
-        out
-    }
-}
 
 /// An index plus its analysis, kept current file by file (the language server's state).
 pub struct Session {
@@ -76,6 +29,8 @@ pub struct UpdateStats {
     pub all: bool,
     /// The namespaces re-analysed or dropped.
     pub dirty: Vec<String>,
+    /// Files whose findings may have changed (besides the files changed).
+    pub files: std::collections::BTreeSet<FileId>,
 }
 
 impl Session {
@@ -183,70 +138,24 @@ impl Session {
 
     fn apply(&mut self, cs: ChangeSet) -> UpdateStats {
         let mut stats = UpdateStats::default();
-        let relevant = cs
-            .removed
-            .iter()
-            .chain(cs.added.iter())
-            .any(|r| self.analysis.facts.is_relevant(r));
-        let mut all = cs.all;
-        if relevant {
-            let facts = Facts::extract(&self.index);
-            // a resource may only become relevant under the new facts (e.g. a new system namespace)
-            all = true;
-            self.analysis.facts = Arc::new(facts);
-            stats.facts_recomputed = true;
-        } else if cs.removed.iter().chain(cs.added.iter()).any(|r| {
-            // the old facts did not see it, but would the new ones? (cheap re-check)
-            facts::is_istiod(r) || r.kind == "DaemonSet"
-        }) {
-            self.analysis.facts = Arc::new(Facts::extract(&self.index));
-            all = true;
-            stats.facts_recomputed = true;
-        }
-        let index = &self.index;
-        for k in self.analysis.ns.keys() {
-            if !index.is_namespace(k) {
-                stats.dirty.push(k.clone());
-            }
-        }
-        self.analysis.ns.retain(|k, _| index.is_namespace(k));
-        let dirty: Vec<String> = if all {
-            index.namespaces()
+        stats.facts_recomputed = self.refresh_facts(&cs);
+        stats.all = cs.all || stats.facts_recomputed;
+        self.drop_gone_namespaces(&mut stats);
+        let dirty: Vec<String> = if stats.all {
+            self.index.namespaces()
         } else {
             cs.namespaces
                 .iter()
-                .filter(|n| index.is_namespace(n))
+                .filter(|n| self.index.is_namespace(n))
                 .cloned()
                 .collect()
         };
         stats.namespaces = dirty.len();
-        stats.all = all;
         stats.dirty.extend(dirty.iter().cloned());
-        let facts = self.analysis.facts.clone();
-        let index = &self.index;
-        let opts = &self.opts;
-        let results: Vec<(String, Arc<NsResult>)> = if dirty.len() > 8 {
-            dirty
-                .par_iter()
-                .map(|ns| {
-                    (
-                        ns.clone(),
-                        Arc::new(analyze_namespace(index, &facts, opts, ns)),
-                    )
-                })
-                .collect()
-        } else {
-            dirty
-                .iter()
-                .map(|ns| {
-                    (
-                        ns.clone(),
-                        Arc::new(analyze_namespace(index, &facts, opts, ns)),
-                    )
-                })
-                .collect()
-        };
+        let results = analyse_namespaces(&self.index, &self.analysis.facts, &self.opts, &dirty);
         for (k, v) in results {
+            let files = self.analysis.by_file.update_namespace(&k, Some(&v));
+            stats.files.extend(files);
             self.analysis.ns.insert(k, v);
         }
         self.analysis.global = combine(&ClusterCtx {
@@ -255,6 +164,38 @@ impl Session {
             opts: &self.opts,
             results: &self.analysis.ns,
         });
+        let files = self.analysis.by_file.update_global(&self.analysis.global);
+        stats.files.extend(files);
         stats
+    }
+
+    /// Recompute the cluster facts when the change can affect them (then every namespace is
+    /// re-analysed). Returns whether they were recomputed.
+    fn refresh_facts(&mut self, cs: &ChangeSet) -> bool {
+        let changed = || cs.removed.iter().chain(cs.added.iter());
+        let relevant = changed().any(|r| self.analysis.facts.is_relevant(r))
+            // the old facts did not see it, but would the new ones? (cheap re-check)
+            || changed().any(|r| facts::is_istiod(r) || r.kind == "DaemonSet");
+        if relevant {
+            self.analysis.facts = Arc::new(Facts::extract(&self.index));
+        }
+        relevant
+    }
+
+    /// Drop the results of namespaces that no longer exist (recorded as dirty).
+    fn drop_gone_namespaces(&mut self, stats: &mut UpdateStats) {
+        let gone: Vec<String> = self
+            .analysis
+            .ns
+            .keys()
+            .filter(|k| !self.index.is_namespace(k))
+            .cloned()
+            .collect();
+        for k in &gone {
+            self.analysis.ns.remove(k);
+            let files = self.analysis.by_file.update_namespace(k, None);
+            stats.files.extend(files);
+        }
+        stats.dirty.extend(gone);
     }
 }
