@@ -1,4 +1,5 @@
 #![allow(dead_code)]
+pub mod fixture;
 use std::path::PathBuf;
 
 /// The shared corpus of real manifests (`../shared/corpus` beside the checkout). Override with
