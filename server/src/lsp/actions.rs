@@ -12,7 +12,7 @@ use tower_lsp_server::ls_types::{
 };
 
 use super::convert::{diagnostic, key_to_uri, text_range};
-use super::state::Shared;
+use super::state::{ClientEdits, ClientView};
 use crate::edit::{self, TextEdit};
 use crate::engine::Session;
 use crate::finding::{Action, Finding};
@@ -21,13 +21,6 @@ use crate::model::Resource;
 use crate::yaml::{emit, Encoding};
 
 pub const FIX_ALL: &str = "source.fixAll.ambient";
-
-/// What the client can apply.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ClientEdits {
-    pub document_changes: bool,
-    pub create_files: bool,
-}
 
 /// Edits to one file (by index key), against a known text.
 struct FileEdits {
@@ -39,7 +32,7 @@ struct FileEdits {
 
 struct Builder<'a> {
     session: &'a Session,
-    shared: &'a Shared,
+    view: &'a ClientView,
     enc: Encoding,
     client: ClientEdits,
 }
@@ -86,7 +79,7 @@ impl Builder<'_> {
                 let version = if f.create {
                     None
                 } else {
-                    self.shared.docs.get(&f.key).map(|d| d.version)
+                    self.view.docs.get(&f.key).map(|d| d.0)
                 };
                 ops.push(DocumentChangeOperation::Edit(TextDocumentEdit {
                     text_document: OptionalVersionedTextDocumentIdentifier { uri, version },
@@ -229,10 +222,10 @@ impl Builder<'_> {
                     let dir = Path::new(&anchor_path).parent().unwrap_or(Path::new("/"));
                     let target = dir.join("waypoint.yaml").to_string_lossy().to_string();
                     let existing = self
-                        .shared
+                        .view
                         .docs
                         .get(&target)
-                        .map(|d| d.text.clone())
+                        .map(|d| d.1.clone())
                         .or_else(|| self.file(&target).map(|f| f.text.clone()))
                         .or_else(|| std::fs::read_to_string(&target).ok().map(Arc::from));
                     match existing {
@@ -377,21 +370,20 @@ fn wants(only: &Option<Vec<CodeActionKind>>, kind: &CodeActionKind) -> bool {
 
 pub fn code_actions(
     session: &Session,
-    shared: &Shared,
-    client: ClientEdits,
+    view: &ClientView,
     req: Request,
 ) -> Vec<CodeActionOrCommand> {
-    let enc = shared.encoding();
+    let enc = view.encoding;
     let b = Builder {
         session,
-        shared,
+        view,
         enc,
-        client,
+        client: view.edits,
     };
     let Some(file) = b.file(req.key).cloned() else {
         return Vec::new();
     };
-    let settings = shared.settings();
+    let settings = &view.settings;
     let mut out = Vec::new();
     let quickfix = CodeActionKind::QUICKFIX;
     if wants(&req.only, &quickfix) {
@@ -429,7 +421,7 @@ pub fn code_actions(
         .as_ref()
         .is_some_and(|_| wants(&req.only, &fix_all))
     {
-        if let Some(a) = fix_all_action(&b, &file, &settings) {
+        if let Some(a) = fix_all_action(&b, &file, settings) {
             out.push(CodeActionOrCommand::CodeAction(a));
         }
     }
