@@ -57,7 +57,7 @@ fn main() {
     let code = match cli.command {
         Some(Command::Migrate(args)) => ambient_lsp::cli::run(args),
         Some(Command::Lsp) | None => {
-            let _ = cli.stdio;
+            tracing::debug!(stdio_flag = cli.stdio, "language server on stdin/stdout");
             ambient_lsp::lsp::run_stdio()
         }
     };

@@ -196,12 +196,11 @@ pub fn is_gateway_pod(labels: &Labels, annotations: &Labels, w: &Workload) -> bo
 }
 
 /// A sidecar is present (Pods) or will be injected (templates), per the injection webhook.
-fn sidecar_state(facts: &Facts, mode: &NsMode, r: &Resource, w: &Workload) -> (bool, bool) {
+fn sidecar_state(facts: &Facts, mode: &NsMode, w: &Workload) -> (bool, bool) {
     if w.kind == WorkloadKind::Pod {
         let has = w.pod_annotations.has("sidecar.istio.io/status") || w.istio_proxy().is_some();
         return (has, false);
     }
-    let _ = r;
     let l = &w.pod_labels;
     let label_inject = l.get("sidecar.istio.io/inject");
     let ann_inject = w.pod_annotations.get("sidecar.istio.io/inject");
@@ -560,7 +559,7 @@ impl NsView {
             match owner {
                 Some(u) => {
                     // observed state beats prediction
-                    let (has, _) = sidecar_state(facts, &mode, p, w);
+                    let (has, _) = sidecar_state(facts, &mode, w);
                     let ambient = !has
                         && ambient_enrolled(
                             &mode,
@@ -593,7 +592,9 @@ impl NsView {
         let domain = facts.dns_domain.as_str();
         let mut services = Vec::new();
         for r in &resources {
-            let Body::Service(s) = &r.body else { continue };
+            if !matches!(r.body, Body::Service(_)) {
+                continue;
+            }
             let infra = r.labels.has("gateway.istio.io/managed")
                 || r.labels.has("gateway.networking.k8s.io/gateway-name");
             let binding = resolve_binding(
@@ -611,7 +612,6 @@ impl NsView {
                 binding,
                 infra,
             });
-            let _ = s;
         }
         // D4: service ↔ units; services whose pods are not in the input get a virtual unit
         for (si, sv) in services.iter_mut().enumerate() {
@@ -678,7 +678,7 @@ impl NsView {
             || is_istiod(r)
             || is_ztunnel(r)
             || is_cni(r);
-        let (has, predicted) = sidecar_state(facts, mode, r, w);
+        let (has, predicted) = sidecar_state(facts, mode, w);
         let ambient =
             !has && ambient_enrolled(mode, &w.pod_labels, &w.pod_annotations, w.host_network);
         let status = if gateway {

@@ -1,22 +1,22 @@
 //! Typed views of the Kubernetes, Istio and Gateway API objects the rules read, each with the
 //! spans of the nodes a finding may point at. No I/O.
 
+pub mod cni;
 pub mod core;
-pub mod ex;
+pub mod extractor;
 pub mod gateway;
 pub mod istio;
-pub mod misc;
 pub mod object;
 pub mod refs;
 
 use crate::yaml::{Node, Span};
-pub use ex::{Ex, SchemaProblem, Spanned};
+pub use extractor::{Extractor, SchemaProblem, Spanned};
 pub use object::Object;
 
 pub type FileId = u32;
 
 /// Short strings (names, kinds, label values) are stored inline.
-pub type CStr = compact_str::CompactString;
+pub type InlineStr = compact_str::CompactString;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Label {
@@ -35,7 +35,7 @@ pub struct Labels {
 }
 
 impl Labels {
-    pub fn from_node(ex: &mut Ex, n: &Node, what: &str) -> Labels {
+    pub fn from_node(ex: &mut Extractor, n: &Node, what: &str) -> Labels {
         let entries = ex
             .string_map(n, what)
             .into_iter()
@@ -134,7 +134,7 @@ pub struct LabelSelector {
 }
 
 impl LabelSelector {
-    pub fn from_node(ex: &mut Ex, n: &Node, what: &str) -> Option<LabelSelector> {
+    pub fn from_node(ex: &mut Extractor, n: &Node, what: &str) -> Option<LabelSelector> {
         let n = ex.as_map(n, what)?;
         let match_labels = match n.get("matchLabels") {
             Some(m) => Labels::from_node(ex, m, &format!("{what}.matchLabels")),
@@ -211,7 +211,7 @@ pub struct TargetRef {
 }
 
 impl TargetRef {
-    pub fn from_node(ex: &mut Ex, n: &Node, what: &str) -> Option<TargetRef> {
+    pub fn from_node(ex: &mut Extractor, n: &Node, what: &str) -> Option<TargetRef> {
         let n = ex.as_map(n, what)?;
         Some(TargetRef {
             group: ex
@@ -245,7 +245,7 @@ impl TargetRef {
 }
 
 /// Reads `targetRefs` (and the legacy singular `targetRef`) of an Istio policy spec.
-pub fn target_refs(ex: &mut Ex, spec: &Node) -> (Vec<TargetRef>, Option<Span>) {
+pub fn target_refs(ex: &mut Extractor, spec: &Node) -> (Vec<TargetRef>, Option<Span>) {
     let mut out = Vec::new();
     let mut span = None;
     if let Some(e) = spec.entry("targetRefs") {
@@ -278,7 +278,7 @@ pub struct WorkloadSelector {
 }
 
 pub fn workload_selector(
-    ex: &mut Ex,
+    ex: &mut Extractor,
     spec: &Node,
     key: &str,
     labels_key: &str,
@@ -300,9 +300,9 @@ pub fn workload_selector(
 }
 
 pub use self::core::*;
+pub use cni::*;
 pub use gateway::*;
 pub use istio::*;
-pub use misc::*;
 
 #[derive(Clone, Debug)]
 pub enum Body {
@@ -353,14 +353,14 @@ pub struct Resource {
     pub doc: u32,
     /// Span of the object (the document root, or the `List` item).
     pub span: Span,
-    pub api_version: CStr,
-    pub group: CStr,
-    pub kind: CStr,
-    pub name: CStr,
+    pub api_version: InlineStr,
+    pub group: InlineStr,
+    pub kind: InlineStr,
+    pub name: InlineStr,
     pub name_span: Span,
     /// Effective namespace: `metadata.namespace`, `default` when a namespaced object has
     /// none, `""` for cluster-scoped kinds.
-    pub namespace: CStr,
+    pub namespace: InlineStr,
     pub namespace_explicit: bool,
     pub labels: Labels,
     pub annotations: Labels,
@@ -488,14 +488,14 @@ pub struct Extracted {
 /// Reads the Kubernetes object(s) of one document root; `List` kinds are unwrapped.
 pub fn extract(root: &Node, file: FileId, doc: u32) -> Extracted {
     let mut out = Extracted::default();
-    let mut ex = Ex::new();
+    let mut ex = Extractor::new();
     extract_into(&mut ex, root, file, doc, &mut out, 0);
     out.problems.extend(ex.problems);
     out
 }
 
 fn extract_into(
-    ex: &mut Ex,
+    ex: &mut Extractor,
     node: &Node,
     file: FileId,
     doc: u32,
@@ -642,7 +642,7 @@ fn extract_into(
     });
 }
 
-fn body_of(ex: &mut Ex, group: &str, kind: &str, node: &Node) -> Body {
+fn body_of(ex: &mut Extractor, group: &str, kind: &str, node: &Node) -> Body {
     let spec = node.get("spec");
     let spec_map = spec.and_then(|s| ex.as_map(s, "spec"));
     let empty = Node::scalar("", crate::yaml::ScalarStyle::Plain, node.span);

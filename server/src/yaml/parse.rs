@@ -813,12 +813,11 @@ fn finish_doc(text: &str, mut d: DocBuilder, index: usize) -> ParsedDoc {
             problems,
         };
     }
-    if let Some(at) = d.template_hint {
+    if d.template_hint.is_some() {
         // `{{ … }}` outside quoted and block scalars: a template
         let slice = &text[d.start.min(text.len())..end.min(text.len())];
         if slice.contains("{{") {
             let t = d.start + slice.find("{{").unwrap_or(0);
-            let _ = at;
             let mut problems = d.problems;
             problems.push(YamlProblem {
                 kind: ProblemKind::Template,

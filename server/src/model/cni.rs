@@ -1,6 +1,6 @@
 //! CNI vendor kinds the pre-reqs rules read.
 
-use super::Ex;
+use super::Extractor;
 use crate::yaml::{Node, NodeKind, Span};
 
 #[derive(Clone, Debug, Default)]
@@ -12,7 +12,7 @@ pub struct FelixConfiguration {
 }
 
 impl FelixConfiguration {
-    pub fn extract(ex: &mut Ex, spec: &Node) -> FelixConfiguration {
+    pub fn extract(ex: &mut Extractor, spec: &Node) -> FelixConfiguration {
         let mut f = FelixConfiguration::default();
         if let Some(e) = spec.entry("bpfConnectTimeLoadBalancing") {
             if let Some(v) = ex.as_string(&e.value, "bpfConnectTimeLoadBalancing") {

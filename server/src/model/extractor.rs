@@ -9,7 +9,7 @@ pub struct SchemaProblem {
     pub span: Span,
 }
 
-pub struct Ex {
+pub struct Extractor {
     pub problems: Vec<SchemaProblem>,
 }
 
@@ -26,9 +26,9 @@ impl<T> Spanned<T> {
     }
 }
 
-impl Ex {
-    pub fn new() -> Ex {
-        Ex {
+impl Extractor {
+    pub fn new() -> Extractor {
+        Extractor {
             problems: Vec::new(),
         }
     }
@@ -249,8 +249,8 @@ impl Ex {
     }
 }
 
-impl Default for Ex {
+impl Default for Extractor {
     fn default() -> Self {
-        Ex::new()
+        Extractor::new()
     }
 }
