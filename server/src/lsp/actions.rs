@@ -164,34 +164,28 @@ impl Builder<'_> {
     }
 
     /// Code actions for one action of a finding located in `file`.
-    fn actions_for(
-        &self,
-        file: &FileData,
-        f: &Finding,
-        a: &Action,
-    ) -> Vec<(String, Vec<FileEdits>)> {
+    fn actions_for(&self, file: &FileData, a: &Action) -> Vec<(String, Vec<FileEdits>)> {
         let mut out = Vec::new();
         match a {
             Action::Apply { resource, .. } => {
                 if self.exists(resource) {
                     return out;
                 }
-                let yaml = emit::to_yaml(&resource.value());
-                let title = match f.rule.id {
-                    "P004" => format!(
-                        "Add {} {}/{} (allow traffic from the waypoint)",
-                        resource.kind(),
-                        resource.namespace(),
-                        resource.name()
-                    ),
-                    "P015" => format!("Add {}", resource.key()),
-                    _ => format!(
-                        "Add {} {}/{} (copy enforced by the waypoint)",
-                        resource.kind(),
-                        resource.namespace(),
-                        resource.name()
-                    ),
+                let object = resource.value();
+                let yaml = emit::to_yaml(&object);
+                // a copy attaches to the waypoint (targetRefs); an allow-from-waypoint policy
+                // selects the workloads
+                let what = if object.pointer("/spec/targetRefs").is_some() {
+                    "copy enforced by the waypoint"
+                } else {
+                    "allow traffic from the waypoint"
                 };
+                let title = format!(
+                    "Add {} {}/{} ({what})",
+                    resource.kind(),
+                    resource.namespace(),
+                    resource.name()
+                );
                 out.push((
                     title,
                     vec![FileEdits {
@@ -396,7 +390,7 @@ pub fn code_actions(
             let diag = diagnostic(&session.index, &file, f, enc);
             let mut candidates = Vec::new();
             for a in &f.actions {
-                candidates.extend(b.actions_for(&file, f, a));
+                candidates.extend(b.actions_for(&file, a));
             }
             let single = candidates.len() == 1;
             for (title, edits) in candidates {
