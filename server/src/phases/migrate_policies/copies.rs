@@ -1,6 +1,8 @@
-//! Copies of sidecar-era policies that the waypoint enforces (shared by the copy rules): an
-//! `Apply` finding with the copy, unless an equivalent object already exists, and the pending
-//! object recorded for the ordering guard and the simplification phase.
+//! Copies of sidecar-era policies that the waypoint enforces (shared by the copy rules, which
+//! say under which rule a copy is reported): an `Apply` finding with the copy, unless an
+//! equivalent object already exists, and the pending object recorded for the ordering guard
+//! and the simplification phase. Mesh-wide policies of the root namespace are copied once, to
+//! the waypoint GatewayClass.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -9,7 +11,7 @@ use serde_json::Value;
 
 use super::waypointed::WaypointedService;
 use crate::analysis::context::PendingObject;
-use crate::analysis::{NsCtx, Target};
+use crate::analysis::{ClusterCtx, NsCtx, Target};
 use crate::finding::{Action, Finding, Object};
 use crate::fixes;
 use crate::model::refs::RefKey;
@@ -206,5 +208,119 @@ pub fn copy_namespace_wide(
             let refs = chunk.iter().map(|n| fixes::target_ref_service(n)).collect();
             copy(ctx, c, &base, refs, chunk, chunk_extra.clone());
         }
+    }
+}
+
+/// The copy of a mesh-wide policy (named later): a root-namespace AuthorizationPolicy,
+/// RequestAuthentication or WasmPlugin without selector or targetRefs.
+fn mesh_wide_copy_of(r: &Resource, root: &str) -> Option<Value> {
+    let refs = || vec![fixes::target_ref_waypoint_class()];
+    match &r.body {
+        Body::AuthorizationPolicy(ap) if ap.selector.is_none() && ap.target_refs.is_empty() => {
+            Some(fixes::authz_copy(
+                "",
+                root,
+                refs(),
+                ap.action.as_str(),
+                ap.provider.as_deref(),
+                &ap.rules_json.value(),
+            ))
+        }
+        Body::RequestAuthentication(ra) if ra.selector.is_none() && ra.target_refs.is_empty() => {
+            let spec = ra.spec_json.value();
+            Some(fixes::spec_copy(
+                &r.api_version,
+                &r.kind,
+                "",
+                root,
+                &spec,
+                refs(),
+            ))
+        }
+        Body::WasmPlugin(w) if w.selector.is_none() && w.target_refs.is_empty() => {
+            let spec = w.spec_json.value();
+            Some(fixes::spec_copy(
+                &r.api_version,
+                &r.kind,
+                "",
+                root,
+                &spec,
+                refs(),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// An object of the same kind in the root namespace already targets the class with this spec.
+fn already_copied(root_res: &[Arc<Resource>], r: &Resource, want_spec: &Value) -> bool {
+    root_res.iter().any(|o| {
+        o.kind == r.kind
+            && match &o.body {
+                Body::AuthorizationPolicy(p) => {
+                    p.target_refs.iter().any(|t| t.is_gateway_class())
+                        && want_spec.get("rules").cloned().unwrap_or(Value::Null)
+                            == p.rules_json.value()
+                        && want_spec.get("action").and_then(|a| a.as_str())
+                            == Some(p.action.as_str())
+                }
+                Body::RequestAuthentication(p) => {
+                    p.target_refs.iter().any(|t| t.is_gateway_class())
+                        && strip(&p.spec_json.value()) == strip(want_spec)
+                }
+                Body::WasmPlugin(p) => {
+                    p.target_refs.iter().any(|t| t.is_gateway_class())
+                        && strip(&p.spec_json.value()) == strip(want_spec)
+                }
+                _ => false,
+            }
+    })
+}
+
+/// Copies of the root namespace's mesh-wide policies of `kind` to every waypoint through
+/// GatewayClass istio-waypoint (Istio 1.25+), when any waypoint is planned; reported as `rule`.
+pub fn mesh_wide(g: &ClusterCtx, out: &mut Vec<Finding>, rule: &'static Rule, kind: &str) {
+    if !g.results.values().any(|r| r.summary.has_waypoint) {
+        return;
+    }
+    let root = g.facts.root_ns.clone();
+    let root_res = &g.facts.root_resources;
+    let mut taken: BTreeSet<String> = root_res
+        .iter()
+        .map(|r| format!("{}/{}", r.kind, r.name))
+        .collect();
+    for r in root_res.iter().filter(|r| r.kind == kind) {
+        let Some(mut obj) = mesh_wide_copy_of(r, &root) else {
+            continue;
+        };
+        let want_spec = obj.get("spec").cloned().unwrap_or(Value::Null);
+        if already_copied(root_res, r, &want_spec) {
+            continue;
+        }
+        let mut name = fixes::k8s_name(&format!("waypoint-{}", r.name));
+        let mut i = 2;
+        while taken.contains(&format!("{}/{}", r.kind, name)) {
+            name = fixes::k8s_name(&format!("waypoint-{}-{}", r.name, i));
+            i += 1;
+        }
+        taken.insert(format!("{}/{}", r.kind, name));
+        obj["metadata"]["name"] = Value::String(name.clone());
+        let f = Finding::new(
+            rule,
+            format!(
+                "Apply {}/{}/{}: Existing configuration is copied from mesh-wide {} {} to be enforced at every waypoint (targetRefs GatewayClass istio-waypoint, Istio 1.25+).",
+                r.kind,
+                root,
+                name,
+                r.kind,
+                r.ns_name()
+            ),
+        )
+        .on_node(r, r.name_span)
+        .action(Action::Apply {
+            resource: Object::new(&obj),
+            reason: format!("{} {} copied to every waypoint", r.kind, r.ns_name()),
+        });
+        out.push(f);
     }
 }

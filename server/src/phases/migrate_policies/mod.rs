@@ -12,7 +12,6 @@ mod dry_run_policies;
 mod envoy_filters;
 mod ingress_skips_waypoint;
 mod l4_checks_behind_waypoint;
-mod mesh_wide_copies;
 mod mixed_route_apis;
 mod namespace_authz_copies;
 mod other_policy_copies;
@@ -57,5 +56,6 @@ pub fn root_namespace(ctx: &mut NsCtx) {
 
 /// The cluster-wide rules.
 pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
-    mesh_wide_copies::cluster(g, out);
+    selector_authz_copies::cluster(g, out);
+    other_policy_copies::cluster(g, out);
 }

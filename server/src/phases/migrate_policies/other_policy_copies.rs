@@ -1,14 +1,16 @@
 //! P007 (RequestAuthentication), P008 (selector Telemetry) and P009 (WasmPlugin): copy the
 //! policy to the waypoint of every waypointed Service whose workloads it selects (a
 //! namespace-wide one to the waypoint, or to the Services when the waypoint is shared). One
-//! pass over the policies keeps the copies in policy order.
+//! pass over the policies keeps the copies in policy order. Mesh-wide RequestAuthentication and
+//! WasmPlugin (root namespace, no selector) are copied once to every waypoint.
 
 use serde_json::Value;
 
-use super::copies::{copy, copy_namespace_wide, Copy};
+use super::copies::{copy, copy_namespace_wide, mesh_wide, Copy};
 use super::waypointed::WaypointedService;
 use crate::analysis::context::selector_span;
-use crate::analysis::NsCtx;
+use crate::analysis::{ClusterCtx, NsCtx};
+use crate::finding::Finding;
 use crate::fixes;
 use crate::model::{Body, Resource};
 use crate::rules::{self, Rule};
@@ -105,4 +107,10 @@ pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
             copy_namespace_wide(ctx, &c, &covered, o.extra, false);
         }
     }
+}
+
+/// P007 and P009 for root-namespace policies without selector.
+pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
+    mesh_wide(g, out, &rules::P007, "RequestAuthentication");
+    mesh_wide(g, out, &rules::P009, "WasmPlugin");
 }

@@ -1,13 +1,15 @@
-//! P001 (a workload AuthorizationPolicy) and P003 (a root-namespace one with a selector):
-//! copy a selector policy that only a waypoint can enforce (HTTP attributes, CUSTOM, AUDIT, or
-//! checks on the client's identity) to the waypoint, once per waypointed Service.
+//! P001 (a workload AuthorizationPolicy) and P003 (a root-namespace one): copy a selector
+//! policy that only a waypoint can enforce (HTTP attributes, CUSTOM, AUDIT, or checks on the
+//! client's identity) to the waypoint, once per waypointed Service; copy a mesh-wide one (no
+//! selector) once to every waypoint.
 
 use serde_json::Value;
 
-use super::copies::{copy, Copy};
+use super::copies::{copy, mesh_wide, Copy};
 use super::waypointed::WaypointedService;
 use crate::analysis::authz::{admits_only, depends_on_source_identity, l7_fields};
-use crate::analysis::NsCtx;
+use crate::analysis::{ClusterCtx, NsCtx};
+use crate::finding::Finding;
 use crate::fixes;
 use crate::model::{AuthorizationPolicy, AuthzAction, Body};
 use crate::rules;
@@ -74,6 +76,11 @@ pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
             );
         }
     }
+}
+
+/// P003 for root-namespace policies without selector.
+pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
+    mesh_wide(g, out, &rules::P003, "AuthorizationPolicy");
 }
 
 /// What the copy does differently from the original, for the message.
