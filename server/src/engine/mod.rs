@@ -24,7 +24,8 @@ pub struct Analysis {
     pub facts: Arc<Facts>,
     pub ns: BTreeMap<String, Arc<NsResult>>,
     pub global: Vec<Finding>,
-    by_file: FileFindings,
+    /// Built on first use (the CLI never needs it), then kept current by `Session`.
+    by_file: std::sync::OnceLock<FileFindings>,
 }
 
 /// Analyse `namespaces` (in parallel when there are many).
@@ -60,13 +61,22 @@ impl Analysis {
             opts,
             results: &ns,
         });
-        let by_file = FileFindings::build(&ns, &global);
         Analysis {
             facts,
             ns,
             global,
-            by_file,
+            by_file: std::sync::OnceLock::new(),
         }
+    }
+
+    fn by_file(&self) -> &FileFindings {
+        self.by_file
+            .get_or_init(|| FileFindings::build(&self.ns, &self.global))
+    }
+
+    fn by_file_mut(&mut self) -> &mut FileFindings {
+        self.by_file();
+        self.by_file.get_mut().expect("just built")
     }
 
     /// The findings located in `file`: its input problems, then the namespace findings (in
@@ -74,12 +84,13 @@ impl Analysis {
     pub fn findings_in<'a>(&'a self, file: &'a FileData) -> Vec<&'a Finding> {
         let here = |f: &&Finding| f.location.is_some_and(|l| l.file == file.id);
         let mut out: Vec<&Finding> = file.problems.iter().collect();
-        for ns in self.by_file.namespaces_in(file.id) {
+        let by_file = self.by_file();
+        for ns in by_file.namespaces_in(file.id) {
             if let Some(r) = self.ns.get(ns) {
                 out.extend(r.findings.iter().filter(here));
             }
         }
-        if self.by_file.has_global(file.id) {
+        if by_file.has_global(file.id) {
             out.extend(self.global.iter().filter(here));
         }
         out

@@ -137,6 +137,8 @@ impl Session {
     }
 
     fn apply(&mut self, cs: ChangeSet) -> UpdateStats {
+        // where the findings were before this update (to tell which files change)
+        self.analysis.by_file_mut();
         let mut stats = UpdateStats::default();
         stats.facts_recomputed = self.refresh_facts(&cs);
         stats.all = cs.all || stats.facts_recomputed;
@@ -154,7 +156,7 @@ impl Session {
         stats.dirty.extend(dirty.iter().cloned());
         let results = analyse_namespaces(&self.index, &self.analysis.facts, &self.opts, &dirty);
         for (k, v) in results {
-            let files = self.analysis.by_file.update_namespace(&k, Some(&v));
+            let files = self.analysis.by_file_mut().update_namespace(&k, Some(&v));
             stats.files.extend(files);
             self.analysis.ns.insert(k, v);
         }
@@ -164,7 +166,12 @@ impl Session {
             opts: &self.opts,
             results: &self.analysis.ns,
         });
-        let files = self.analysis.by_file.update_global(&self.analysis.global);
+        let files = {
+            let global = std::mem::take(&mut self.analysis.global);
+            let files = self.analysis.by_file_mut().update_global(&global);
+            self.analysis.global = global;
+            files
+        };
         stats.files.extend(files);
         stats
     }
@@ -193,7 +200,7 @@ impl Session {
             .collect();
         for k in &gone {
             self.analysis.ns.remove(k);
-            let files = self.analysis.by_file.update_namespace(k, None);
+            let files = self.analysis.by_file_mut().update_namespace(k, None);
             stats.files.extend(files);
         }
         stats.dirty.extend(gone);
