@@ -124,6 +124,78 @@ pub struct Unit {
 }
 
 impl Unit {
+    /// Whether this controller's selector (else its pod template labels) selects the Pod.
+    fn owns(&self, pod: &Workload) -> bool {
+        let Some(ur) = &self.res else { return false };
+        let Body::Workload(uw) = &ur.body else {
+            return false;
+        };
+        match &uw.selector {
+            Some(sel) if !sel.is_empty() => sel.matches(&pod.pod_labels),
+            _ => !uw.pod_labels.is_empty() && uw.pod_labels.subset_of(&pod.pod_labels),
+        }
+    }
+
+    /// One of its Pods: what the Pod shows beats the prediction.
+    fn observe(&mut self, facts: &Facts, mode: &NsMode, p: &Arc<Resource>, w: &Workload) {
+        let (has, _) = sidecar_state(facts, mode, w);
+        let ambient =
+            !has && ambient_enrolled(mode, &w.pod_labels, &w.pod_annotations, w.host_network);
+        let st = if has {
+            MeshStatus::Sidecar
+        } else if ambient {
+            MeshStatus::Ambient
+        } else {
+            MeshStatus::Out
+        };
+        if self.predicted {
+            self.status = st;
+            self.predicted = false;
+        } else if st == MeshStatus::Sidecar {
+            self.status = MeshStatus::Sidecar;
+        }
+        self.pods.push(p.clone());
+    }
+
+    /// The pods of Service `ns/name` when they are not in the input, predicted from the
+    /// namespace's injection.
+    fn unseen_pods(
+        facts: &Facts,
+        mode: &NsMode,
+        ns: &str,
+        name: &str,
+        selector: Labels,
+        service: usize,
+    ) -> Unit {
+        let injected = match &mode.injection {
+            Injection::Enabled | Injection::Rev(_) | Injection::Assumed => true,
+            Injection::None => facts.inject_by_default.is_some() && !mode.system,
+            Injection::Disabled => false,
+        };
+        let status = if injected {
+            MeshStatus::Sidecar
+        } else if mode.ambient {
+            MeshStatus::Ambient
+        } else {
+            MeshStatus::Out
+        };
+        Unit {
+            res: None,
+            kind: "Pods".to_string(),
+            name: format!("pods of Service {ns}/{name}"),
+            labels: selector,
+            annotations: Labels::default(),
+            pods: Vec::new(),
+            status,
+            predicted: true,
+            gateway: false,
+            host_network: false,
+            ambient_opt_out: false,
+            service_account: None,
+            services: vec![service],
+        }
+    }
+
     pub fn display(&self) -> String {
         match &self.res {
             Some(r) => format!("{} {}/{}", r.kind, r.namespace, r.name),
@@ -528,70 +600,67 @@ impl NsView {
     pub fn build(index: &Index, facts: &Facts, ns: &str) -> NsView {
         let mode = NsMode::of(index, facts, ns);
         let resources: Vec<Arc<Resource>> = index.ns(ns).cloned().collect();
+        let mut units = Self::units(facts, &mode, &resources);
+        let mut services = Self::services(index, facts, &mode, ns, &resources);
+        Self::link(facts, &mode, ns, &mut services, &mut units);
+        let waypoints = resources
+            .iter()
+            .filter(|r| matches!(&r.body, Body::Gateway(g) if g.is_waypoint()))
+            .cloned()
+            .collect();
+        NsView {
+            ns: ns.to_string(),
+            mode,
+            resources,
+            units,
+            services,
+            waypoints,
+        }
+    }
+
+    /// The workload units: controllers (not ReplicaSets of a Deployment nor Jobs of a CronJob),
+    /// each with the Pods it selects; Pods that no controller owns are units of their own.
+    fn units(facts: &Facts, mode: &NsMode, resources: &[Arc<Resource>]) -> Vec<Unit> {
         let mut units: Vec<Unit> = Vec::new();
         let mut pods: Vec<&Arc<Resource>> = Vec::new();
-        for r in &resources {
+        for r in resources {
             let Body::Workload(w) = &r.body else { continue };
             if r.kind == "Pod" {
                 pods.push(r);
                 continue;
             }
-            // ReplicaSets owned by a Deployment and Jobs owned by a CronJob are not units
             if (r.kind == "ReplicaSet" && r.owner_refs.iter().any(|o| o.kind == "Deployment"))
                 || (r.kind == "Job" && r.owner_refs.iter().any(|o| o.kind == "CronJob"))
             {
                 continue;
             }
-            units.push(Self::unit(facts, &mode, r, w));
+            units.push(Self::unit(facts, mode, r, w));
         }
         for p in pods {
             let Body::Workload(w) = &p.body else { continue };
-            let owner = units.iter_mut().find(|u| {
-                let Some(ur) = &u.res else { return false };
-                let Body::Workload(uw) = &ur.body else {
-                    return false;
-                };
-                match &uw.selector {
-                    Some(sel) if !sel.is_empty() => sel.matches(&w.pod_labels),
-                    _ => !uw.pod_labels.is_empty() && uw.pod_labels.subset_of(&w.pod_labels),
-                }
-            });
-            match owner {
-                Some(u) => {
-                    // observed state beats prediction
-                    let (has, _) = sidecar_state(facts, &mode, w);
-                    let ambient = !has
-                        && ambient_enrolled(
-                            &mode,
-                            &w.pod_labels,
-                            &w.pod_annotations,
-                            w.host_network,
-                        );
-                    let st = if has {
-                        MeshStatus::Sidecar
-                    } else if ambient {
-                        MeshStatus::Ambient
-                    } else {
-                        MeshStatus::Out
-                    };
-                    if u.predicted {
-                        u.status = st;
-                        u.predicted = false;
-                    } else if st == MeshStatus::Sidecar {
-                        u.status = MeshStatus::Sidecar;
-                    }
-                    u.pods.push(p.clone());
-                }
+            match units.iter_mut().find(|u| u.owns(w)) {
+                Some(u) => u.observe(facts, mode, p, w),
                 None => {
-                    let mut u = Self::unit(facts, &mode, p, w);
+                    let mut u = Self::unit(facts, mode, p, w);
                     u.pods.push(p.clone());
                     units.push(u);
                 }
             }
         }
+        units
+    }
+
+    /// The Services with their waypoint bindings.
+    fn services(
+        index: &Index,
+        facts: &Facts,
+        mode: &NsMode,
+        ns: &str,
+        resources: &[Arc<Resource>],
+    ) -> Vec<SvcView> {
         let domain = facts.dns_domain.as_str();
         let mut services = Vec::new();
-        for r in &resources {
+        for r in resources {
             if !matches!(r.body, Body::Service(_)) {
                 continue;
             }
@@ -613,7 +682,18 @@ impl NsView {
                 infra,
             });
         }
-        // D4: service ↔ units; services whose pods are not in the input get a virtual unit
+        services
+    }
+
+    /// D4: services ↔ the units they select; a service whose pods are not in the input gets a
+    /// unit standing for them.
+    fn link(
+        facts: &Facts,
+        mode: &NsMode,
+        ns: &str,
+        services: &mut [SvcView],
+        units: &mut Vec<Unit>,
+    ) {
         for (si, sv) in services.iter_mut().enumerate() {
             let Some(sel) = sv.svc().selector.clone().filter(|s| !s.is_empty()) else {
                 continue;
@@ -627,48 +707,9 @@ impl NsView {
                 }
             }
             if !found && !sv.infra {
-                let (injected, _) = match &mode.injection {
-                    Injection::Enabled | Injection::Rev(_) | Injection::Assumed => (true, true),
-                    Injection::None => (facts.inject_by_default.is_some() && !mode.system, true),
-                    Injection::Disabled => (false, true),
-                };
-                let status = if injected {
-                    MeshStatus::Sidecar
-                } else if mode.ambient {
-                    MeshStatus::Ambient
-                } else {
-                    MeshStatus::Out
-                };
-                units.push(Unit {
-                    res: None,
-                    kind: "Pods".to_string(),
-                    name: format!("pods of Service {}/{}", ns, sv.res.name),
-                    labels: sel.clone(),
-                    annotations: Labels::default(),
-                    pods: Vec::new(),
-                    status,
-                    predicted: true,
-                    gateway: false,
-                    host_network: false,
-                    ambient_opt_out: false,
-                    service_account: None,
-                    services: vec![si],
-                });
+                units.push(Unit::unseen_pods(facts, mode, ns, &sv.res.name, sel, si));
                 sv.units.push(units.len() - 1);
             }
-        }
-        let waypoints = resources
-            .iter()
-            .filter(|r| matches!(&r.body, Body::Gateway(g) if g.is_waypoint()))
-            .cloned()
-            .collect();
-        NsView {
-            ns: ns.to_string(),
-            mode,
-            resources,
-            units,
-            services,
-            waypoints,
         }
     }
 
