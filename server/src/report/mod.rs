@@ -119,79 +119,103 @@ fn file_ranks(index: &Index) -> std::collections::HashMap<crate::model::FileId, 
 pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions) -> Report<'a> {
     let all = analysis.findings(index);
     let ranks = file_ranks(index);
-    let mut inputs: Vec<&Finding> = all
-        .iter()
-        .copied()
-        .filter(|f| f.phase() == Phase::Input)
-        .collect();
-    inputs.sort_by(|a, b| order(&ranks, a, b));
+    let of_phase = |phase: Phase| {
+        let mut list: Vec<&Finding> = all.iter().copied().filter(|f| f.phase() == phase).collect();
+        list.sort_by(|a, b| order(&ranks, a, b));
+        list
+    };
+    let inputs = of_phase(Phase::Input);
     let mut phases = Vec::new();
     let mut failed_before = false;
     for phase in Phase::ALL {
-        if let Some(up) = opts.up_to {
-            if phase > up {
-                break;
-            }
+        if opts.up_to.is_some_and(|up| phase > up) {
+            break;
         }
-        if failed_before && !opts.ignore_failures {
-            phases.push(PhaseReport {
+        let report = if failed_before && !opts.ignore_failures {
+            PhaseReport {
                 phase,
                 status: PhaseStatus::Skipped,
                 checks: Vec::new(),
                 findings: Vec::new(),
-            });
-            continue;
-        }
-        let mut findings: Vec<&Finding> =
-            all.iter().copied().filter(|f| f.phase() == phase).collect();
-        findings.sort_by(|a, b| order(&ranks, a, b));
-        let mut checks = Vec::new();
-        for c in rules::checks_of(phase) {
-            let fs: Vec<&Finding> = findings
-                .iter()
-                .copied()
-                .filter(|f| f.rule.check.id == c.id)
-                .collect();
-            let blocking: Vec<&&Finding> = fs.iter().filter(|f| f.blocking()).collect();
-            let (status, message) = if let Some(first) = blocking.first() {
-                let more = if blocking.len() > 1 {
-                    format!(" (and {} more)", blocking.len() - 1)
-                } else {
-                    String::new()
-                };
-                (CheckStatus::Failed, format!("{}{}", first.message, more))
-            } else if let Some(w) = fs.iter().find(|f| f.severity() != Severity::Info) {
-                (CheckStatus::Warning, w.message.clone())
-            } else {
-                (CheckStatus::Passed, String::new())
-            };
-            checks.push(CheckReport {
-                id: c.id,
-                title: c.title,
-                status,
-                message,
-                findings: fs,
-            });
-        }
-        let failed = findings.iter().any(|f| f.blocking());
-        let status = if failed {
-            PhaseStatus::Failed
-        } else if findings
-            .iter()
-            .any(|f| f.severity() != Severity::Info || !f.actions.is_empty())
-        {
-            PhaseStatus::Recommendations
+            }
         } else {
-            PhaseStatus::Passed
+            phase_report(phase, of_phase(phase))
         };
-        failed_before |= failed;
-        phases.push(PhaseReport {
-            phase,
-            status,
-            checks,
-            findings,
-        });
+        failed_before |= report.status == PhaseStatus::Failed;
+        phases.push(report);
     }
+    let (waypoints, policies) = recommended_objects(&phases);
+    Report {
+        index,
+        inputs,
+        phases,
+        sources: opts.sources.clone(),
+        files: index.file_count(),
+        resources: index.resource_count(),
+        not_objects: index.files().map(|f| f.not_objects).sum(),
+        waypoints,
+        policies,
+    }
+}
+
+/// A phase that ran: its checks and status.
+fn phase_report(phase: Phase, findings: Vec<&Finding>) -> PhaseReport<'_> {
+    let checks = rules::checks_of(phase)
+        .map(|c| check_report(c, &findings))
+        .collect();
+    let status = if findings.iter().any(|f| f.blocking()) {
+        PhaseStatus::Failed
+    } else if findings
+        .iter()
+        .any(|f| f.severity() != Severity::Info || !f.actions.is_empty())
+    {
+        PhaseStatus::Recommendations
+    } else {
+        PhaseStatus::Passed
+    };
+    PhaseReport {
+        phase,
+        status,
+        checks,
+        findings,
+    }
+}
+
+/// A check: failed with its first blocking finding, a warning with its first non-info one, or
+/// passed.
+fn check_report<'a>(c: &'static rules::Check, findings: &[&'a Finding]) -> CheckReport<'a> {
+    let fs: Vec<&Finding> = findings
+        .iter()
+        .copied()
+        .filter(|f| f.rule.check.id == c.id)
+        .collect();
+    let blocking: Vec<&&Finding> = fs.iter().filter(|f| f.blocking()).collect();
+    let (status, message) = if let Some(first) = blocking.first() {
+        let more = if blocking.len() > 1 {
+            format!(" (and {} more)", blocking.len() - 1)
+        } else {
+            String::new()
+        };
+        (CheckStatus::Failed, format!("{}{}", first.message, more))
+    } else if let Some(w) = fs.iter().find(|f| f.severity() != Severity::Info) {
+        (CheckStatus::Warning, w.message.clone())
+    } else {
+        (CheckStatus::Passed, String::new())
+    };
+    CheckReport {
+        id: c.id,
+        title: c.title,
+        status,
+        message,
+        findings: fs,
+    }
+}
+
+/// The objects of `recommended-waypoints.yaml` and `recommended-policies.yaml`, in report
+/// order, each once.
+type Objects<'a> = Vec<&'a crate::finding::Object>;
+
+fn recommended_objects<'a>(phases: &[PhaseReport<'a>]) -> (Objects<'a>, Objects<'a>) {
     let mut waypoints = Vec::new();
     let mut policies = Vec::new();
     let mut seen = BTreeSet::new();
@@ -208,17 +232,7 @@ pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions)
             }
         }
     }
-    Report {
-        index,
-        inputs,
-        phases,
-        sources: opts.sources.clone(),
-        files: index.file_count(),
-        resources: index.resource_count(),
-        not_objects: index.files().map(|f| f.not_objects).sum(),
-        waypoints,
-        policies,
-    }
+    (waypoints, policies)
 }
 
 impl<'a> Report<'a> {
