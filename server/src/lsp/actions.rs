@@ -15,7 +15,7 @@ use super::convert::{diagnostic, key_to_uri, text_range};
 use super::state::{ClientEdits, ClientView};
 use crate::edit::{self, TextEdit};
 use crate::engine::Session;
-use crate::finding::{Action, Finding};
+use crate::finding::{Action, Finding, LabelTarget, Object};
 use crate::index::FileData;
 use crate::model::Resource;
 use crate::yaml::{emit, Encoding};
@@ -165,158 +165,164 @@ impl Builder<'_> {
 
     /// Code actions for one action of a finding located in `file`.
     fn actions_for(&self, file: &FileData, a: &Action) -> Vec<(String, Vec<FileEdits>)> {
-        let mut out = Vec::new();
         match a {
-            Action::Apply { resource, .. } => {
-                if self.exists(resource) {
-                    return out;
-                }
-                let object = resource.value();
-                let yaml = emit::to_yaml(&object);
-                // a copy attaches to the waypoint (targetRefs); an allow-from-waypoint policy
-                // selects the workloads
-                let what = if object.pointer("/spec/targetRefs").is_some() {
-                    "copy enforced by the waypoint"
-                } else {
-                    "allow traffic from the waypoint"
-                };
-                let title = format!(
-                    "Add {} {}/{} ({what})",
-                    resource.kind(),
-                    resource.namespace(),
-                    resource.name()
-                );
-                out.push((
-                    title,
-                    vec![FileEdits {
-                        key: file.path.to_string(),
-                        text: file.text.clone(),
-                        edits: vec![edit::append_documents(&file.text, &yaml)],
-                        create: false,
-                    }],
-                ));
+            Action::Apply { resource, .. } if !self.exists(resource) => {
+                self.add_object(file, resource)
             }
             Action::DeployWaypoint {
                 namespace,
                 resource,
                 ..
-            } => {
-                if self.exists(resource) {
-                    return out;
-                }
-                let yaml = emit::to_yaml(&resource.value());
-                // next to the namespace's manifests
-                let index = &self.session.index;
-                let anchor_path = index
-                    .namespace_object(namespace)
-                    .and_then(|r| index.file(r.file))
-                    .map(|fd| fd.path.to_string())
-                    .unwrap_or_else(|| file.path.to_string());
-                if anchor_path.starts_with('/') {
-                    let dir = Path::new(&anchor_path).parent().unwrap_or(Path::new("/"));
-                    let target = dir.join("waypoint.yaml").to_string_lossy().to_string();
-                    let existing = self
-                        .view
-                        .docs
-                        .get(&target)
-                        .map(|d| d.1.clone())
-                        .or_else(|| self.file(&target).map(|f| f.text.clone()))
-                        .or_else(|| std::fs::read_to_string(&target).ok().map(Arc::from));
-                    match existing {
-                        Some(text) => out.push((
-                            format!(
-                                "Add waypoint Gateway {namespace}/{} to waypoint.yaml",
-                                resource.name()
-                            ),
-                            vec![FileEdits {
-                                key: target,
-                                edits: vec![edit::append_documents(&text, &yaml)],
-                                text,
-                                create: false,
-                            }],
-                        )),
-                        None if self.client.create_files => out.push((
-                            format!(
-                                "Create waypoint.yaml with waypoint Gateway {namespace}/{}",
-                                resource.name()
-                            ),
-                            vec![FileEdits {
-                                key: target,
-                                text: Arc::from(""),
-                                edits: vec![TextEdit::insert(0, yaml.clone())],
-                                create: true,
-                            }],
-                        )),
-                        None => {}
-                    }
-                }
-                out.push((
-                    format!(
-                        "Add waypoint Gateway {namespace}/{} to this file",
-                        resource.name()
-                    ),
-                    vec![FileEdits {
-                        key: file.path.to_string(),
-                        text: file.text.clone(),
-                        edits: vec![edit::append_documents(&file.text, &yaml)],
-                        create: false,
-                    }],
-                ));
-            }
+            } if !self.exists(resource) => self.add_waypoint(file, namespace, resource),
             Action::Label {
                 target,
                 set,
                 remove,
                 ..
-            } => {
-                let Some(r) =
-                    self.label_target(&target.kind, target.namespace.as_deref(), &target.name)
-                else {
-                    return out;
-                };
-                let Some(tf) = self.session.index.file(r.file) else {
-                    return out;
-                };
-                let set_v: Vec<(String, String)> =
-                    set.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                match edit::label_edits(&tf.text, r.doc as usize, &set_v, remove) {
-                    Ok(edits) if !edits.is_empty() => {
-                        let mut parts: Vec<String> =
-                            remove.iter().map(|k| format!("-{k}")).collect();
-                        parts.extend(set.iter().map(|(k, v)| format!("{k}={v}")));
-                        out.push((
-                            format!("Label {} {}: {}", target.kind, r.ns_name(), parts.join(" ")),
-                            vec![FileEdits {
-                                key: tf.path.to_string(),
-                                text: tf.text.clone(),
-                                edits,
-                                create: false,
-                            }],
-                        ));
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::info!("no label edit for {}: {e}", r.ns_name()),
-                }
-            }
-            Action::Delete { resource, .. } => {
-                let Some((r, tf, e)) = self.deletion(resource) else {
-                    return out;
-                };
-                {
-                    out.push((
-                        format!("Delete {} {} (migrated)", r.kind, r.ns_name()),
-                        vec![FileEdits {
-                            key: tf.path.to_string(),
-                            text: tf.text.clone(),
-                            edits: vec![e],
-                            create: false,
-                        }],
-                    ));
-                }
-            }
-            Action::Restart { .. } => {}
+            } => self.label(target, set, remove),
+            Action::Delete { resource, .. } => self.delete(resource),
+            _ => Vec::new(),
         }
+    }
+
+    /// Append a recommended object to the file of the finding.
+    fn add_object(&self, file: &FileData, resource: &Object) -> Vec<(String, Vec<FileEdits>)> {
+        let object = resource.value();
+        let yaml = emit::to_yaml(&object);
+        // a copy attaches to the waypoint (targetRefs); an allow-from-waypoint policy
+        // selects the workloads
+        let what = if object.pointer("/spec/targetRefs").is_some() {
+            "copy enforced by the waypoint"
+        } else {
+            "allow traffic from the waypoint"
+        };
+        let title = format!(
+            "Add {} {}/{} ({what})",
+            resource.kind(),
+            resource.namespace(),
+            resource.name()
+        );
+        vec![(title, vec![append_to(file, &yaml)])]
+    }
+
+    /// Add a waypoint Gateway: to `waypoint.yaml` beside the namespace's manifests (created when
+    /// the client can), or to the file of the finding.
+    fn add_waypoint(
+        &self,
+        file: &FileData,
+        namespace: &str,
+        resource: &Object,
+    ) -> Vec<(String, Vec<FileEdits>)> {
+        let mut out = Vec::new();
+        let yaml = emit::to_yaml(&resource.value());
+        let name = resource.name();
+        let index = &self.session.index;
+        let anchor_path = index
+            .namespace_object(namespace)
+            .and_then(|r| index.file(r.file))
+            .map(|fd| fd.path.to_string())
+            .unwrap_or_else(|| file.path.to_string());
+        if anchor_path.starts_with('/') {
+            let dir = Path::new(&anchor_path).parent().unwrap_or(Path::new("/"));
+            let target = dir.join("waypoint.yaml").to_string_lossy().to_string();
+            let existing = self
+                .view
+                .docs
+                .get(&target)
+                .map(|d| d.1.clone())
+                .or_else(|| self.file(&target).map(|f| f.text.clone()))
+                .or_else(|| std::fs::read_to_string(&target).ok().map(Arc::from));
+            match existing {
+                Some(text) => out.push((
+                    format!("Add waypoint Gateway {namespace}/{name} to waypoint.yaml"),
+                    vec![FileEdits {
+                        key: target,
+                        edits: vec![edit::append_documents(&text, &yaml)],
+                        text,
+                        create: false,
+                    }],
+                )),
+                None if self.client.create_files => out.push((
+                    format!("Create waypoint.yaml with waypoint Gateway {namespace}/{name}"),
+                    vec![FileEdits {
+                        key: target,
+                        text: Arc::from(""),
+                        edits: vec![TextEdit::insert(0, yaml.clone())],
+                        create: true,
+                    }],
+                )),
+                None => {}
+            }
+        }
+        out.push((
+            format!("Add waypoint Gateway {namespace}/{name} to this file"),
+            vec![append_to(file, &yaml)],
+        ));
         out
+    }
+
+    /// Set and remove labels on the object the action names, where it is written.
+    fn label(
+        &self,
+        target: &LabelTarget,
+        set: &BTreeMap<String, String>,
+        remove: &[String],
+    ) -> Vec<(String, Vec<FileEdits>)> {
+        let Some(r) = self.label_target(&target.kind, target.namespace.as_deref(), &target.name)
+        else {
+            return Vec::new();
+        };
+        let Some(tf) = self.session.index.file(r.file) else {
+            return Vec::new();
+        };
+        let set_v: Vec<(String, String)> =
+            set.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        match edit::label_edits(&tf.text, r.doc as usize, &set_v, remove) {
+            Ok(edits) if !edits.is_empty() => {
+                let mut parts: Vec<String> = remove.iter().map(|k| format!("-{k}")).collect();
+                parts.extend(set.iter().map(|(k, v)| format!("{k}={v}")));
+                vec![(
+                    format!("Label {} {}: {}", target.kind, r.ns_name(), parts.join(" ")),
+                    vec![FileEdits {
+                        key: tf.path.to_string(),
+                        text: tf.text.clone(),
+                        edits,
+                        create: false,
+                    }],
+                )]
+            }
+            Ok(_) => Vec::new(),
+            Err(e) => {
+                tracing::info!("no label edit for {}: {e}", r.ns_name());
+                Vec::new()
+            }
+        }
+    }
+
+    /// Delete the document of a migrated resource.
+    fn delete(&self, resource: &crate::model::ResourceRef) -> Vec<(String, Vec<FileEdits>)> {
+        let Some((r, tf, e)) = self.deletion(resource) else {
+            return Vec::new();
+        };
+        vec![(
+            format!("Delete {} {} (migrated)", r.kind, r.ns_name()),
+            vec![FileEdits {
+                key: tf.path.to_string(),
+                text: tf.text.clone(),
+                edits: vec![e],
+                create: false,
+            }],
+        )]
+    }
+}
+
+/// Append YAML documents to a file.
+fn append_to(file: &FileData, yaml: &str) -> FileEdits {
+    FileEdits {
+        key: file.path.to_string(),
+        text: file.text.clone(),
+        edits: vec![edit::append_documents(&file.text, yaml)],
+        create: false,
     }
 }
 
