@@ -12,7 +12,7 @@ use tower_lsp_server::ls_types::{
 };
 
 use super::convert::{diagnostic, key_to_uri, text_range};
-use super::state::{ClientEdits, ClientView};
+use super::state::{ClientEdits, ServerState, Settings};
 use crate::edit::{self, TextEdit};
 use crate::engine::Session;
 use crate::finding::{Action, Finding, LabelTarget, Object};
@@ -32,7 +32,7 @@ struct FileEdits {
 
 struct Builder<'a> {
     session: &'a Session,
-    view: &'a ClientView,
+    state: &'a ServerState,
     enc: Encoding,
     client: ClientEdits,
 }
@@ -79,7 +79,7 @@ impl Builder<'_> {
                 let version = if f.create {
                     None
                 } else {
-                    self.view.docs.get(&f.key).map(|d| d.0)
+                    self.state.client().docs.get(&f.key).map(|d| d.version)
                 };
                 ops.push(DocumentChangeOperation::Edit(TextDocumentEdit {
                     text_document: OptionalVersionedTextDocumentIdentifier { uri, version },
@@ -225,11 +225,13 @@ impl Builder<'_> {
         if anchor_path.starts_with('/') {
             let dir = Path::new(&anchor_path).parent().unwrap_or(Path::new("/"));
             let target = dir.join("waypoint.yaml").to_string_lossy().to_string();
-            let existing = self
-                .view
+            let open = self
+                .state
+                .client()
                 .docs
                 .get(&target)
-                .map(|d| d.1.clone())
+                .map(|d| d.text.clone());
+            let existing = open
                 .or_else(|| self.file(&target).map(|f| f.text.clone()))
                 .or_else(|| std::fs::read_to_string(&target).ok().map(Arc::from));
             match existing {
@@ -370,20 +372,23 @@ fn wants(only: &Option<Vec<CodeActionKind>>, kind: &CodeActionKind) -> bool {
 
 pub fn code_actions(
     session: &Session,
-    view: &ClientView,
+    state: &ServerState,
     req: Request,
 ) -> Vec<CodeActionOrCommand> {
-    let enc = view.encoding;
+    let (enc, edits, settings) = {
+        let client = state.client();
+        (client.encoding, client.caps.edits, client.settings.clone())
+    };
     let b = Builder {
         session,
-        view,
+        state,
         enc,
-        client: view.edits,
+        client: edits,
     };
     let Some(file) = b.file(req.key).cloned() else {
         return Vec::new();
     };
-    let settings = &view.settings;
+    let settings = &settings;
     let mut out = Vec::new();
     let quickfix = CodeActionKind::QUICKFIX;
     if wants(&req.only, &quickfix) {
@@ -429,11 +434,7 @@ pub fn code_actions(
 }
 
 /// Every fix of this file's findings that edits only this file, merged into one edit.
-fn fix_all_action(
-    b: &Builder,
-    file: &FileData,
-    settings: &super::state::Settings,
-) -> Option<CodeAction> {
+fn fix_all_action(b: &Builder, file: &FileData, settings: &Settings) -> Option<CodeAction> {
     let mut appends: BTreeMap<String, String> = BTreeMap::new();
     type LabelChange = (BTreeMap<String, String>, Vec<String>);
     let mut labels: BTreeMap<(u32, u32), LabelChange> = BTreeMap::new();

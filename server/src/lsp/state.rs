@@ -146,31 +146,6 @@ impl ClientState {
                 .iter()
                 .any(|r| std::path::Path::new(path).starts_with(r))
     }
-
-    /// What a request needs to answer: encoding, settings, edit capabilities and the open
-    /// documents (version and text).
-    pub fn view(&self) -> ClientView {
-        ClientView {
-            encoding: self.encoding,
-            settings: self.settings.clone(),
-            edits: self.caps.edits,
-            docs: self
-                .docs
-                .iter()
-                .map(|(k, d)| (k.clone(), (d.version, d.text.clone())))
-                .collect(),
-        }
-    }
-}
-
-/// A copy of what requests read of the client state.
-#[derive(Clone, Debug, Default)]
-pub struct ClientView {
-    pub encoding: Encoding,
-    pub settings: Settings,
-    pub edits: ClientEdits,
-    /// Open documents: version and text.
-    pub docs: HashMap<String, (i32, Arc<str>)>,
 }
 
 /// How far the analysis worker has got.

@@ -13,14 +13,13 @@ pub async fn handle(server: &Server, p: CodeActionParams) -> Result<Option<CodeA
     let key = uri_to_key(&p.text_document.uri);
     wait_current(server, &key).await;
     let state = server.state.clone();
-    let view = state.client().view();
     let range = p.range;
     let only = p.context.only;
     let out = tokio::task::spawn_blocking(move || {
         let session = state.session();
         actions::code_actions(
             &session,
-            &view,
+            &state,
             actions::Request {
                 key: &key,
                 range,
