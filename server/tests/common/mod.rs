@@ -1,3 +1,5 @@
+// Shared by every test binary of this folder; each uses a part of it, so unused items in one
+// binary are expected (the test-support idiom).
 #![allow(dead_code)]
 pub mod fixture;
 use std::path::PathBuf;
