@@ -3,7 +3,6 @@
 //! and the renderers and the language server never special-case a rule id. With coverage.rs
 //! (fixtures and docs) this is the test of the "How to add a rule" recipe.
 
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
