@@ -435,87 +435,7 @@ pub fn code_actions(
 
 /// Every fix of this file's findings that edits only this file, merged into one edit.
 fn fix_all_action(b: &Builder, file: &FileData, settings: &Settings) -> Option<CodeAction> {
-    let mut appends: BTreeMap<String, String> = BTreeMap::new();
-    type LabelChange = (BTreeMap<String, String>, Vec<String>);
-    let mut labels: BTreeMap<(u32, u32), LabelChange> = BTreeMap::new();
-    let mut deletes: Vec<TextEdit> = Vec::new();
-    let mut count = 0;
-    for f in findings_in_file(b.session, file) {
-        if !settings.phase_enabled(f.phase()) {
-            continue;
-        }
-        for a in &f.actions {
-            match a {
-                Action::Apply { resource, .. } if !b.exists(resource) => {
-                    appends
-                        .entry(resource.key())
-                        .or_insert_with(|| emit::to_yaml(&resource.value()));
-                }
-                Action::Label {
-                    target,
-                    set,
-                    remove,
-                    ..
-                } => {
-                    let Some(r) =
-                        b.label_target(&target.kind, target.namespace.as_deref(), &target.name)
-                    else {
-                        continue;
-                    };
-                    if r.file != file.id {
-                        continue;
-                    }
-                    let e = labels.entry((r.file, r.doc)).or_default();
-                    for (k, v) in set {
-                        e.0.insert(k.clone(), v.clone());
-                    }
-                    for k in remove {
-                        if !e.1.contains(k) {
-                            e.1.push(k.clone());
-                        }
-                    }
-                }
-                Action::Delete { resource, .. } => {
-                    if let Some((_, tf, e)) = b.deletion(resource) {
-                        if tf.id == file.id {
-                            deletes.push(e);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    let mut edits: Vec<TextEdit> = Vec::new();
-    for ((_, doc), (set, remove)) in labels {
-        let set: Vec<(String, String)> = set
-            .into_iter()
-            .filter(|(k, _)| !remove.contains(k))
-            .collect();
-        if let Ok(es) = edit::label_edits(&file.text, doc as usize, &set, &remove) {
-            if es
-                .iter()
-                .all(|e| edits.iter().all(|x| !edit::overlaps(e, x)))
-            {
-                count += 1;
-                edits.extend(es);
-            }
-        }
-    }
-    for d in deletes {
-        if edits.iter().all(|x| !edit::overlaps(&d, x)) {
-            count += 1;
-            edits.push(d);
-        }
-    }
-    if !appends.is_empty() {
-        count += appends.len();
-        let docs: Vec<String> = appends.into_values().collect();
-        let e = edit::append_documents(&file.text, &docs.join("---\n"));
-        if edits.iter().all(|x| !edit::overlaps(&e, x)) {
-            edits.push(e);
-        }
-    }
+    let (edits, count) = FileFixes::collect(b, file, settings).merge(&file.text);
     if edits.is_empty() {
         return None;
     }
@@ -535,4 +455,109 @@ fn fix_all_action(b: &Builder, file: &FileData, settings: &Settings) -> Option<C
         disabled: None,
         data: None,
     })
+}
+
+/// Labels to set and to remove on one document.
+type LabelChange = (BTreeMap<String, String>, Vec<String>);
+
+/// The actions of one file's findings that edit only that file, gathered by kind.
+#[derive(Default)]
+struct FileFixes {
+    /// Documents to append, by resource key (one per resource).
+    appends: BTreeMap<String, String>,
+    /// Label changes by (file, document).
+    labels: BTreeMap<(u32, u32), LabelChange>,
+    deletes: Vec<TextEdit>,
+}
+
+impl FileFixes {
+    fn collect(b: &Builder, file: &FileData, settings: &Settings) -> FileFixes {
+        let mut fixes = FileFixes::default();
+        for f in findings_in_file(b.session, file) {
+            if !settings.phase_enabled(f.phase()) {
+                continue;
+            }
+            for a in &f.actions {
+                fixes.add(b, file, a);
+            }
+        }
+        fixes
+    }
+
+    fn add(&mut self, b: &Builder, file: &FileData, a: &Action) {
+        match a {
+            Action::Apply { resource, .. } if !b.exists(resource) => {
+                self.appends
+                    .entry(resource.key())
+                    .or_insert_with(|| emit::to_yaml(&resource.value()));
+            }
+            Action::Label {
+                target,
+                set,
+                remove,
+                ..
+            } => {
+                let Some(r) =
+                    b.label_target(&target.kind, target.namespace.as_deref(), &target.name)
+                else {
+                    return;
+                };
+                if r.file != file.id {
+                    return;
+                }
+                let e = self.labels.entry((r.file, r.doc)).or_default();
+                for (k, v) in set {
+                    e.0.insert(k.clone(), v.clone());
+                }
+                for k in remove {
+                    if !e.1.contains(k) {
+                        e.1.push(k.clone());
+                    }
+                }
+            }
+            Action::Delete { resource, .. } => {
+                if let Some((_, tf, e)) = b.deletion(resource) {
+                    if tf.id == file.id {
+                        self.deletes.push(e);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The edits that do not overlap (labels first, then deletions, then appended documents)
+    /// and the number of fixes they carry out.
+    fn merge(self, text: &str) -> (Vec<TextEdit>, usize) {
+        let mut edits: Vec<TextEdit> = Vec::new();
+        let mut count = 0;
+        let free = |e: &TextEdit, edits: &[TextEdit]| edits.iter().all(|x| !edit::overlaps(e, x));
+        for ((_, doc), (set, remove)) in self.labels {
+            let set: Vec<(String, String)> = set
+                .into_iter()
+                .filter(|(k, _)| !remove.contains(k))
+                .collect();
+            if let Ok(es) = edit::label_edits(text, doc as usize, &set, &remove) {
+                if es.iter().all(|e| free(e, &edits)) {
+                    count += 1;
+                    edits.extend(es);
+                }
+            }
+        }
+        for d in self.deletes {
+            if free(&d, &edits) {
+                count += 1;
+                edits.push(d);
+            }
+        }
+        if !self.appends.is_empty() {
+            count += self.appends.len();
+            let docs: Vec<String> = self.appends.into_values().collect();
+            let e = edit::append_documents(text, &docs.join("---\n"));
+            if free(&e, &edits) {
+                edits.push(e);
+            }
+        }
+        (edits, count)
+    }
 }
