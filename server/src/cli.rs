@@ -141,24 +141,36 @@ pub fn load(paths: &[PathBuf], max_kb: u64) -> Result<Index, String> {
 
 pub fn run(args: MigrateArgs) -> i32 {
     if args.from_files.is_empty() {
-        eprintln!(
-            "error: reading a live cluster is not available in this build yet{}. Use --from-files PATH... with manifests, for example a dump made with\n  kubectl get namespaces,pods,deployments,daemonsets,services,configmaps,mutatingwebhookconfigurations,validatingwebhookconfigurations,customresourcedefinitions -A -o yaml > cluster.yaml\n  kubectl get $(kubectl api-resources --api-group=networking.istio.io -o name | paste -sd,),$(kubectl api-resources --api-group=security.istio.io -o name | paste -sd,),$(kubectl api-resources --api-group=gateway.networking.k8s.io -o name | paste -sd,) -A -o yaml > istio.yaml",
-            match (&args.context, &args.kubeconfig) {
-                (Some(c), _) => format!(" (context \"{c}\")"),
-                (None, Some(k)) => format!(" (kubeconfig {})", k.display()),
-                _ => String::new(),
-            }
-        );
+        eprintln!("error: {}", no_cluster_yet(&args));
         return EXIT_USAGE;
     }
-    let started = std::time::Instant::now();
-    let index = match load(&args.from_files, args.max_file_size_kb) {
-        Ok(i) => i,
+    match migrate(&args) {
+        Ok(true) => EXIT_FAILED,
+        Ok(false) => EXIT_OK,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_USAGE;
+            EXIT_USAGE
         }
-    };
+    }
+}
+
+/// Why `migrate` without `--from-files` stops, and how to dump the manifests instead.
+fn no_cluster_yet(args: &MigrateArgs) -> String {
+    format!(
+        "reading a live cluster is not available in this build yet{}. Use --from-files PATH... with manifests, for example a dump made with\n  kubectl get namespaces,pods,deployments,daemonsets,services,configmaps,mutatingwebhookconfigurations,validatingwebhookconfigurations,customresourcedefinitions -A -o yaml > cluster.yaml\n  kubectl get $(kubectl api-resources --api-group=networking.istio.io -o name | paste -sd,),$(kubectl api-resources --api-group=security.istio.io -o name | paste -sd,),$(kubectl api-resources --api-group=gateway.networking.k8s.io -o name | paste -sd,) -A -o yaml > istio.yaml",
+        match (&args.context, &args.kubeconfig) {
+            (Some(c), _) => format!(" (context \"{c}\")"),
+            (None, Some(k)) => format!(" (kubeconfig {})", k.display()),
+            _ => String::new(),
+        }
+    )
+}
+
+/// Load, analyse, write the output files and print the report. Ok(true) when the migration
+/// fails; Err is a usage error.
+fn migrate(args: &MigrateArgs) -> Result<bool, String> {
+    let started = std::time::Instant::now();
+    let index = load(&args.from_files, args.max_file_size_kb)?;
     tracing::info!(files = index.file_count(), resources = index.resource_count(), elapsed = ?started.elapsed(), rss_mb = rss_mb(), "loaded");
     let opts = Options {
         waypoint_name: args.waypoint_name.clone(),
@@ -176,72 +188,66 @@ pub fn run(args: MigrateArgs) -> i32 {
             .collect(),
     };
     let rep = report::build(&index, &analysis, &ropts);
+    let dir = output_dir(args)?;
+    let written =
+        crate::output::write_outputs(&dir, &rep).map_err(|e| format!("cannot write {e}"))?;
+    if let Err(e) = print_report(args, &rep, &written) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(format!("writing the report: {e}"));
+        }
+    }
+    tracing::info!(elapsed = ?started.elapsed(), rss_mb = rss_mb(), "done");
+    Ok(rep.failed())
+}
 
-    // output files
-    let dir = match &args.output_dir {
+/// `--output-dir` (created if missing) or a new temporary directory.
+fn output_dir(args: &MigrateArgs) -> Result<PathBuf, String> {
+    match &args.output_dir {
         Some(d) => {
-            if let Err(e) = std::fs::create_dir_all(d) {
-                eprintln!("error: --output-dir {}: {e}", d.display());
-                return EXIT_USAGE;
-            }
-            d.clone()
+            std::fs::create_dir_all(d).map_err(|e| format!("--output-dir {}: {e}", d.display()))?;
+            Ok(d.clone())
         }
-        None => match temp_output_dir() {
-            Ok(d) => d,
-            Err(e) => {
-                eprintln!("error: cannot create an output directory: {e}");
-                return EXIT_USAGE;
-            }
-        },
-    };
-    let written = match crate::output::write_outputs(&dir, &rep) {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("error: cannot write {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let path_of = |n: &str| written.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+        None => temp_output_dir().map_err(|e| format!("cannot create an output directory: {e}")),
+    }
+}
+
+/// The report on stdout in the chosen format; `written` are the output files (name, path).
+fn print_report(
+    args: &MigrateArgs,
+    rep: &report::Report,
+    written: &[(String, String)],
+) -> std::io::Result<()> {
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let res = match args.format {
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    match args.format {
         Format::Text => {
-            let ascii = match args.markers.as_str() {
-                "ascii" => true,
-                "emoji" => false,
-                _ => {
-                    !std::io::stdout().is_terminal()
-                        || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
-                }
-            };
-            let m = if ascii { &text::ASCII } else { &text::EMOJI };
+            let path_of = |n: &str| written.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
             let outputs = text::Outputs {
                 waypoints: path_of("recommended-waypoints.yaml"),
                 policies: path_of("recommended-policies.yaml"),
                 commands: path_of("commands.sh"),
             };
-            let mut w = std::io::BufWriter::new(&mut out);
-            text::write(&mut w, &rep, m, &outputs, args.verbose).and_then(|_| w.flush())
+            text::write(&mut w, rep, markers(&args.markers), &outputs, args.verbose)?
         }
-        Format::Json => {
-            let mut w = std::io::BufWriter::new(&mut out);
-            report::json::write(&mut w, &rep, &written).and_then(|_| w.flush())
-        }
-        Format::Sarif => {
-            let mut w = std::io::BufWriter::new(&mut out);
-            report::sarif::write(&mut w, &rep).and_then(|_| w.flush())
+        Format::Json => report::json::write(&mut w, rep, written)?,
+        Format::Sarif => report::sarif::write(&mut w, rep)?,
+    }
+    w.flush()
+}
+
+/// `--markers`: ascii, emoji, or (auto) ascii unless stdout is a terminal without NO_COLOR.
+fn markers(choice: &str) -> &'static text::Markers {
+    let ascii = match choice {
+        "ascii" => true,
+        "emoji" => false,
+        _ => {
+            !std::io::stdout().is_terminal()
+                || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
         }
     };
-    if let Err(e) = res {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: writing the report: {e}");
-            return EXIT_USAGE;
-        }
-    }
-    tracing::info!(elapsed = ?started.elapsed(), rss_mb = rss_mb(), "done");
-    if rep.failed() {
-        EXIT_FAILED
+    if ascii {
+        &text::ASCII
     } else {
-        EXIT_OK
+        &text::EMOJI
     }
 }
