@@ -36,7 +36,8 @@ pub struct MigrateArgs {
     /// Run every phase even when an earlier phase's checks fail.
     #[arg(long)]
     pub ignore_failures: bool,
-    /// Where recommended-waypoints.yaml, recommended-policies.yaml and commands.sh go
+    /// Where recommended-waypoints.yaml, recommended-policies.yaml, recommended-routes.yaml and
+    /// commands.sh go
     /// (default: a new temporary directory, printed).
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
@@ -231,6 +232,13 @@ pub fn run(args: MigrateArgs) -> i32 {
                 &rep.policies,
             ),
         ),
+        (
+            "recommended-routes.yaml",
+            report::yaml_file(
+                "HTTPRoutes translated from mesh VirtualServices (and subset Services); apply them and delete the VirtualServices in one step",
+                &rep.routes,
+            ),
+        ),
         ("commands.sh", rep.commands()),
     ];
     let mut written = Vec::new();
@@ -261,6 +269,7 @@ pub fn run(args: MigrateArgs) -> i32 {
                 waypoints: path_of("recommended-waypoints.yaml"),
                 policies: path_of("recommended-policies.yaml"),
                 commands: path_of("commands.sh"),
+                routes: path_of("recommended-routes.yaml"),
             };
             let mut w = std::io::BufWriter::new(&mut out);
             text::write(&mut w, &rep, m, &outputs, args.verbose).and_then(|_| w.flush())

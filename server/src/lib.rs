@@ -15,6 +15,7 @@ pub mod lsp;
 pub mod model;
 pub mod phases;
 pub mod report;
+pub mod routes;
 pub mod rules;
 pub mod sources;
 pub mod yaml;

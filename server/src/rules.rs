@@ -105,6 +105,13 @@ pub const CHECKS: &[CheckInfo] = &[
         phase: MigratePolicies,
         title: "No configuration that ambient ignores",
     },
+    // ---- routes (issue 9): VirtualService → HTTPRoute translation
+    CheckInfo {
+        id: "routes",
+        phase: MigratePolicies,
+        title: "Mesh VirtualServices translate to HTTPRoutes",
+    },
+    // ---- end routes
     CheckInfo {
         id: "waypoints-used",
         phase: UseWaypoints,
@@ -257,6 +264,13 @@ pub const RULES: &[RuleInfo] = &[
     r!("P016", MigratePolicies, "policies-migrated", Warning, false, "Principal relies on trust-domain alias expansion"),
     r!("P017", MigratePolicies, "policies-migrated", Warning, false, "Dry-run AuthorizationPolicy on ambient workloads"),
     r!("P019", MigratePolicies, "unsupported", Warning, false, "VirtualService and HTTPRoute for the same service"),
+    // ---- migrate-policies: VirtualService → HTTPRoute translation (routes/, phases/routes.rs)
+    r!("RT-001", MigratePolicies, "routes", Info, false, "HTTPRoute translation of a mesh VirtualService (same routing behaviour)"),
+    r!("RT-002", MigratePolicies, "routes", Warning, false, "A VirtualService field has no HTTPRoute form: no translation"),
+    r!("RT-003", MigratePolicies, "routes", Warning, false, "Gateway API precedence would change which VirtualService rule wins: no translation"),
+    r!("RT-004", MigratePolicies, "routes", Warning, false, "VirtualService retries need the HTTPRoute `retry` field (experimental channel)"),
+    r!("RT-005", MigratePolicies, "routes", Warning, false, "The HTTPRoute would exceed a Gateway API limit: no translation"),
+    // ---- end routes
     // ---- use-waypoints
     r!("U001", UseWaypoints, "waypoints-used", Warning, false, "Waypoint not used by anything"),
     r!("U002", UseWaypoints, "waypoints-used", Info, false, "Enroll a namespace/service in its waypoint"),

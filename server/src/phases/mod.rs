@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod policies;
 pub mod prereqs;
+pub mod routes;
 pub mod sidecars;
 pub mod simplify;
 pub mod use_waypoints;
@@ -393,6 +394,7 @@ pub fn analyze_namespace(index: &Index, facts: &Facts, opts: &Options, ns: &str)
     } else {
         waypoints::run(&mut ctx);
         policies::run(&mut ctx);
+        routes::run(&mut ctx);
         use_waypoints::run(&mut ctx);
         simplify::run(&mut ctx);
         sidecars::run(&mut ctx);

@@ -77,6 +77,8 @@ pub struct Report<'a> {
     /// deduplicated).
     pub waypoints: Vec<&'a crate::finding::Object>,
     pub policies: Vec<&'a crate::finding::Object>,
+    /// Objects of `recommended-routes.yaml`: the HTTPRoute translations (RT-001).
+    pub routes: Vec<&'a crate::finding::Object>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -194,6 +196,7 @@ pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions)
     }
     let mut waypoints = Vec::new();
     let mut policies = Vec::new();
+    let mut routes = Vec::new();
     let mut seen = BTreeSet::new();
     for f in phases.iter().flat_map(|p| p.findings.iter()) {
         for a in &f.actions {
@@ -202,7 +205,11 @@ pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions)
                     waypoints.push(resource)
                 }
                 Action::Apply { resource, .. } if seen.insert(resource.key()) => {
-                    policies.push(resource)
+                    if f.rule.starts_with("RT-") {
+                        routes.push(resource)
+                    } else {
+                        policies.push(resource)
+                    }
                 }
                 _ => {}
             }
@@ -218,6 +225,7 @@ pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions)
         not_objects: index.files().map(|f| f.not_objects).sum(),
         waypoints,
         policies,
+        routes,
     }
 }
 

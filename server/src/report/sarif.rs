@@ -46,6 +46,10 @@ fn result(report: &Report, f: &crate::finding::Finding) -> Value {
         "message": {"text": if f.details.is_empty() { f.message.clone() } else { format!("{} {}", f.message, f.details.join("; ")) }},
         "properties": {"phase": f.phase().id(), "blocking": f.blocking},
     });
+    // the HTTPRoute translations (RT-001) carry their objects, as in the JSON report
+    if f.rule.starts_with("RT-") && !f.actions.is_empty() {
+        res["properties"]["actions"] = serde_json::to_value(&f.actions).unwrap_or(Value::Null);
+    }
     if let Some((file, line, col, el, ec)) = report.position(f) {
         res["locations"] = json!([{
             "physicalLocation": {

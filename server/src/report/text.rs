@@ -41,6 +41,7 @@ pub struct Outputs {
     pub waypoints: Option<String>,
     pub policies: Option<String>,
     pub commands: Option<String>,
+    pub routes: Option<String>,
 }
 
 fn marker<'m>(m: &'m Markers, f: &Finding) -> &'m str {
@@ -214,6 +215,15 @@ pub fn write(
             if let Some(path) = &outputs.policies {
                 if !report.policies.is_empty() {
                     writeln!(out, "{} Recommended policies are written to {path}", m.info)?;
+                }
+            }
+            if let Some(path) = &outputs.routes {
+                if !report.routes.is_empty() {
+                    writeln!(
+                        out,
+                        "{} HTTPRoute translations of VirtualServices are written to {path}",
+                        m.info
+                    )?;
                 }
             }
         }
