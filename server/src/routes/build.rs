@@ -135,6 +135,7 @@ pub fn translate(world: &dyn World, vs: &VsRef, spec: &Node) -> Translation {
     let rules: Vec<&HttpRule> = parsed.rules.iter().filter(|r| !r.inactive()).collect();
     if rules.is_empty() && parsed.gaps.is_empty() {
         // no mesh-active HTTP route: nothing to translate
+        t.noop = true;
         return t;
     }
     for r in &rules {
@@ -169,7 +170,8 @@ pub fn translate(world: &dyn World, vs: &VsRef, spec: &Node) -> Translation {
             .sort_by(|a, b| (a.span, a.kind, &a.message).cmp(&(b.span, b.kind, &b.message)));
         return t;
     }
-    if all_noop {
+    if all_noop || routes.is_empty() {
+        // nothing the mesh would route differently without this VirtualService
         t.noop = true;
         return t;
     }
