@@ -5,6 +5,8 @@
 //! `samples/bookinfo/networking/`; and for random VirtualServices (proptest). A VirtualService
 //! that is not translated must come with an explicit finding.
 
+#![allow(clippy::type_complexity)]
+
 mod common;
 mod routes_model;
 

@@ -37,13 +37,11 @@ impl GwPath {
     pub fn len(&self) -> usize {
         match self {
             GwPath::Exact(v) | GwPath::Regex(v) => v.len(),
-            GwPath::Prefix(v) => {
-                if v != "/" {
-                    v.trim_end_matches('/').len().max(v.len() - 1)
-                } else {
-                    1
-                }
-            }
+            // Istio trims one trailing `/` (except for `/` itself)
+            GwPath::Prefix(v) => match v.strip_suffix('/') {
+                Some(t) if !t.is_empty() => t.len(),
+                _ => v.len(),
+            },
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -94,8 +92,7 @@ pub fn valid_plain_path(v: &str) -> bool {
             while i < b.len() {
                 let c = b[i];
                 if c == b'%' {
-                    if i + 2 < b.len() + 0
-                        && b.get(i + 1).is_some_and(|x| x.is_ascii_hexdigit())
+                    if b.get(i + 1).is_some_and(|x| x.is_ascii_hexdigit())
                         && b.get(i + 2).is_some_and(|x| x.is_ascii_hexdigit())
                     {
                         i += 3;
@@ -173,7 +170,6 @@ impl Entry {
 
 /// Istio's comparator: `a` sorts before `b`.
 fn before(a: &Entry, b: &Entry) -> std::cmp::Ordering {
-    use std::cmp::Ordering::*;
     let (pa, pb) = (a.written_path(), b.written_path());
     let key = |e: &Entry, p: &GwPath| {
         (
@@ -184,10 +180,7 @@ fn before(a: &Entry, b: &Entry) -> std::cmp::Ordering {
             e.vs.query.len(),
         )
     };
-    match key(b, &pb).cmp(&key(a, &pa)) {
-        Equal => Equal,
-        o => o,
-    }
+    key(b, &pb).cmp(&key(a, &pa))
 }
 
 /// The order Istio evaluates the entries in (stable sort of the emission order).
@@ -336,19 +329,17 @@ pub fn refine(entries: &mut [Entry]) -> Result<(), (usize, usize)> {
         let mut changed = false;
         'find: for a in 0..entries.len() {
             for b in a + 1..entries.len() {
-                if pos[b] < pos[a] && ordered(&entries[a], &entries[b]) {
-                    if !matches!(entries[b].path, GwPath::Regex(_)) {
-                        if entries[b].pinned {
-                            return Err((a, b));
-                        }
-                        entries[b].path = as_regex(&entries[b].vs.path);
-                        changed = true;
-                        break 'find;
+                // (a regex `b` ahead of `a` means `a` is a regex too: handled below)
+                if pos[b] < pos[a]
+                    && ordered(&entries[a], &entries[b])
+                    && !matches!(entries[b].path, GwPath::Regex(_))
+                {
+                    if entries[b].pinned {
+                        return Err((a, b));
                     }
-                    if !matches!(entries[a].path, GwPath::Regex(_)) {
-                        // a non-regex entry always sorts before a regex one
-                        unreachable!("rank order");
-                    }
+                    entries[b].path = as_regex(&entries[b].vs.path);
+                    changed = true;
+                    break 'find;
                 }
             }
         }

@@ -326,18 +326,18 @@ impl World for IndexWorld<'_> {
         for ns in &namespaces {
             for r in self.index.ns(ns) {
                 match &r.body {
-                    Body::VirtualService(v) if !(r.namespace == vs_ns && r.name == vs_name) => {
-                        if v.is_mesh_bound()
+                    Body::VirtualService(v)
+                        if !(r.namespace == vs_ns && r.name == vs_name)
+                            && v.is_mesh_bound()
                             && !v.http.is_empty()
                             && v.hosts.iter().any(|h| {
                                 host_matches(
                                     &normalize_host(&h.value, &r.namespace, &self.domain),
                                     &fqdn,
                                 )
-                            })
-                        {
-                            out.push(format!("VirtualService {}", r.ns_name()));
-                        }
+                            }) =>
+                    {
+                        out.push(format!("VirtualService {}", r.ns_name()));
                     }
                     Body::Route(rt)
                         if (r.kind == "HTTPRoute" || r.kind == "GRPCRoute")

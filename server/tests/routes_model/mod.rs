@@ -5,7 +5,7 @@
 //! one route per match, `sortHTTPRoutes`, PathPrefix → path-separated prefix,
 //! ReplacePrefixMatch/ReplaceFullPath, redirect ports, mirrors, retry). Both end in the same
 //! small Envoy model (matching, rewrites, redirect Location) and give an `Outcome` per request.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::type_complexity)]
 
 use std::collections::BTreeMap;
 
