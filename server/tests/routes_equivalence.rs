@@ -897,7 +897,7 @@ static CASES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::n
 static TRANSLATED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 384, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 384, failure_persistence: None, ..ProptestConfig::default() })]
     #[test]
     fn random_virtual_services_translate_equivalently_or_say_why_not(
         (_host, vs) in arb_vs(),
