@@ -678,3 +678,90 @@ fn files_changed_on_disk_and_broken_files() {
     c.sync();
     assert!(c.diagnostics_for(&bu, None, seq).is_empty());
 }
+
+/// The command lines editors really run: vscode-languageclient appends `--stdio` to the
+/// arguments it was given (so `ambient-lsp --stdio --stdio` when a user's config already has
+/// it), and `lsp --stdio` is the subcommand form. Each must start a server that answers
+/// `initialize` and exits 0 after `shutdown`/`exit`.
+#[test]
+fn repeated_stdio_flags_start_the_server() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    fn send(w: &mut impl Write, v: Value) {
+        let body = v.to_string();
+        write!(w, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        w.flush().unwrap();
+    }
+    /// The next response (server notifications and requests are skipped).
+    fn response(r: &mut impl BufRead) -> Value {
+        loop {
+            let mut len = 0;
+            let mut line = String::new();
+            loop {
+                line.clear();
+                assert!(
+                    r.read_line(&mut line).unwrap() > 0,
+                    "the server closed stdout"
+                );
+                let l = line.trim_end();
+                if l.is_empty() {
+                    break;
+                }
+                if let Some(n) = l.strip_prefix("Content-Length: ") {
+                    len = n.parse().unwrap();
+                }
+            }
+            let mut body = vec![0; len];
+            r.read_exact(&mut body).unwrap();
+            let m: Value = serde_json::from_slice(&body).unwrap();
+            if m.get("id").is_some() && m.get("method").is_none() {
+                return m;
+            }
+        }
+    }
+    for args in [
+        &["--stdio", "--stdio"][..],
+        &["--stdio", "--stdio", "--stdio"][..],
+        &["lsp", "--stdio", "--stdio"][..],
+    ] {
+        let ws = tempfile::TempDir::new().unwrap();
+        let mut child = Command::new(binary())
+            .args(args)
+            .current_dir(ws.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        send(
+            &mut stdin,
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                   "params": {"processId": null, "rootUri": uri(ws.path()), "capabilities": {}}}),
+        );
+        let init = response(&mut stdout);
+        assert!(
+            init["result"]["capabilities"]["executeCommandProvider"].is_object(),
+            "{args:?}: {init}"
+        );
+        send(
+            &mut stdin,
+            json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
+        );
+        send(
+            &mut stdin,
+            json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}),
+        );
+        let down = response(&mut stdout);
+        assert_eq!(down["id"], 2, "{args:?}: {down}");
+        assert!(down.get("error").is_none(), "{args:?}: {down}");
+        send(
+            &mut stdin,
+            json!({"jsonrpc": "2.0", "method": "exit", "params": null}),
+        );
+        drop(stdin);
+        let status = child.wait().unwrap();
+        assert!(status.success(), "{args:?}: {status}");
+    }
+}

@@ -8,8 +8,9 @@ use clap::{Parser, Subcommand};
 #[derive(Parser, Debug)]
 #[command(name = "ambient-lsp", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 struct Cli {
-    /// Run the language server over stdio (the default).
-    #[arg(long)]
+    /// Run the language server over stdio (the default). May be repeated: clients such as
+    /// vscode-languageclient append `--stdio` to the arguments they were given.
+    #[arg(long, overrides_with = "stdio")]
     stdio: bool,
     #[command(subcommand)]
     command: Option<Command>,
@@ -20,7 +21,11 @@ enum Command {
     /// Analyse manifests (or a cluster) and run the seven migration phases.
     Migrate(ambient_lsp::cli::MigrateArgs),
     /// Run the language server over stdio.
-    Lsp,
+    Lsp {
+        /// Accepted (and repeatable) for clients that append it; stdio is the only transport.
+        #[arg(long, overrides_with = "stdio")]
+        stdio: bool,
+    },
 }
 
 /// Logs go to stderr (stdout is the protocol channel of the server); the server also sends its
@@ -56,10 +61,8 @@ fn main() {
     init_logging(server);
     let code = match cli.command {
         Some(Command::Migrate(args)) => ambient_lsp::cli::run(args),
-        Some(Command::Lsp) | None => {
-            let _ = cli.stdio;
-            ambient_lsp::lsp::run_stdio()
-        }
+        // `--stdio` (however often given) selects the only transport there is
+        Some(Command::Lsp { .. }) | None => ambient_lsp::lsp::run_stdio(),
     };
     std::process::exit(code);
 }
