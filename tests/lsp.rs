@@ -602,6 +602,73 @@ fn commands_report_and_write_recommendations() {
     assert!(bad.get("error").is_some());
 }
 
+/// `ambient.migrationReport` with `{"format": "markdown"}`: the report every editor shows
+/// (rendered by the server, snapshot-tested in `report::markdown`), over the same findings as
+/// the JSON report, with workspace-relative paths linked to the files, and the status bar's
+/// summary.
+#[test]
+fn report_as_markdown_for_the_editors() {
+    let ws = example_copy();
+    let mut c = start(ws.path());
+    let json_rep = c.request(
+        "workspace/executeCommand",
+        json!({"command": "ambient.migrationReport", "arguments": [{"format": "json"}]}),
+    )["result"]
+        .clone();
+    assert_eq!(json_rep["version"], 1);
+    let r = c.request(
+        "workspace/executeCommand",
+        json!({"command": "ambient.migrationReport", "arguments": [{"format": "markdown"}]}),
+    );
+    let res = &r["result"];
+    assert_eq!(res["format"], "markdown", "{r}");
+    let md = res["markdown"].as_str().unwrap();
+    assert!(md.starts_with("# Ambient migration report\n"), "{md}");
+    // one bullet per finding of the JSON report, in the same order
+    let rules_md: Vec<&str> = md
+        .lines()
+        .filter_map(|l| l.split_once(" [**").map(|(_, r)| r))
+        .filter_map(|r| r.split_once("**]").map(|(id, _)| id))
+        .collect();
+    let mut rules_json: Vec<&str> = Vec::new();
+    for f in json_rep["inputs"]["problems"].as_array().unwrap() {
+        rules_json.push(f["rule"].as_str().unwrap());
+    }
+    for p in json_rep["phases"].as_array().unwrap() {
+        for f in p["findings"].as_array().unwrap() {
+            rules_json.push(f["rule"].as_str().unwrap());
+        }
+    }
+    assert_eq!(rules_md, rules_json);
+    // locations: relative to the workspace, linked to the file and position
+    let ns = ws.path().join("bookinfo/namespace.yaml");
+    let link = format!("[bookinfo/namespace.yaml:4:9]({}#L4,9)", uri(&ns));
+    assert!(md.contains(&link), "{link} not in\n{md}");
+    // the summary of the status bar
+    let s = &res["summary"];
+    assert_eq!(s["furthest"], "policy-simplification", "{s}");
+    assert_eq!(s["failed"], "remove-sidecars", "{s}");
+    let with_fix = json_rep["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["findings"].as_array().unwrap())
+        .filter(|f| !f["actions"].as_array().unwrap().is_empty())
+        .count();
+    assert_eq!(s["recommendations"], with_fix, "{s}");
+    // the bare string works too; anything else is an invalid-params error
+    let bare = c.request(
+        "workspace/executeCommand",
+        json!({"command": "ambient.migrationReport", "arguments": ["markdown"]}),
+    );
+    assert_eq!(bare["result"]["markdown"], res["markdown"]);
+    let bad = c.request(
+        "workspace/executeCommand",
+        json!({"command": "ambient.migrationReport", "arguments": [{"format": "html"}]}),
+    );
+    assert_eq!(bad["error"]["code"], -32602, "{bad}");
+}
+
 #[test]
 fn settings_filter_phases_and_name_the_waypoint() {
     let ws = example_copy();

@@ -246,6 +246,43 @@ impl Backend {
         v
     }
 
+    /// The report as Markdown (what the editors show) and its one-line summary (the status bar).
+    fn report_markdown(&self) -> Value {
+        use crate::report::markdown;
+        let session = self
+            .shared
+            .session
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let roots: Vec<String> = self
+            .shared
+            .roots
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|r| r.display().to_string())
+            .collect();
+        let opts = crate::report::ReportOptions {
+            ignore_failures: true,
+            up_to: None,
+            sources: roots.clone(),
+        };
+        let rep = crate::report::build(&session.index, &session.analysis, &opts);
+        let md = markdown::render(
+            &rep,
+            &markdown::Options {
+                roots,
+                links: true,
+                docs_url: crate::report::sarif::docs_url(),
+            },
+        );
+        serde_json::json!({
+            "format": "markdown",
+            "markdown": md,
+            "summary": markdown::summary(&rep),
+        })
+    }
+
     fn write_recommendations(&self, dir: &std::path::Path) -> std::result::Result<Value, String> {
         let session = self
             .shared
@@ -620,7 +657,13 @@ impl LanguageServer for Backend {
             }
         }
         match p.command.as_str() {
-            CMD_REPORT => Ok(Some(self.report())),
+            CMD_REPORT => match report_format(p.arguments.first()) {
+                Some("json") => Ok(Some(self.report())),
+                Some("markdown") => Ok(Some(self.report_markdown())),
+                _ => Err(Error::invalid_params(
+                    r#"expected no argument, or {"format": "json"|"markdown"}"#,
+                )),
+            },
             CMD_WRITE => {
                 let arg = p.arguments.first().cloned().unwrap_or(Value::Null);
                 let dir = arg
@@ -654,4 +697,19 @@ impl LanguageServer for Backend {
             other => Err(Error::invalid_params(format!("unknown command {other}"))),
         }
     }
+}
+
+/// The `format` of `ambient.migrationReport`: no argument (or `null`) is the JSON report of the
+/// contract; `{"format": "json"|"markdown"}` (or the bare string) picks one.
+fn report_format(arg: Option<&Value>) -> Option<&str> {
+    match arg {
+        None | Some(Value::Null) => Some("json"),
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(Value::Object(m)) => match m.get("format") {
+            None | Some(Value::Null) => Some("json"),
+            Some(v) => v.as_str(),
+        },
+        Some(_) => None,
+    }
+    .filter(|f| matches!(*f, "json" | "markdown"))
 }
