@@ -656,17 +656,45 @@ fn report_as_markdown_for_the_editors() {
         .filter(|f| !f["actions"].as_array().unwrap().is_empty())
         .count();
     assert_eq!(s["recommendations"], with_fix, "{s}");
+    // links for VS Code's preview (relative to the first workspace folder), or none at all
+    let md_of = |c: &mut Client, links: &str| {
+        c.request(
+            "workspace/executeCommand",
+            json!({"command": "ambient.migrationReport",
+                   "arguments": [{"format": "markdown", "links": links}]}),
+        )["result"]["markdown"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let vs = md_of(&mut c, "workspace");
+    assert!(
+        vs.contains("[bookinfo/namespace.yaml:4:9](/bookinfo/namespace.yaml#L4,9)"),
+        "{vs}"
+    );
+    let plain = md_of(&mut c, "none");
+    assert!(
+        plain.contains(" — bookinfo/namespace.yaml:4:9\n") && !plain.contains("]("),
+        "{plain}"
+    );
     // the bare string works too; anything else is an invalid-params error
     let bare = c.request(
         "workspace/executeCommand",
         json!({"command": "ambient.migrationReport", "arguments": ["markdown"]}),
     );
     assert_eq!(bare["result"]["markdown"], res["markdown"]);
-    let bad = c.request(
-        "workspace/executeCommand",
-        json!({"command": "ambient.migrationReport", "arguments": [{"format": "html"}]}),
-    );
-    assert_eq!(bad["error"]["code"], -32602, "{bad}");
+    for args in [
+        json!({"format": "html"}),
+        json!({"format": "markdown", "links": "web"}),
+        json!({"format": "json", "links": "file"}),
+        json!(7),
+    ] {
+        let bad = c.request(
+            "workspace/executeCommand",
+            json!({"command": "ambient.migrationReport", "arguments": [args]}),
+        );
+        assert_eq!(bad["error"]["code"], -32602, "{args}: {bad}");
+    }
 }
 
 #[test]

@@ -247,7 +247,7 @@ impl Backend {
     }
 
     /// The report as Markdown (what the editors show) and its one-line summary (the status bar).
-    fn report_markdown(&self) -> Value {
+    fn report_markdown(&self, links: crate::report::markdown::Links) -> Value {
         use crate::report::markdown;
         let session = self
             .shared
@@ -272,7 +272,7 @@ impl Backend {
             &rep,
             &markdown::Options {
                 roots,
-                links: true,
+                links,
                 docs_url: crate::report::sarif::docs_url(),
             },
         );
@@ -658,10 +658,10 @@ impl LanguageServer for Backend {
         }
         match p.command.as_str() {
             CMD_REPORT => match report_format(p.arguments.first()) {
-                Some("json") => Ok(Some(self.report())),
-                Some("markdown") => Ok(Some(self.report_markdown())),
-                _ => Err(Error::invalid_params(
-                    r#"expected no argument, or {"format": "json"|"markdown"}"#,
+                Some(ReportFormat::Json) => Ok(Some(self.report())),
+                Some(ReportFormat::Markdown(links)) => Ok(Some(self.report_markdown(links))),
+                None => Err(Error::invalid_params(
+                    r#"expected no argument, or {"format": "json"} or {"format": "markdown", "links": "file"|"workspace"|"none"}"#,
                 )),
             },
             CMD_WRITE => {
@@ -699,17 +699,37 @@ impl LanguageServer for Backend {
     }
 }
 
-/// The `format` of `ambient.migrationReport`: no argument (or `null`) is the JSON report of the
-/// contract; `{"format": "json"|"markdown"}` (or the bare string) picks one.
-fn report_format(arg: Option<&Value>) -> Option<&str> {
-    match arg {
-        None | Some(Value::Null) => Some("json"),
-        Some(Value::String(s)) => Some(s.as_str()),
-        Some(Value::Object(m)) => match m.get("format") {
-            None | Some(Value::Null) => Some("json"),
-            Some(v) => v.as_str(),
-        },
-        Some(_) => None,
+enum ReportFormat {
+    Json,
+    Markdown(crate::report::markdown::Links),
+}
+
+/// The arguments of `ambient.migrationReport`: none (or `null`) is the JSON report of the
+/// contract; `{"format": "json"}`, or `{"format": "markdown", "links": …}` (or the bare string
+/// `"markdown"`), where `links` is `file` (default), `workspace` or `none`.
+fn report_format(arg: Option<&Value>) -> Option<ReportFormat> {
+    use crate::report::markdown::Links;
+    let (format, links) = match arg {
+        None | Some(Value::Null) => (None, None),
+        Some(Value::String(s)) => (Some(s.as_str()), None),
+        Some(Value::Object(m)) => (
+            match m.get("format") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(v.as_str()?),
+            },
+            match m.get("links") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(v.as_str()?),
+            },
+        ),
+        Some(_) => return None,
+    };
+    match (format.unwrap_or("json"), links) {
+        ("json", None) => Some(ReportFormat::Json),
+        ("markdown", l) => Some(ReportFormat::Markdown(match l {
+            None => Links::default(),
+            Some(l) => Links::parse(l)?,
+        })),
+        _ => None,
     }
-    .filter(|f| matches!(*f, "json" | "markdown"))
 }

@@ -46,14 +46,39 @@ pub fn summary(report: &Report) -> Summary {
     s
 }
 
+/// What the locations of findings link to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Links {
+    /// Plain text, no links at all (not even to the rules' documentation): for editors that
+    /// show the Markdown source, such as Neovim's report buffer.
+    None,
+    /// `file:///abs/path#L<line>,<column>`: any Markdown viewer.
+    #[default]
+    File,
+    /// `/path/in/the/first/root#L<line>,<column>`: VS Code's Markdown preview resolves a
+    /// leading `/` against the first workspace folder and opens the file at that position
+    /// (it refuses `file:` links). Files outside the first root get no link.
+    Workspace,
+}
+
+impl Links {
+    pub fn parse(s: &str) -> Option<Links> {
+        match s {
+            "none" => Some(Links::None),
+            "file" => Some(Links::File),
+            "workspace" => Some(Links::Workspace),
+            _ => None,
+        }
+    }
+}
+
 /// How paths and locations are shown.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Paths under one of these directories are shown relative to it (the workspace roots).
     pub roots: Vec<String>,
-    /// Link each location to its file (`file:///…#L<line>,<column>`, which VS Code's Markdown
-    /// preview opens at that position) and each rule id to its documentation.
-    pub links: bool,
+    /// Links of locations; rule ids link to their documentation unless `Links::None`.
+    pub links: Links,
     /// The documentation of the rules (`docs/rules.md`); anchors are the lower-case rule ids.
     pub docs_url: String,
 }
@@ -111,10 +136,10 @@ fn code(s: &str) -> String {
     }
 }
 
-/// A `file://` URI of an absolute path (percent-encoded as RFC 3986 wants).
-pub fn file_uri(path: &str) -> String {
+/// A path as the path of a URI (`/`-separated, percent-encoded as RFC 3986 wants).
+fn uri_path(path: &str) -> String {
     let path = path.replace('\\', "/");
-    let mut out = String::from("file://");
+    let mut out = String::new();
     if !path.starts_with('/') {
         out.push('/');
     }
@@ -131,6 +156,19 @@ pub fn file_uri(path: &str) -> String {
     out
 }
 
+/// A `file://` URI of an absolute path.
+pub fn file_uri(path: &str) -> String {
+    format!("file://{}", uri_path(path))
+}
+
+/// `path` relative to the directory `root`, if it is under it.
+fn relative<'p>(root: &str, path: &'p str) -> Option<&'p str> {
+    let root = root.trim_end_matches(['/', '\\']);
+    path.strip_prefix(root)?
+        .strip_prefix(['/', '\\'])
+        .filter(|rel| !rel.is_empty())
+}
+
 struct Renderer<'r, 'a> {
     report: &'r Report<'a>,
     o: &'r Options,
@@ -144,19 +182,16 @@ impl Renderer<'_, '_> {
     }
 
     fn display(&self, path: &str) -> String {
-        for root in &self.o.roots {
-            let root = root.trim_end_matches(['/', '\\']);
-            if let Some(rest) = path.strip_prefix(root) {
-                if let Some(rel) = rest.strip_prefix(['/', '\\']) {
-                    return rel.to_string();
-                }
-            }
-        }
-        path.to_string()
+        self.o
+            .roots
+            .iter()
+            .find_map(|root| relative(root, path))
+            .unwrap_or(path)
+            .to_string()
     }
 
     fn rule(&self, id: &str) -> String {
-        if self.o.links && !self.o.docs_url.is_empty() {
+        if self.o.links != Links::None && !self.o.docs_url.is_empty() {
             format!(
                 "[**{id}**]({}#{})",
                 self.o.docs_url,
@@ -172,10 +207,21 @@ impl Renderer<'_, '_> {
             return String::new();
         };
         let shown = escape(&format!("{}:{line}:{col}", self.display(&path)));
-        if self.o.links && std::path::Path::new(&path).is_absolute() {
-            format!(" — [{shown}]({}#L{line},{col})", file_uri(&path))
-        } else {
-            format!(" — {shown}")
+        let target = match self.o.links {
+            Links::None => None,
+            Links::File => std::path::Path::new(&path)
+                .is_absolute()
+                .then(|| file_uri(&path)),
+            Links::Workspace => self
+                .o
+                .roots
+                .first()
+                .and_then(|root| relative(root, &path))
+                .map(uri_path),
+        };
+        match target {
+            Some(t) => format!(" — [{shown}]({t}#L{line},{col})"),
+            None => format!(" — {shown}"),
         }
     }
 
@@ -356,7 +402,7 @@ mod tests {
     fn example_report() {
         let o = Options {
             roots: vec!["/ws".into()],
-            links: true,
+            links: Links::File,
             docs_url: "https://example.test/rules.md".into(),
         };
         let all = ReportOptions {
@@ -370,6 +416,30 @@ mod tests {
     }
 
     #[test]
+    fn workspace_links_are_relative_to_the_first_root() {
+        let all = || ReportOptions {
+            ignore_failures: true,
+            ..Default::default()
+        };
+        let o = |roots: &[&str]| Options {
+            roots: roots.iter().map(|r| r.to_string()).collect(),
+            links: Links::Workspace,
+            docs_url: "https://example.test/rules.md".into(),
+        };
+        let (md, _) = render_example(all(), &o(&["/ws/"]));
+        assert!(
+            md.contains(" — [bookinfo/namespace.yaml:4:9](/bookinfo/namespace.yaml#L4,9)"),
+            "{md}"
+        );
+        assert!(md.contains("(https://example.test/rules.md#w020)"), "{md}");
+        assert!(!md.contains("file://"), "{md}");
+        // under a second root: shown relative to it, but not linked
+        let (md, _) = render_example(all(), &o(&["/elsewhere", "/ws"]));
+        assert!(md.contains(" — bookinfo/namespace.yaml:4:9\n"), "{md}");
+        assert!(!md.contains("](/"), "{md}");
+    }
+
+    #[test]
     fn example_report_stopped_at_the_failed_phase_without_links() {
         // the CLI's default run stops at a failed phase; the later ones are skipped
         let (md, s) = render_example(
@@ -377,7 +447,10 @@ mod tests {
                 up_to: Some(crate::finding::Phase::RemoveSidecars),
                 ..Default::default()
             },
-            &Options::default(),
+            &Options {
+                links: Links::None,
+                ..Default::default()
+            },
         );
         assert_eq!(s.failed, Some("remove-sidecars"));
         assert!(!md.contains("file://"), "{md}");
