@@ -166,7 +166,8 @@ async function fetchReport(): Promise<MarkdownReport | undefined> {
   }
   const r: unknown = await client.sendRequest("workspace/executeCommand", {
     command: SERVER_REPORT,
-    arguments: [{ format: "markdown" }],
+    // VS Code's Markdown preview refuses file: links; it resolves "/path" in the first folder
+    arguments: [{ format: "markdown", links: "workspace" }],
   });
   if (!isMarkdownReport(r)) {
     throw new Error("the server did not answer with a Markdown report: update ambient-lsp");

@@ -270,6 +270,9 @@ before(async () => {
       "--disable-workspace-trust", "--disable-getting-started-override", ws],
     { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, AMBIENT_LOG: "ambient_lsp=info" } },
   );
+  if (process.env.E2E_PIDFILE) {
+    fs.writeFileSync(process.env.E2E_PIDFILE, String(codeServer.pid)); // run.sh ends the group
+  }
   codeServer.stdout.on("data", (d) => (codeServerLog += d));
   codeServer.stderr.on("data", (d) => (codeServerLog += d));
   await until("code-server's /healthz", async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok);
@@ -364,11 +367,17 @@ step("Ambient: Show Migration Report renders the server's report", async () => {
   assert.match(text, new RegExp(`${expected.recommendations} recommendations, ${expected.errors} errors`));
   assert.equal(await frame.locator("table tr").count(), 8, "the phase table");
   assert.ok((await frame.locator("a[href*='rules.md#w009']").count()) >= 1, "rule links");
-  const links = await frame.locator("a").evaluateAll((as) => as.map((a) => `${a.textContent} -> ${a.getAttribute("href")} ${a.getAttribute("data-href")}`));
-  assert.ok(links.some((l) => l.startsWith("bookinfo/authorization.yaml:48:3 -> ")), `location links: ${links.slice(0, 12).join("\n")}`);
+  // a location opens the manifest at the finding
+  const link = frame.locator("a", { hasText: "bookinfo/authorization.yaml:48:3" }).first();
+  await link.scrollIntoViewIfNeeded();
+  await frame.locator("h2", { hasText: "3. deploy-waypoints" }).scrollIntoViewIfNeeded();
   await screenshot("vscode-report.png");
   log(`report: ${text.split("\n").length} lines`);
-  await runCommand("View: Close Editor");
+  await link.click();
+  await until("authorization.yaml at line 48, column 3", async () =>
+    (await page.locator('.tab.active[data-resource-name="authorization.yaml"]').count()) === 1 &&
+    (await page.locator('[id="status.editor.selection"]').innerText()).includes("Ln 48, Col 3"));
+  await runCommand("View: Close All Editors");
 });
 
 step("Ambient: Write Recommended Manifests… writes into a chosen folder", async () => {
