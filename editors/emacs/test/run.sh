@@ -17,8 +17,9 @@ cp -r "$repo/examples/mesh/." "$ws/"
 git -C "$ws" init -q   # the project eglot finds (project.el: the VC root)
 
 bin="$(mktemp -d)"
-trap 'rm -rf "$ws" "$bin"' EXIT
+home="$(mktemp -d)"   # Emacs writes ~/.emacs.d (native-compiled trampolines): not the user's
+trap 'rm -rf "$ws" "$bin" "$home"' EXIT
 ln -s "$SERVER" "$bin/ambient-lsp"   # the snippet runs `ambient-lsp` from PATH
 
-WS="$ws" PLUGIN="$repo/editors/emacs" PATH="$bin:$PATH" \
+HOME="$home" WS="$ws" PLUGIN="$repo/editors/emacs" PATH="$bin:$PATH" \
   timeout 120 "$EMACS" --batch -l "$here/e2e.el"

@@ -48,7 +48,7 @@ export function resolveServer(configured: string, extensionPath: string, fs: Fs)
     const p = configured.trim();
     return fs.isFile(p)
       ? { path: p, source: "setting" }
-      : `Ambient: the language server was not found: ambient.server.path is ${p}, which does not exist. Set it to an ambient-lsp binary, or clear it to use the bundled one.`;
+      : `Ambient: ambient.server.path is ${p}, which does not exist. Set it to the ambient-lsp binary, or clear it to use the bundled one.`;
   }
   const sep = fs.platform === "win32" ? ";" : ":";
   for (const dir of (fs.env.PATH ?? "").split(sep)) {

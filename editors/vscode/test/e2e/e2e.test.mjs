@@ -34,6 +34,13 @@ const userData = path.join(tmp, "user-data");
 const extensions = path.join(tmp, "extensions");
 const ws = path.join(tmp, "mesh");
 const userSettings = path.join(userData, "User", "settings.json");
+// code-server and chromium write logs and caches under the XDG directories: keep them in tmp
+const env = {
+  ...process.env,
+  XDG_DATA_HOME: path.join(tmp, "xdg", "data"),
+  XDG_CONFIG_HOME: path.join(tmp, "xdg", "config"),
+  XDG_CACHE_HOME: path.join(tmp, "xdg", "cache"),
+};
 const settings = {
   "workbench.startupEditor": "none",
   "workbench.tips.enabled": false,
@@ -114,9 +121,14 @@ function extensionLogs() {
 
 let failures = 0;
 
-/** A test step: on failure, a screenshot and the logs that explain it. */
+/** A test step: on failure, a screenshot and the logs that explain it; the steps after a
+ * failed one are skipped (each builds on the one before). */
 function step(name, fn) {
-  test(name, { timeout: 4 * WAIT }, async () => {
+  test(name, { timeout: 4 * WAIT }, async (t) => {
+    if (failures > 0) {
+      t.skip("an earlier step failed");
+      return;
+    }
     try {
       await fn();
     } catch (e) {
@@ -258,7 +270,7 @@ before(async () => {
   const common = ["--config", path.join(tmp, "config.yaml"), "--user-data-dir", userData, "--extensions-dir", extensions];
   fs.writeFileSync(path.join(tmp, "config.yaml"), "auth: none\ncert: false\n");
   const t0 = Date.now();
-  const installed = execFileSync(CODE_SERVER, [...common, "--install-extension", VSIX], { encoding: "utf8" });
+  const installed = execFileSync(CODE_SERVER, [...common, "--install-extension", VSIX], { encoding: "utf8", env });
   assert.match(installed, /was successfully installed/);
   log(`installed ${path.basename(VSIX)} in ${Date.now() - t0} ms`);
 
@@ -268,7 +280,7 @@ before(async () => {
     CODE_SERVER,
     [...common, "--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--disable-telemetry", "--disable-update-check",
       "--disable-workspace-trust", "--disable-getting-started-override", ws],
-    { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, AMBIENT_LOG: "ambient_lsp=info" } },
+    { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...env, AMBIENT_LOG: "ambient_lsp=info" } },
   );
   if (process.env.E2E_PIDFILE) {
     fs.writeFileSync(process.env.E2E_PIDFILE, String(codeServer.pid)); // run.sh ends the group
@@ -281,6 +293,7 @@ before(async () => {
     executablePath: CHROMIUM,
     headless: true,
     args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+    env,
   });
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`);
@@ -312,7 +325,12 @@ after(async () => {
 
 step("the server starts and the status bar shows the phase summary", async () => {
   const want = summaryOf(expected);
-  await until(`the status bar to show "${want}"`, async () => (await statusText()).includes(want));
+  try {
+    await until(`the status bar to show "${want}"`, async () => (await statusText()).includes(want));
+  } catch (e) {
+    const shown = await page.locator("#workbench\\.parts\\.statusbar").innerText().catch(() => "?");
+    throw new Error(`${e.message}\nthe status bar shows: ${shown.replace(/\s+/g, " ")}\nnotifications: ${(await notifications()).join(" | ")}`);
+  }
   assert.equal(serverPids().length, 1, "one server process");
   const tooltip = await statusItem().getAttribute("aria-label");
   log(`status bar: ${await statusText()} (${tooltip})`);
