@@ -12,7 +12,9 @@ SERVER="${SERVER:-$(command -v ambient-lsp || echo "$repo/target/debug/ambient-l
 "$NVIM" --version | head -1
 
 ws="$(mktemp -d)"
-trap 'rm -rf "$ws"' EXIT
+xdg="$(mktemp -d)"   # Neovim's log and state: not the user's
+trap 'rm -rf "$ws" "$xdg"' EXIT
+export XDG_STATE_HOME="$xdg/state" XDG_CACHE_HOME="$xdg/cache" XDG_DATA_HOME="$xdg/data"
 cp -r "$repo/examples/mesh/." "$ws/"
 git -C "$ws" init -q   # the project root the plugin looks for
 
