@@ -534,3 +534,18 @@ fn corpus_directories_run_end_to_end() {
         assert_eq!(v["phases"].as_array().unwrap().len(), 7);
     }
 }
+
+/// `ambient-lsp detect`: the editors' test for "this workspace is an Istio mesh project".
+#[test]
+fn detect_says_whether_a_workspace_is_a_mesh() {
+    let r = run(&["detect", "examples/mesh"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.trim().ends_with(".yaml"), "{}", r.stdout);
+    assert!(r.stdout.trim_end().lines().count() == 1, "{}", r.stdout);
+    let plain = tempfile::TempDir::new().unwrap();
+    std::fs::write(plain.path().join("ci.yml"), "on: push\njobs: {}\n").unwrap();
+    let r = run(&["detect", plain.path().to_str().unwrap()]);
+    assert_eq!((r.code, r.stdout.as_str()), (1, ""), "{}", r.stderr);
+    let r = run(&["detect"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}

@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod detect;
 pub mod edit;
 pub mod finding;
 pub mod fixes;

@@ -246,6 +246,43 @@ impl Backend {
         v
     }
 
+    /// The report as Markdown (what the editors show) and its one-line summary (the status bar).
+    fn report_markdown(&self, links: crate::report::markdown::Links) -> Value {
+        use crate::report::markdown;
+        let session = self
+            .shared
+            .session
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let roots: Vec<String> = self
+            .shared
+            .roots
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|r| r.display().to_string())
+            .collect();
+        let opts = crate::report::ReportOptions {
+            ignore_failures: true,
+            up_to: None,
+            sources: roots.clone(),
+        };
+        let rep = crate::report::build(&session.index, &session.analysis, &opts);
+        let md = markdown::render(
+            &rep,
+            &markdown::Options {
+                roots,
+                links,
+                docs_url: crate::report::sarif::docs_url(),
+            },
+        );
+        serde_json::json!({
+            "format": "markdown",
+            "markdown": md,
+            "summary": markdown::summary(&rep),
+        })
+    }
+
     fn write_recommendations(&self, dir: &std::path::Path) -> std::result::Result<Value, String> {
         let session = self
             .shared
@@ -620,7 +657,13 @@ impl LanguageServer for Backend {
             }
         }
         match p.command.as_str() {
-            CMD_REPORT => Ok(Some(self.report())),
+            CMD_REPORT => match report_format(p.arguments.first()) {
+                Some(ReportFormat::Json) => Ok(Some(self.report())),
+                Some(ReportFormat::Markdown(links)) => Ok(Some(self.report_markdown(links))),
+                None => Err(Error::invalid_params(
+                    r#"expected no argument, or {"format": "json"} or {"format": "markdown", "links": "file"|"workspace"|"none"}"#,
+                )),
+            },
             CMD_WRITE => {
                 let arg = p.arguments.first().cloned().unwrap_or(Value::Null);
                 let dir = arg
@@ -653,5 +696,40 @@ impl LanguageServer for Backend {
             }
             other => Err(Error::invalid_params(format!("unknown command {other}"))),
         }
+    }
+}
+
+enum ReportFormat {
+    Json,
+    Markdown(crate::report::markdown::Links),
+}
+
+/// The arguments of `ambient.migrationReport`: none (or `null`) is the JSON report of the
+/// contract; `{"format": "json"}`, or `{"format": "markdown", "links": …}` (or the bare string
+/// `"markdown"`), where `links` is `file` (default), `workspace` or `none`.
+fn report_format(arg: Option<&Value>) -> Option<ReportFormat> {
+    use crate::report::markdown::Links;
+    let (format, links) = match arg {
+        None | Some(Value::Null) => (None, None),
+        Some(Value::String(s)) => (Some(s.as_str()), None),
+        Some(Value::Object(m)) => (
+            match m.get("format") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(v.as_str()?),
+            },
+            match m.get("links") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(v.as_str()?),
+            },
+        ),
+        Some(_) => return None,
+    };
+    match (format.unwrap_or("json"), links) {
+        ("json", None) => Some(ReportFormat::Json),
+        ("markdown", l) => Some(ReportFormat::Markdown(match l {
+            None => Links::default(),
+            Some(l) => Links::parse(l)?,
+        })),
+        _ => None,
     }
 }

@@ -1,7 +1,8 @@
-//! Reports: phase statuses from findings, and the three renderings (seed-style text, the JSON
-//! report of the contract, SARIF 2.1.0). Also the recommended files.
+//! Reports: phase statuses from findings, and the renderings (seed-style text, the JSON report
+//! of the contract, SARIF 2.1.0, Markdown for the editors). Also the recommended files.
 
 pub mod json;
+pub mod markdown;
 pub mod sarif;
 pub mod text;
 
