@@ -251,9 +251,10 @@ impl Renderer<'_, '_> {
                     code(&format!("{namespace}/{waypoint}"))
                 )),
                 Action::Apply { resource, .. } => self.line(format!(
-                    "  - apply {} {} (`recommended-policies.yaml`)",
+                    "  - apply {} {} (`{}`)",
                     resource.kind(),
-                    code(&format!("{}/{}", resource.namespace(), resource.name()))
+                    code(&format!("{}/{}", resource.namespace(), resource.name())),
+                    super::apply_file(f)
                 )),
             }
         }
@@ -486,6 +487,7 @@ mod tests {
             not_objects: 0,
             waypoints: vec![],
             policies: vec![],
+            routes: vec![],
         };
         let s = summary(&rep);
         assert_eq!((s.furthest, s.failed), (None, Some("pre-reqs")));

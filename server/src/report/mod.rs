@@ -206,7 +206,7 @@ pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions)
                     waypoints.push(resource)
                 }
                 Action::Apply { resource, .. } if seen.insert(resource.key()) => {
-                    if f.rule.starts_with("RT-") {
+                    if apply_file(f) == ROUTES_FILE {
                         routes.push(resource)
                     } else {
                         policies.push(resource)
@@ -311,4 +311,17 @@ pub fn yaml_file(title: &str, objects: &[&crate::finding::Object]) -> String {
         out.push_str(&crate::yaml::emit::to_yaml(&o.value()));
     }
     out
+}
+
+/// The file of `--output-dir` that holds the objects of a finding's `apply` actions.
+pub const POLICIES_FILE: &str = "recommended-policies.yaml";
+/// The file of `--output-dir` that holds HTTPRoute translations (RT-001).
+pub const ROUTES_FILE: &str = "recommended-routes.yaml";
+
+pub fn apply_file(f: &Finding) -> &'static str {
+    if f.rule.starts_with("RT-") {
+        ROUTES_FILE
+    } else {
+        POLICIES_FILE
+    }
 }
