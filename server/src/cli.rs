@@ -62,6 +62,29 @@ pub struct MigrateArgs {
     /// Also print informational findings and every location.
     #[arg(short, long)]
     pub verbose: bool,
+    // ---- CI (issue 14): docs/ci.md
+    /// Exit status by severity: 1 when a finding is at or above LEVEL (and no phase failed),
+    /// 3 when a phase failed; `never`: always 0. Without it: 3 when a phase failed, else 0.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<crate::ci::FailOn>,
+    /// SARIF: the directory artifact URIs are relative to (%SRCROOT%). Default: the git top
+    /// level of the inputs (else the working directory, or the inputs' common directory).
+    #[arg(long, value_name = "DIR")]
+    pub source_root: Option<PathBuf>,
+    /// SARIF: at most N results per run; above that, repetitive findings are grouped (per rule
+    /// and namespace, then per rule). GitHub shows 5,000 and rejects more than 25,000.
+    #[arg(long, value_name = "N", default_value_t = crate::report::sarif::DEFAULT_MAX_RESULTS, value_parser = clap::value_parser!(usize))]
+    pub sarif_max_results: usize,
+    /// Pre-commit hook mode: analyse the whole mesh (--from-files, default: the current
+    /// directory) with every phase, print only the findings on the CHANGED files, and fail
+    /// (exit 1) only on those, at --fail-on (default: error).
+    #[arg(long)]
+    pub pre_commit: bool,
+    /// With --pre-commit: the changed files (pre-commit passes them). Name the mesh as
+    /// --from-files=DIR (with `=`) so that these are not taken as more --from-files.
+    #[arg(value_name = "CHANGED", requires = "pre_commit")]
+    pub changed: Vec<PathBuf>,
+    // ---- end CI
 }
 
 /// Resident memory of this process in MB (Linux; 0 elsewhere), for logs.
@@ -162,7 +185,11 @@ pub fn load(paths: &[PathBuf], max_kb: u64) -> Result<Index, String> {
     Ok(index)
 }
 
-pub fn run(args: MigrateArgs) -> i32 {
+pub fn run(mut args: MigrateArgs) -> i32 {
+    if let Err(e) = crate::ci::hook_args(&mut args) {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
     if args.from_files.is_empty() {
         eprintln!(
             "error: reading a live cluster is not available in this build yet{}. Use --from-files PATH... with manifests, for example a dump made with\n  kubectl get namespaces,pods,deployments,daemonsets,services,configmaps,mutatingwebhookconfigurations,validatingwebhookconfigurations,customresourcedefinitions -A -o yaml > cluster.yaml\n  kubectl get $(kubectl api-resources --api-group=networking.istio.io -o name | paste -sd,),$(kubectl api-resources --api-group=security.istio.io -o name | paste -sd,),$(kubectl api-resources --api-group=gateway.networking.k8s.io -o name | paste -sd,) -A -o yaml > istio.yaml",
@@ -199,6 +226,9 @@ pub fn run(args: MigrateArgs) -> i32 {
             .collect(),
     };
     let rep = report::build(&index, &analysis, &ropts);
+    if args.pre_commit && args.output_dir.is_none() {
+        return crate::ci::run_hook(&args, &index, &rep);
+    }
 
     // output files
     let dir = match &args.output_dir {
@@ -279,8 +309,15 @@ pub fn run(args: MigrateArgs) -> i32 {
             report::json::write(&mut w, &rep, &written).and_then(|_| w.flush())
         }
         Format::Sarif => {
+            let opts = match crate::ci::source_root(args.source_root.as_deref(), &args.from_files) {
+                Ok((root, _)) => crate::ci::sarif_options(&index, &root, args.sarif_max_results),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return EXIT_USAGE;
+                }
+            };
             let mut w = std::io::BufWriter::new(&mut out);
-            report::sarif::write(&mut w, &rep).and_then(|_| w.flush())
+            report::sarif::write_with(&mut w, &rep, &opts).and_then(|_| w.flush())
         }
     };
     if let Err(e) = res {
@@ -290,9 +327,5 @@ pub fn run(args: MigrateArgs) -> i32 {
         }
     }
     tracing::info!(elapsed = ?started.elapsed(), rss_mb = rss_mb(), "done");
-    if rep.failed() {
-        EXIT_FAILED
-    } else {
-        EXIT_OK
-    }
+    crate::ci::exit_code(&rep, args.fail_on)
 }
