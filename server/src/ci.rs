@@ -14,6 +14,32 @@ use crate::report::sarif::SarifOptions;
 use crate::report::uri::{file_uri, file_uri_under, normalize};
 use crate::report::Report;
 
+/// The options of `migrate` for CI (flattened into `cli::MigrateArgs`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct CiArgs {
+    /// Exit status by severity: 1 when a finding is at or above LEVEL (and no phase failed),
+    /// 3 when a phase failed; `never`: always 0. Without it: 3 when a phase failed, else 0.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<crate::ci::FailOn>,
+    /// SARIF: the directory artifact URIs are relative to (%SRCROOT%). Default: the git top
+    /// level of the inputs (else the working directory, or the inputs' common directory).
+    #[arg(long, value_name = "DIR")]
+    pub source_root: Option<PathBuf>,
+    /// SARIF: at most N results per run; above that, repetitive findings are grouped (per rule
+    /// and namespace, then per rule). GitHub shows 5,000 and rejects more than 25,000.
+    #[arg(long, value_name = "N", default_value_t = crate::report::sarif::DEFAULT_MAX_RESULTS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub sarif_max_results: usize,
+    /// Pre-commit hook mode: analyse the whole mesh (--from-files, default: the current
+    /// directory) with every phase, print only the findings on the CHANGED files, and fail
+    /// (exit 1) only on those, at --fail-on (default: error).
+    #[arg(long)]
+    pub pre_commit: bool,
+    /// With --pre-commit: the changed files (pre-commit passes them). Name the mesh as
+    /// --from-files=DIR (with `=`) so that these are not taken as more --from-files.
+    #[arg(value_name = "CHANGED", requires = "pre_commit")]
+    pub changed: Vec<PathBuf>,
+}
+
 /// `--fail-on`: the lowest severity of a finding that makes the run fail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
@@ -178,10 +204,10 @@ pub fn changed_files(index: &Index, changed: &[PathBuf]) -> (HashSet<FileId>, Ve
 /// Defaults of `--pre-commit`: every phase (a failed phase elsewhere is no reason to hide the
 /// findings of the changed files) and the mesh under the current directory.
 pub fn hook_args(args: &mut crate::cli::MigrateArgs) -> Result<(), String> {
-    if !args.pre_commit {
+    if !args.ci.pre_commit {
         return Ok(());
     }
-    if args.changed.is_empty() {
+    if args.ci.changed.is_empty() {
         return Err(
             "--pre-commit: no changed files were given. pre-commit passes them after the \
              hook's args; name the mesh as --from-files=DIR (with `=`), otherwise \
@@ -200,8 +226,8 @@ pub fn hook_args(args: &mut crate::cli::MigrateArgs) -> Result<(), String> {
 /// above `--fail-on` (default `error`), else 0. Findings elsewhere in the mesh, and failed
 /// phases, never fail the hook: the commit did not cause them.
 pub fn run_hook(args: &crate::cli::MigrateArgs, index: &Index, report: &Report) -> i32 {
-    let (changed, outside) = changed_files(index, &args.changed);
-    let threshold = args.fail_on.unwrap_or(FailOn::Error).threshold();
+    let (changed, outside) = changed_files(index, &args.ci.changed);
+    let threshold = args.ci.fail_on.unwrap_or(FailOn::Error).threshold();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let res = crate::report::hook::write(&mut out, report, &changed, &outside, threshold)

@@ -62,29 +62,9 @@ pub struct MigrateArgs {
     /// Also print informational findings and every location.
     #[arg(short, long)]
     pub verbose: bool,
-    // ---- CI (issue 14): docs/ci.md
-    /// Exit status by severity: 1 when a finding is at or above LEVEL (and no phase failed),
-    /// 3 when a phase failed; `never`: always 0. Without it: 3 when a phase failed, else 0.
-    #[arg(long, value_enum, value_name = "LEVEL")]
-    pub fail_on: Option<crate::ci::FailOn>,
-    /// SARIF: the directory artifact URIs are relative to (%SRCROOT%). Default: the git top
-    /// level of the inputs (else the working directory, or the inputs' common directory).
-    #[arg(long, value_name = "DIR")]
-    pub source_root: Option<PathBuf>,
-    /// SARIF: at most N results per run; above that, repetitive findings are grouped (per rule
-    /// and namespace, then per rule). GitHub shows 5,000 and rejects more than 25,000.
-    #[arg(long, value_name = "N", default_value_t = crate::report::sarif::DEFAULT_MAX_RESULTS, value_parser = clap::value_parser!(usize))]
-    pub sarif_max_results: usize,
-    /// Pre-commit hook mode: analyse the whole mesh (--from-files, default: the current
-    /// directory) with every phase, print only the findings on the CHANGED files, and fail
-    /// (exit 1) only on those, at --fail-on (default: error).
-    #[arg(long)]
-    pub pre_commit: bool,
-    /// With --pre-commit: the changed files (pre-commit passes them). Name the mesh as
-    /// --from-files=DIR (with `=`) so that these are not taken as more --from-files.
-    #[arg(value_name = "CHANGED", requires = "pre_commit")]
-    pub changed: Vec<PathBuf>,
-    // ---- end CI
+    /// CI options (issue 14): --fail-on, --source-root, --sarif-max-results, --pre-commit.
+    #[command(flatten)]
+    pub ci: Box<crate::ci::CiArgs>,
 }
 
 /// Resident memory of this process in MB (Linux; 0 elsewhere), for logs.
@@ -226,7 +206,7 @@ pub fn run(mut args: MigrateArgs) -> i32 {
             .collect(),
     };
     let rep = report::build(&index, &analysis, &ropts);
-    if args.pre_commit && args.output_dir.is_none() {
+    if args.ci.pre_commit && args.output_dir.is_none() {
         return crate::ci::run_hook(&args, &index, &rep);
     }
 
@@ -309,13 +289,16 @@ pub fn run(mut args: MigrateArgs) -> i32 {
             report::json::write(&mut w, &rep, &written).and_then(|_| w.flush())
         }
         Format::Sarif => {
-            let opts = match crate::ci::source_root(args.source_root.as_deref(), &args.from_files) {
-                Ok((root, _)) => crate::ci::sarif_options(&index, &root, args.sarif_max_results),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return EXIT_USAGE;
-                }
-            };
+            let opts =
+                match crate::ci::source_root(args.ci.source_root.as_deref(), &args.from_files) {
+                    Ok((root, _)) => {
+                        crate::ci::sarif_options(&index, &root, args.ci.sarif_max_results)
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return EXIT_USAGE;
+                    }
+                };
             let mut w = std::io::BufWriter::new(&mut out);
             report::sarif::write_with(&mut w, &rep, &opts).and_then(|_| w.flush())
         }
@@ -327,5 +310,5 @@ pub fn run(mut args: MigrateArgs) -> i32 {
         }
     }
     tracing::info!(elapsed = ?started.elapsed(), rss_mb = rss_mb(), "done");
-    crate::ci::exit_code(&rep, args.fail_on)
+    crate::ci::exit_code(&rep, args.ci.fail_on)
 }
