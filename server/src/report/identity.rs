@@ -86,11 +86,7 @@ mod tests {
                 "res:security.istio.io/AuthorizationPolicy/shop/ext",
                 "x"
             ),
-            fingerprint(
-                "W010",
-                "res:security.istio.io/AuthorizationPolicy/shop/ext",
-                "x"
-            )
+            "1d7c51df0e28e7d533da0b18b1a24436"
         );
     }
 }
