@@ -20,15 +20,12 @@ pub struct HookSummary {
     pub elsewhere: usize,
 }
 
-fn touches(f: &Finding, placer: &Placer, changed: &HashSet<FileId>) -> Option<FileId> {
-    let primary = placer.place(f).map(|(l, _)| l.file);
-    if primary.is_some_and(|p| changed.contains(&p)) {
-        return primary;
-    }
-    f.related
-        .iter()
-        .find(|r| changed.contains(&r.location.file))
-        .map(|_| primary.unwrap_or(0))
+/// The finding is located in a changed file, or points at one (a related location).
+fn touches(f: &Finding, placer: &Placer, changed: &HashSet<FileId>) -> bool {
+    placer
+        .place(f)
+        .is_some_and(|(l, _)| changed.contains(&l.file))
+        || f.related.iter().any(|r| changed.contains(&r.location.file))
 }
 
 /// Write the findings of `changed` files; `threshold`: the lowest severity that fails the hook
@@ -44,7 +41,7 @@ pub fn write(
     let mut sum = HookSummary::default();
     let mut counts = [0usize; 3];
     for f in report.inputs.iter().chain(report.ran_findings()) {
-        if touches(f, &placer, changed).is_none() {
+        if !touches(f, &placer, changed) {
             sum.elsewhere += 1;
             continue;
         }
