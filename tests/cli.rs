@@ -403,7 +403,7 @@ fn usage_errors_exit_2_and_say_why() {
             ],
             "xml",
         ),
-        (&["migrate", "--from-files", "docs"], "no *.yaml"),
+        (&["migrate", "--from-files", "scripts"], "no *.yaml"),
         (&["frobnicate"], "frobnicate"),
     ];
     for (args, needle) in cases {

@@ -62,6 +62,9 @@ pub struct MigrateArgs {
     /// Also print informational findings and every location.
     #[arg(short, long)]
     pub verbose: bool,
+    /// CI options (issue 14): --fail-on, --source-root, --sarif-max-results, --pre-commit.
+    #[command(flatten)]
+    pub ci: Box<crate::ci::CiArgs>,
 }
 
 /// Resident memory of this process in MB (Linux; 0 elsewhere), for logs.
@@ -162,7 +165,11 @@ pub fn load(paths: &[PathBuf], max_kb: u64) -> Result<Index, String> {
     Ok(index)
 }
 
-pub fn run(args: MigrateArgs) -> i32 {
+pub fn run(mut args: MigrateArgs) -> i32 {
+    if let Err(e) = crate::ci::hook_args(&mut args) {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
     if args.from_files.is_empty() {
         eprintln!(
             "error: reading a live cluster is not available in this build yet{}. Use --from-files PATH... with manifests, for example a dump made with\n  kubectl get namespaces,pods,deployments,daemonsets,services,configmaps,mutatingwebhookconfigurations,validatingwebhookconfigurations,customresourcedefinitions -A -o yaml > cluster.yaml\n  kubectl get $(kubectl api-resources --api-group=networking.istio.io -o name | paste -sd,),$(kubectl api-resources --api-group=security.istio.io -o name | paste -sd,),$(kubectl api-resources --api-group=gateway.networking.k8s.io -o name | paste -sd,) -A -o yaml > istio.yaml",
@@ -199,6 +206,9 @@ pub fn run(args: MigrateArgs) -> i32 {
             .collect(),
     };
     let rep = report::build(&index, &analysis, &ropts);
+    if args.ci.pre_commit && args.output_dir.is_none() {
+        return crate::ci::run_hook(&args, &index, &rep);
+    }
 
     // output files
     let dir = match &args.output_dir {
@@ -279,8 +289,18 @@ pub fn run(args: MigrateArgs) -> i32 {
             report::json::write(&mut w, &rep, &written).and_then(|_| w.flush())
         }
         Format::Sarif => {
+            let opts =
+                match crate::ci::source_root(args.ci.source_root.as_deref(), &args.from_files) {
+                    Ok((root, _)) => {
+                        crate::ci::sarif_options(&index, &root, args.ci.sarif_max_results)
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return EXIT_USAGE;
+                    }
+                };
             let mut w = std::io::BufWriter::new(&mut out);
-            report::sarif::write(&mut w, &rep).and_then(|_| w.flush())
+            report::sarif::write_with(&mut w, &rep, &opts).and_then(|_| w.flush())
         }
     };
     if let Err(e) = res {
@@ -290,9 +310,5 @@ pub fn run(args: MigrateArgs) -> i32 {
         }
     }
     tracing::info!(elapsed = ?started.elapsed(), rss_mb = rss_mb(), "done");
-    if rep.failed() {
-        EXIT_FAILED
-    } else {
-        EXIT_OK
-    }
+    crate::ci::exit_code(&rep, args.ci.fail_on)
 }

@@ -6,6 +6,7 @@
 //! front ends and never re-implement a rule.
 
 pub mod analysis;
+pub mod ci;
 pub mod cli;
 pub mod detect;
 pub mod edit;

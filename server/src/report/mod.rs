@@ -1,10 +1,15 @@
 //! Reports: phase statuses from findings, and the renderings (seed-style text, the JSON report
 //! of the contract, SARIF 2.1.0, Markdown for the editors). Also the recommended files.
 
+pub mod hook;
+pub mod identity;
 pub mod json;
 pub mod markdown;
+pub mod place;
+pub mod rule_meta;
 pub mod sarif;
 pub mod text;
+pub mod uri;
 
 use std::collections::BTreeSet;
 
