@@ -173,6 +173,10 @@ fn generated_files_are_valid_yaml_and_match_the_report_actions() {
     assert_eq!(waypoints.len(), 1);
     assert_eq!(waypoints[0]["metadata"]["name"], "waypoint");
     assert!(policies.len() >= 8, "{}", policies.len());
+    // the HTTPRoute translation of the example's ratings VirtualService
+    let routes = yaml_objects(&out.path().join("recommended-routes.yaml"));
+    assert_eq!(routes.len(), 1, "{routes:?}");
+    assert_eq!(routes[0]["kind"], "HTTPRoute");
     let mut applied = Vec::new();
     for p in v["phases"].as_array().unwrap() {
         for f in p["findings"].as_array().unwrap() {
@@ -183,9 +187,13 @@ fn generated_files_are_valid_yaml_and_match_the_report_actions() {
             }
         }
     }
-    for o in waypoints.iter().chain(&policies) {
+    for o in waypoints.iter().chain(&policies).chain(&routes) {
         assert!(applied.contains(o), "{o} is in a file but not an action");
     }
+    assert_eq!(
+        v["outputs"]["recommended-routes.yaml"],
+        out.path().join("recommended-routes.yaml").to_str().unwrap()
+    );
     assert_eq!(
         v["outputs"]["recommended-policies.yaml"],
         out.path()
@@ -202,6 +210,10 @@ fn generated_files_are_valid_yaml_and_match_the_report_actions() {
         std::fs::read_to_string(out.path().join("recommended-policies.yaml")).unwrap()
     );
     insta::assert_snapshot!(
+        "example_routes",
+        std::fs::read_to_string(out.path().join("recommended-routes.yaml")).unwrap()
+    );
+    insta::assert_snapshot!(
         "example_commands",
         std::fs::read_to_string(out.path().join("commands.sh")).unwrap()
     );
@@ -210,7 +222,7 @@ fn generated_files_are_valid_yaml_and_match_the_report_actions() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
         .collect();
-    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(names.len(), 4, "{names:?}");
 }
 
 #[test]
@@ -391,7 +403,7 @@ fn usage_errors_exit_2_and_say_why() {
             ],
             "xml",
         ),
-        (&["migrate", "--from-files", "docs"], "no *.yaml"),
+        (&["migrate", "--from-files", "scripts"], "no *.yaml"),
         (&["frobnicate"], "frobnicate"),
     ];
     for (args, needle) in cases {
@@ -521,4 +533,19 @@ fn corpus_directories_run_end_to_end() {
         let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{dir}: {e}"));
         assert_eq!(v["phases"].as_array().unwrap().len(), 7);
     }
+}
+
+/// `ambient-lsp detect`: the editors' test for "this workspace is an Istio mesh project".
+#[test]
+fn detect_says_whether_a_workspace_is_a_mesh() {
+    let r = run(&["detect", "examples/mesh"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.trim().ends_with(".yaml"), "{}", r.stdout);
+    assert!(r.stdout.trim_end().lines().count() == 1, "{}", r.stdout);
+    let plain = tempfile::TempDir::new().unwrap();
+    std::fs::write(plain.path().join("ci.yml"), "on: push\njobs: {}\n").unwrap();
+    let r = run(&["detect", plain.path().to_str().unwrap()]);
+    assert_eq!((r.code, r.stdout.as_str()), (1, ""), "{}", r.stderr);
+    let r = run(&["detect"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
 }

@@ -602,6 +602,101 @@ fn commands_report_and_write_recommendations() {
     assert!(bad.get("error").is_some());
 }
 
+/// `ambient.migrationReport` with `{"format": "markdown"}`: the report every editor shows
+/// (rendered by the server, snapshot-tested in `report::markdown`), over the same findings as
+/// the JSON report, with workspace-relative paths linked to the files, and the status bar's
+/// summary.
+#[test]
+fn report_as_markdown_for_the_editors() {
+    let ws = example_copy();
+    let mut c = start(ws.path());
+    let json_rep = c.request(
+        "workspace/executeCommand",
+        json!({"command": "ambient.migrationReport", "arguments": [{"format": "json"}]}),
+    )["result"]
+        .clone();
+    assert_eq!(json_rep["version"], 1);
+    let r = c.request(
+        "workspace/executeCommand",
+        json!({"command": "ambient.migrationReport", "arguments": [{"format": "markdown"}]}),
+    );
+    let res = &r["result"];
+    assert_eq!(res["format"], "markdown", "{r}");
+    let md = res["markdown"].as_str().unwrap();
+    assert!(md.starts_with("# Ambient migration report\n"), "{md}");
+    // one bullet per finding of the JSON report, in the same order
+    let rules_md: Vec<&str> = md
+        .lines()
+        .filter_map(|l| l.split_once(" [**").map(|(_, r)| r))
+        .filter_map(|r| r.split_once("**]").map(|(id, _)| id))
+        .collect();
+    let mut rules_json: Vec<&str> = Vec::new();
+    for f in json_rep["inputs"]["problems"].as_array().unwrap() {
+        rules_json.push(f["rule"].as_str().unwrap());
+    }
+    for p in json_rep["phases"].as_array().unwrap() {
+        for f in p["findings"].as_array().unwrap() {
+            rules_json.push(f["rule"].as_str().unwrap());
+        }
+    }
+    assert_eq!(rules_md, rules_json);
+    // locations: relative to the workspace, linked to the file and position
+    let ns = ws.path().join("bookinfo/namespace.yaml");
+    let link = format!("[bookinfo/namespace.yaml:4:9]({}#L4,9)", uri(&ns));
+    assert!(md.contains(&link), "{link} not in\n{md}");
+    // the summary of the status bar
+    let s = &res["summary"];
+    assert_eq!(s["furthest"], "policy-simplification", "{s}");
+    assert_eq!(s["failed"], "remove-sidecars", "{s}");
+    let with_fix = json_rep["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["findings"].as_array().unwrap())
+        .filter(|f| !f["actions"].as_array().unwrap().is_empty())
+        .count();
+    assert_eq!(s["recommendations"], with_fix, "{s}");
+    // links for VS Code's preview (relative to the first workspace folder), or none at all
+    let md_of = |c: &mut Client, links: &str| {
+        c.request(
+            "workspace/executeCommand",
+            json!({"command": "ambient.migrationReport",
+                   "arguments": [{"format": "markdown", "links": links}]}),
+        )["result"]["markdown"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let vs = md_of(&mut c, "workspace");
+    assert!(
+        vs.contains("[bookinfo/namespace.yaml:4:9](/bookinfo/namespace.yaml#L4,9)"),
+        "{vs}"
+    );
+    let plain = md_of(&mut c, "none");
+    assert!(
+        plain.contains(" — bookinfo/namespace.yaml:4:9\n") && !plain.contains("]("),
+        "{plain}"
+    );
+    // the bare string works too; anything else is an invalid-params error
+    let bare = c.request(
+        "workspace/executeCommand",
+        json!({"command": "ambient.migrationReport", "arguments": ["markdown"]}),
+    );
+    assert_eq!(bare["result"]["markdown"], res["markdown"]);
+    for args in [
+        json!({"format": "html"}),
+        json!({"format": "markdown", "links": "web"}),
+        json!({"format": "json", "links": "file"}),
+        json!(7),
+    ] {
+        let bad = c.request(
+            "workspace/executeCommand",
+            json!({"command": "ambient.migrationReport", "arguments": [args]}),
+        );
+        assert_eq!(bad["error"]["code"], -32602, "{args}: {bad}");
+    }
+}
+
 #[test]
 fn settings_filter_phases_and_name_the_waypoint() {
     let ws = example_copy();
@@ -694,4 +789,91 @@ fn the_test_client_fails_on_a_response_left_unread() {
     let err = outcome.expect_err("dropping the client must fail");
     let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(msg.contains("left unread"), "{msg}");
+}
+
+/// The command lines editors really run: vscode-languageclient appends `--stdio` to the
+/// arguments it was given (so `ambient-lsp --stdio --stdio` when a user's config already has
+/// it), and `lsp --stdio` is the subcommand form. Each must start a server that answers
+/// `initialize` and exits 0 after `shutdown`/`exit`.
+#[test]
+fn repeated_stdio_flags_start_the_server() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    fn send(w: &mut impl Write, v: Value) {
+        let body = v.to_string();
+        write!(w, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        w.flush().unwrap();
+    }
+    /// The next response (server notifications and requests are skipped).
+    fn response(r: &mut impl BufRead) -> Value {
+        loop {
+            let mut len = 0;
+            let mut line = String::new();
+            loop {
+                line.clear();
+                assert!(
+                    r.read_line(&mut line).unwrap() > 0,
+                    "the server closed stdout"
+                );
+                let l = line.trim_end();
+                if l.is_empty() {
+                    break;
+                }
+                if let Some(n) = l.strip_prefix("Content-Length: ") {
+                    len = n.parse().unwrap();
+                }
+            }
+            let mut body = vec![0; len];
+            r.read_exact(&mut body).unwrap();
+            let m: Value = serde_json::from_slice(&body).unwrap();
+            if m.get("id").is_some() && m.get("method").is_none() {
+                return m;
+            }
+        }
+    }
+    for args in [
+        &["--stdio", "--stdio"][..],
+        &["--stdio", "--stdio", "--stdio"][..],
+        &["lsp", "--stdio", "--stdio"][..],
+    ] {
+        let ws = tempfile::TempDir::new().unwrap();
+        let mut child = Command::new(binary())
+            .args(args)
+            .current_dir(ws.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        send(
+            &mut stdin,
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                   "params": {"processId": null, "rootUri": uri(ws.path()), "capabilities": {}}}),
+        );
+        let init = response(&mut stdout);
+        assert!(
+            init["result"]["capabilities"]["executeCommandProvider"].is_object(),
+            "{args:?}: {init}"
+        );
+        send(
+            &mut stdin,
+            json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
+        );
+        send(
+            &mut stdin,
+            json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}),
+        );
+        let down = response(&mut stdout);
+        assert_eq!(down["id"], 2, "{args:?}: {down}");
+        assert!(down.get("error").is_none(), "{args:?}: {down}");
+        send(
+            &mut stdin,
+            json!({"jsonrpc": "2.0", "method": "exit", "params": null}),
+        );
+        drop(stdin);
+        let status = child.wait().unwrap();
+        assert!(status.success(), "{args:?}: {status}");
+    }
 }

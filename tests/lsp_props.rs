@@ -78,7 +78,14 @@ fn findings(report: &Value, root: &Path) -> BTreeSet<(String, String, u64, u64, 
                 .flat_map(|p| p["findings"].as_array().unwrap()),
         );
     for f in all {
-        let file = f["location"]["file"].as_str().unwrap_or("");
+        // a location the report chose for a finding without a node of its own (`placed`) is
+        // not one the server publishes a diagnostic at
+        let placed = f["location"].get("placed").is_some();
+        let file = if placed {
+            ""
+        } else {
+            f["location"]["file"].as_str().unwrap_or("")
+        };
         let rel = Path::new(file)
             .strip_prefix(root)
             .map(|p| p.display().to_string())
@@ -86,8 +93,14 @@ fn findings(report: &Value, root: &Path) -> BTreeSet<(String, String, u64, u64, 
         out.insert((
             f["rule"].as_str().unwrap().to_string(),
             rel,
-            f["location"]["line"].as_u64().unwrap_or(0),
-            f["location"]["column"].as_u64().unwrap_or(0),
+            f["location"]["line"]
+                .as_u64()
+                .filter(|_| !placed)
+                .unwrap_or(0),
+            f["location"]["column"]
+                .as_u64()
+                .filter(|_| !placed)
+                .unwrap_or(0),
             f["message"].as_str().unwrap().to_string(),
         ));
     }

@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod detect;
 pub mod edit;
 pub mod engine;
 pub mod finding;
@@ -17,6 +18,7 @@ pub mod model;
 pub mod output;
 pub mod phases;
 pub mod report;
+pub mod routes;
 pub mod rules;
 pub mod sources;
 pub mod yaml;

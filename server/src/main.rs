@@ -8,8 +8,9 @@ use clap::{Parser, Subcommand};
 #[derive(Parser, Debug)]
 #[command(name = "ambient-lsp", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 struct Cli {
-    /// Run the language server over stdio (the default).
-    #[arg(long)]
+    /// Run the language server over stdio (the default). May be repeated: clients such as
+    /// vscode-languageclient append `--stdio` to the arguments they were given.
+    #[arg(long, overrides_with = "stdio")]
     stdio: bool,
     #[command(subcommand)]
     command: Option<Command>,
@@ -19,8 +20,19 @@ struct Cli {
 enum Command {
     /// Analyse manifests (or a cluster) and run the seven migration phases.
     Migrate(ambient_lsp::cli::MigrateArgs),
+    /// Whether PATHs (files, or folders as the server reads a workspace) hold Istio / Gateway
+    /// API resources: prints the first such file and exits 0, else exits 1. The editors start
+    /// the server only where this says yes.
+    Detect {
+        #[arg(value_name = "PATH", required = true)]
+        paths: Vec<std::path::PathBuf>,
+    },
     /// Run the language server over stdio.
-    Lsp,
+    Lsp {
+        /// Accepted (and repeatable) for clients that append it; stdio is the only transport.
+        #[arg(long, overrides_with = "stdio")]
+        stdio: bool,
+    },
 }
 
 /// Logs go to stderr (stdout is the protocol channel of the server); the server also sends its
@@ -52,14 +64,22 @@ fn init_logging(server: bool) {
 
 fn main() {
     let cli = Cli::parse();
-    let server = !matches!(cli.command, Some(Command::Migrate(_)));
+    let server = !matches!(
+        cli.command,
+        Some(Command::Migrate(_) | Command::Detect { .. })
+    );
     init_logging(server);
     let code = match cli.command {
         Some(Command::Migrate(args)) => ambient_lsp::cli::run(args),
-        Some(Command::Lsp) | None => {
-            tracing::debug!(stdio_flag = cli.stdio, "language server on stdin/stdout");
-            ambient_lsp::lsp::run_stdio()
-        }
+        Some(Command::Detect { paths }) => match ambient_lsp::detect::find_mesh(&paths) {
+            Some(file) => {
+                println!("{}", file.display());
+                0
+            }
+            None => 1,
+        },
+        // `--stdio` (however often given) selects the only transport there is
+        Some(Command::Lsp { .. }) | None => ambient_lsp::lsp::run_stdio(),
     };
     std::process::exit(code);
 }

@@ -2,6 +2,7 @@
 //! copies of `examples/`, and running the CLI.
 
 pub mod lsp;
+pub mod schema;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

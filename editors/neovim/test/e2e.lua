@@ -113,6 +113,9 @@ for _, id in ipairs({ "pre-reqs", "cluster-setup", "deploy-waypoints", "migrate-
   check(report:find("%. " .. id:gsub("%-", "%%-")), "no phase " .. id .. " in the report")
 end
 check(report:find("**W020**", 1, true), "no W020 in the report")
+-- the server's rendering (the same as VS Code's), with plain-text locations
+check(report:find("| Phase | Status | Findings |", 1, true), "no phase table: not the server's Markdown")
+check(report:find(" — bookinfo/namespace.yaml:", 1, true) and not report:find("](", 1, true), "locations:\n" .. report)
 log("report: " .. #vim.api.nvim_buf_get_lines(rbuf, 0, -1, false) .. " lines")
 vim.cmd("close")
 

@@ -9,10 +9,11 @@ NVIM="${NVIM:-$(command -v nvim || true)}"
 SERVER="${SERVER:-$(command -v ambient-lsp || echo "$repo/target/debug/ambient-lsp")}"
 [ -x "$NVIM" ] || { echo "nvim not found (set NVIM)" >&2; exit 2; }
 [ -x "$SERVER" ] || { echo "ambient-lsp not found at $SERVER (set SERVER)" >&2; exit 2; }
-"$NVIM" --version | head -1
-
 ws="$(mktemp -d)"
-trap 'rm -rf "$ws"' EXIT
+xdg="$(mktemp -d)"   # Neovim's log and state: not the user's
+trap 'rm -rf "$ws" "$xdg"' EXIT
+export XDG_STATE_HOME="$xdg/state" XDG_CACHE_HOME="$xdg/cache" XDG_DATA_HOME="$xdg/data"
+"$NVIM" --version | head -1
 cp -r "$repo/examples/mesh/." "$ws/"
 git -C "$ws" init -q   # the project root the plugin looks for
 

@@ -1,7 +1,9 @@
 // VS Code client of ambient-lsp: starts the server for workspaces that hold Istio / Gateway API
-// resources, shows the migration report, writes the recommended manifests, and keeps a status
-// bar item with the furthest phase that passes.
+// resources (the server decides: `ambient-lsp detect`), shows the migration report the server
+// renders, writes the recommended manifests, and keeps a status bar item with the furthest
+// phase that passes.
 
+import * as cp from "node:child_process";
 import * as fs from "node:fs";
 import * as vscode from "vscode";
 import {
@@ -10,14 +12,25 @@ import {
   ServerOptions,
   TransportKind,
 } from "vscode-languageclient/node";
-import { Report, renderReport, statusText, statusTooltip, summarize } from "./report";
-import { looksLikeMesh, resolveServer, serverSettings } from "./settings";
+import { Detected, readDetect, resolveServer, serverSettings } from "./settings";
+import { isMarkdownReport, MarkdownReport, statusText, statusTooltip } from "./status";
 
 const REPORT_URI = vscode.Uri.parse("ambient-report:/Ambient%20migration%20report.md");
+
+// Commands of this extension. None may be one the server lists in `executeCommandProvider`:
+// vscode-languageclient registers a VS Code command for each of those, and a second
+// registration of the same id makes the client fail to start.
+const CMD_SHOW_REPORT = "ambient.showReport";
+const CMD_WRITE = "ambient.writeRecommendedManifests";
+const CMD_RESTART = "ambient.restartServer";
+// Commands of the server (workspace/executeCommand).
+const SERVER_REPORT = "ambient.migrationReport";
+const SERVER_WRITE = "ambient.writeRecommendations";
 
 let client: LanguageClient | undefined;
 let status: vscode.StatusBarItem;
 let output: vscode.LogOutputChannel;
+let waiting: vscode.Disposable | undefined;
 
 class ReportProvider implements vscode.TextDocumentContentProvider {
   private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
@@ -25,8 +38,10 @@ class ReportProvider implements vscode.TextDocumentContentProvider {
   text = "# Ambient migration report\n\n_The language server is not running._\n";
 
   update(text: string): void {
-    this.text = text;
-    this.emitter.fire(REPORT_URI);
+    if (text !== this.text) {
+      this.text = text;
+      this.emitter.fire(REPORT_URI);
+    }
   }
 
   provideTextDocumentContent(): string {
@@ -40,45 +55,124 @@ function config(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration("ambient");
 }
 
-/** Whether any manifest of the workspace (or an open document) holds mesh resources. */
-async function workspaceHasMesh(): Promise<boolean> {
-  for (const d of vscode.workspace.textDocuments) {
-    if ((d.languageId === "yaml" || d.languageId === "json") && looksLikeMesh(d.getText())) {
-      return true;
-    }
-  }
-  const files = await vscode.workspace.findFiles(
-    "**/*.{yaml,yml,json}",
-    "**/{node_modules,.git}/**",
-    5000,
-  );
-  for (const f of files) {
-    try {
-      const fd = await fs.promises.open(f.fsPath, "r");
-      try {
-        const buf = Buffer.alloc(64 * 1024);
-        const { bytesRead } = await fd.read(buf, 0, buf.length, 0);
-        if (looksLikeMesh(buf.subarray(0, bytesRead).toString("utf8"))) {
-          return true;
-        }
-      } finally {
-        await fd.close();
-      }
-    } catch {
-      // unreadable: skip
-    }
-  }
-  return false;
+function showError(text: string, short: string): void {
+  output.error(text);
+  status.text = `$(error) Ambient: ${short}`;
+  status.tooltip = text;
+  status.show();
+  void vscode.window.showErrorMessage(text);
 }
 
-async function fetchReport(): Promise<Report | undefined> {
+/** `ambient-lsp detect PATH…`: whether the paths hold mesh resources (server/src/detect.rs). */
+function detect(server: string, paths: string[]): Promise<Detected> {
+  return new Promise((resolve) => {
+    cp.execFile(server, ["detect", ...paths], { timeout: 60_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      const e = err as (cp.ExecFileException & { code?: number | string }) | null;
+      resolve(
+        readDetect(server, {
+          code: e ? (typeof e.code === "number" ? e.code : null) : 0,
+          signal: e?.signal ?? null,
+          stdout: String(stdout),
+          stderr: String(stderr),
+          spawnError: e && typeof e.code === "string" ? e.message : undefined,
+        }),
+      );
+    });
+  });
+}
+
+function resolve(ctx: vscode.ExtensionContext): string | undefined {
+  const resolved = resolveServer(config().get<string>("server.path", ""), ctx.extensionPath, {
+    isFile: (p) => {
+      try {
+        return fs.statSync(p).isFile();
+      } catch {
+        return false;
+      }
+    },
+    env: process.env,
+    platform: process.platform,
+  });
+  if (typeof resolved === "string") {
+    showError(resolved, "server not found");
+    return undefined;
+  }
+  output.info(`ambient-lsp: ${resolved.path} (${resolved.source})`);
+  if (resolved.source === "bundled" && process.platform !== "win32") {
+    try {
+      // a VSIX does not keep the executable bit
+      fs.chmodSync(resolved.path, 0o755);
+    } catch (e) {
+      output.warn(`cannot make ${resolved.path} executable: ${e}`);
+    }
+  }
+  return resolved.path;
+}
+
+function isManifest(d: vscode.TextDocument): boolean {
+  return d.uri.scheme === "file" && (d.languageId === "yaml" || d.languageId === "json");
+}
+
+/** Start the server if the workspace is a mesh project; otherwise wait for a mesh manifest to
+ * be opened or saved. */
+async function maybeStart(ctx: vscode.ExtensionContext): Promise<void> {
+  waiting?.dispose();
+  waiting = undefined;
+  const server = resolve(ctx);
+  if (!server) {
+    return;
+  }
+  const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file");
+  const paths = folders.length > 0
+    ? folders.map((f) => f.uri.fsPath)
+    : vscode.workspace.textDocuments.filter(isManifest).map((d) => d.uri.fsPath);
+  const found = paths.length > 0 ? await detect(server, paths) : { mesh: false as const };
+  if ("error" in found) {
+    showError(found.error, "server does not run");
+    return;
+  }
+  if (found.mesh) {
+    output.info(`mesh resources found in ${found.file}`);
+    await startClient(server);
+    return;
+  }
+  output.info("no Istio or Gateway API resources in the workspace: the server starts when one is opened");
+  status.hide();
+  const check = async (d: vscode.TextDocument) => {
+    if (client || !waiting || !isManifest(d)) {
+      return;
+    }
+    const r = await detect(server, [d.uri.fsPath]);
+    if (client || !waiting) {
+      return;
+    }
+    if ("error" in r) {
+      showError(r.error, "server does not run");
+    } else if (r.mesh) {
+      waiting.dispose();
+      waiting = undefined;
+      await startClient(server);
+    }
+  };
+  waiting = vscode.Disposable.from(
+    vscode.workspace.onDidOpenTextDocument(check),
+    vscode.workspace.onDidSaveTextDocument(check),
+  );
+}
+
+async function fetchReport(): Promise<MarkdownReport | undefined> {
   if (!client || !client.isRunning()) {
     return undefined;
   }
-  return (await client.sendRequest("workspace/executeCommand", {
-    command: "ambient.migrationReport",
-    arguments: [],
-  })) as Report;
+  const r: unknown = await client.sendRequest("workspace/executeCommand", {
+    command: SERVER_REPORT,
+    // VS Code's Markdown preview refuses file: links; it resolves "/path" in the first folder
+    arguments: [{ format: "markdown", links: "workspace" }],
+  });
+  if (!isMarkdownReport(r)) {
+    throw new Error("the server did not answer with a Markdown report: update ambient-lsp");
+  }
+  return r;
 }
 
 let refreshTimer: NodeJS.Timeout | undefined;
@@ -96,32 +190,30 @@ async function refreshStatus(): Promise<void> {
     if (!r) {
       return;
     }
-    const s = summarize(r);
-    status.text = statusText(s);
-    status.tooltip = statusTooltip(s);
+    status.text = statusText(r.summary);
+    status.tooltip = statusTooltip(r.summary);
     status.show();
-    report.update(render(r));
+    report.update(r.markdown);
   } catch (e) {
-    output.appendLine(`status refresh failed: ${e}`);
+    output.warn(`status refresh failed: ${e}`);
   }
 }
 
-function render(r: Report): string {
-  return renderReport(r, {
-    display: (p) => vscode.workspace.asRelativePath(p),
-    link: (loc) => vscode.Uri.file(loc.file).with({ fragment: `L${loc.line},${loc.column}` }).toString(),
-  });
-}
-
 async function showReport(): Promise<void> {
-  const r = await fetchReport();
+  let r: MarkdownReport | undefined;
+  try {
+    r = await fetchReport();
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Ambient: ${e}`);
+    return;
+  }
   if (!r) {
     void vscode.window.showWarningMessage(
       "Ambient: the language server is not running (no Istio or Gateway API manifests found, or the server could not start).",
     );
     return;
   }
-  report.update(render(r));
+  report.update(r.markdown);
   try {
     await vscode.commands.executeCommand("markdown.showPreview", REPORT_URI);
   } catch {
@@ -147,7 +239,7 @@ async function writeRecommendations(): Promise<void> {
   }
   try {
     const res = (await client.sendRequest("workspace/executeCommand", {
-      command: "ambient.writeRecommendations",
+      command: SERVER_WRITE,
       arguments: [picked[0].toString()],
     })) as { outputs: Record<string, string>; waypoints: number; policies: number };
     const open = "Open recommended-policies.yaml";
@@ -163,37 +255,11 @@ async function writeRecommendations(): Promise<void> {
   }
 }
 
-async function startClient(ctx: vscode.ExtensionContext): Promise<void> {
-  const resolved = resolveServer(config().get<string>("server.path", ""), ctx.extensionPath, {
-    isFile: (p) => {
-      try {
-        return fs.statSync(p).isFile();
-      } catch {
-        return false;
-      }
-    },
-    env: process.env,
-    platform: process.platform,
-  });
-  if (typeof resolved === "string") {
-    status.text = "$(error) Ambient: server not found";
-    status.tooltip = resolved;
-    status.show();
-    void vscode.window.showErrorMessage(resolved);
-    return;
-  }
-  output.appendLine(`ambient-lsp: ${resolved.path} (${resolved.source})`);
-  if (resolved.source === "bundled" && process.platform !== "win32") {
-    try {
-      // a VSIX does not keep the executable bit
-      fs.chmodSync(resolved.path, 0o755);
-    } catch (e) {
-      output.appendLine(`cannot make ${resolved.path} executable: ${e}`);
-    }
-  }
+async function startClient(server: string): Promise<void> {
   const serverOptions: ServerOptions = {
-    command: resolved.path,
-    args: ["--stdio"],
+    command: server,
+    // vscode-languageclient appends `--stdio` itself for TransportKind.stdio
+    args: [],
     transport: TransportKind.stdio,
   };
   const clientOptions: LanguageClientOptions = {
@@ -208,27 +274,51 @@ async function startClient(ctx: vscode.ExtensionContext): Promise<void> {
   };
   client = new LanguageClient("ambient", "Ambient Mesh Migration", serverOptions, clientOptions);
   status.text = "$(sync~spin) Ambient: indexing…";
+  status.tooltip = "ambient-lsp is indexing the workspace";
   status.show();
-  await client.start();
+  try {
+    await client.start();
+  } catch (e) {
+    showError(
+      `Ambient: the language server ${server} could not start: ${e instanceof Error ? e.message : e}. See Output › Ambient Mesh Migration.`,
+      "server failed",
+    );
+    return;
+  }
   scheduleRefresh();
+}
+
+async function stopClient(): Promise<void> {
+  const c = client;
+  client = undefined;
+  if (c) {
+    try {
+      await c.stop();
+    } catch (e) {
+      output.warn(`stopping the server: ${e}`);
+    }
+  }
 }
 
 export async function activate(ctx: vscode.ExtensionContext): Promise<void> {
   output = vscode.window.createOutputChannel("Ambient Mesh Migration", { log: true });
-  status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 0);
-  status.command = "ambient.showReport";
+  status = vscode.window.createStatusBarItem("ambient.status", vscode.StatusBarAlignment.Left, 0);
+  status.name = "Ambient Mesh Migration";
+  status.command = CMD_SHOW_REPORT;
   ctx.subscriptions.push(
     output,
     status,
+    { dispose: () => waiting?.dispose() },
     vscode.workspace.registerTextDocumentContentProvider("ambient-report", report),
-    vscode.commands.registerCommand("ambient.showReport", showReport),
-    vscode.commands.registerCommand("ambient.writeRecommendations", writeRecommendations),
-    vscode.commands.registerCommand("ambient.restartServer", async () => {
+    vscode.commands.registerCommand(CMD_SHOW_REPORT, showReport),
+    vscode.commands.registerCommand(CMD_WRITE, writeRecommendations),
+    vscode.commands.registerCommand(CMD_RESTART, async () => {
       if (client) {
+        status.text = "$(sync~spin) Ambient: restarting…";
         await client.restart();
         scheduleRefresh();
       } else {
-        await startClient(ctx);
+        await maybeStart(ctx);
       }
     }),
     vscode.languages.onDidChangeDiagnostics((e) => {
@@ -237,29 +327,15 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<void> {
       }
     }),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
-      if (e.affectsConfiguration("ambient.server.path") && client) {
-        await client.stop();
-        client = undefined;
-        await startClient(ctx);
+      if (e.affectsConfiguration("ambient.server.path")) {
+        await stopClient();
+        await maybeStart(ctx);
       }
     }),
   );
-  if (await workspaceHasMesh()) {
-    await startClient(ctx);
-    return;
-  }
-  // start later, when a mesh manifest shows up
-  const waiting = vscode.workspace.onDidOpenTextDocument(async (d) => {
-    if (!client && (d.languageId === "yaml" || d.languageId === "json") && looksLikeMesh(d.getText())) {
-      waiting.dispose();
-      await startClient(ctx);
-    }
-  });
-  ctx.subscriptions.push(waiting);
+  await maybeStart(ctx);
 }
 
 export async function deactivate(): Promise<void> {
-  if (client) {
-    await client.stop();
-  }
+  await stopClient();
 }

@@ -1,5 +1,5 @@
-// Settings → what the server gets, where the server binary is, and whether a workspace holds
-// Istio / Gateway API resources. Pure (no `vscode` import): unit-tested with node:test.
+// Settings → what the server gets, where the server binary is, and what its `detect` command
+// said. Pure (no `vscode` import): unit-tested with node:test.
 
 import * as path from "node:path";
 
@@ -46,7 +46,9 @@ export function resolveServer(configured: string, extensionPath: string, fs: Fs)
   const exe = fs.platform === "win32" ? "ambient-lsp.exe" : "ambient-lsp";
   if (configured.trim() !== "") {
     const p = configured.trim();
-    return fs.isFile(p) ? { path: p, source: "setting" } : `ambient.server.path: ${p} does not exist`;
+    return fs.isFile(p)
+      ? { path: p, source: "setting" }
+      : `Ambient: ambient.server.path is ${p}, which does not exist. Set it to the ambient-lsp binary, or clear it to use the bundled one.`;
   }
   const sep = fs.platform === "win32" ? ";" : ":";
   for (const dir of (fs.env.PATH ?? "").split(sep)) {
@@ -65,10 +67,27 @@ export function resolveServer(configured: string, extensionPath: string, fs: Fs)
   return `ambient-lsp was not found: set ambient.server.path, put ambient-lsp on PATH (cargo install --path server) or install a build of the extension that bundles it`;
 }
 
-const MESH_API =
-  /^\s*(- )?apiVersion:\s*["']?((networking|security|telemetry|extensions)\.istio\.io|gateway\.networking\.k8s\.io)\/|"apiVersion"\s*:\s*"((networking|security|telemetry|extensions)\.istio\.io|gateway\.networking\.k8s\.io)\/|^\s*["']?(istio-injection|istio\.io\/rev|istio\.io\/dataplane-mode)["']?\s*:/m;
+/** What `ambient-lsp detect PATH…` said (server/src/detect.rs: the one place that decides
+ * whether a workspace is an Istio mesh project). */
+export type Detected = { mesh: true; file: string } | { mesh: false } | { error: string };
 
-/** Whether a manifest holds Istio or Gateway API resources (or Istio labels). */
-export function looksLikeMesh(text: string): boolean {
-  return MESH_API.test(text);
+/** Read the outcome of `ambient-lsp detect`: exit 0 and the first mesh file, exit 1 for none;
+ * anything else means the binary is not a working ambient-lsp. */
+export function readDetect(
+  server: string,
+  r: { code: number | null; signal?: string | null; stdout: string; stderr: string; spawnError?: string },
+): Detected {
+  if (r.spawnError !== undefined) {
+    return { error: `Ambient: cannot run the language server ${server}: ${r.spawnError}` };
+  }
+  if (r.code === 0) {
+    return { mesh: true, file: r.stdout.trim() };
+  }
+  if (r.code === 1 && r.stdout.trim() === "") {
+    return { mesh: false };
+  }
+  const why = r.stderr.trim().split("\n")[0] || (r.signal ? `killed by ${r.signal}` : `exit status ${r.code}`);
+  return {
+    error: `Ambient: ${server} is not a working ambient-lsp (\`${server} detect\` failed: ${why}). Set ambient.server.path to an ambient-lsp binary, or clear it to use the bundled one.`,
+  };
 }

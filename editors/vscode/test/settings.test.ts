@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { test } from "node:test";
-import { looksLikeMesh, resolveServer, serverSettings } from "../src/settings";
+import { readDetect, resolveServer, serverSettings } from "../src/settings";
 
 function getter(values: Record<string, unknown>) {
   return <T>(key: string, fallback: T): T => (key in values ? (values[key] as T) : fallback);
@@ -57,7 +57,7 @@ test("server: the setting first, then PATH, then the bundled binary", () => {
   assert.match(missing as string, /ambient\.server\.path/);
   assert.match(
     resolveServer("/nope", ext, { isFile: files(bundled), env, platform: "linux" }) as string,
-    /\/nope does not exist/,
+    /ambient\.server\.path is \/nope, which does not exist/,
   );
 });
 
@@ -70,11 +70,11 @@ test("windows names the binary .exe and splits PATH on ;", () => {
   assert.deepEqual(r, { path: path.join("C:\\tools", "ambient-lsp.exe"), source: "PATH" });
 });
 
-test("mesh manifests are recognised", () => {
-  assert.ok(looksLikeMesh("apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\n"));
-  assert.ok(looksLikeMesh("---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"));
-  assert.ok(looksLikeMesh('{"apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService"}'));
-  assert.ok(looksLikeMesh("kind: Namespace\nmetadata:\n  labels:\n    istio-injection: enabled\n"));
-  assert.ok(!looksLikeMesh("apiVersion: apps/v1\nkind: Deployment\n"));
-  assert.ok(!looksLikeMesh("name: my-app\nversion: 1.0\n# mentions istio.io in a comment\n"));
+test("detect: exit 0 names a mesh file, exit 1 none, anything else is a broken server", () => {
+  assert.deepEqual(readDetect("/s", { code: 0, stdout: "/ws/a.yaml\n", stderr: "" }), { mesh: true, file: "/ws/a.yaml" });
+  assert.deepEqual(readDetect("/s", { code: 1, stdout: "", stderr: "" }), { mesh: false });
+  const old = readDetect("/s", { code: 2, stdout: "", stderr: "error: unrecognized subcommand 'detect'\n\nUsage: …" });
+  assert.match((old as { error: string }).error, /\/s is not a working ambient-lsp .*unrecognized subcommand 'detect'\)/);
+  const gone = readDetect("/s", { code: null, stdout: "", stderr: "", spawnError: "spawn /s EACCES" });
+  assert.match((gone as { error: string }).error, /cannot run the language server \/s: spawn \/s EACCES/);
 });

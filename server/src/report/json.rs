@@ -3,10 +3,46 @@
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{json, Map, Value};
 
+use super::place::Placer;
 use super::Report;
 use crate::finding::Finding;
 
-pub fn finding(report: &Report, f: &Finding) -> Value {
+/// What a finding is about: `resource` (then `resource` is set), `namespace` (then
+/// `namespace` is set and `resource` is null), `file` (an input problem of a file) or `cluster`.
+pub fn scope(f: &Finding) -> &'static str {
+    if f.resource.is_some() {
+        "resource"
+    } else if f.namespace.is_some() {
+        "namespace"
+    } else if f.phase() == crate::finding::Phase::Input && f.location.is_some() {
+        "file"
+    } else {
+        "cluster"
+    }
+}
+
+fn location(report: &Report, placer: &Placer, f: &Finding) -> Value {
+    let Some((loc, how)) = placer.place(f) else {
+        return Value::Null;
+    };
+    let tmp = Finding {
+        location: Some(loc),
+        ..Finding::new(f.rule, "")
+    };
+    match report.position(&tmp) {
+        Some((file, line, col, el, ec)) => {
+            let mut l =
+                json!({"file": file, "line": line, "column": col, "endLine": el, "endColumn": ec});
+            if let Some(p) = how.as_str() {
+                l["placed"] = json!(p);
+            }
+            l
+        }
+        None => Value::Null,
+    }
+}
+
+pub fn finding(report: &Report, placer: &Placer, f: &Finding) -> Value {
     let mut m = Map::new();
     m.insert("rule".into(), json!(f.rule.id));
     m.insert("severity".into(), json!(f.severity().as_str()));
@@ -15,6 +51,7 @@ pub fn finding(report: &Report, f: &Finding) -> Value {
     if !f.details.is_empty() {
         m.insert("details".into(), json!(f.details));
     }
+    m.insert("scope".into(), json!(scope(f)));
     m.insert(
         "resource".into(),
         f.resource
@@ -25,15 +62,7 @@ pub fn finding(report: &Report, f: &Finding) -> Value {
     if let Some(ns) = &f.namespace {
         m.insert("namespace".into(), json!(ns));
     }
-    m.insert(
-        "location".into(),
-        match report.position(f) {
-            Some((file, line, col, el, ec)) => {
-                json!({"file": file, "line": line, "column": col, "endLine": el, "endColumn": ec})
-            }
-            None => Value::Null,
-        },
-    );
+    m.insert("location".into(), location(report, placer, f));
     if !f.related.is_empty() {
         let rel: Vec<Value> = f
             .related
@@ -53,6 +82,7 @@ pub fn finding(report: &Report, f: &Finding) -> Value {
 }
 
 pub fn render(report: &Report, outputs: &[(String, String)]) -> Value {
+    let placer = Placer::new(report.index);
     let phases: Vec<Value> = report
         .phases
         .iter()
@@ -61,7 +91,7 @@ pub fn render(report: &Report, outputs: &[(String, String)]) -> Value {
                 "id": p.phase.id(),
                 "status": p.status.as_str(),
                 "checks": p.checks.iter().map(|c| json!({"id": c.id, "title": c.title, "status": c.status.as_str(), "message": c.message})).collect::<Vec<_>>(),
-                "findings": p.findings.iter().map(|f| finding(report, f)).collect::<Vec<_>>(),
+                "findings": p.findings.iter().map(|f| finding(report, &placer, f)).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -76,7 +106,7 @@ pub fn render(report: &Report, outputs: &[(String, String)]) -> Value {
             "files": report.files,
             "resources": report.resources,
             "notObjects": report.not_objects,
-            "problems": report.inputs.iter().map(|f| finding(report, f)).collect::<Vec<_>>(),
+            "problems": report.inputs.iter().map(|f| finding(report, &placer, f)).collect::<Vec<_>>(),
         },
         "phases": phases,
         "outputs": Value::Object(out_map),
@@ -86,6 +116,7 @@ pub fn render(report: &Report, outputs: &[(String, String)]) -> Value {
 /// The findings of a phase (or the input problems), serialized one at a time.
 struct Findings<'r, 'a> {
     report: &'r Report<'a>,
+    placer: &'r Placer<'a>,
     list: &'r [&'a Finding],
 }
 
@@ -93,23 +124,23 @@ impl Serialize for Findings<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.list.len()))?;
         for f in self.list {
-            seq.serialize_element(&finding(self.report, f))?;
+            seq.serialize_element(&finding(self.report, self.placer, f))?;
         }
         seq.end()
     }
 }
 
-struct Phases<'r, 'a>(&'r Report<'a>);
+struct Phases<'r, 'a>(&'r Report<'a>, &'r Placer<'a>);
 
 impl Serialize for Phases<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let report = self.0;
         let mut seq = s.serialize_seq(Some(report.phases.len()))?;
         for p in &report.phases {
-            struct One<'r, 'a>(&'r Report<'a>, &'r super::PhaseReport<'a>);
+            struct One<'r, 'a>(&'r Report<'a>, &'r Placer<'a>, &'r super::PhaseReport<'a>);
             impl Serialize for One<'_, '_> {
                 fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                    let p = self.1;
+                    let p = self.2;
                     let mut m = s.serialize_map(Some(4))?;
                     m.serialize_entry("id", p.phase.id())?;
                     m.serialize_entry("status", p.status.as_str())?;
@@ -119,13 +150,14 @@ impl Serialize for Phases<'_, '_> {
                         "findings",
                         &Findings {
                             report: self.0,
+                            placer: self.1,
                             list: &p.findings,
                         },
                     )?;
                     m.end()
                 }
             }
-            seq.serialize_element(&One(report, p))?;
+            seq.serialize_element(&One(report, self.1, p))?;
         }
         seq.end()
     }
@@ -139,10 +171,11 @@ struct Whole<'r, 'a> {
 impl Serialize for Whole<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let r = self.report;
+        let placer = Placer::new(r.index);
         let mut m = s.serialize_map(Some(5))?;
         m.serialize_entry("version", &1)?;
         m.serialize_entry("source", &json!({"kind": "files", "paths": r.sources}))?;
-        struct Inputs<'r, 'a>(&'r Report<'a>);
+        struct Inputs<'r, 'a>(&'r Report<'a>, &'r Placer<'a>);
         impl Serialize for Inputs<'_, '_> {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 let r = self.0;
@@ -154,14 +187,15 @@ impl Serialize for Whole<'_, '_> {
                     "problems",
                     &Findings {
                         report: r,
+                        placer: self.1,
                         list: &r.inputs,
                     },
                 )?;
                 m.end()
             }
         }
-        m.serialize_entry("inputs", &Inputs(r))?;
-        m.serialize_entry("phases", &Phases(r))?;
+        m.serialize_entry("inputs", &Inputs(r, &placer))?;
+        m.serialize_entry("phases", &Phases(r, &placer))?;
         let mut out_map = Map::new();
         for (k, v) in self.outputs {
             out_map.insert(k.clone(), json!(v));

@@ -1,9 +1,15 @@
-//! Reports: phase statuses from findings, and the three renderings (seed-style text, the JSON
-//! report of the contract, SARIF 2.1.0). Also the recommended files.
+//! Reports: phase statuses from findings, and the renderings (seed-style text, the JSON report
+//! of the contract, SARIF 2.1.0, Markdown for the editors). Also the recommended files.
 
+pub mod hook;
+pub mod identity;
 pub mod json;
+pub mod markdown;
+pub mod place;
+pub mod rule_meta;
 pub mod sarif;
 pub mod text;
+pub mod uri;
 
 use std::collections::BTreeSet;
 
@@ -77,6 +83,8 @@ pub struct Report<'a> {
     /// deduplicated).
     pub waypoints: Vec<&'a crate::finding::Object>,
     pub policies: Vec<&'a crate::finding::Object>,
+    /// Objects of `recommended-routes.yaml`: the HTTPRoute translations (RT-001).
+    pub routes: Vec<&'a crate::finding::Object>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -144,7 +152,11 @@ pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions)
         failed_before |= report.status == PhaseStatus::Failed;
         phases.push(report);
     }
-    let (waypoints, policies) = recommended_objects(&phases);
+    let Recommended {
+        waypoints,
+        policies,
+        routes,
+    } = recommended_objects(&phases);
     Report {
         index,
         inputs,
@@ -155,6 +167,7 @@ pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions)
         not_objects: index.files().map(|f| f.not_objects).sum(),
         waypoints,
         policies,
+        routes,
     }
 }
 
@@ -211,28 +224,34 @@ fn check_report<'a>(c: &'static rules::Check, findings: &[&'a Finding]) -> Check
     }
 }
 
-/// The objects of `recommended-waypoints.yaml` and `recommended-policies.yaml`, in report
-/// order, each once.
-type Objects<'a> = Vec<&'a crate::finding::Object>;
+/// The objects of the recommended YAML files, in report order, each once.
+#[derive(Default)]
+struct Recommended<'a> {
+    waypoints: Vec<&'a crate::finding::Object>,
+    policies: Vec<&'a crate::finding::Object>,
+    routes: Vec<&'a crate::finding::Object>,
+}
 
-fn recommended_objects<'a>(phases: &[PhaseReport<'a>]) -> (Objects<'a>, Objects<'a>) {
-    let mut waypoints = Vec::new();
-    let mut policies = Vec::new();
+fn recommended_objects<'a>(phases: &[PhaseReport<'a>]) -> Recommended<'a> {
+    let mut out = Recommended::default();
     let mut seen = BTreeSet::new();
     for f in phases.iter().flat_map(|p| p.findings.iter()) {
         for a in &f.actions {
             match a {
                 Action::DeployWaypoint { resource, .. } if seen.insert(resource.key()) => {
-                    waypoints.push(resource)
+                    out.waypoints.push(resource)
                 }
                 Action::Apply { resource, .. } if seen.insert(resource.key()) => {
-                    policies.push(resource)
+                    match f.rule.apply_file {
+                        rules::ApplyFile::Policies => out.policies.push(resource),
+                        rules::ApplyFile::Routes => out.routes.push(resource),
+                    }
                 }
                 _ => {}
             }
         }
     }
-    (waypoints, policies)
+    out
 }
 
 impl<'a> Report<'a> {
@@ -309,7 +328,7 @@ pub struct OutputFile {
 
 impl Report<'_> {
     /// The recommended files: `recommended-waypoints.yaml`, `recommended-policies.yaml`,
-    /// `commands.sh`.
+    /// `recommended-routes.yaml`, `commands.sh`.
     pub fn output_files(&self) -> Vec<OutputFile> {
         vec![
             OutputFile {
@@ -320,10 +339,17 @@ impl Report<'_> {
                 ),
             },
             OutputFile {
-                name: "recommended-policies.yaml",
+                name: rules::ApplyFile::Policies.name(),
                 content: yaml_file(
                     "Policies recommended by the migrate-policies phase",
                     &self.policies,
+                ),
+            },
+            OutputFile {
+                name: rules::ApplyFile::Routes.name(),
+                content: yaml_file(
+                    "HTTPRoutes translated from mesh VirtualServices (and subset Services); apply them and delete the VirtualServices in one step",
+                    &self.routes,
                 ),
             },
             OutputFile {

@@ -42,6 +42,7 @@ pub struct Outputs {
     pub waypoints: Option<String>,
     pub policies: Option<String>,
     pub commands: Option<String>,
+    pub routes: Option<String>,
 }
 
 fn marker<'m>(m: &'m Markers, f: &Finding) -> &'m str {
@@ -199,18 +200,28 @@ fn phase(
             verbose || f.severity() != Severity::Info || f.blocking() || !f.actions.is_empty();
         finding(out, report, m, f, locate)?;
     }
-    let written = match p.phase {
-        Phase::DeployWaypoints if !report.waypoints.is_empty() => outputs
-            .waypoints
-            .as_ref()
-            .map(|path| format!("Generated waypoints are written to {path}")),
-        Phase::MigratePolicies if !report.policies.is_empty() => outputs
-            .policies
-            .as_ref()
-            .map(|path| format!("Recommended policies are written to {path}")),
-        _ => None,
+    let written = |objects: &[&crate::finding::Object], path: &Option<String>, what: &str| {
+        path.as_ref()
+            .filter(|_| !objects.is_empty())
+            .map(|path| format!("{what} are written to {path}"))
     };
-    if let Some(line) = written {
+    let lines = match p.phase {
+        Phase::DeployWaypoints => vec![written(
+            &report.waypoints,
+            &outputs.waypoints,
+            "Generated waypoints",
+        )],
+        Phase::MigratePolicies => vec![
+            written(&report.policies, &outputs.policies, "Recommended policies"),
+            written(
+                &report.routes,
+                &outputs.routes,
+                "HTTPRoute translations of VirtualServices",
+            ),
+        ],
+        _ => Vec::new(),
+    };
+    for line in lines.into_iter().flatten() {
         writeln!(out, "{} {line}", m.info)?;
     }
     Ok(())

@@ -112,6 +112,55 @@ pub enum TextStyle {
     WarningLine,
 }
 
+/// The recommended file that holds the objects of a rule's `apply` actions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApplyFile {
+    /// `recommended-policies.yaml`: the policies copied or written for the waypoints.
+    Policies,
+    /// `recommended-routes.yaml`: HTTPRoute translations of VirtualServices.
+    Routes,
+}
+
+impl ApplyFile {
+    pub const fn name(self) -> &'static str {
+        match self {
+            ApplyFile::Policies => "recommended-policies.yaml",
+            ApplyFile::Routes => "recommended-routes.yaml",
+        }
+    }
+}
+
+/// How sure a rule's findings are (SARIF `precision`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precision {
+    /// Read from the input as written (the input problems).
+    VeryHigh,
+    High,
+    /// Inferred from partial information: platform detection, predictions from injection
+    /// webhooks, heuristics.
+    Medium,
+}
+
+impl Precision {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Precision::VeryHigh => "very-high",
+            Precision::High => "high",
+            Precision::Medium => "medium",
+        }
+    }
+}
+
+/// A rule whose findings weaken authorization or authentication if ignored.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Security {
+    /// SARIF `security-severity`, one decimal (GitHub: ≥ 9 critical, ≥ 7 high, ≥ 4 medium,
+    /// else low).
+    pub severity: &'static str,
+    /// What is weakened.
+    pub why: &'static str,
+}
+
 /// A rule: everything about it except the code that finds it.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Rule {
@@ -125,6 +174,10 @@ pub struct Rule {
     /// A reason to deploy a waypoint that only counts with `--strict-waypoints`.
     pub advisory: bool,
     pub text: TextStyle,
+    /// Where the objects of its `apply` actions are written.
+    pub apply_file: ApplyFile,
+    pub precision: Precision,
+    pub security: Option<Security>,
     /// One line: the heading of its section in `docs/rules.md`, the SARIF short description,
     /// the hover title. Shared by the variants of an id.
     pub title: &'static str,
@@ -147,6 +200,13 @@ impl Rule {
             blocking: false,
             advisory: false,
             text: TextStyle::Default,
+            apply_file: ApplyFile::Policies,
+            precision: if matches!(check.phase, Phase::Input) {
+                Precision::VeryHigh
+            } else {
+                Precision::High
+            },
+            security: None,
             title,
             variant: None,
         }
@@ -185,6 +245,26 @@ impl Rule {
     pub const fn warning_line(self) -> Rule {
         Rule {
             text: TextStyle::WarningLine,
+            ..self
+        }
+    }
+    /// Its `apply` actions go to `recommended-routes.yaml`.
+    pub const fn routes_file(self) -> Rule {
+        Rule {
+            apply_file: ApplyFile::Routes,
+            ..self
+        }
+    }
+    pub const fn medium_precision(self) -> Rule {
+        Rule {
+            precision: Precision::Medium,
+            ..self
+        }
+    }
+    /// Its findings weaken authorization or authentication (`severity` as SARIF writes it).
+    pub const fn security(self, severity: &'static str, why: &'static str) -> Rule {
+        Rule {
+            security: Some(Security { severity, why }),
             ..self
         }
     }
@@ -256,6 +336,12 @@ pub fn position(id: &str) -> usize {
         .unwrap_or(usize::MAX)
 }
 
+/// The rule (not a variant) at a position (see [`position`]).
+pub fn at(position: usize) -> Option<&'static Rule> {
+    static IDS: std::sync::OnceLock<Vec<&'static Rule>> = std::sync::OnceLock::new();
+    IDS.get_or_init(|| ids().collect()).get(position).copied()
+}
+
 /// The checks of a phase, in report order.
 pub fn checks_of(phase: Phase) -> impl Iterator<Item = &'static Check> {
     CHECKS.iter().copied().filter(move |c| c.phase == phase)
@@ -275,6 +361,18 @@ mod tests {
             let base = by_id(v.id).unwrap_or_else(|| panic!("variant of unknown {}", v.id));
             assert_eq!(base.check, v.check, "{}", v.id);
             assert_eq!(base.title, v.title, "{}", v.id);
+        }
+    }
+
+    #[test]
+    fn security_severities_are_scores() {
+        for r in all() {
+            if let Some(s) = &r.security {
+                let v: f32 = s.severity.parse().unwrap_or(-1.0);
+                assert!((0.0..=10.0).contains(&v), "{}: {}", r.id, s.severity);
+                assert_eq!(format!("{v:.1}"), s.severity, "{}", r.id);
+                assert!(!s.why.is_empty(), "{}", r.id);
+            }
         }
     }
 

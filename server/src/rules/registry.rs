@@ -3,7 +3,10 @@
 //!
 //! A line reads `CONST = "ID", CHECK, Severity[, flags]: "title";` with the flags `blocking`
 //! (a finding fails the check), `advisory` (a waypoint need only with `--strict-waypoints`),
-//! `shown`, `warn_marker`, `warning_line` (see `TextStyle`). A variant reads
+//! `shown`, `warn_marker`, `warning_line` (see `TextStyle`), `routes_file` (its `apply`
+//! objects go to `recommended-routes.yaml`), `medium_precision` (inferred from partial
+//! information), `security("score", "what is weakened")` (its findings weaken authorization or
+//! authentication; the SARIF `security-severity`). A variant reads
 //! `CONST = RULE, Severity[, flags]: "what is different";`: same id, check and title. The order
 //! of the list is the order of findings in every report.
 
@@ -38,6 +41,7 @@ pub mod checks {
         WAYPOINTS_VALID = "waypoints-valid", DeployWaypoints: "Existing waypoints are valid";
         POLICIES_MIGRATED = "policies-migrated", MigratePolicies: "Policies are enforced at the waypoints";
         UNSUPPORTED = "unsupported", MigratePolicies: "No configuration that ambient ignores";
+        ROUTES = "routes", MigratePolicies: "Mesh VirtualServices translate to HTTPRoutes";
         WAYPOINTS_USED = "waypoints-used", UseWaypoints: "Waypoints are in use";
         ENROLLMENT_VALID = "enrollment-valid", UseWaypoints: "Waypoint enrollment is valid";
         ORDERING = "ordering", UseWaypoints: "Policies are in place before traffic moves";
@@ -51,12 +55,12 @@ pub use checks::ALL as CHECKS;
 
 macro_rules! registry {
     (
-        rules { $( $name:ident = $id:literal, $check:ident, $sev:ident $(, $flag:ident)* : $title:literal; )* }
+        rules { $( $name:ident = $id:literal, $check:ident, $sev:ident $(, $flag:ident $( ( $($arg:literal),* ) )? )* : $title:literal; )* }
         variants { $( $vname:ident = $base:ident, $vsev:ident $(, $vflag:ident)* : $what:literal; )* }
     ) => {
         mod defs {
             use super::{checks, Rule, Severity};
-            $( pub const $name: Rule = Rule::new($id, &checks::$check, Severity::$sev, $title) $(.$flag())*; )*
+            $( pub const $name: Rule = Rule::new($id, &checks::$check, Severity::$sev, $title) $(.$flag( $( $($arg),* )? ))*; )*
             $( pub const $vname: Rule = $base.variant($what, Severity::$vsev) $(.$vflag())*; )*
         }
         $( pub static $name: Rule = defs::$name; )*
@@ -79,7 +83,7 @@ rules {
     // ---- pre-reqs: version
     PR_VER_001 = "PR-VER-001", VERSION, Error, blocking: "No Istio control plane (istiod) found";
     PR_VER_002 = "PR-VER-002", VERSION, Error, blocking: "An istiod runs an Istio version below 1.25";
-    PR_VER_003 = "PR-VER-003", VERSION, Warning: "The Istio version of an istiod cannot be determined";
+    PR_VER_003 = "PR-VER-003", VERSION, Warning, medium_precision: "The Istio version of an istiod cannot be determined";
     PR_VER_004 = "PR-VER-004", VERSION, Info, shown: "istiod uses an upstream build; zero-downtime migration needs Solo builds";
     PR_VER_005 = "PR-VER-005", VERSION, Warning: "Revisions/tags referenced by namespaces or webhooks have no control plane, or revisions disagree";
     PR_VER_006 = "PR-VER-006", VERSION, Warning: "A sidecar runs a proxy older than its control plane";
@@ -95,13 +99,13 @@ rules {
     PR_CNI_009 = "PR-CNI-009", CNI, Error, blocking: "OpenShift: ztunnel and istio-cni must run in kube-system with platform=openshift";
     PR_CNI_010 = "PR-CNI-010", CNI, Error, blocking: "k3s/k3d: istio-cni paths do not match the platform";
     PR_CNI_011 = "PR-CNI-011", CNI, Error, blocking: "MicroK8s/minikube: istio-cni paths do not match the platform";
-    PR_CNI_012 = "PR-CNI-012", CNI, Info: "kind (kindnet) detected";
-    PR_CNI_020 = "PR-CNI-020", CNI, Info, shown: "Detected Kubernetes platform";
+    PR_CNI_012 = "PR-CNI-012", CNI, Info, medium_precision: "kind (kindnet) detected";
+    PR_CNI_020 = "PR-CNI-020", CNI, Info, shown, medium_precision: "Detected Kubernetes platform";
     // ---- pre-reqs: multicluster
     PR_MC_001 = "PR-MC-001", MULTICLUSTER, Warning: "Remote secrets: a multicluster mesh";
     PR_MC_002 = "PR-MC-002", MULTICLUSTER, Info: "Non-default cluster ID";
     PR_MC_003 = "PR-MC-003", MULTICLUSTER, Warning: "meshNetworks defines networks";
-    PR_MC_004 = "PR-MC-004", MULTICLUSTER, Warning: "Sidecar-mode east-west gateway";
+    PR_MC_004 = "PR-MC-004", MULTICLUSTER, Warning, medium_precision: "Sidecar-mode east-west gateway";
     PR_MC_005 = "PR-MC-005", MULTICLUSTER, Error, blocking: "Primary-remote / external control plane: not supported by ambient";
     PR_MC_006 = "PR-MC-006", MULTICLUSTER, Info: "Network label configured";
     // ---- pre-reqs: VM
@@ -112,7 +116,7 @@ rules {
     // ---- pre-reqs: SPIRE
     PR_SPIRE_001 = "PR-SPIRE-001", SPIRE, Error, blocking: "Workload identity from SPIRE (CSI volume)";
     PR_SPIRE_002 = "PR-SPIRE-002", SPIRE, Error, blocking: "Injection template wires SPIRE into sidecars";
-    PR_SPIRE_003 = "PR-SPIRE-003", SPIRE, Warning: "SPIRE components present";
+    PR_SPIRE_003 = "PR-SPIRE-003", SPIRE, Warning, medium_precision: "SPIRE components present";
     // ---- pre-reqs: features
     PR_FEAT_001 = "PR-FEAT-001", FEATURES, Error, blocking: "PeerAuthentication disables mTLS";
     PR_FEAT_002 = "PR-FEAT-002", FEATURES, Warning: "EnvoyFilter on workloads to be migrated";
@@ -139,41 +143,47 @@ rules {
     W003 = "W003", WAYPOINTS_NEEDED, Warning: "VirtualService matches a waypoint will not reproduce (sourceLabels/sourceNamespace)";
     W004 = "W004", WAYPOINTS_NEEDED, Warning: "VirtualService/DestinationRule placed where the waypoint will not read it";
     W005 = "W005", WAYPOINTS_NEEDED, Warning: "DestinationRule traffic policy needs a waypoint";
-    W006 = "W006", WAYPOINTS_NEEDED, Info: "DestinationRule that does not justify a waypoint";
-    W007 = "W007", WAYPOINTS_NEEDED, Info: "Locality load balancing: consider Service trafficDistribution";
-    W009 = "W009", WAYPOINTS_NEEDED, Error: "AuthorizationPolicy with HTTP attributes on a workload that will lose its sidecar";
-    W010 = "W010", WAYPOINTS_NEEDED, Error: "CUSTOM AuthorizationPolicy not attached to a waypoint (fail-open)";
-    W011 = "W011", WAYPOINTS_NEEDED, Info, advisory: "AUDIT AuthorizationPolicy not attached to a waypoint";
-    W012 = "W012", WAYPOINTS_NEEDED, Warning: "RequestAuthentication needs a waypoint";
+    W006 = "W006", WAYPOINTS_NEEDED, Info, medium_precision: "DestinationRule that does not justify a waypoint";
+    W007 = "W007", WAYPOINTS_NEEDED, Info, medium_precision: "Locality load balancing: consider Service trafficDistribution";
+    W009 = "W009", WAYPOINTS_NEEDED, Error, security("7.5", "DENY rules with HTTP attributes may never match at ztunnel"): "AuthorizationPolicy with HTTP attributes on a workload that will lose its sidecar";
+    W010 = "W010", WAYPOINTS_NEEDED, Error, security("9.0", "CUSTOM authorization stops being called (fail-open)"): "CUSTOM AuthorizationPolicy not attached to a waypoint (fail-open)";
+    W011 = "W011", WAYPOINTS_NEEDED, Info, advisory, security("3.0", "AUDIT logging of authorization stops"): "AUDIT AuthorizationPolicy not attached to a waypoint";
+    W012 = "W012", WAYPOINTS_NEEDED, Warning, security("6.5", "JWTs would no longer be validated"): "RequestAuthentication needs a waypoint";
     W013 = "W013", WAYPOINTS_NEEDED, Info, advisory: "Selector-based Telemetry only a waypoint can honour";
     W014 = "W014", WAYPOINTS_NEEDED, Warning: "WasmPlugin needs a waypoint";
     W015 = "W015", WAYPOINTS_NEEDED, Warning, advisory: "EnvoyFilter on application workloads has no effect in ambient";
     W016 = "W016", WAYPOINTS_NEEDED, Warning: "Gateway API mesh route (GAMMA) needs a waypoint";
     W017 = "W017", WAYPOINTS_NEEDED, Warning: "ServiceEntry with L7 configuration needs an egress waypoint";
-    W018 = "W018", WAYPOINTS_NEEDED, Warning: "Headless service: clients address pods, a service waypoint is bypassed";
-    W019 = "W019", WAYPOINTS_NEEDED, Error: "Sidecar-style egress gateway routing is bypassed by ambient clients";
+    W018 = "W018", WAYPOINTS_NEEDED, Warning, medium_precision, security("5.0", "clients of a headless service bypass the waypoint's policies"): "Headless service: clients address pods, a service waypoint is bypassed";
+    W019 = "W019", WAYPOINTS_NEEDED, Error, security("6.0", "egress traffic bypasses the egress gateway's controls"): "Sidecar-style egress gateway routing is bypassed by ambient clients";
     W020 = "W020", WAYPOINTS_NEEDED, Info: "Generated waypoint for a namespace";
     W021 = "W021", WAYPOINTS_VALID, Warning: "Existing waypoint Gateway is unusable or its name clashes";
-    W022 = "W022", WAYPOINTS_NEEDED, Info: "HTTP/2 or gRPC service: ztunnel balances per connection";
+    W022 = "W022", WAYPOINTS_NEEDED, Info, medium_precision: "HTTP/2 or gRPC service: ztunnel balances per connection";
     W023 = "W023", WAYPOINTS_VALID, Error, blocking: "Gateway API CRDs missing while a waypoint is needed";
     // ---- migrate-policies
-    P001 = "P001", POLICIES_MIGRATED, Warning: "Copy a workload AuthorizationPolicy to the waypoint (per Service)";
-    P002 = "P002", POLICIES_MIGRATED, Warning: "Copy a namespace-wide AuthorizationPolicy to the waypoint";
-    P003 = "P003", POLICIES_MIGRATED, Warning: "Copy a root-namespace AuthorizationPolicy to the waypoints";
+    P001 = "P001", POLICIES_MIGRATED, Warning, security("6.0", "L7 authorization is lost unless copied to the waypoint"): "Copy a workload AuthorizationPolicy to the waypoint (per Service)";
+    P002 = "P002", POLICIES_MIGRATED, Warning, security("6.0", "L7 authorization is lost unless copied to the waypoint"): "Copy a namespace-wide AuthorizationPolicy to the waypoint";
+    P003 = "P003", POLICIES_MIGRATED, Warning, security("6.0", "mesh-wide authorization is lost unless copied to the waypoints"): "Copy a root-namespace AuthorizationPolicy to the waypoints";
     P004 = "P004", POLICIES_MIGRATED, Error: "The workload must allow traffic from its waypoint";
     P005 = "P005", POLICIES_MIGRATED, Error: "A DENY policy will deny traffic relayed by the waypoint";
-    P006 = "P006", POLICIES_MIGRATED, Warning: "L4 namespace/IP checks that a waypoint makes meaningless";
-    P007 = "P007", POLICIES_MIGRATED, Warning: "Copy a RequestAuthentication to the waypoint";
+    P006 = "P006", POLICIES_MIGRATED, Warning, security("6.5", "namespace/IP checks see the waypoint instead of the client"): "L4 namespace/IP checks that a waypoint makes meaningless";
+    P007 = "P007", POLICIES_MIGRATED, Warning, security("6.0", "JWT validation is lost unless copied to the waypoint"): "Copy a RequestAuthentication to the waypoint";
     P008 = "P008", POLICIES_MIGRATED, Info: "Copy a selector-based Telemetry to the waypoint";
     P009 = "P009", POLICIES_MIGRATED, Warning: "Copy a WasmPlugin to the waypoint";
     P010 = "P010", UNSUPPORTED, Warning: "EnvoyFilter requires a manual port";
     P011 = "P011", UNSUPPORTED, Warning, warn_marker: "Sidecar resource will stop applying";
-    P012 = "P012", UNSUPPORTED, Error: "PeerAuthentication differences in ambient";
+    P012 = "P012", UNSUPPORTED, Error, security("6.5", "PeerAuthentication DISABLE/PERMISSIVE semantics change"): "PeerAuthentication differences in ambient";
     P013 = "P013", UNSUPPORTED, Warning: "Proxy-only annotations and ProxyConfig have no effect in ambient";
-    P015 = "P015", POLICIES_MIGRATED, Warning: "Ingress gateway traffic skips the waypoint";
-    P016 = "P016", POLICIES_MIGRATED, Warning: "Principal relies on trust-domain alias expansion";
-    P017 = "P017", POLICIES_MIGRATED, Warning: "Dry-run AuthorizationPolicy on ambient workloads";
+    P015 = "P015", POLICIES_MIGRATED, Warning, security("7.0", "ingress traffic skips the waypoint's policies"): "Ingress gateway traffic skips the waypoint";
+    P016 = "P016", POLICIES_MIGRATED, Warning, medium_precision, security("4.0", "principal matching changes with trust-domain aliases"): "Principal relies on trust-domain alias expansion";
+    P017 = "P017", POLICIES_MIGRATED, Warning, medium_precision, security("4.0", "a dry-run policy may be enforced or ignored"): "Dry-run AuthorizationPolicy on ambient workloads";
     P019 = "P019", UNSUPPORTED, Warning: "VirtualService and HTTPRoute for the same service";
+    // ---- migrate-policies: VirtualService → HTTPRoute translation (routes/)
+    RT_001 = "RT-001", ROUTES, Info, routes_file: "HTTPRoute translation of a mesh VirtualService (same routing behaviour)";
+    RT_002 = "RT-002", ROUTES, Warning, routes_file: "A VirtualService field has no HTTPRoute form: no translation";
+    RT_003 = "RT-003", ROUTES, Warning, routes_file: "Gateway API precedence would change which VirtualService rule wins: no translation";
+    RT_004 = "RT-004", ROUTES, Warning, routes_file: "VirtualService retries need the HTTPRoute `retry` field (experimental channel)";
+    RT_005 = "RT-005", ROUTES, Warning, routes_file: "The HTTPRoute would exceed a Gateway API limit: no translation";
     // ---- use-waypoints
     U001 = "U001", WAYPOINTS_USED, Warning, warning_line: "Waypoint not used by anything";
     U002 = "U002", WAYPOINTS_USED, Info: "Enroll a namespace/service in its waypoint";
@@ -181,26 +191,26 @@ rules {
     U004 = "U004", ENROLLMENT_VALID, Error, blocking: "Enrollment to a waypoint that does not handle that traffic type";
     U005 = "U005", ENROLLMENT_VALID, Error, blocking: "Cross-namespace waypoint use not allowed";
     U007 = "U007", WAYPOINTS_USED, Warning: "Explicit opt-out on a service that needs a waypoint";
-    U008 = "U008", ORDERING, Error: "Policies must be in place before a waypoint is used";
+    U008 = "U008", ORDERING, Error, security("7.5", "traffic would reach the waypoint before its policies"): "Policies must be in place before a waypoint is used";
     // ---- policy-simplification
     S001 = "S001", CLEANUP, Info: "Delete a migrated L7 workload policy";
-    S002 = "S002", CLEANUP, Info: "L4 identity policy superseded by the waypoint";
+    S002 = "S002", CLEANUP, Info, security("5.0", "listed clients can bypass the waypoint while the policy stays"): "L4 identity policy superseded by the waypoint";
     S003 = "S003", CLEANUP, Info: "Namespace-wide baseline policy";
     S004 = "S004", CLEANUP, Info: "Policy that must stay";
     S005 = "S005", CLEANUP, Info: "Delete selector-based RequestAuthentication/Telemetry/WasmPlugin/EnvoyFilter originals";
     S006 = "S006", CLEANUP, Info: "Delete Sidecar resources";
     S007 = "S007", CLEANUP, Info: "Delete no-op DestinationRules";
     S008 = "S008", CLEANUP, Info: "Delete relocated VirtualService/DestinationRule originals";
-    S009 = "S009", CLEANUP, Warning: "Keep a policy until the pods it selects are migrated";
+    S009 = "S009", CLEANUP, Warning, security("7.0", "deleting the policy early leaves sidecar pods unprotected"): "Keep a policy until the pods it selects are migrated";
     // ---- remove-sidecars
     R001 = "R001", SIDECARS, Info: "Switch a namespace from sidecars to ambient";
     R002 = "R002", INJECTION, Error: "Injection is enabled by default: removing the label is not enough";
     R003 = "R003", INJECTION, Warning: "Workload-level injection request";
     R004 = "R004", SIDECARS, Warning, warn_marker: "Pod still has a sidecar";
     R005 = "R005", INJECTION, Warning: "Both sidecar-injection and ambient labels";
-    R006 = "R006", SIDECARS, Info: "Pods that will not join ambient";
+    R006 = "R006", SIDECARS, Info, medium_precision: "Pods that will not join ambient";
     R007 = "R007", SIDECARS, Warning: "Removing the revision label moves a waypoint to another control plane";
-    R008 = "R008", SIDECARS, Warning: "Clients would lose sidecar routing before servers' waypoints are enabled";
+    R008 = "R008", SIDECARS, Warning, medium_precision: "Clients would lose sidecar routing before servers' waypoints are enabled";
     R009 = "R009", SIDECARS, Error, blocking: "Fail-closed policies still present for pods about to lose their sidecar";
 }
 

@@ -17,7 +17,9 @@
 //! An `expect` entry may also say `count` (the number of findings of the rule), `message`,
 //! `message-starts-with`, `message-lacks`, `at-starts-with`, `at-contains`, `severity`,
 //! `blocking`, `details`, `details-contain`, `actions-contain`, `actions-lack` (substrings of
-//! the actions as JSON, recommended objects included), `related-contain`, and, about every
+//! the actions as JSON, recommended objects included), `objects-at` (values at JSON pointers
+//! into the list of the objects the finding's `apply` actions recommend; `null` where nothing
+//! is), `objects-count-at` (lengths of the arrays there), `related-contain`, and, about every
 //! finding of the rule, `none-message-contains` and `none-actions-contain`. A case may also say
 //! `no-blocking: true` (no finding blocks), `namespaces: [a]` (their Namespace manifests are
 //! read), `max-seconds: 5` and `max-file-size-kb: 1`.
@@ -78,6 +80,13 @@ pub struct Expect {
     pub actions_contain: Vec<String>,
     #[serde(default)]
     pub actions_lack: Vec<String>,
+    /// Values at JSON pointers into the list of the objects of the finding's `apply` actions
+    /// (`/0/kind`); `null` where there is nothing.
+    #[serde(default)]
+    pub objects_at: std::collections::BTreeMap<String, serde_json::Value>,
+    /// Lengths of the arrays at JSON pointers into that list (`""` is the list itself).
+    #[serde(default)]
+    pub objects_count_at: std::collections::BTreeMap<String, usize>,
     /// Substrings of the messages of the finding's related locations.
     #[serde(default)]
     pub related_contain: Vec<String>,
@@ -420,6 +429,8 @@ impl Case {
             || !e.details_contain.is_empty()
             || !e.actions_contain.is_empty()
             || !e.actions_lack.is_empty()
+            || !e.objects_at.is_empty()
+            || !e.objects_count_at.is_empty()
             || !e.related_contain.is_empty();
         if props_given && !found.iter().any(|f| self.matches(f, e)) {
             problems.push(format!(
@@ -440,6 +451,26 @@ impl Case {
 
     fn matches(&self, f: &Finding, e: &Expect) -> bool {
         let actions = serde_json::to_string(&f.actions).unwrap();
+        let objects = serde_json::Value::Array(
+            f.actions
+                .iter()
+                .filter_map(|a| match a {
+                    ambient_lsp::finding::Action::Apply { resource, .. } => Some(resource.value()),
+                    _ => None,
+                })
+                .collect(),
+        );
+        let null = serde_json::Value::Null;
+        let objects_ok = e
+            .objects_at
+            .iter()
+            .all(|(p, v)| objects.pointer(p).unwrap_or(&null) == v)
+            && e.objects_count_at.iter().all(|(p, n)| {
+                objects
+                    .pointer(p)
+                    .and_then(|v| v.as_array())
+                    .is_some_and(|a| a.len() == *n)
+            });
         let at = self.text_at(f);
         e.message.as_ref().is_none_or(|m| f.message == *m)
             && e.message_contains.iter().all(|s| f.message.contains(s))
@@ -460,6 +491,7 @@ impl Case {
                 .all(|s| f.details.iter().any(|d| d.contains(s)))
             && e.actions_contain.iter().all(|s| actions.contains(s))
             && e.actions_lack.iter().all(|s| !actions.contains(s))
+            && objects_ok
             && e.related_contain
                 .iter()
                 .all(|s| f.related.iter().any(|r| r.message.contains(s)))

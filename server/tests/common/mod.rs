@@ -4,6 +4,8 @@
 pub mod fixture;
 use std::path::PathBuf;
 
+pub mod report_check;
+
 /// The shared corpus of real manifests (`../shared/corpus` beside the checkout). Override with
 /// `AMBIENT_CORPUS`. Tests that need it fail with a clear message when it is missing.
 pub fn corpus() -> PathBuf {
@@ -52,12 +54,16 @@ impl Run {
             index.upsert(FileData::parse(id, *path, *text, &Limits::default()));
         }
         let analysis = Analysis::run(&index, &opts);
-        Run { index, analysis }
+        let run = Run { index, analysis };
+        report_check::check(&run);
+        run
     }
 
     pub fn from_index(index: Index) -> Run {
         let analysis = Analysis::run(&index, &Options::default());
-        Run { index, analysis }
+        let run = Run { index, analysis };
+        report_check::check(&run);
+        run
     }
 
     /// The control plane fixture plus one file of application manifests.

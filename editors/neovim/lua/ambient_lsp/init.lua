@@ -1,5 +1,5 @@
 -- ambient-lsp for Neovim: starts the language server for YAML buffers whose project holds
--- Istio / Gateway API resources, and adds :AmbientReport, :AmbientFixAll and
+-- Istio / Gateway API resources (as `ambient-lsp detect` decides), and adds :AmbientReport, :AmbientFixAll and
 -- :AmbientWriteRecommendations. Works on Neovim 0.8+ (vim.lsp.start); 0.7 through
 -- vim.lsp.start_client.
 
@@ -27,45 +27,6 @@ M.config = vim.deepcopy(defaults)
 
 local mesh_cache = {}
 
-local MESH_PATTERNS = {
-  "^%s*%-?%s*apiVersion:%s*[\"']?networking%.istio%.io/",
-  "^%s*%-?%s*apiVersion:%s*[\"']?security%.istio%.io/",
-  "^%s*%-?%s*apiVersion:%s*[\"']?telemetry%.istio%.io/",
-  "^%s*%-?%s*apiVersion:%s*[\"']?extensions%.istio%.io/",
-  "^%s*%-?%s*apiVersion:%s*[\"']?gateway%.networking%.k8s%.io/",
-  "^%s*istio%-injection:",
-  "^%s*istio%.io/rev:",
-  "^%s*istio%.io/dataplane%-mode:",
-}
-
---- Whether the lines hold Istio / Gateway API resources.
-function M.looks_like_mesh(lines)
-  for _, l in ipairs(lines) do
-    for _, p in ipairs(MESH_PATTERNS) do
-      if l:match(p) then
-        return true
-      end
-    end
-  end
-  return false
-end
-
-local function read_head(path, max_lines)
-  local f = io.open(path, "r")
-  if not f then
-    return {}
-  end
-  local out = {}
-  for l in f:lines() do
-    out[#out + 1] = l
-    if #out >= max_lines then
-      break
-    end
-  end
-  f:close()
-  return out
-end
-
 local function dirname(path)
   return vim.fn.fnamemodify(path, ":h")
 end
@@ -80,28 +41,29 @@ function M.root_of(path)
   return dir
 end
 
---- Whether the project holds Istio / Gateway API resources (cached per root).
-function M.root_has_mesh(root, bufnr)
-  if bufnr and M.looks_like_mesh(vim.api.nvim_buf_get_lines(bufnr, 0, 400, false)) then
-    mesh_cache[root] = true
-    return true
-  end
+--- Whether the project holds Istio / Gateway API resources (cached per root). The server
+--- decides (`ambient-lsp detect ROOT`, server/src/detect.rs), as it does for VS Code.
+function M.root_has_mesh(root)
   if mesh_cache[root] ~= nil then
     return mesh_cache[root]
   end
-  local found = false
-  local files = vim.fn.globpath(root, "**/*.y*ml", false, true)
-  for i, f in ipairs(files) do
-    if i > 2000 then
-      break
-    end
-    if not f:find("/node_modules/", 1, true) and M.looks_like_mesh(read_head(f, 400)) then
-      found = true
-      break
-    end
+  local exe = M.config.cmd[1]
+  if vim.fn.executable(exe) ~= 1 then
+    vim.notify(("ambient-lsp: %q is not an executable (install it with `cargo install --path server`, or set cmd in setup())"):format(exe), vim.log.levels.ERROR)
+    mesh_cache[root] = false
+    return false
   end
-  mesh_cache[root] = found
-  return found
+  local out = vim.fn.system({ exe, "detect", root })
+  local code = vim.v.shell_error
+  if code == 0 then
+    mesh_cache[root] = true
+  elseif code == 1 then
+    mesh_cache[root] = false
+  else
+    vim.notify(("ambient-lsp: `%s detect` failed (exit %d): %s"):format(exe, code, vim.trim(out)), vim.log.levels.ERROR)
+    mesh_cache[root] = false
+  end
+  return mesh_cache[root]
 end
 
 local function client_config(root)
@@ -139,7 +101,7 @@ function M.attach(bufnr)
     return
   end
   local root = M.root_of(path)
-  if M.config.require_mesh and not M.root_has_mesh(root, bufnr) then
+  if M.config.require_mesh and not M.root_has_mesh(root) then
     return
   end
   local cfg = client_config(root)
@@ -177,70 +139,24 @@ local function the_client(bufnr)
   return clients[1]
 end
 
-local phase_icon = { passed = "✅", failed = "❌", recommendations = "⚠️", skipped = "⏭️" }
-local sev_icon = { error = "❌", warning = "⚠️", info = "ℹ️" }
-
---- The report (contract §2) as Markdown lines.
-function M.render_report(report)
-  local lines = { "# Ambient migration report", "" }
-  local furthest, failed, recs = nil, nil, 0
-  for _, p in ipairs(report.phases or {}) do
-    if not failed then
-      if p.status == "failed" then
-        failed = p.id
-      elseif p.status ~= "skipped" then
-        furthest = p.id
-      end
-    end
-    for _, f in ipairs(p.findings or {}) do
-      if f.actions and #f.actions > 0 then
-        recs = recs + 1
-      end
-    end
-  end
-  if failed then
-    lines[#lines + 1] = ("Phases pass up to **%s**; **%s** fails. %d recommendations."):format(furthest or "none", failed, recs)
-  else
-    lines[#lines + 1] = ("Every phase runs without failing. %d recommendations."):format(recs)
-  end
-  lines[#lines + 1] = ""
-  for i, p in ipairs(report.phases or {}) do
-    lines[#lines + 1] = ("## %d. %s %s %s"):format(i, p.id, phase_icon[p.status] or "", p.status)
-    lines[#lines + 1] = ""
-    for _, c in ipairs(p.checks or {}) do
-      local icon = c.status == "passed" and "✅" or (c.status == "failed" and "❌" or "⚠️")
-      lines[#lines + 1] = ("- %s %s%s"):format(icon, c.title, (c.message ~= "" and (": " .. c.message) or ""))
-    end
-    for _, f in ipairs(p.findings or {}) do
-      local loc = ""
-      if type(f.location) == "table" then
-        loc = (" — %s:%d:%d"):format(vim.fn.fnamemodify(f.location.file, ":."), f.location.line, f.location.column)
-      end
-      lines[#lines + 1] = ("- %s **%s** %s%s"):format(sev_icon[f.severity] or "", f.rule, f.message, loc)
-      for _, d in ipairs(f.details or {}) do
-        lines[#lines + 1] = "  - " .. d
-      end
-    end
-    lines[#lines + 1] = ""
-  end
-  return vim.tbl_map(function(l)
-    return (l:gsub("\n", " "))
-  end, lines)
-end
-
 --- :AmbientReport — the migration report in a scratch buffer.
 function M.report()
   local client = the_client(vim.api.nvim_get_current_buf())
   if not client then
     return
   end
-  local res = request_sync(client, "workspace/executeCommand", { command = "ambient.migrationReport", arguments = {} }, 30000)
-  if not res or res.err or not res.result then
-    vim.notify("ambient-lsp: no report (" .. vim.inspect(res and res.err) .. ")", vim.log.levels.ERROR)
+  -- rendered by the server (server/src/report/markdown.rs), as in VS Code; plain text
+  -- locations, since the buffer shows the Markdown source
+  local res = request_sync(client, "workspace/executeCommand", {
+    command = "ambient.migrationReport",
+    arguments = { { format = "markdown", links = "none" } },
+  }, 30000)
+  if not res or res.err or type(res.result) ~= "table" or type(res.result.markdown) ~= "string" then
+    vim.notify("ambient-lsp: no report (" .. vim.inspect(res and (res.err or res.result)) .. ")", vim.log.levels.ERROR)
     return
   end
   local buf = vim.api.nvim_create_buf(false, true)
-  vim.api.nvim_buf_set_lines(buf, 0, -1, false, M.render_report(res.result))
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(res.result.markdown, "\n", { plain = true }))
   vim.bo[buf].filetype = "markdown"
   vim.bo[buf].bufhidden = "wipe"
   vim.bo[buf].modifiable = false
@@ -296,6 +212,16 @@ function M.setup(opts)
     pattern = M.config.filetypes,
     callback = function(args)
       M.attach(args.buf)
+    end,
+  })
+  -- a saved manifest may turn a project into a mesh project: ask again
+  vim.api.nvim_create_autocmd("BufWritePost", {
+    group = group,
+    callback = function(args)
+      if vim.tbl_contains(M.config.filetypes, vim.bo[args.buf].filetype) and #get_clients(args.buf) == 0 then
+        mesh_cache[M.root_of(vim.api.nvim_buf_get_name(args.buf))] = nil
+        M.attach(args.buf)
+      end
     end,
   })
   vim.api.nvim_create_user_command("AmbientReport", function()

@@ -17,6 +17,7 @@ mod namespace_authz_copies;
 mod other_policy_copies;
 mod peer_authentication;
 mod proxy_only_config;
+mod route_translation;
 mod selector_authz_copies;
 mod sidecar_resources;
 mod trust_domain_aliases;
@@ -43,6 +44,7 @@ pub fn namespace(ctx: &mut NsCtx) {
     peer_authentication::namespace(ctx);
     proxy_only_config::namespace(ctx);
     mixed_route_apis::namespace(ctx);
+    route_translation::namespace(ctx);
 }
 
 /// The root namespace when it is a system namespace: its Sidecar, PeerAuthentication and

@@ -1,5 +1,7 @@
 //! `ambient-lsp migrate`: the command-line front end over the same findings as the server.
 
+pub mod ci;
+
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -36,7 +38,8 @@ pub struct MigrateArgs {
     /// Run every phase even when an earlier phase's checks fail.
     #[arg(long)]
     pub ignore_failures: bool,
-    /// Where recommended-waypoints.yaml, recommended-policies.yaml and commands.sh go
+    /// Where recommended-waypoints.yaml, recommended-policies.yaml, recommended-routes.yaml and
+    /// commands.sh go
     /// (default: a new temporary directory, printed).
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
@@ -61,6 +64,9 @@ pub struct MigrateArgs {
     /// Also print informational findings and every location.
     #[arg(short, long)]
     pub verbose: bool,
+    /// CI options (issue 14): --fail-on, --source-root, --sarif-max-results, --pre-commit.
+    #[command(flatten)]
+    pub ci: Box<ci::CiArgs>,
 }
 
 /// Resident memory of this process in MB (Linux; 0 elsewhere), for logs.
@@ -139,14 +145,17 @@ pub fn load(paths: &[PathBuf], max_kb: u64) -> Result<Index, String> {
     Ok(index)
 }
 
-pub fn run(args: MigrateArgs) -> i32 {
+pub fn run(mut args: MigrateArgs) -> i32 {
+    if let Err(e) = ci::hook_args(&mut args) {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
     if args.from_files.is_empty() {
         eprintln!("error: {}", no_cluster_yet(&args));
         return EXIT_USAGE;
     }
     match migrate(&args) {
-        Ok(true) => EXIT_FAILED,
-        Ok(false) => EXIT_OK,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
             EXIT_USAGE
@@ -166,9 +175,9 @@ fn no_cluster_yet(args: &MigrateArgs) -> String {
     )
 }
 
-/// Load, analyse, write the output files and print the report. Ok(true) when the migration
-/// fails; Err is a usage error.
-fn migrate(args: &MigrateArgs) -> Result<bool, String> {
+/// Load, analyse, write the output files and print the report (or run the pre-commit hook).
+/// Ok is the exit status (`--fail-on`); Err is a usage error.
+fn migrate(args: &MigrateArgs) -> Result<i32, String> {
     let started = std::time::Instant::now();
     let index = load(&args.from_files, args.max_file_size_kb)?;
     tracing::info!(files = index.file_count(), resources = index.resource_count(), elapsed = ?started.elapsed(), rss_mb = rss_mb(), "loaded");
@@ -188,16 +197,27 @@ fn migrate(args: &MigrateArgs) -> Result<bool, String> {
             .collect(),
     };
     let rep = report::build(&index, &analysis, &ropts);
+    if args.ci.pre_commit && args.output_dir.is_none() {
+        return Ok(ci::run_hook(args, &index, &rep));
+    }
     let dir = output_dir(args)?;
     let written =
         crate::output::write_outputs(&dir, &rep).map_err(|e| format!("cannot write {e}"))?;
-    if let Err(e) = print_report(args, &rep, &written) {
+    let sarif = match args.format {
+        Format::Sarif => {
+            let root = args.ci.source_root.as_deref();
+            let (root, _) = ci::source_root(root, &args.from_files)?;
+            Some(ci::sarif_options(&index, &root, args.ci.sarif_max_results))
+        }
+        _ => None,
+    };
+    if let Err(e) = print_report(args, &rep, &written, sarif.as_ref()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             return Err(format!("writing the report: {e}"));
         }
     }
     tracing::info!(elapsed = ?started.elapsed(), rss_mb = rss_mb(), "done");
-    Ok(rep.failed())
+    Ok(ci::exit_code(&rep, args.ci.fail_on))
 }
 
 /// `--output-dir` (created if missing) or a new temporary directory.
@@ -211,11 +231,13 @@ fn output_dir(args: &MigrateArgs) -> Result<PathBuf, String> {
     }
 }
 
-/// The report on stdout in the chosen format; `written` are the output files (name, path).
+/// The report on stdout in the chosen format; `written` are the output files (name, path),
+/// `sarif` the SARIF options (`--source-root`, `--sarif-max-results`).
 fn print_report(
     args: &MigrateArgs,
     rep: &report::Report,
     written: &[(String, String)],
+    sarif: Option<&report::sarif::SarifOptions>,
 ) -> std::io::Result<()> {
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
@@ -226,11 +248,15 @@ fn print_report(
                 waypoints: path_of("recommended-waypoints.yaml"),
                 policies: path_of("recommended-policies.yaml"),
                 commands: path_of("commands.sh"),
+                routes: path_of("recommended-routes.yaml"),
             };
             text::write(&mut w, rep, markers(&args.markers), &outputs, args.verbose)?
         }
         Format::Json => report::json::write(&mut w, rep, written)?,
-        Format::Sarif => report::sarif::write(&mut w, rep)?,
+        Format::Sarif => match sarif {
+            Some(opts) => report::sarif::write_with(&mut w, rep, opts)?,
+            None => report::sarif::write(&mut w, rep)?,
+        },
     }
     w.flush()
 }

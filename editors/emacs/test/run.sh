@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Headless end-to-end test of ambient-lsp in Emacs + eglot (batch mode), with the real server.
+#   SERVER=path/to/ambient-lsp editors/emacs/test/run.sh
+# Needs Debian's emacs-nox and elpa-eglot (scripts/test installs them).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../../.." && pwd)"
+SERVER="${SERVER:-$repo/target/release/ambient-lsp}"
+EMACS="${EMACS:-emacs}"
+[ -x "$SERVER" ] || { echo "ambient-lsp not found at $SERVER (set SERVER)" >&2; exit 2; }
+command -v "$EMACS" >/dev/null || { echo "emacs not found (apt-get install emacs-nox elpa-eglot)" >&2; exit 2; }
+"$EMACS" --version | head -1
+
+ws="$(mktemp -d)"
+trap 'rm -rf "$ws"' EXIT
+cp -r "$repo/examples/mesh/." "$ws/"
+git -C "$ws" init -q   # the project eglot finds (project.el: the VC root)
+
+bin="$(mktemp -d)"
+home="$(mktemp -d)"   # Emacs writes ~/.emacs.d (native-compiled trampolines): not the user's
+trap 'rm -rf "$ws" "$bin" "$home"' EXIT
+ln -s "$SERVER" "$bin/ambient-lsp"   # the snippet runs `ambient-lsp` from PATH
+
+HOME="$home" WS="$ws" PLUGIN="$repo/editors/emacs" PATH="$bin:$PATH" \
+  timeout 120 "$EMACS" --batch -l "$here/e2e.el"
