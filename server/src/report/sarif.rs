@@ -214,7 +214,6 @@ fn message_of(f: &Finding, placement: Placement) -> String {
 }
 
 fn plan<'r, 'a>(report: &'r Report<'a>, opts: &'r SarifOptions) -> Plan<'r, 'a> {
-    let placer = Placer::new(report.index);
     let mut plan = Plan {
         report,
         opts,
@@ -224,18 +223,41 @@ fn plan<'r, 'a>(report: &'r Report<'a>, opts: &'r SarifOptions) -> Plan<'r, 'a> 
         rule_index: HashMap::new(),
         properties: Value::Null,
     };
-    // 1. place, name and deduplicate
+    let (duplicates, unplaced) = place(&mut plan);
+    let max = opts.max_results.max(1);
+    let mut by_rule: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, it) in plan.items.iter().enumerate() {
+        by_rule.entry(it.f.rule.position()).or_default().push(i);
+    }
+    let levels = grouping_levels(&by_rule, &plan.items, max);
+    let grouped = results(&mut plan, &by_rule, &levels);
+    let truncated = order_and_truncate(&mut plan, max);
+    index_rules(&mut plan);
+    let findings = plan.items.len() + duplicates + unplaced;
+    plan.properties = json!({
+        "grouping": {
+            "maxResults": max,
+            "findings": findings,
+            "results": plan.outs.len(),
+            "duplicatesRemoved": duplicates,
+            "grouped": grouped,
+            "truncated": truncated,
+            "unlocated": unplaced,
+        }
+    });
+    plan
+}
+
+/// 1. Place, name and deduplicate the findings (the items of the plan). Returns the number of
+///    duplicates removed and of findings without a place.
+fn place(plan: &mut Plan) -> (usize, usize) {
+    let report = plan.report;
+    let placer = Placer::new(report.index);
     let mut seen: HashSet<(&str, FileId, Region, String)> = HashSet::new();
     let mut duplicates = 0usize;
     let mut unplaced = 0usize;
     let mut fp_count: HashMap<String, u32> = HashMap::new();
-    let findings: Vec<&'a Finding> = report
-        .inputs
-        .iter()
-        .chain(report.ran_findings())
-        .copied()
-        .collect();
-    for f in findings {
+    for f in report.inputs.iter().chain(report.ran_findings()).copied() {
         let Some((loc, placement)) = placer.place(f) else {
             unplaced += 1;
             continue;
@@ -265,26 +287,31 @@ fn plan<'r, 'a>(report: &'r Report<'a>, opts: &'r SarifOptions) -> Plan<'r, 'a> 
             fingerprint: fp,
         });
     }
+    (duplicates, unplaced)
+}
 
-    // 2. grouping levels per rule, within the budget
-    let max = opts.max_results.max(1);
-    let mut by_rule: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for (i, it) in plan.items.iter().enumerate() {
-        by_rule.entry(it.f.rule.position()).or_default().push(i);
+/// The number of results of a rule's findings at a grouping level.
+fn count_at(members: &[usize], lvl: Level, items: &[Item]) -> usize {
+    match lvl {
+        Level::None => members.len(),
+        Level::Namespace => members
+            .iter()
+            .map(|i| items[*i].ns)
+            .collect::<BTreeSet<_>>()
+            .len(),
+        Level::Rule => 1,
     }
-    let count_at = |members: &[usize], lvl: Level, items: &[Item]| -> usize {
-        match lvl {
-            Level::None => members.len(),
-            Level::Namespace => members
-                .iter()
-                .map(|i| items[*i].ns)
-                .collect::<BTreeSet<_>>()
-                .len(),
-            Level::Rule => 1,
-        }
-    };
+}
+
+/// 2. The grouping level of each rule (by registry position), within the budget: lower
+///    severities and the most repetitive rules are grouped first.
+fn grouping_levels(
+    by_rule: &BTreeMap<usize, Vec<usize>>,
+    items: &[Item],
+    max: usize,
+) -> BTreeMap<usize, Level> {
     let mut levels: BTreeMap<usize, Level> = by_rule.keys().map(|k| (*k, Level::None)).collect();
-    let mut total = plan.items.len();
+    let mut total = items.len();
     let steps = [
         (Severity::Info, Level::Namespace),
         (Severity::Warning, Level::Namespace),
@@ -302,8 +329,8 @@ fn plan<'r, 'a>(report: &'r Report<'a>, opts: &'r SarifOptions) -> Plan<'r, 'a> 
             .iter()
             .filter(|(pos, _)| severity_of(**pos) == sev && levels[pos] < lvl)
             .map(|(pos, m)| {
-                let now = count_at(m, levels[pos], &plan.items);
-                let then = count_at(m, lvl, &plan.items);
+                let now = count_at(m, levels[pos], items);
+                let then = count_at(m, lvl, items);
                 (*pos, now, then)
             })
             .filter(|(_, now, then)| then < now)
@@ -318,10 +345,17 @@ fn plan<'r, 'a>(report: &'r Report<'a>, opts: &'r SarifOptions) -> Plan<'r, 'a> 
             levels.insert(pos, lvl);
         }
     }
+    levels
+}
 
-    // 3. the results
+/// 3. The results: single findings and groups. Returns what was grouped.
+fn results(
+    plan: &mut Plan,
+    by_rule: &BTreeMap<usize, Vec<usize>>,
+    levels: &BTreeMap<usize, Level>,
+) -> Vec<Value> {
     let mut grouped = Vec::new();
-    for (pos, members) in &by_rule {
+    for (pos, members) in by_rule {
         let Some(rule) = rules::at(*pos) else {
             continue;
         };
@@ -362,7 +396,12 @@ fn plan<'r, 'a>(report: &'r Report<'a>, opts: &'r SarifOptions) -> Plan<'r, 'a> 
             }
         }
     }
-    // most severe first (blocking errors, errors, warnings, notes), then report order
+    grouped
+}
+
+/// Most severe first (blocking errors, errors, warnings, notes), then report order; at most
+/// `max`. Returns the number of results cut.
+fn order_and_truncate(plan: &mut Plan, max: usize) -> usize {
     let key = |o: &Out, items: &[Item]| -> (bool, u8, usize) {
         let ms: &[usize] = match o {
             Out::Single(i) => std::slice::from_ref(i),
@@ -380,8 +419,11 @@ fn plan<'r, 'a>(report: &'r Report<'a>, opts: &'r SarifOptions) -> Plan<'r, 'a> 
     plan.outs.sort_by_key(|o| key(o, items));
     let truncated = plan.outs.len().saturating_sub(max);
     plan.outs.truncate(max);
+    truncated
+}
 
-    // 4. the rules the results use, in registry order
+/// 4. The rules the results use, in registry order, and each one's index in the run.
+fn index_rules(plan: &mut Plan) {
     let used: BTreeSet<usize> = plan
         .outs
         .iter()
@@ -398,19 +440,6 @@ fn plan<'r, 'a>(report: &'r Report<'a>, opts: &'r SarifOptions) -> Plan<'r, 'a> 
         .enumerate()
         .filter_map(|(i, p)| Some((rules::at(*p)?.id, i)))
         .collect();
-    let findings = plan.items.len() + duplicates + unplaced;
-    plan.properties = json!({
-        "grouping": {
-            "maxResults": max,
-            "findings": findings,
-            "results": plan.outs.len(),
-            "duplicatesRemoved": duplicates,
-            "grouped": grouped,
-            "truncated": truncated,
-            "unlocated": unplaced,
-        }
-    });
-    plan
 }
 
 fn result_single(plan: &Plan, i: usize) -> Value {
