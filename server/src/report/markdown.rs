@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::{CheckStatus, PhaseStatus, Report};
+use super::{CheckStatus, PhaseReport, PhaseStatus, Report};
 use crate::finding::{Action, Finding, Severity};
 use crate::rules::Rule;
 
@@ -259,6 +259,24 @@ impl Renderer<'_, '_> {
     }
 
     fn render(mut self) -> String {
+        self.overview();
+        let r = self.report;
+        if !r.inputs.is_empty() {
+            self.line("## Problems reading the files");
+            self.line("");
+            for f in &r.inputs {
+                self.finding(f);
+            }
+            self.line("");
+        }
+        for (i, p) in r.phases.iter().enumerate() {
+            self.phase(i + 1, p);
+        }
+        self.out
+    }
+
+    /// The title, the counts and the table of phases.
+    fn overview(&mut self) {
         let r = self.report;
         let s = summary(r);
         self.line("# Ambient migration report");
@@ -295,57 +313,49 @@ impl Renderer<'_, '_> {
             ));
         }
         self.line("");
-        if !r.inputs.is_empty() {
-            self.line("## Problems reading the files");
+    }
+
+    /// The section of phase number `n`: its checks, then its findings.
+    fn phase(&mut self, n: usize, p: &PhaseReport) {
+        self.line(format!(
+            "## {n}. {} {} {}",
+            p.phase.id(),
+            phase_icon(p.status),
+            p.status.as_str()
+        ));
+        self.line("");
+        if p.status == PhaseStatus::Skipped {
+            self.line("_Not run: an earlier phase failed._");
             self.line("");
-            for f in &r.inputs {
-                self.finding(f);
-            }
+            return;
+        }
+        for c in &p.checks {
+            let icon = match c.status {
+                CheckStatus::Passed => "✅",
+                CheckStatus::Failed => "❌",
+                CheckStatus::Warning => "⚠️",
+            };
+            let msg = if c.message.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", escape(&c.message))
+            };
+            self.line(format!("- {icon} {}{msg}", escape(c.title)));
+        }
+        if !p.checks.is_empty() {
             self.line("");
         }
-        for (i, p) in r.phases.iter().enumerate() {
-            self.line(format!(
-                "## {}. {} {} {}",
-                i + 1,
-                p.phase.id(),
-                phase_icon(p.status),
-                p.status.as_str()
-            ));
+        if p.findings.is_empty() && p.checks.is_empty() {
+            self.line("_Nothing to do._");
             self.line("");
-            if p.status == PhaseStatus::Skipped {
-                self.line("_Not run: an earlier phase failed._");
-                self.line("");
-                continue;
-            }
-            for c in &p.checks {
-                let icon = match c.status {
-                    CheckStatus::Passed => "✅",
-                    CheckStatus::Failed => "❌",
-                    CheckStatus::Warning => "⚠️",
-                };
-                let msg = if c.message.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", escape(&c.message))
-                };
-                self.line(format!("- {icon} {}{msg}", escape(c.title)));
-            }
-            if !p.checks.is_empty() {
-                self.line("");
-            }
-            if p.findings.is_empty() && p.checks.is_empty() {
-                self.line("_Nothing to do._");
-                self.line("");
-                continue;
-            }
-            for f in &p.findings {
-                self.finding(f);
-            }
-            if !p.findings.is_empty() {
-                self.line("");
-            }
+            return;
         }
-        self.out
+        for f in &p.findings {
+            self.finding(f);
+        }
+        if !p.findings.is_empty() {
+            self.line("");
+        }
     }
 }
 
