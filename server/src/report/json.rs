@@ -28,6 +28,7 @@ pub fn finding(report: &Report, f: &Finding) -> Value {
     m.insert(
         "location".into(),
         match report.position(f) {
+            Some((file, _, _, _, _)) if super::is_cluster_path(&file) => json!({"uri": file}),
             Some((file, line, col, el, ec)) => {
                 json!({"file": file, "line": line, "column": col, "endLine": el, "endColumn": ec})
             }
@@ -40,7 +41,13 @@ pub fn finding(report: &Report, f: &Finding) -> Value {
             .iter()
             .filter_map(|r| {
                 let tmp = Finding::new(f.rule, "").at(r.location.file, r.location.span);
-                report.position(&tmp).map(|(file, line, col, _, _)| json!({"file": file, "line": line, "column": col, "message": r.message}))
+                report.position(&tmp).map(|(file, line, col, _, _)| {
+                    if super::is_cluster_path(&file) {
+                        json!({"uri": file, "message": r.message})
+                    } else {
+                        json!({"file": file, "line": line, "column": col, "message": r.message})
+                    }
+                })
             })
             .collect();
         m.insert("related".into(), Value::Array(rel));
@@ -50,6 +57,14 @@ pub fn finding(report: &Report, f: &Finding) -> Value {
         serde_json::to_value(&f.actions).unwrap_or(Value::Array(vec![])),
     );
     Value::Object(m)
+}
+
+/// `{"kind": "files", "paths": […]}` or `{"kind": "cluster", "context": "…"}`.
+pub fn source(report: &Report) -> Value {
+    match &report.cluster {
+        Some(c) => json!({"kind": "cluster", "context": c.context}),
+        None => json!({"kind": "files", "paths": report.sources}),
+    }
 }
 
 pub fn render(report: &Report, outputs: &[(String, String)]) -> Value {
@@ -71,7 +86,7 @@ pub fn render(report: &Report, outputs: &[(String, String)]) -> Value {
     }
     json!({
         "version": 1,
-        "source": {"kind": "files", "paths": report.sources},
+        "source": source(report),
         "inputs": {
             "files": report.files,
             "resources": report.resources,
@@ -141,7 +156,7 @@ impl Serialize for Whole<'_, '_> {
         let r = self.report;
         let mut m = s.serialize_map(Some(5))?;
         m.serialize_entry("version", &1)?;
-        m.serialize_entry("source", &json!({"kind": "files", "paths": r.sources}))?;
+        m.serialize_entry("source", &source(r))?;
         struct Inputs<'r, 'a>(&'r Report<'a>);
         impl Serialize for Inputs<'_, '_> {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -37,6 +37,8 @@ pub enum CheckStatus {
     Passed,
     Failed,
     Warning,
+    /// Cluster input only: a kind the check needs could not be read (403, timeout).
+    Unverified,
 }
 
 impl CheckStatus {
@@ -45,8 +47,22 @@ impl CheckStatus {
             CheckStatus::Passed => "passed",
             CheckStatus::Failed => "failed",
             CheckStatus::Warning => "warning",
+            CheckStatus::Unverified => "unverified",
         }
     }
+}
+
+/// Where the input of a cluster run came from (see `cluster::cli`).
+#[derive(Clone, Debug, Default)]
+pub struct ClusterInput {
+    pub context: String,
+    /// Checks that could not be evaluated, with the reason (`cluster::unverified`).
+    pub unverified: Vec<(String, String)>,
+}
+
+/// Whether a file path is a cluster object's `cluster://` URI (located by URI, not line).
+pub fn is_cluster_path(path: &str) -> bool {
+    path.starts_with("cluster://")
 }
 
 pub struct CheckReport<'a> {
@@ -77,6 +93,8 @@ pub struct Report<'a> {
     /// deduplicated).
     pub waypoints: Vec<&'a crate::finding::Object>,
     pub policies: Vec<&'a crate::finding::Object>,
+    /// Set when the input is a live cluster.
+    pub cluster: Option<ClusterInput>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -117,6 +135,25 @@ fn file_ranks(index: &Index) -> std::collections::HashMap<crate::model::FileId, 
 }
 
 pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions) -> Report<'a> {
+    build_from(index, analysis, opts, None)
+}
+
+/// `build` for a cluster run: checks whose input could not be read are `unverified`; their
+/// findings (computed on incomplete input) are left out and do not fail a phase.
+pub fn build_from<'a>(
+    index: &'a Index,
+    analysis: &'a Analysis,
+    opts: &ReportOptions,
+    cluster: Option<&ClusterInput>,
+) -> Report<'a> {
+    let unverified = |check: &str| {
+        cluster.and_then(|c| {
+            c.unverified
+                .iter()
+                .find(|(id, _)| id == check)
+                .map(|(_, why)| why.clone())
+        })
+    };
     let all = analysis.findings(index);
     let ranks = file_ranks(index);
     let mut inputs: Vec<&Finding> = all
@@ -142,8 +179,11 @@ pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions)
             });
             continue;
         }
-        let mut findings: Vec<&Finding> =
-            all.iter().copied().filter(|f| f.phase() == phase).collect();
+        let mut findings: Vec<&Finding> = all
+            .iter()
+            .copied()
+            .filter(|f| f.phase() == phase && unverified(rules::rule(f.rule).check).is_none())
+            .collect();
         findings.sort_by(|a, b| order(&ranks, a, b));
         let mut checks = Vec::new();
         for c in CHECKS.iter().filter(|c| c.phase == phase) {
@@ -153,7 +193,9 @@ pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions)
                 .filter(|f| rules::rule(f.rule).check == c.id)
                 .collect();
             let blocking: Vec<&&Finding> = fs.iter().filter(|f| f.blocking).collect();
-            let (status, message) = if let Some(first) = blocking.first() {
+            let (status, message) = if let Some(why) = unverified(c.id) {
+                (CheckStatus::Unverified, why)
+            } else if let Some(first) = blocking.first() {
                 let more = if blocking.len() > 1 {
                     format!(" (and {} more)", blocking.len() - 1)
                 } else {
@@ -218,6 +260,7 @@ pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions)
         not_objects: index.files().map(|f| f.not_objects).sum(),
         waypoints,
         policies,
+        cluster: cluster.cloned(),
     }
 }
 
@@ -270,6 +313,16 @@ impl<'a> Report<'a> {
             }
         }
         out
+    }
+
+    /// Where a finding is, as text: `path:line:col`, or the `cluster://` URI of a cluster object.
+    pub fn place(&self, f: &Finding) -> Option<String> {
+        let (path, line, col, _, _) = self.position(f)?;
+        Some(if is_cluster_path(&path) {
+            path
+        } else {
+            format!("{path}:{line}:{col}")
+        })
     }
 
     /// 1-based line/column (characters) of a finding's start and end.

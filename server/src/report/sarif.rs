@@ -46,7 +46,11 @@ fn result(report: &Report, f: &crate::finding::Finding) -> Value {
         "message": {"text": if f.details.is_empty() { f.message.clone() } else { format!("{} {}", f.message, f.details.join("; ")) }},
         "properties": {"phase": f.phase().id(), "blocking": f.blocking},
     });
-    if let Some((file, line, col, el, ec)) = report.position(f) {
+    if let Some((file, _, _, _, _)) = report.position(f).filter(|p| super::is_cluster_path(&p.0)) {
+        res["locations"] = json!([{
+            "physicalLocation": {"artifactLocation": {"uri": file}}
+        }]);
+    } else if let Some((file, line, col, el, ec)) = report.position(f) {
         res["locations"] = json!([{
             "physicalLocation": {
                 "artifactLocation": {"uri": file.replace('\\', "/")},
@@ -66,6 +70,32 @@ fn tool() -> Value {
     }})
 }
 
+/// Checks that could not be evaluated (cluster input without permission to read a kind), as
+/// tool execution notifications of the run's invocation.
+fn invocations(report: &Report) -> Option<Value> {
+    let unverified: Vec<Value> = report
+        .phases
+        .iter()
+        .flat_map(|p| p.checks.iter().map(move |c| (p, c)))
+        .filter(|(_, c)| c.status == super::CheckStatus::Unverified)
+        .map(|(p, c)| {
+            json!({
+                "level": "warning",
+                "message": {"text": format!("{}: {}", c.title, c.message)},
+                "descriptor": {"id": c.id},
+                "properties": {"phase": p.phase.id(), "status": "unverified"},
+            })
+        })
+        .collect();
+    if report.cluster.is_none() && unverified.is_empty() {
+        return None;
+    }
+    Some(json!([{
+        "executionSuccessful": true,
+        "toolExecutionNotifications": unverified,
+    }]))
+}
+
 pub fn render(report: &Report) -> Value {
     let results: Vec<Value> = report
         .inputs
@@ -73,13 +103,17 @@ pub fn render(report: &Report) -> Value {
         .chain(report.ran_findings())
         .map(|f| result(report, f))
         .collect();
+    let mut run = json!({
+        "tool": tool(),
+        "results": results,
+    });
+    if let Some(inv) = invocations(report) {
+        run["invocations"] = inv;
+    }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": tool(),
-            "results": results,
-        }]
+        "runs": [run]
     })
 }
 
@@ -100,8 +134,11 @@ struct RunOf<'r, 'a>(&'r Report<'a>);
 
 impl Serialize for RunOf<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(2))?;
+        let mut m = s.serialize_map(None)?;
         m.serialize_entry("tool", &tool())?;
+        if let Some(inv) = invocations(self.0) {
+            m.serialize_entry("invocations", &inv)?;
+        }
         m.serialize_entry("results", &Results(self.0))?;
         m.end()
     }
