@@ -87,7 +87,7 @@ impl fmt::Display for ClusterError {
             ),
             ClusterError::Credentials { who, detail } => write!(
                 f,
-                "the API server {} rejected the credentials of kubeconfig user \"{}\" (auth method: {}): {detail}. The credentials are missing or expired: log in again (e.g. refresh the token or re-run the cloud CLI's get-credentials) and retry.",
+                "cannot authenticate to the API server {} as kubeconfig user \"{}\" (auth method: {}): {detail}. The credentials are missing or expired: log in again (refresh the token, or re-run the cloud CLI's get-credentials) and retry.",
                 who.server, who.user, who.auth
             ),
             ClusterError::Timeout { who, what, secs } => write!(
