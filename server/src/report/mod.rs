@@ -105,19 +105,27 @@ pub struct ReportOptions {
     pub sources: Vec<String>,
 }
 
-/// Order: rule order in the registry, then file path, then position, then message.
+/// Order: rule order in the registry, then the resource (namespace, kind, name), then file
+/// path, then position, then message. Resource first: the same input gives the same order
+/// whether it comes from files in any layout or from a cluster.
 fn order(
     ranks: &std::collections::HashMap<crate::model::FileId, u32>,
     a: &Finding,
     b: &Finding,
 ) -> std::cmp::Ordering {
     let pos = |f: &Finding| rules::position(f.rule);
+    let res = |f: &Finding| {
+        f.resource
+            .as_ref()
+            .map(|r| (r.namespace.clone(), r.kind.clone(), r.name.clone()))
+    };
     let loc = |f: &Finding| match f.location {
         Some(l) => (ranks.get(&l.file).copied().unwrap_or(0) + 1, l.span.start),
         None => (0, 0),
     };
     pos(a)
         .cmp(&pos(b))
+        .then_with(|| res(a).cmp(&res(b)))
         .then_with(|| loc(a).cmp(&loc(b)))
         .then_with(|| a.message.cmp(&b.message))
 }
