@@ -29,7 +29,12 @@ fn init_logging(server: bool) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::Layer;
-    let default = if server { "info" } else { "warn" };
+    // kube's client logs each failed request as an ERROR; `migrate` reports it in words instead
+    let default = if server {
+        "info"
+    } else {
+        "warn,kube_client=off"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("AMBIENT_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));

@@ -75,7 +75,7 @@ fn line(k: &KindStatus) -> String {
     let secs = k.elapsed.as_secs_f64();
     match &k.outcome {
         Outcome::Read { objects, pages, .. } => format!(
-            "  {:<48} {objects:>7} object{}{} {secs:.1} s",
+            "  {:<58} {objects:>7} object{}{} {secs:.1} s",
             k.name(),
             if *objects == 1 { "" } else { "s" },
             if *pages > 1 {
@@ -84,7 +84,7 @@ fn line(k: &KindStatus) -> String {
                 String::new()
             }
         ),
-        Outcome::NotInstalled => format!("  {:<48} not installed", k.name()),
+        Outcome::NotInstalled => format!("  {:<58} not installed", k.name()),
         Outcome::Forbidden { .. } | Outcome::Failed { .. } => {
             format!("  {}", k.problem().unwrap_or_default())
         }
