@@ -194,22 +194,6 @@ pub fn unverified(kinds: &[KindStatus]) -> Vec<(String, String)> {
         .collect()
 }
 
-#[derive(serde::Deserialize, Default)]
-struct ListMeta {
-    #[serde(rename = "continue", default)]
-    cont: Option<String>,
-    #[serde(rename = "resourceVersion", default)]
-    resource_version: Option<String>,
-}
-
-#[derive(serde::Deserialize)]
-struct Page {
-    #[serde(default)]
-    metadata: ListMeta,
-    #[serde(default)]
-    items: Option<Vec<JsonNode>>,
-}
-
 struct Inner {
     client: kube::Client,
     who: Who,
@@ -520,8 +504,24 @@ impl Cluster {
                 }
                 Err(f) => break Err(f),
             };
-            let page: Page = match serde_json::from_str(&text) {
-                Ok(p) => p,
+            let keep: &'static objects::Keep = if dump.is_some() {
+                &objects::Keep::All
+            } else if r.want.prune_pod {
+                &objects::POD_SHAPE
+            } else if r.want.metadata_only {
+                &objects::METADATA_SHAPE
+            } else {
+                &objects::Keep::All
+            };
+            let read = {
+                let files = &mut files;
+                let dump = &mut dump;
+                objects::read_list(&text, keep, &mut |n| {
+                    files.push(self.convert(&r, n, dump.as_mut()))
+                })
+            };
+            let meta = match read {
+                Ok(m) => m,
                 Err(e) => {
                     break Err(Failure::Other(format!(
                         "the server's answer is not a list: {e}"
@@ -530,17 +530,14 @@ impl Cluster {
             };
             drop(text);
             pages += 1;
-            for JsonNode(n) in page.items.unwrap_or_default() {
-                files.push(self.convert(&r, n, dump.as_mut()));
-            }
             progress(&Event::Page {
                 kind: &r,
                 objects_so_far: files.len(),
             });
-            match page.metadata.cont.filter(|c| !c.is_empty()) {
+            match meta.cont.filter(|c| !c.is_empty()) {
                 Some(c) => cont = Some(c),
                 None => {
-                    break Ok(page.metadata.resource_version.unwrap_or_default());
+                    break Ok(meta.resource_version.unwrap_or_default());
                 }
             }
         };

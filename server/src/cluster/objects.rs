@@ -23,7 +23,38 @@ fn scalar(v: impl Into<compact_str::CompactString>, style: ScalarStyle) -> Node 
     Node::scalar(v, style, Span::default())
 }
 
-struct NodeVisitor;
+/// A map key, read without an intermediate `String` when it fits inline.
+struct Key(compact_str::CompactString);
+
+impl<'de> serde::Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Key;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key, E> {
+                Ok(Key(v.into()))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Which parts of an object to keep while it is read (`All`: everything). Where the JSON has
+/// another type than the shape expects (a list where a map is expected…), the whole value is
+/// kept, so the model reports the same type problems as for the complete object.
+#[derive(Debug)]
+pub enum Keep {
+    All,
+    /// A map: only these keys, each with its own shape.
+    Fields(&'static [(&'static str, Keep)]),
+    /// A list: every item with this shape.
+    Items(&'static Keep),
+}
+
+struct NodeVisitor(&'static Keep);
 
 impl<'de> Visitor<'de> for NodeVisitor {
     type Value = Node;
@@ -60,10 +91,15 @@ impl<'de> Visitor<'de> for NodeVisitor {
         Ok(scalar("null", ScalarStyle::Plain))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let item: &'static Keep = match self.0 {
+            Keep::Items(k) => k,
+            _ => &Keep::All,
+        };
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-        while let Some(JsonNode(n)) = seq.next_element()? {
+        while let Some(n) = seq.next_element_seed(NodeSeed(item))? {
             items.push(n);
         }
+        items.shrink_to_fit();
         Ok(Node {
             span: Span::default(),
             flow: false,
@@ -72,18 +108,29 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         let mut entries = Vec::new();
-        while let Some(k) = map.next_key::<String>()? {
+        while let Some(k) = map.next_key::<Key>()?.map(|k| k.0) {
+            let shape: &'static Keep = match self.0 {
+                Keep::Fields(fields) => match fields.iter().find(|(f, _)| *f == k) {
+                    Some((_, s)) => s,
+                    None => {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        continue;
+                    }
+                },
+                _ => &Keep::All,
+            };
             if k == "managedFields" {
                 // server-side apply bookkeeping: large and never read
                 map.next_value::<serde::de::IgnoredAny>()?;
                 continue;
             }
-            let JsonNode(value) = map.next_value()?;
+            let value = map.next_value_seed(NodeSeed(shape))?;
             entries.push(Entry {
                 key: scalar(k, ScalarStyle::DoubleQuoted),
                 value,
             });
         }
+        entries.shrink_to_fit();
         Ok(Node {
             span: Span::default(),
             flow: false,
@@ -94,16 +141,101 @@ impl<'de> Visitor<'de> for NodeVisitor {
 
 impl<'de> serde::Deserialize<'de> for JsonNode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<JsonNode, D::Error> {
-        d.deserialize_any(NodeVisitor).map(JsonNode)
+        d.deserialize_any(NodeVisitor(&Keep::All)).map(JsonNode)
     }
 }
 
-/// Seed form (for `DeserializeSeed` users).
-pub struct NodeSeed;
+/// Read a value keeping only the parts of a shape.
+pub struct NodeSeed(pub &'static Keep);
 impl<'de> DeserializeSeed<'de> for NodeSeed {
     type Value = Node;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
-        d.deserialize_any(NodeVisitor)
+        d.deserialize_any(NodeVisitor(self.0))
+    }
+}
+
+/// The items of a list answer, each read with a shape and handed to `on_item` as soon as it is
+/// read (a page of objects is never held as a whole); returns the list's metadata.
+pub fn read_list<'a>(
+    json: &'a str,
+    keep: &'static Keep,
+    on_item: &mut dyn FnMut(Node),
+) -> Result<ListMeta, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    let meta = serde::Deserializer::deserialize_map(&mut de, PageVisitor { keep, on_item })?;
+    de.end()?;
+    Ok(meta)
+}
+
+/// `metadata` of a list answer.
+#[derive(serde::Deserialize, Default, Debug)]
+pub struct ListMeta {
+    #[serde(rename = "continue", default)]
+    pub cont: Option<String>,
+    #[serde(rename = "resourceVersion", default)]
+    pub resource_version: Option<String>,
+}
+
+struct PageVisitor<'f> {
+    keep: &'static Keep,
+    on_item: &'f mut dyn FnMut(Node),
+}
+
+impl<'de> Visitor<'de> for PageVisitor<'_> {
+    type Value = ListMeta;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a Kubernetes list")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ListMeta, A::Error> {
+        let mut meta = ListMeta::default();
+        let mut saw_items = false;
+        while let Some(k) = map.next_key::<Key>()?.map(|k| k.0) {
+            match k.as_str() {
+                "metadata" => meta = map.next_value()?,
+                "items" => {
+                    saw_items = true;
+                    map.next_value_seed(ItemsSeed {
+                        keep: self.keep,
+                        on_item: &mut *self.on_item,
+                    })?
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        if !saw_items {
+            return Err(serde::de::Error::missing_field("items"));
+        }
+        Ok(meta)
+    }
+}
+
+struct ItemsSeed<'f> {
+    keep: &'static Keep,
+    on_item: &'f mut dyn FnMut(Node),
+}
+
+impl<'de> DeserializeSeed<'de> for ItemsSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemsSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of objects")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(n) = seq.next_element_seed(NodeSeed(self.keep))? {
+            (self.on_item)(n);
+        }
+        Ok(())
     }
 }
 
@@ -161,6 +293,60 @@ const POD_SPEC: &[&str] = &[
 const CONTAINER: &[&str] = &["name", "image", "env", "envFrom", "args"];
 const ENV: &[&str] = &["name", "value"];
 const VOLUME: &[&str] = &["name", "csi", "hostPath", "configMap"];
+
+const ALL: Keep = Keep::All;
+const CONTAINER_SHAPE: Keep = Keep::Items(&Keep::Fields(&[
+    ("name", ALL),
+    ("image", ALL),
+    (
+        "env",
+        Keep::Items(&Keep::Fields(&[("name", ALL), ("value", ALL)])),
+    ),
+    ("envFrom", ALL),
+    ("args", ALL),
+]));
+
+/// The shape of a Pod the analysis reads (the same fields as `prune_pod`), applied while the
+/// JSON is read: status, probes, resources… are never built.
+pub const POD_SHAPE: Keep = Keep::Fields(&[
+    ("apiVersion", ALL),
+    ("kind", ALL),
+    (
+        "metadata",
+        Keep::Fields(&[
+            ("name", ALL),
+            ("generateName", ALL),
+            ("namespace", ALL),
+            ("labels", ALL),
+            ("annotations", ALL),
+            ("ownerReferences", ALL),
+        ]),
+    ),
+    (
+        "spec",
+        Keep::Fields(&[
+            ("containers", CONTAINER_SHAPE),
+            ("initContainers", CONTAINER_SHAPE),
+            (
+                "volumes",
+                Keep::Items(&Keep::Fields(&[
+                    ("name", ALL),
+                    ("csi", ALL),
+                    ("hostPath", ALL),
+                    ("configMap", ALL),
+                ])),
+            ),
+            ("hostNetwork", ALL),
+            ("serviceAccountName", ALL),
+            ("serviceAccount", ALL),
+            ("priorityClassName", ALL),
+        ]),
+    ),
+]);
+
+/// Secrets: `metadata` only.
+pub const METADATA_SHAPE: Keep =
+    Keep::Fields(&[("apiVersion", ALL), ("kind", ALL), ("metadata", ALL)]);
 
 /// Drop what the analysis never reads from a Pod (status, probes, resources, mounts…): a
 /// cluster's pods are most of its objects, and most of each pod is status.
