@@ -75,3 +75,16 @@ fn a_list_is_read_item_by_item() {
     )
     .is_ok());
 }
+
+#[test]
+fn last_applied_configuration_is_not_kept() {
+    let mut n = serde_json::from_str::<JsonNode>(
+        r#"{"apiVersion":"v1","kind":"Service","metadata":{"name":"s","namespace":"a","annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"big\":1}","keep":"me"}}}"#,
+    )
+    .unwrap()
+    .0;
+    objects::drop_last_applied(&mut n);
+    let fd = objects::file_data(0, "cluster://t/a/Service/s", &n);
+    let a: Vec<(&str, &str)> = fd.resources[0].annotations.iter().collect();
+    assert_eq!(a, [("keep", "me")]);
+}

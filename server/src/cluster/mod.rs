@@ -467,6 +467,7 @@ impl Cluster {
         if r.want.prune_pod {
             objects::prune_pod(&mut n);
         }
+        objects::drop_last_applied(&mut n);
         let uri = objects::cluster_uri(&self.inner.who.context, &ns, &r.want.uri_kind(), &name);
         objects::file_data(0, &uri, &n)
     }

@@ -369,6 +369,18 @@ pub fn prune_pod(n: &mut Node) {
     }
 }
 
+/// `kubectl apply` keeps a whole copy of each object it applied in this annotation; no rule
+/// reads it, and on a real cluster it doubles the size of most objects.
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+pub fn drop_last_applied(n: &mut Node) {
+    if let Some(a) = get_mut(n, "metadata").and_then(|m| get_mut(m, "annotations")) {
+        if let Some(m) = map_mut(a) {
+            m.retain(|e| e.key.as_str() != Some(LAST_APPLIED));
+        }
+    }
+}
+
 /// Set `apiVersion` and `kind` when the server left them out (list items of built-in kinds
 /// carry neither); keep them when present.
 pub fn fill_type(n: &mut Node, api_version: &str, kind: &str) {
