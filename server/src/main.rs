@@ -29,11 +29,12 @@ fn init_logging(server: bool) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::Layer;
-    // kube's client logs each failed request as an ERROR; `migrate` reports it in words instead
+    // kube's client and the TLS verifier log each failure as an ERROR; `migrate` reports it in
+    // words instead
     let default = if server {
         "info"
     } else {
-        "warn,kube_client=off"
+        "warn,kube_client=off,rustls_platform_verifier=off"
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("AMBIENT_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())

@@ -411,3 +411,78 @@ fn progress_lines_on_a_terminal() {
     assert!(!quiet.contains("Reading context"), "{quiet}");
     let _ = Path::new(".");
 }
+
+/// A server whose certificate the kubeconfig does not trust: a TLS error in words, exit 2.
+#[test]
+fn an_untrusted_certificate_is_a_tls_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output();
+    if !made.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: no openssl to make a certificate");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new("openssl")
+        .args(["s_server", "-quiet", "-www", "-accept", &port.to_string()])
+        .arg("-cert")
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..50 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let kc = dir.path().join("kc");
+    std::fs::write(
+        &kc,
+        format!("apiVersion: v1\nkind: Config\ncurrent-context: a\ncontexts:\n- {{name: a, context: {{cluster: c, user: u}}}}\nclusters:\n- {{name: c, cluster: {{server: 'https://127.0.0.1:{port}'}}}}\nusers:\n- {{name: u, user: {{token: x}}}}\n"),
+    )
+    .unwrap();
+    let r = migrate(&[
+        "--kubeconfig",
+        kc.to_str().unwrap(),
+        "--request-timeout",
+        "5s",
+    ]);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with(&format!("error: TLS handshake with the API server https://127.0.0.1:{port} of context \"a\" failed: invalid peer certificate")),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        r.stderr.lines().count(),
+        1,
+        "one line, no log noise: {}",
+        r.stderr
+    );
+}
