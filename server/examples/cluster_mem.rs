@@ -1,5 +1,7 @@
-//! Memory of a cluster load, stage by stage (RSS):
-//! `cargo run --release --example cluster_mem -- KUBECONFIG`.
+//! Memory of a cluster load, stage by stage (RSS, and the live heap counted by a wrapping
+//! allocator): `cargo run --release --example cluster_mem -- KUBECONFIG` (with the
+//! `fake_apiserver` example serving). `ONE=1`: bytes per pod, shaped and converted.
+//! `PAGE=n`, `CONC=n`: page size and kinds listed at once.
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -24,7 +26,6 @@ fn live() -> usize {
 }
 
 #[path = "../tests/common/apiserver.rs"]
-#[allow(dead_code)]
 mod apiserver;
 
 fn main() {

@@ -16,6 +16,7 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once
 enum Command {
     /// Analyse manifests (or a cluster) and run the seven migration phases.
     Migrate(ambient_lsp::cli::MigrateArgs),

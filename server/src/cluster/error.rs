@@ -24,36 +24,36 @@ pub enum ClusterError {
         source: String,
     },
     Unreachable {
-        who: Who,
+        who: Box<Who>,
         detail: String,
     },
     Tls {
-        who: Who,
+        who: Box<Who>,
         detail: String,
     },
     /// 401, or the credential plugin/token could not be used.
     Credentials {
-        who: Who,
+        who: Box<Who>,
         detail: String,
     },
     Timeout {
-        who: Who,
+        who: Box<Who>,
         what: String,
         secs: u64,
     },
     /// 403 on something every run needs (API discovery).
     Forbidden {
-        who: Who,
+        who: Box<Who>,
         what: String,
         detail: String,
     },
     /// Nothing could be read: every kind failed.
     NothingRead {
-        who: Who,
+        who: Box<Who>,
         reasons: Vec<String>,
     },
     Other {
-        who: Who,
+        who: Box<Who>,
         what: String,
         detail: String,
     },
@@ -224,7 +224,7 @@ pub fn classify(e: &kube::Error) -> Failure {
 impl Failure {
     /// A request-level failure that stops the whole run (the server cannot be used at all).
     pub fn into_error(self, who: &Who, what: &str, secs: u64) -> ClusterError {
-        let who = who.clone();
+        let who = Box::new(who.clone());
         match self {
             Failure::Unreachable(detail) => ClusterError::Unreachable { who, detail },
             Failure::Tls(detail) => ClusterError::Tls { who, detail },

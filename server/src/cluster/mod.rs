@@ -384,7 +384,7 @@ impl Cluster {
                 Ok(x) => done.push(x),
                 Err(e) => {
                     return Err(ClusterError::Other {
-                        who: self.inner.who.clone(),
+                        who: Box::new(self.inner.who.clone()),
                         what: "reading the cluster".into(),
                         detail: format!("internal error: {e}"),
                     })
@@ -411,7 +411,7 @@ impl Cluster {
             .any(|k| matches!(k.outcome, Outcome::Read { .. }));
         if !read_any {
             return Err(ClusterError::NothingRead {
-                who: self.inner.who.clone(),
+                who: Box::new(self.inner.who.clone()),
                 reasons: kinds.iter().filter_map(|k| k.problem()).collect(),
             });
         }
@@ -695,7 +695,11 @@ fn write_dump(
                 ""
             }
         );
-        crate::cli::write_atomic(&d, &name, &format!("{header}{text}"))?;
+        // temporary file + rename (no half-written file under its final name); no fsync per
+        // file: a dump has thousands of them, and it can simply be taken again
+        let tmp = d.join(format!(".{name}.tmp-{}", std::process::id()));
+        std::fs::write(&tmp, format!("{header}{text}"))?;
+        std::fs::rename(&tmp, d.join(&name))?;
     }
     Ok(())
 }

@@ -156,8 +156,8 @@ impl<'de> DeserializeSeed<'de> for NodeSeed {
 
 /// The items of a list answer, each read with a shape and handed to `on_item` as soon as it is
 /// read (a page of objects is never held as a whole); returns the list's metadata.
-pub fn read_list<'a>(
-    json: &'a str,
+pub fn read_list(
+    json: &str,
     keep: &'static Keep,
     on_item: &mut dyn FnMut(Node),
 ) -> Result<ListMeta, serde_json::Error> {

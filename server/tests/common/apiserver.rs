@@ -39,7 +39,17 @@ pub struct Type {
     pub builtin: bool,
 }
 
-const BUILTIN: &[(&str, &str, &str, &str, bool, &[&str])] = &[
+/// group, version, kind, plural, namespaced, short names
+type Builtin = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    bool,
+    &'static [&'static str],
+);
+
+const BUILTIN: &[Builtin] = &[
     ("", "v1", "Namespace", "namespaces", false, &["ns"]),
     ("", "v1", "Pod", "pods", true, &["po"]),
     ("", "v1", "Service", "services", true, &["svc"]),
