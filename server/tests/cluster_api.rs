@@ -770,3 +770,36 @@ async fn kubeconfig_paths_merge_like_kubectl() {
     let names: Vec<&str> = kc.contexts.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["first", "second"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_metadata_lists_secrets_are_still_kept_as_metadata() {
+    let server = ApiServer::start(istio_scenario());
+    server.behave(|b| b.no_metadata_lists = true);
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump");
+    let c = Cluster::connect(Options {
+        dump_dir: Some(dump.clone()),
+        ..opts(&server, dir.path())
+    })
+    .await
+    .unwrap();
+    let snap = c.load(quiet()).await.unwrap();
+    assert!(matches!(
+        status(&snap.kinds, "", "Secret").outcome,
+        Outcome::Read { objects: 1, .. }
+    ));
+    let statuses: Vec<(String, u16)> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/v1/secrets")
+        .map(|r| (r.accept.clone(), r.status))
+        .collect();
+    assert_eq!(statuses.len(), 2, "{statuses:?}");
+    assert_eq!(statuses[0].1, 406);
+    assert_eq!(statuses[1].1, 200);
+    let text = std::fs::read_to_string(dump.join("istio-system/secrets.yaml")).unwrap();
+    assert!(
+        !text.contains("c2VjcmV0LWt1YmVjb25maWc") && !text.contains("\ndata:"),
+        "{text}"
+    );
+}

@@ -98,9 +98,11 @@ pub fn resolve_group(group: &str, lists: &[(String, APIResourceList)]) -> Vec<Re
     for want in WANTED.iter().filter(|w| w.group == group) {
         'versions: for (version, list) in lists {
             for r in &list.resources {
+                // (a server that lists no verbs at all is taken at its word that it serves
+                // the kind)
                 if r.kind == want.kind
                     && !r.name.contains('/')
-                    && r.verbs.iter().any(|v| v == "list")
+                    && (r.verbs.is_empty() || r.verbs.iter().any(|v| v == "list"))
                 {
                     out.push(Resolved {
                         want: *want,

@@ -426,6 +426,7 @@ impl Cluster {
         &self,
         r: &Resolved,
         cont: Option<String>,
+        metadata_only: bool,
     ) -> Result<http::Request<Vec<u8>>, Failure> {
         let lp = ListParams {
             label_selector: r.want.label_selector.map(str::to_string),
@@ -434,7 +435,7 @@ impl Cluster {
             ..Default::default()
         };
         let req = kube::core::Request::new(r.url_path());
-        let built = if r.want.metadata_only {
+        let built = if metadata_only {
             req.list_metadata(&lp)
         } else {
             req.list(&lp)
@@ -484,13 +485,20 @@ impl Cluster {
         let mut cont: Option<String> = None;
         let mut pages = 0;
         let mut restarted = false;
+        let mut metadata_list = r.want.metadata_only;
         let outcome = loop {
-            let req = match self.list_request(&r, cont.clone()) {
+            let req = match self.list_request(&r, cont.clone(), metadata_list) {
                 Ok(q) => q,
                 Err(f) => break Err(f),
             };
             let text = match self.text(req).await {
                 Ok(t) => t,
+                Err(Failure::Status(406 | 415, _)) if metadata_list && cont.is_none() => {
+                    // a server without metadata-only lists: a plain list, of which only the
+                    // metadata is kept (the shape below)
+                    metadata_list = false;
+                    continue;
+                }
                 Err(Failure::Status(410, _)) if cont.is_some() && !restarted => {
                     // the continue token expired (the list took longer than etcd keeps
                     // history): start this kind again, once

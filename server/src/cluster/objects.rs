@@ -188,24 +188,17 @@ impl<'de> Visitor<'de> for PageVisitor<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ListMeta, A::Error> {
         let mut meta = ListMeta::default();
-        let mut saw_items = false;
         while let Some(k) = map.next_key::<Key>()?.map(|k| k.0) {
             match k.as_str() {
                 "metadata" => meta = map.next_value()?,
-                "items" => {
-                    saw_items = true;
-                    map.next_value_seed(ItemsSeed {
-                        keep: self.keep,
-                        on_item: &mut *self.on_item,
-                    })?
-                }
+                "items" => map.next_value_seed(ItemsSeed {
+                    keep: self.keep,
+                    on_item: &mut *self.on_item,
+                })?,
                 _ => {
                     map.next_value::<serde::de::IgnoredAny>()?;
                 }
             }
-        }
-        if !saw_items {
-            return Err(serde::de::Error::missing_field("items"));
         }
         Ok(meta)
     }

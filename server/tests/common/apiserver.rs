@@ -208,6 +208,8 @@ pub struct Behaviour {
     pub max_page: usize,
     /// Discovery documents answered only after this delay.
     pub slow_discovery: Option<Duration>,
+    /// Answer 406 to metadata-only list requests (an API server that cannot do them).
+    pub no_metadata_lists: bool,
 }
 
 pub struct State {
@@ -938,6 +940,18 @@ impl State {
                 let next = offset + page.len();
                 let more = next < matching.len();
                 let meta_only = accept.contains("as=PartialObjectMetadataList");
+                if meta_only
+                    && behaviour.no_metadata_lists
+                    && !accept.contains("application/json,")
+                    && !accept.ends_with("application/json")
+                {
+                    return status(
+                        406,
+                        "NotAcceptable",
+                        "only application/json is served",
+                        json!({}),
+                    );
+                }
                 let table = accept.contains("as=Table");
                 let mut meta = json!({"resourceVersion": list_rv.to_string()});
                 if more {
