@@ -263,7 +263,12 @@ pub fn build_from<'a>(
         inputs,
         phases,
         sources: opts.sources.clone(),
-        files: index.file_count(),
+        // cluster objects are indexed one per "file"; no file was read
+        files: if cluster.is_some() {
+            0
+        } else {
+            index.file_count()
+        },
         resources: index.resource_count(),
         not_objects: index.files().map(|f| f.not_objects).sum(),
         waypoints,
