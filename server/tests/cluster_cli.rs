@@ -122,6 +122,8 @@ fn the_report_says_where_each_resource_came_from() {
         v["source"],
         serde_json::json!({"kind": "cluster", "context": "test"})
     );
+    assert_eq!(v["inputs"]["files"], 0);
+    assert_eq!(v["inputs"]["resources"], 57);
     let mut locs = Vec::new();
     locations(&v, &mut locs);
     assert!(locs.iter().any(|l| l == &serde_json::json!({"uri": "cluster://test/bookinfo/AuthorizationPolicy/reviews-viewer"})), "{locs:?}");
