@@ -33,6 +33,16 @@ pub struct MigrateArgs {
     /// Kubeconfig file of the live cluster.
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
+    /// Live cluster: how long one request may take (30s, 2m, 1m30s, or seconds).
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub request_timeout: String,
+    /// Live cluster: write what was read as YAML (one file per namespace and kind; Secrets as
+    /// metadata only), to rerun offline with --from-files DIR.
+    #[arg(long, value_name = "DIR")]
+    pub dump_dir: Option<PathBuf>,
+    /// No progress lines on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
     /// Run every phase even when an earlier phase's checks fail.
     #[arg(long)]
     pub ignore_failures: bool,
@@ -170,23 +180,50 @@ pub fn run(mut args: MigrateArgs) -> i32 {
         eprintln!("error: {e}");
         return EXIT_USAGE;
     }
-    if args.from_files.is_empty() {
-        eprintln!(
-            "error: reading a live cluster is not available in this build yet{}. Use --from-files PATH... with manifests, for example a dump made with\n  kubectl get namespaces,pods,deployments,daemonsets,services,configmaps,mutatingwebhookconfigurations,validatingwebhookconfigurations,customresourcedefinitions -A -o yaml > cluster.yaml\n  kubectl get $(kubectl api-resources --api-group=networking.istio.io -o name | paste -sd,),$(kubectl api-resources --api-group=security.istio.io -o name | paste -sd,),$(kubectl api-resources --api-group=gateway.networking.k8s.io -o name | paste -sd,) -A -o yaml > istio.yaml",
-            match (&args.context, &args.kubeconfig) {
-                (Some(c), _) => format!(" (context \"{c}\")"),
-                (None, Some(k)) => format!(" (kubeconfig {})", k.display()),
-                _ => String::new(),
-            }
-        );
-        return EXIT_USAGE;
-    }
     let started = std::time::Instant::now();
-    let index = match load(&args.from_files, args.max_file_size_kb) {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("error: {e}");
+    // --- input: files, or the live cluster (server/src/cluster)
+    let mut cluster_input = None;
+    let index = if args.from_files.is_empty() {
+        let request_timeout = match crate::cluster::cli::parse_timeout(&args.request_timeout) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_USAGE;
+            }
+        };
+        match crate::cluster::cli::load(crate::cluster::cli::Request {
+            kubeconfig: args.kubeconfig.clone(),
+            context: args.context.clone(),
+            request_timeout,
+            dump_dir: args.dump_dir.clone(),
+            quiet: args.quiet,
+        }) {
+            Ok(l) => {
+                cluster_input = Some(report::ClusterInput {
+                    context: l.who.context.clone(),
+                    unverified: crate::cluster::unverified(&l.kinds),
+                });
+                l.index
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_USAGE;
+            }
+        }
+    } else {
+        if let Some(d) = &args.dump_dir {
+            eprintln!(
+                "error: --dump-dir {} writes what a live cluster returned; it cannot be used with --from-files",
+                d.display()
+            );
             return EXIT_USAGE;
+        }
+        match load(&args.from_files, args.max_file_size_kb) {
+            Ok(i) => i,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_USAGE;
+            }
         }
     };
     tracing::info!(files = index.file_count(), resources = index.resource_count(), elapsed = ?started.elapsed(), rss_mb = rss_mb(), "loaded");
@@ -205,7 +242,7 @@ pub fn run(mut args: MigrateArgs) -> i32 {
             .map(|p| p.display().to_string())
             .collect(),
     };
-    let rep = report::build(&index, &analysis, &ropts);
+    let rep = report::build_from(&index, &analysis, &ropts, cluster_input.as_ref());
     if args.ci.pre_commit && args.output_dir.is_none() {
         return crate::ci::run_hook(&args, &index, &rep);
     }

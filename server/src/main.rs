@@ -17,6 +17,7 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once
 enum Command {
     /// Analyse manifests (or a cluster) and run the seven migration phases.
     Migrate(ambient_lsp::cli::MigrateArgs),
@@ -41,7 +42,13 @@ fn init_logging(server: bool) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::Layer;
-    let default = if server { "info" } else { "warn" };
+    // kube's client and the TLS verifier log each failure as an ERROR; `migrate` reports it in
+    // words instead
+    let default = if server {
+        "info"
+    } else {
+        "warn,kube_client=off,rustls_platform_verifier=off"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("AMBIENT_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));

@@ -74,8 +74,8 @@ fn finding(
         writeln!(out, "* {d}")?;
     }
     if locate {
-        if let Some((path, line, col, _, _)) = report.position(f) {
-            writeln!(out, "   {} {}:{}:{} [{}]", m.at, path, line, col, f.rule)?;
+        if let Some(place) = report.place(f) {
+            writeln!(out, "   {} {} [{}]", m.at, place, f.rule)?;
         }
     }
     Ok(())
@@ -96,23 +96,35 @@ pub fn write(
     outputs: &Outputs,
     verbose: bool,
 ) -> std::io::Result<()> {
-    let _ = writeln!(
-        out,
-        "{} Read {} file{}: {} resource{}{}",
-        m.start,
-        report.files,
-        if report.files == 1 { "" } else { "s" },
-        report.resources,
-        if report.resources == 1 { "" } else { "s" },
-        if report.not_objects > 0 {
-            format!(
-                " ({} YAML documents are not Kubernetes objects and were ignored)",
-                report.not_objects
-            )
-        } else {
-            String::new()
-        }
-    );
+    if let Some(c) = &report.cluster {
+        writeln!(
+            out,
+            "{} Read {} resource{} from cluster context \"{}\" (read-only)",
+            m.start,
+            report.resources,
+            if report.resources == 1 { "" } else { "s" },
+            c.context
+        )?;
+    }
+    if report.cluster.is_none() {
+        let _ = writeln!(
+            out,
+            "{} Read {} file{}: {} resource{}{}",
+            m.start,
+            report.files,
+            if report.files == 1 { "" } else { "s" },
+            report.resources,
+            if report.resources == 1 { "" } else { "s" },
+            if report.not_objects > 0 {
+                format!(
+                    " ({} YAML documents are not Kubernetes objects and were ignored)",
+                    report.not_objects
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
     for f in &report.inputs {
         if f.severity == Severity::Info && !verbose && f.rule != "YAML-002" {
             continue;
@@ -122,9 +134,9 @@ pub fn write(
             Severity::Warning => m.warn,
             Severity::Info => m.info,
         };
-        match report.position(f) {
-            Some((path, line, col, _, _)) => {
-                writeln!(out, "{mk} {path}:{line}:{col}: {} [{}]", f.message, f.rule)?;
+        match report.place(f) {
+            Some(place) => {
+                writeln!(out, "{mk} {place}: {} [{}]", f.message, f.rule)?;
             }
             None => {
                 writeln!(out, "{mk} {} [{}]", f.message, f.rule)?;
@@ -167,18 +179,17 @@ pub fn write(
                             .unwrap_or("")
                     );
                     if let Some(first) = c.findings.iter().find(|f| f.blocking) {
-                        if let Some((path, line, col, _, _)) = report.position(first) {
-                            let _ = writeln!(
-                                out,
-                                "   {} {}:{}:{} [{}]",
-                                m.at, path, line, col, first.rule
-                            );
+                        if let Some(place) = report.place(first) {
+                            let _ = writeln!(out, "   {} {} [{}]", m.at, place, first.rule);
                         }
                         for d in &first.details {
                             writeln!(out, "* {d}")?;
                         }
                         shown.push(*first as *const Finding);
                     }
+                }
+                CheckStatus::Unverified => {
+                    writeln!(out, "{} {} {}", m.warn, c.title, c.message)?;
                 }
                 CheckStatus::Passed | CheckStatus::Warning if check_lines => {
                     writeln!(out, "{} {} passed", m.pass, c.title)?;
