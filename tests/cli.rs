@@ -377,8 +377,26 @@ fn phase_stops_after_the_named_phase() {
 #[test]
 fn usage_errors_exit_2_and_say_why() {
     let cases: &[(&[&str], &str)] = &[
-        (&["migrate"], "live cluster"),
-        (&["migrate", "--context", "prod"], "context \"prod\""),
+        (&["migrate"], "no kubeconfig found"),
+        (&["migrate", "--context", "prod"], "no kubeconfig found"),
+        (
+            &["migrate", "--kubeconfig", "does/not/exist"],
+            "kubeconfig does/not/exist does not exist",
+        ),
+        (
+            &["migrate", "--request-timeout", "soon"],
+            "invalid --request-timeout",
+        ),
+        (
+            &[
+                "migrate",
+                "--from-files",
+                "examples/mesh",
+                "--dump-dir",
+                "x",
+            ],
+            "--dump-dir x writes what a live cluster returned",
+        ),
         (
             &["migrate", "--from-files", "does/not/exist"],
             "does/not/exist",

@@ -118,8 +118,13 @@ impl FileData {
     }
 }
 
+/// Resources of a namespace are ordered by kind and name first, then by where they are written:
+/// the analysis sees the same order whatever the file layout (or a cluster's `cluster://` URIs).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ResKey {
+    pub kind: crate::model::InlineStr,
+    pub name: crate::model::InlineStr,
+    pub group: crate::model::InlineStr,
     pub path: Arc<str>,
     pub doc: u32,
     pub idx: u32,
@@ -263,6 +268,9 @@ impl Index {
         let file = Arc::new(file);
         for (i, r) in file.resources.iter().enumerate() {
             let key = ResKey {
+                kind: r.kind.clone(),
+                name: r.name.clone(),
+                group: r.group.clone(),
                 path: file.path.clone(),
                 doc: r.doc,
                 idx: i as u32,
@@ -292,6 +300,9 @@ impl Index {
         if let Some(old) = self.files.remove(&id) {
             for (i, r) in old.resources.iter().enumerate() {
                 let key = ResKey {
+                    kind: r.kind.clone(),
+                    name: r.name.clone(),
+                    group: r.group.clone(),
                     path: old.path.clone(),
                     doc: r.doc,
                     idx: i as u32,
@@ -364,7 +375,7 @@ impl Index {
         self.files.len()
     }
 
-    /// Resources of a namespace (`""` = cluster-scoped), in file-path order.
+    /// Resources of a namespace (`""` = cluster-scoped), by kind and name, then file path.
     pub fn ns(&self, ns: &str) -> impl Iterator<Item = &Arc<Resource>> {
         self.by_ns.get(ns).into_iter().flat_map(|b| b.values())
     }

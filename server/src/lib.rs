@@ -3,10 +3,13 @@
 //!
 //! The core (`yaml`, `model`, `index`, `analysis`, `phases`, `fixes`, `report`) is pure: no I/O,
 //! no async runtime, deterministic output. `sources` reads files; `cli` and `lsp` are the two
-//! front ends and never re-implement a rule.
+//! front ends and never re-implement a rule. `cluster` reads a live cluster into the same
+//! indexed resources.
 
 pub mod analysis;
 pub mod cli;
+/// The live cluster as an input (kube-rs; only this module and `cli` use an async runtime).
+pub mod cluster;
 pub mod detect;
 pub mod edit;
 pub mod engine;

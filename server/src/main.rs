@@ -19,7 +19,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Analyse manifests (or a cluster) and run the seven migration phases.
-    Migrate(ambient_lsp::cli::MigrateArgs),
+    Migrate(Box<ambient_lsp::cli::MigrateArgs>),
     /// Whether PATHs (files, or folders as the server reads a workspace) hold Istio / Gateway
     /// API resources: prints the first such file and exits 0, else exits 1. The editors start
     /// the server only where this says yes.
@@ -41,7 +41,13 @@ fn init_logging(server: bool) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::Layer;
-    let default = if server { "info" } else { "warn" };
+    // kube's client and the TLS verifier log each failure as an ERROR; `migrate` reports it in
+    // words instead
+    let default = if server {
+        "info"
+    } else {
+        "warn,kube_client=off,rustls_platform_verifier=off"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("AMBIENT_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
@@ -70,7 +76,7 @@ fn main() {
     );
     init_logging(server);
     let code = match cli.command {
-        Some(Command::Migrate(args)) => ambient_lsp::cli::run(args),
+        Some(Command::Migrate(args)) => ambient_lsp::cli::run(*args),
         Some(Command::Detect { paths }) => match ambient_lsp::detect::find_mesh(&paths) {
             Some(file) => {
                 println!("{}", file.display());

@@ -20,7 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["phases"],
     &["engine"],
     &["report"],
-    &["output", "sources"],
+    &["output", "sources", "cluster"],
     &["cli", "lsp", "detect"],
 ];
 

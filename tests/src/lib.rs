@@ -91,7 +91,8 @@ pub struct Run {
     pub stderr: String,
 }
 
-/// Run the binary with `args` in `cwd`, without a terminal and without colour.
+/// Run the binary with `args` in `cwd`, without a terminal and without colour, and without a
+/// kubeconfig (no `KUBECONFIG`, a `HOME` without `.kube`).
 pub fn run_in(cwd: &Path, args: &[&str]) -> Run {
     let Output {
         status,
@@ -102,6 +103,9 @@ pub fn run_in(cwd: &Path, args: &[&str]) -> Run {
         .current_dir(cwd)
         .env_remove("NO_COLOR")
         .env("RUST_LOG", "warn")
+        .env_remove("KUBECONFIG")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env("HOME", "/nonexistent-home-of-the-e2e-tests")
         .output()
         .expect("run ambient-lsp");
     Run {

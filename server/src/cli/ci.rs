@@ -171,6 +171,10 @@ pub fn source_root(
 pub fn sarif_options(index: &Index, root: &Path, max_results: usize) -> SarifOptions {
     let mut uris = HashMap::new();
     for f in index.files() {
+        if crate::report::is_cluster_path(&f.path) {
+            // a `cluster://` object: its URI is kept as is (`Plan::uri`)
+            continue;
+        }
         let abs = absolute(Path::new(&*f.path));
         uris.insert(f.id, file_uri_under(&abs, root));
     }

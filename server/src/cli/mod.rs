@@ -35,6 +35,16 @@ pub struct MigrateArgs {
     /// Kubeconfig file of the live cluster.
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
+    /// Live cluster: how long one request may take (30s, 2m, 1m30s, or seconds).
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub request_timeout: String,
+    /// Live cluster: write what was read as YAML (one file per namespace and kind; Secrets as
+    /// metadata only), to rerun offline with --from-files DIR.
+    #[arg(long, value_name = "DIR")]
+    pub dump_dir: Option<PathBuf>,
+    /// No progress lines on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
     /// Run every phase even when an earlier phase's checks fail.
     #[arg(long)]
     pub ignore_failures: bool,
@@ -150,10 +160,6 @@ pub fn run(mut args: MigrateArgs) -> i32 {
         eprintln!("error: {e}");
         return EXIT_USAGE;
     }
-    if args.from_files.is_empty() {
-        eprintln!("error: {}", no_cluster_yet(&args));
-        return EXIT_USAGE;
-    }
     match migrate(&args) {
         Ok(code) => code,
         Err(e) => {
@@ -163,23 +169,38 @@ pub fn run(mut args: MigrateArgs) -> i32 {
     }
 }
 
-/// Why `migrate` without `--from-files` stops, and how to dump the manifests instead.
-fn no_cluster_yet(args: &MigrateArgs) -> String {
-    format!(
-        "reading a live cluster is not available in this build yet{}. Use --from-files PATH... with manifests, for example a dump made with\n  kubectl get namespaces,pods,deployments,daemonsets,services,configmaps,mutatingwebhookconfigurations,validatingwebhookconfigurations,customresourcedefinitions -A -o yaml > cluster.yaml\n  kubectl get $(kubectl api-resources --api-group=networking.istio.io -o name | paste -sd,),$(kubectl api-resources --api-group=security.istio.io -o name | paste -sd,),$(kubectl api-resources --api-group=gateway.networking.k8s.io -o name | paste -sd,) -A -o yaml > istio.yaml",
-        match (&args.context, &args.kubeconfig) {
-            (Some(c), _) => format!(" (context \"{c}\")"),
-            (None, Some(k)) => format!(" (kubeconfig {})", k.display()),
-            _ => String::new(),
+/// The input: the files of `--from-files`, or the live cluster (`crate::cluster`), then what
+/// a report needs to know of a cluster.
+fn input(args: &MigrateArgs) -> Result<(Index, Option<report::ClusterInput>), String> {
+    if !args.from_files.is_empty() {
+        if let Some(d) = &args.dump_dir {
+            return Err(format!(
+                "--dump-dir {} writes what a live cluster returned; it cannot be used with --from-files",
+                d.display()
+            ));
         }
-    )
+        return Ok((load(&args.from_files, args.max_file_size_kb)?, None));
+    }
+    let request_timeout = crate::cluster::cli::parse_timeout(&args.request_timeout)?;
+    let l = crate::cluster::cli::load(crate::cluster::cli::Request {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        request_timeout,
+        dump_dir: args.dump_dir.clone(),
+        quiet: args.quiet,
+    })?;
+    let cluster = report::ClusterInput {
+        context: l.who.context.clone(),
+        unverified: crate::cluster::unverified(&l.kinds),
+    };
+    Ok((l.index, Some(cluster)))
 }
 
 /// Load, analyse, write the output files and print the report (or run the pre-commit hook).
 /// Ok is the exit status (`--fail-on`); Err is a usage error.
 fn migrate(args: &MigrateArgs) -> Result<i32, String> {
     let started = std::time::Instant::now();
-    let index = load(&args.from_files, args.max_file_size_kb)?;
+    let (index, cluster_input) = input(args)?;
     tracing::info!(files = index.file_count(), resources = index.resource_count(), elapsed = ?started.elapsed(), rss_mb = rss_mb(), "loaded");
     let opts = Options {
         waypoint_name: args.waypoint_name.clone(),
@@ -196,7 +217,7 @@ fn migrate(args: &MigrateArgs) -> Result<i32, String> {
             .map(|p| p.display().to_string())
             .collect(),
     };
-    let rep = report::build(&index, &analysis, &ropts);
+    let rep = report::build_from(&index, &analysis, &ropts, cluster_input.as_ref());
     if args.ci.pre_commit && args.output_dir.is_none() {
         return Ok(ci::run_hook(args, &index, &rep));
     }

@@ -31,8 +31,11 @@ fn location(report: &Report, placer: &Placer, f: &Finding) -> Value {
     };
     match report.position(&tmp) {
         Some((file, line, col, el, ec)) => {
-            let mut l =
-                json!({"file": file, "line": line, "column": col, "endLine": el, "endColumn": ec});
+            let mut l = if super::is_cluster_path(&file) {
+                json!({"uri": file})
+            } else {
+                json!({"file": file, "line": line, "column": col, "endLine": el, "endColumn": ec})
+            };
             if let Some(p) = how.as_str() {
                 l["placed"] = json!(p);
             }
@@ -69,7 +72,13 @@ pub fn finding(report: &Report, placer: &Placer, f: &Finding) -> Value {
             .iter()
             .filter_map(|r| {
                 let tmp = Finding::new(f.rule, "").at(r.location.file, r.location.span);
-                report.position(&tmp).map(|(file, line, col, _, _)| json!({"file": file, "line": line, "column": col, "message": r.message}))
+                report.position(&tmp).map(|(file, line, col, _, _)| {
+                    if super::is_cluster_path(&file) {
+                        json!({"uri": file, "message": r.message})
+                    } else {
+                        json!({"file": file, "line": line, "column": col, "message": r.message})
+                    }
+                })
             })
             .collect();
         m.insert("related".into(), Value::Array(rel));
@@ -79,6 +88,14 @@ pub fn finding(report: &Report, placer: &Placer, f: &Finding) -> Value {
         serde_json::to_value(&f.actions).unwrap_or(Value::Array(vec![])),
     );
     Value::Object(m)
+}
+
+/// `{"kind": "files", "paths": […]}` or `{"kind": "cluster", "context": "…"}`.
+pub fn source(report: &Report) -> Value {
+    match &report.cluster {
+        Some(c) => json!({"kind": "cluster", "context": c.context}),
+        None => json!({"kind": "files", "paths": report.sources}),
+    }
 }
 
 pub fn render(report: &Report, outputs: &[(String, String)]) -> Value {
@@ -101,7 +118,7 @@ pub fn render(report: &Report, outputs: &[(String, String)]) -> Value {
     }
     json!({
         "version": 1,
-        "source": {"kind": "files", "paths": report.sources},
+        "source": source(report),
         "inputs": {
             "files": report.files,
             "resources": report.resources,
@@ -174,7 +191,7 @@ impl Serialize for Whole<'_, '_> {
         let placer = Placer::new(r.index);
         let mut m = s.serialize_map(Some(5))?;
         m.serialize_entry("version", &1)?;
-        m.serialize_entry("source", &json!({"kind": "files", "paths": r.sources}))?;
+        m.serialize_entry("source", &source(r))?;
         struct Inputs<'r, 'a>(&'r Report<'a>, &'r Placer<'a>);
         impl Serialize for Inputs<'_, '_> {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -204,6 +204,10 @@ impl Renderer<'_, '_> {
         let Some((path, line, col, _, _)) = self.report.position(f) else {
             return String::new();
         };
+        if super::is_cluster_path(&path) {
+            // an object of a live cluster: no file to link to
+            return format!(" — {}", escape(&path));
+        }
         let shown = escape(&format!("{}:{line}:{col}", self.display(&path)));
         let target = match self.o.links {
             Links::None => None,
@@ -334,6 +338,7 @@ impl Renderer<'_, '_> {
                 CheckStatus::Passed => "✅",
                 CheckStatus::Failed => "❌",
                 CheckStatus::Warning => "⚠️",
+                CheckStatus::Unverified => "❔",
             };
             let msg = if c.message.is_empty() {
                 String::new()
@@ -496,6 +501,7 @@ mod tests {
             waypoints: vec![],
             policies: vec![],
             routes: vec![],
+            cluster: None,
         };
         let s = summary(&rep);
         assert_eq!((s.furthest, s.failed), (None, Some("pre-reqs")));

@@ -43,6 +43,8 @@ pub enum CheckStatus {
     Passed,
     Failed,
     Warning,
+    /// Cluster input only: a kind the check needs could not be read (403, timeout).
+    Unverified,
 }
 
 impl CheckStatus {
@@ -51,8 +53,22 @@ impl CheckStatus {
             CheckStatus::Passed => "passed",
             CheckStatus::Failed => "failed",
             CheckStatus::Warning => "warning",
+            CheckStatus::Unverified => "unverified",
         }
     }
+}
+
+/// Where the input of a cluster run came from (see `cluster::cli`).
+#[derive(Clone, Debug, Default)]
+pub struct ClusterInput {
+    pub context: String,
+    /// Checks that could not be evaluated, with the reason (`cluster::unverified`).
+    pub unverified: Vec<(String, String)>,
+}
+
+/// Whether a file path is a cluster object's `cluster://` URI (located by URI, not line).
+pub fn is_cluster_path(path: &str) -> bool {
+    path.starts_with("cluster://")
 }
 
 pub struct CheckReport<'a> {
@@ -85,6 +101,8 @@ pub struct Report<'a> {
     pub policies: Vec<&'a crate::finding::Object>,
     /// Objects of `recommended-routes.yaml`: the HTTPRoute translations (RT-001).
     pub routes: Vec<&'a crate::finding::Object>,
+    /// Set when the input is a live cluster.
+    pub cluster: Option<ClusterInput>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -95,19 +113,27 @@ pub struct ReportOptions {
     pub sources: Vec<String>,
 }
 
-/// Order: rule order in the registry, then file path, then position, then message.
+/// Order: rule order in the registry, then the resource (namespace, kind, name), then file
+/// path, then position, then message. Resource first: the same input gives the same order
+/// whether it comes from files in any layout or from a cluster.
 fn order(
     ranks: &std::collections::HashMap<crate::model::FileId, u32>,
     a: &Finding,
     b: &Finding,
 ) -> std::cmp::Ordering {
     let pos = |f: &Finding| f.rule.position();
+    let res = |f: &Finding| {
+        f.resource
+            .as_ref()
+            .map(|r| (r.namespace.clone(), r.kind.clone(), r.name.clone()))
+    };
     let loc = |f: &Finding| match f.location {
         Some(l) => (ranks.get(&l.file).copied().unwrap_or(0) + 1, l.span.start),
         None => (0, 0),
     };
     pos(a)
         .cmp(&pos(b))
+        .then_with(|| res(a).cmp(&res(b)))
         .then_with(|| loc(a).cmp(&loc(b)))
         .then_with(|| a.message.cmp(&b.message))
 }
@@ -125,10 +151,27 @@ fn file_ranks(index: &Index) -> std::collections::HashMap<crate::model::FileId, 
 }
 
 pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions) -> Report<'a> {
+    build_from(index, analysis, opts, None)
+}
+
+/// `build` for a cluster run: checks whose input could not be read are `unverified`; their
+/// findings (computed on incomplete input) are left out and do not fail a phase.
+pub fn build_from<'a>(
+    index: &'a Index,
+    analysis: &'a Analysis,
+    opts: &ReportOptions,
+    cluster: Option<&ClusterInput>,
+) -> Report<'a> {
     let all = analysis.findings(index);
     let ranks = file_ranks(index);
+    // the findings of a phase, without those of unverified checks
     let of_phase = |phase: Phase| {
-        let mut list: Vec<&Finding> = all.iter().copied().filter(|f| f.phase() == phase).collect();
+        let mut list: Vec<&Finding> = all
+            .iter()
+            .copied()
+            .filter(|f| f.phase() == phase)
+            .filter(|f| phase == Phase::Input || why_unverified(cluster, f.rule.check).is_none())
+            .collect();
         list.sort_by(|a, b| order(&ranks, a, b));
         list
     };
@@ -147,7 +190,7 @@ pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions)
                 findings: Vec::new(),
             }
         } else {
-            phase_report(phase, of_phase(phase))
+            phase_report(phase, of_phase(phase), cluster)
         };
         failed_before |= report.status == PhaseStatus::Failed;
         phases.push(report);
@@ -162,19 +205,38 @@ pub fn build<'a>(index: &'a Index, analysis: &'a Analysis, opts: &ReportOptions)
         inputs,
         phases,
         sources: opts.sources.clone(),
-        files: index.file_count(),
+        // cluster objects are indexed one per "file"; no file was read
+        files: if cluster.is_some() {
+            0
+        } else {
+            index.file_count()
+        },
         resources: index.resource_count(),
         not_objects: index.files().map(|f| f.not_objects).sum(),
         waypoints,
         policies,
         routes,
+        cluster: cluster.cloned(),
     }
 }
 
+/// Why a check could not be evaluated on a cluster's input, if it could not.
+fn why_unverified<'c>(cluster: Option<&'c ClusterInput>, check: &rules::Check) -> Option<&'c str> {
+    cluster?
+        .unverified
+        .iter()
+        .find(|(id, _)| id == check.id)
+        .map(|(_, why)| why.as_str())
+}
+
 /// A phase that ran: its checks and status.
-fn phase_report(phase: Phase, findings: Vec<&Finding>) -> PhaseReport<'_> {
+fn phase_report<'a>(
+    phase: Phase,
+    findings: Vec<&'a Finding>,
+    cluster: Option<&ClusterInput>,
+) -> PhaseReport<'a> {
     let checks = rules::checks_of(phase)
-        .map(|c| check_report(c, &findings))
+        .map(|c| check_report(c, &findings, why_unverified(cluster, c)))
         .collect();
     let status = if findings.iter().any(|f| f.blocking()) {
         PhaseStatus::Failed
@@ -194,16 +256,22 @@ fn phase_report(phase: Phase, findings: Vec<&Finding>) -> PhaseReport<'_> {
     }
 }
 
-/// A check: failed with its first blocking finding, a warning with its first non-info one, or
-/// passed.
-fn check_report<'a>(c: &'static rules::Check, findings: &[&'a Finding]) -> CheckReport<'a> {
+/// A check: unverified (`unverified`: why), failed with its first blocking finding, a warning
+/// with its first non-info one, or passed.
+fn check_report<'a>(
+    c: &'static rules::Check,
+    findings: &[&'a Finding],
+    unverified: Option<&str>,
+) -> CheckReport<'a> {
     let fs: Vec<&Finding> = findings
         .iter()
         .copied()
         .filter(|f| f.rule.check.id == c.id)
         .collect();
     let blocking: Vec<&&Finding> = fs.iter().filter(|f| f.blocking()).collect();
-    let (status, message) = if let Some(first) = blocking.first() {
+    let (status, message) = if let Some(why) = unverified {
+        (CheckStatus::Unverified, why.to_string())
+    } else if let Some(first) = blocking.first() {
         let more = if blocking.len() > 1 {
             format!(" (and {} more)", blocking.len() - 1)
         } else {
@@ -303,6 +371,16 @@ impl<'a> Report<'a> {
             }
         }
         out
+    }
+
+    /// Where a finding is, as text: `path:line:col`, or the `cluster://` URI of a cluster object.
+    pub fn place(&self, f: &Finding) -> Option<String> {
+        let (path, line, col, _, _) = self.position(f)?;
+        Some(if is_cluster_path(&path) {
+            path
+        } else {
+            format!("{path}:{line}:{col}")
+        })
     }
 
     /// 1-based line/column (characters) of a finding's start and end.

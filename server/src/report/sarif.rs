@@ -149,6 +149,9 @@ impl<'r, 'a> Plan<'r, 'a> {
             return u.clone();
         }
         let p = self.report.index.path(file);
+        if super::is_cluster_path(p) {
+            return FileUri::Absolute(p.to_string());
+        }
         let path = std::path::Path::new(p);
         if path.is_absolute() {
             FileUri::Absolute(super::uri::file_uri(path, false))
@@ -167,6 +170,10 @@ impl<'r, 'a> Plan<'r, 'a> {
     }
 
     fn physical(&self, file: FileId, r: Region) -> Value {
+        if super::is_cluster_path(self.report.index.path(file)) {
+            // an object of a live cluster: no text, no region
+            return json!({"artifactLocation": self.artifact(file)});
+        }
         json!({
             "artifactLocation": self.artifact(file),
             "region": {"startLine": r.sl, "startColumn": r.sc, "endLine": r.el, "endColumn": r.ec},
@@ -605,6 +612,32 @@ impl Serialize for Results<'_, '_, '_> {
     }
 }
 
+/// Checks that could not be evaluated (cluster input without permission to read a kind), as
+/// tool execution notifications of the run's invocation.
+fn invocations(report: &Report) -> Option<Value> {
+    let unverified: Vec<Value> = report
+        .phases
+        .iter()
+        .flat_map(|p| p.checks.iter().map(move |c| (p, c)))
+        .filter(|(_, c)| c.status == super::CheckStatus::Unverified)
+        .map(|(p, c)| {
+            json!({
+                "level": "warning",
+                "message": {"text": format!("{}: {}", c.title, c.message)},
+                "descriptor": {"id": c.id},
+                "properties": {"phase": p.phase.id(), "status": "unverified"},
+            })
+        })
+        .collect();
+    if report.cluster.is_none() && unverified.is_empty() {
+        return None;
+    }
+    Some(json!([{
+        "executionSuccessful": true,
+        "toolExecutionNotifications": unverified,
+    }]))
+}
+
 struct RunOf<'p, 'r, 'a>(&'p Plan<'r, 'a>);
 
 impl Serialize for RunOf<'_, '_, '_> {
@@ -612,6 +645,9 @@ impl Serialize for RunOf<'_, '_, '_> {
         let plan = self.0;
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("tool", &tool(plan))?;
+        if let Some(inv) = invocations(plan.report) {
+            m.serialize_entry("invocations", &inv)?;
+        }
         if let Some(root) = &plan.opts.root_uri {
             m.serialize_entry(
                 "originalUriBaseIds",

@@ -78,8 +78,8 @@ fn finding(
         writeln!(out, "* {d}")?;
     }
     if locate {
-        if let Some((path, line, col, _, _)) = report.position(f) {
-            writeln!(out, "   {} {}:{}:{} [{}]", m.at, path, line, col, f.rule.id)?;
+        if let Some(place) = report.place(f) {
+            writeln!(out, "   {} {} [{}]", m.at, place, f.rule.id)?;
         }
     }
     Ok(())
@@ -120,9 +120,19 @@ pub fn write(
     Ok(())
 }
 
-/// `Read 3 files: 12 resources`.
+/// `Read 3 files: 12 resources`, or `Read 12 resources from cluster context "kind"`.
 fn header(out: &mut dyn Write, report: &Report, m: &Markers) -> std::io::Result<()> {
     let plural = |n: usize| if n == 1 { "" } else { "s" };
+    if let Some(c) = &report.cluster {
+        return writeln!(
+            out,
+            "{} Read {} resource{} from cluster context \"{}\" (read-only)",
+            m.start,
+            report.resources,
+            plural(report.resources),
+            c.context
+        );
+    }
     let ignored = if report.not_objects > 0 {
         format!(
             " ({} YAML documents are not Kubernetes objects and were ignored)",
@@ -153,12 +163,8 @@ fn input_problem(
         Severity::Warning => m.warn,
         Severity::Info => m.info,
     };
-    match report.position(f) {
-        Some((path, line, col, _, _)) => writeln!(
-            out,
-            "{mk} {path}:{line}:{col}: {} [{}]",
-            f.message, f.rule.id
-        ),
+    match report.place(f) {
+        Some(place) => writeln!(out, "{mk} {place}: {} [{}]", f.message, f.rule.id),
         None => writeln!(out, "{mk} {} [{}]", f.message, f.rule.id),
     }
 }
@@ -244,18 +250,17 @@ fn checks(
                 let message = first.map(|f| f.message.as_str()).unwrap_or("");
                 writeln!(out, "{} {} failed: {message}", m.fail, c.title)?;
                 if let Some(first) = first {
-                    if let Some((path, line, col, _, _)) = report.position(first) {
-                        writeln!(
-                            out,
-                            "   {} {}:{}:{} [{}]",
-                            m.at, path, line, col, first.rule.id
-                        )?;
+                    if let Some(place) = report.place(first) {
+                        writeln!(out, "   {} {} [{}]", m.at, place, first.rule.id)?;
                     }
                     for d in &first.details {
                         writeln!(out, "* {d}")?;
                     }
                     shown.push(*first as *const Finding);
                 }
+            }
+            CheckStatus::Unverified => {
+                writeln!(out, "{} {} {}", m.warn, c.title, c.message)?;
             }
             CheckStatus::Passed | CheckStatus::Warning if check_lines => {
                 writeln!(out, "{} {} passed", m.pass, c.title)?;

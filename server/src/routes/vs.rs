@@ -408,7 +408,7 @@ pub fn duration_ms(s: &str) -> Option<u64> {
         }
         total_us = total_us.checked_add(v)?;
     }
-    if total_us % 1000 != 0 {
+    if !total_us.is_multiple_of(1000) {
         return None;
     }
     u64::try_from(total_us / 1000).ok()

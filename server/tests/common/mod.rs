@@ -48,6 +48,7 @@ impl Run {
     }
 
     pub fn with(files: &[(&str, &str)], opts: Options) -> Run {
+        record_scenario(files);
         let mut index = Index::new();
         for (path, text) in files {
             let id = index.id_for(path);
@@ -139,4 +140,39 @@ pub fn assert_not_fires(run: &Run, rule: &str) {
             .collect::<Vec<_>>()
             .join("\n")
     );
+}
+
+/// With `AMBIENT_RECORD_SCENARIOS=DIR`, every run whose files include a control plane (an
+/// istiod) is written to `DIR/<hash>/`, for the cluster differential test
+/// (`tests/cluster_diff.rs`), which serves each one from the test API server and compares.
+fn record_scenario(files: &[(&str, &str)]) {
+    let Some(dir) = std::env::var_os("AMBIENT_RECORD_SCENARIOS") else {
+        return;
+    };
+    if !files.iter().any(|(_, t)| t.contains("name: istiod")) {
+        return;
+    }
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    files.hash(&mut h);
+    let d = PathBuf::from(dir).join(format!("{:016x}", h.finish()));
+    let _ = std::fs::create_dir_all(&d);
+    for (i, (path, text)) in files.iter().enumerate() {
+        let name: String = path
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let ext = if ambient_lsp::sources::is_manifest(std::path::Path::new(&name)) {
+            ""
+        } else {
+            ".yaml"
+        };
+        let _ = std::fs::write(d.join(format!("{i:02}-{name}{ext}")), text);
+    }
 }
