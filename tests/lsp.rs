@@ -774,6 +774,23 @@ fn files_changed_on_disk_and_broken_files() {
     assert!(c.diagnostics_for(&bu, None, seq).is_empty());
 }
 
+#[test]
+fn the_test_client_fails_on_a_response_left_unread() {
+    let ws = example_copy();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut c = start(ws.path());
+        let id = c.request_async(
+            "workspace/executeCommand",
+            json!({"command": "ambient.migrationReport", "arguments": []}),
+        );
+        // wait until it has arrived, then drop the client without reading it
+        c.wait_arrived(id);
+    }));
+    let err = outcome.expect_err("dropping the client must fail");
+    let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(msg.contains("left unread"), "{msg}");
+}
+
 /// The command lines editors really run: vscode-languageclient appends `--stdio` to the
 /// arguments it was given (so `ambient-lsp --stdio --stdio` when a user's config already has
 /// it), and `lsp --stdio` is the subcommand form. Each must start a server that answers

@@ -95,7 +95,7 @@ fn main() {
     );
     let (index, _, _) = snap.into_index();
     eprintln!("index: {:.2} s, {} MB", t.elapsed().as_secs_f64(), rss());
-    let a = ambient_lsp::analysis::Analysis::run(&index, &Default::default());
+    let a = ambient_lsp::engine::Analysis::run(&index, &Default::default());
     eprintln!(
         "analysis: {:.2} s, {} MB (live heap {} MB)",
         t.elapsed().as_secs_f64(),

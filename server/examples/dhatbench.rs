@@ -33,7 +33,7 @@ fn main() {
         "index: {} bytes in {} blocks",
         stats.curr_bytes, stats.curr_blocks
     );
-    let a = ambient_lsp::analysis::Analysis::run(&index, &Default::default());
+    let a = ambient_lsp::engine::Analysis::run(&index, &Default::default());
     let stats = dhat::HeapStats::get();
     eprintln!(
         "index+analysis: {} bytes in {} blocks ({} findings)",

@@ -3,8 +3,8 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use ambient_lsp::analysis::Session;
-use ambient_lsp::phases::Options;
+use ambient_lsp::analysis::Options;
+use ambient_lsp::engine::Session;
 use std::time::Instant;
 
 fn main() {

@@ -2,9 +2,9 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use ambient_lsp::analysis::Analysis;
+use ambient_lsp::analysis::Options;
+use ambient_lsp::engine::Analysis;
 use ambient_lsp::index::{FileData, Index};
-use ambient_lsp::phases::Options;
 use std::sync::Arc;
 
 fn main() {

@@ -204,176 +204,224 @@ pub fn label_edits(
     if !meta.value.is_map() {
         return Err("metadata is not a map".to_string());
     }
-    let nl = newline(text);
-    let lines = LineIndex::new(text);
-    let pair = |k: &str, v: &str| format!("{}: {}", scalar_text(k), scalar_text(v));
-    let mut edits = Vec::new();
-    let labels = meta.value.entry("labels");
-    match labels {
-        Some(l) if l.value.is_map() && l.value.flow => {
-            // {a: b, c: d}: rewrite the map, keeping the text of untouched entries
-            let NodeKind::Map(entries) = &l.value.kind else {
-                unreachable!()
-            };
-            let mut items: Vec<String> = Vec::new();
-            let mut done: Vec<&str> = Vec::new();
-            for e in entries {
-                let Some(k) = key_of(e) else {
-                    items.push(entry_text(text, e));
-                    continue;
-                };
-                if remove.iter().any(|r| r == k) {
-                    continue;
-                }
-                if let Some((_, v)) = set.iter().find(|(sk, _)| sk == k) {
-                    items.push(format!(
-                        "{}: {}",
-                        &text[e.key.span.start as usize..e.key.span.end as usize],
-                        scalar_text(v)
-                    ));
-                    done.push(k);
-                } else {
-                    items.push(entry_text(text, e));
-                }
-            }
-            for (k, v) in set {
-                if !done.contains(&k.as_str()) {
-                    items.push(pair(k, v));
-                }
-            }
-            if items.is_empty() {
-                edits.push(TextEdit::replace(l.value.span, "{}"));
-            } else {
-                edits.push(TextEdit::replace(
-                    l.value.span,
-                    format!("{{{}}}", items.join(", ")),
-                ));
-            }
-        }
-        Some(l) if l.value.is_map() => {
-            let NodeKind::Map(entries) = &l.value.kind else {
-                unreachable!()
-            };
-            let indent = entries
-                .first()
-                .map(|e| indent_of(text, &lines, &e.key))
-                .unwrap_or_default();
-            let mut kept = 0usize;
-            let mut done: Vec<&str> = Vec::new();
-            for e in entries {
-                let k = key_of(e).unwrap_or_default();
-                if remove.iter().any(|r| r == k) {
-                    let s = lines.line_start(lines.line_of(e.key.span.start as usize));
-                    let t = next_line_start(text, e.value.span.end.max(e.key.span.end) as usize);
-                    edits.push(TextEdit::replace(Span::new(s, t), ""));
-                    continue;
-                }
-                kept += 1;
-                if let Some((_, v)) = set.iter().find(|(sk, _)| sk == k) {
-                    done.push(k);
-                    if e.value.as_str() != Some(v.as_str()) || e.value.is_null() {
-                        let span = if e.value.span.is_empty() {
-                            // `key:` with no value
-                            Span::empty(e.key.span.end as usize + 1)
-                        } else {
-                            e.value.span
-                        };
-                        let t = if e.value.span.is_empty() {
-                            format!(" {}", scalar_text(v))
-                        } else {
-                            scalar_text(v)
-                        };
-                        edits.push(TextEdit::replace(span, t));
-                    }
-                }
-            }
-            let new: Vec<String> = set
-                .iter()
-                .filter(|(k, _)| !done.contains(&k.as_str()))
-                .map(|(k, v)| format!("{indent}{}{nl}", pair(k, v)))
-                .collect();
-            if kept == 0 && new.is_empty() {
-                // every label removed: drop `labels:` as well
-                let s = lines.line_start(lines.line_of(l.key.span.start as usize));
-                let t = next_line_start(text, l.value.span.end.max(l.key.span.end) as usize);
-                edits.clear();
-                edits.push(TextEdit::replace(Span::new(s, t), ""));
-            } else if !new.is_empty() {
-                let last = entries.last().expect("non-empty block map");
-                let at = next_line_start(text, last.value.span.end.max(last.key.span.end) as usize);
-                let mut s = new.concat();
-                if let Some(removed) = edits
-                    .iter_mut()
-                    .find(|e| e.new_text.is_empty() && e.span.end as usize == at)
-                {
-                    // the last label is removed: its lines become the new ones
-                    removed.new_text = s;
-                } else {
-                    if at == text.len() && !text.ends_with('\n') {
-                        s = format!("{nl}{}", s.trim_end_matches(['\r', '\n']));
-                    }
-                    edits.push(insert_at(text, at, s, nl));
-                }
-            }
-        }
-        Some(l) => {
-            // `labels:` with no value (or null): write the map in block style
-            if set.is_empty() {
-                return Ok(Vec::new());
-            }
-            if !l.value.is_null() {
-                return Err("metadata.labels is not a map".to_string());
-            }
-            let indent = indent_of(text, &lines, &l.key);
-            let body: Vec<String> = set
-                .iter()
-                .map(|(k, v)| format!("{nl}{indent}  {}", pair(k, v)))
-                .collect();
-            let end = if l.value.span.is_empty() {
-                l.key.span.end as usize + 1
-            } else {
-                l.value.span.end as usize
-            };
-            let start = l.key.span.start as usize;
-            let key_text = &text[start..l.key.span.end as usize];
-            edits.push(TextEdit::replace(
-                Span::new(start, end.min(text.len())),
-                format!("{key_text}:{}", body.concat()),
-            ));
-        }
-        None => {
-            if set.is_empty() {
-                return Ok(Vec::new());
-            }
-            let NodeKind::Map(entries) = &meta.value.kind else {
-                unreachable!()
-            };
-            if meta.value.flow {
-                // {name: x, namespace: y} → {name: x, namespace: y, labels: {k: v}}
-                let items: Vec<String> = set.iter().map(|(k, v)| pair(k, v)).collect();
-                let close = meta.value.span.end as usize;
-                let inner_end = text[..close].rfind('}').unwrap_or(close);
-                let sep = if entries.is_empty() { "" } else { ", " };
-                edits.push(TextEdit::insert(
-                    inner_end,
-                    format!("{sep}labels: {{{}}}", items.join(", ")),
-                ));
-            } else {
-                let last = entries.last().ok_or("metadata is empty")?;
-                let indent = indent_of(text, &lines, &last.key);
-                let at = next_line_start(text, last.value.span.end.max(last.key.span.end) as usize);
-                let mut s = format!("{indent}labels:{nl}");
-                for (k, v) in set {
-                    s.push_str(&format!("{indent}  {}{nl}", pair(k, v)));
-                }
-                if at == text.len() && !text.ends_with('\n') {
-                    s = format!("{nl}{}", s.trim_end_matches(['\r', '\n']));
-                }
-                edits.push(insert_at(text, at, s, nl));
-            }
-        }
+    let edit = LabelEdit {
+        text,
+        lines: LineIndex::new(text),
+        nl: newline(text),
+        set,
+        remove,
+    };
+    match meta.value.entry("labels") {
+        Some(l) if l.value.is_map() && l.value.flow => Ok(edit.flow_map(l)),
+        Some(l) if l.value.is_map() => Ok(edit.block_map(l)),
+        Some(l) => edit.empty_value(l),
+        None => edit.absent(&meta.value),
     }
-    Ok(edits)
+}
+
+/// What a label edit needs to know: the text and the labels to set and remove.
+struct LabelEdit<'a> {
+    text: &'a str,
+    lines: LineIndex,
+    nl: &'static str,
+    set: &'a [(String, String)],
+    remove: &'a [String],
+}
+
+impl LabelEdit<'_> {
+    fn pair(&self, k: &str, v: &str) -> String {
+        format!("{}: {}", scalar_text(k), scalar_text(v))
+    }
+
+    fn removes(&self, key: &str) -> bool {
+        self.remove.iter().any(|r| r == key)
+    }
+
+    fn new_value(&self, key: &str) -> Option<&str> {
+        self.set
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The whole lines of a block map entry.
+    fn entry_lines(&self, e: &Entry) -> Span {
+        let s = self
+            .lines
+            .line_start(self.lines.line_of(e.key.span.start as usize));
+        let t = next_line_start(self.text, e.value.span.end.max(e.key.span.end) as usize);
+        Span::new(s, t)
+    }
+
+    /// `{a: b, c: d}`: rewrite the map, keeping the text of untouched entries.
+    fn flow_map(&self, labels: &Entry) -> Vec<TextEdit> {
+        let NodeKind::Map(entries) = &labels.value.kind else {
+            unreachable!()
+        };
+        let mut items: Vec<String> = Vec::new();
+        let mut done: Vec<&str> = Vec::new();
+        for e in entries {
+            let Some(k) = key_of(e) else {
+                items.push(entry_text(self.text, e));
+                continue;
+            };
+            if self.removes(k) {
+                continue;
+            }
+            if let Some(v) = self.new_value(k) {
+                items.push(format!(
+                    "{}: {}",
+                    &self.text[e.key.span.start as usize..e.key.span.end as usize],
+                    scalar_text(v)
+                ));
+                done.push(k);
+            } else {
+                items.push(entry_text(self.text, e));
+            }
+        }
+        for (k, v) in self.set {
+            if !done.contains(&k.as_str()) {
+                items.push(self.pair(k, v));
+            }
+        }
+        let map = if items.is_empty() {
+            "{}".to_string()
+        } else {
+            format!("{{{}}}", items.join(", "))
+        };
+        vec![TextEdit::replace(labels.value.span, map)]
+    }
+
+    /// A block map: remove lines, change values in place, add new lines after the last label.
+    fn block_map(&self, labels: &Entry) -> Vec<TextEdit> {
+        let NodeKind::Map(entries) = &labels.value.kind else {
+            unreachable!()
+        };
+        let mut edits = Vec::new();
+        let mut kept = 0usize;
+        let mut done: Vec<&str> = Vec::new();
+        for e in entries {
+            let k = key_of(e).unwrap_or_default();
+            if self.removes(k) {
+                edits.push(TextEdit::replace(self.entry_lines(e), ""));
+                continue;
+            }
+            kept += 1;
+            if let Some(v) = self.new_value(k) {
+                done.push(k);
+                edits.extend(self.change_value(e, v));
+            }
+        }
+        let indent = entries
+            .first()
+            .map(|e| indent_of(self.text, &self.lines, &e.key))
+            .unwrap_or_default();
+        let new: Vec<String> = self
+            .set
+            .iter()
+            .filter(|(k, _)| !done.contains(&k.as_str()))
+            .map(|(k, v)| format!("{indent}{}{}", self.pair(k, v), self.nl))
+            .collect();
+        if kept == 0 && new.is_empty() {
+            // every label removed: drop `labels:` as well
+            return vec![TextEdit::replace(self.entry_lines(labels), "")];
+        }
+        if !new.is_empty() {
+            let last = entries.last().expect("non-empty block map");
+            let at = self.entry_lines(last).end as usize;
+            self.append_lines(&mut edits, at, new.concat());
+        }
+        edits
+    }
+
+    /// The edit that gives entry `e` the value `v`, if it has another one.
+    fn change_value(&self, e: &Entry, v: &str) -> Option<TextEdit> {
+        if e.value.as_str() == Some(v) && !e.value.is_null() {
+            return None;
+        }
+        Some(if e.value.span.is_empty() {
+            // `key:` with no value
+            TextEdit::replace(
+                Span::empty(e.key.span.end as usize + 1),
+                format!(" {}", scalar_text(v)),
+            )
+        } else {
+            TextEdit::replace(e.value.span, scalar_text(v))
+        })
+    }
+
+    /// Insert `lines` at `at` (the start of a line or the end of the text).
+    fn append_lines(&self, edits: &mut Vec<TextEdit>, at: usize, mut lines: String) {
+        if let Some(removed) = edits
+            .iter_mut()
+            .find(|e| e.new_text.is_empty() && e.span.end as usize == at)
+        {
+            // the last label is removed: its lines become the new ones
+            removed.new_text = lines;
+            return;
+        }
+        if at == self.text.len() && !self.text.ends_with('\n') {
+            lines = format!("{}{}", self.nl, lines.trim_end_matches(['\r', '\n']));
+        }
+        edits.push(insert_at(self.text, at, lines, self.nl));
+    }
+
+    /// `labels:` with no value (or null): write the map in block style.
+    fn empty_value(&self, labels: &Entry) -> Result<Vec<TextEdit>, String> {
+        if self.set.is_empty() {
+            return Ok(Vec::new());
+        }
+        if !labels.value.is_null() {
+            return Err("metadata.labels is not a map".to_string());
+        }
+        let indent = indent_of(self.text, &self.lines, &labels.key);
+        let body: String = self
+            .set
+            .iter()
+            .map(|(k, v)| format!("{}{indent}  {}", self.nl, self.pair(k, v)))
+            .collect();
+        let end = if labels.value.span.is_empty() {
+            labels.key.span.end as usize + 1
+        } else {
+            labels.value.span.end as usize
+        };
+        let start = labels.key.span.start as usize;
+        let key_text = &self.text[start..labels.key.span.end as usize];
+        Ok(vec![TextEdit::replace(
+            Span::new(start, end.min(self.text.len())),
+            format!("{key_text}:{body}"),
+        )])
+    }
+
+    /// No `labels` in `metadata`: add it, in the style of `metadata`.
+    fn absent(&self, meta: &Node) -> Result<Vec<TextEdit>, String> {
+        if self.set.is_empty() {
+            return Ok(Vec::new());
+        }
+        let NodeKind::Map(entries) = &meta.kind else {
+            unreachable!()
+        };
+        if meta.flow {
+            // {name: x, namespace: y} → {name: x, namespace: y, labels: {k: v}}
+            let items: Vec<String> = self.set.iter().map(|(k, v)| self.pair(k, v)).collect();
+            let close = meta.span.end as usize;
+            let inner_end = self.text[..close].rfind('}').unwrap_or(close);
+            let sep = if entries.is_empty() { "" } else { ", " };
+            return Ok(vec![TextEdit::insert(
+                inner_end,
+                format!("{sep}labels: {{{}}}", items.join(", ")),
+            )]);
+        }
+        let last = entries.last().ok_or("metadata is empty")?;
+        let indent = indent_of(self.text, &self.lines, &last.key);
+        let mut s = format!("{indent}labels:{}", self.nl);
+        for (k, v) in self.set {
+            s.push_str(&format!("{indent}  {}{}", self.pair(k, v), self.nl));
+        }
+        let mut edits = Vec::new();
+        self.append_lines(&mut edits, self.entry_lines(last).end as usize, s);
+        Ok(edits)
+    }
 }
 
 #[cfg(test)]

@@ -1,83 +1,12 @@
 //! Findings: what every rule produces and every front end renders.
 
 use serde::Serialize;
-use serde_json::Value;
 
+pub use crate::model::Object;
 use crate::model::{FileId, ResourceRef};
+use crate::rules::Rule;
+pub use crate::rules::{Phase, Severity};
 use crate::yaml::Span;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-    Info,
-}
-
-impl Severity {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum Phase {
-    /// Not a migration phase: problems reading the input (broken YAML, wrong types).
-    #[serde(rename = "input")]
-    Input,
-    #[serde(rename = "pre-reqs")]
-    PreReqs,
-    #[serde(rename = "cluster-setup")]
-    ClusterSetup,
-    #[serde(rename = "deploy-waypoints")]
-    DeployWaypoints,
-    #[serde(rename = "migrate-policies")]
-    MigratePolicies,
-    #[serde(rename = "use-waypoints")]
-    UseWaypoints,
-    #[serde(rename = "policy-simplification")]
-    PolicySimplification,
-    #[serde(rename = "remove-sidecars")]
-    RemoveSidecars,
-}
-
-impl Phase {
-    pub const ALL: [Phase; 7] = [
-        Phase::PreReqs,
-        Phase::ClusterSetup,
-        Phase::DeployWaypoints,
-        Phase::MigratePolicies,
-        Phase::UseWaypoints,
-        Phase::PolicySimplification,
-        Phase::RemoveSidecars,
-    ];
-
-    pub fn id(&self) -> &'static str {
-        match self {
-            Phase::Input => "input",
-            Phase::PreReqs => "pre-reqs",
-            Phase::ClusterSetup => "cluster-setup",
-            Phase::DeployWaypoints => "deploy-waypoints",
-            Phase::MigratePolicies => "migrate-policies",
-            Phase::UseWaypoints => "use-waypoints",
-            Phase::PolicySimplification => "policy-simplification",
-            Phase::RemoveSidecars => "remove-sidecars",
-        }
-    }
-
-    pub fn from_id(id: &str) -> Option<Phase> {
-        Phase::ALL.iter().copied().find(|p| p.id() == id)
-    }
-
-    /// 1-based step of a migration phase (`None` for `input`).
-    pub fn position(&self) -> Option<usize> {
-        Phase::ALL.iter().position(|p| p == self).map(|i| i + 1)
-    }
-}
 
 /// A place in a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -105,81 +34,6 @@ pub struct WorkloadTarget {
     pub kind: String,
     pub namespace: String,
     pub name: String,
-}
-
-/// A recommended Kubernetes object, kept as compact JSON text (thousands of them are generated
-/// on a large mesh; a `serde_json::Value` tree per object would cost ten times the memory).
-#[derive(Clone)]
-pub struct Object(std::sync::Arc<serde_json::value::RawValue>);
-
-impl Object {
-    pub fn new(v: &Value) -> Object {
-        let raw = serde_json::value::to_raw_value(v).expect("a JSON value serializes");
-        Object(std::sync::Arc::from(raw))
-    }
-    /// The object as a JSON value.
-    pub fn value(&self) -> Value {
-        serde_json::from_str(self.0.get()).expect("stored JSON parses")
-    }
-    pub fn json(&self) -> &str {
-        self.0.get()
-    }
-    fn field(&self, pointer: &str) -> String {
-        self.value()
-            .pointer(pointer)
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_string()
-    }
-    pub fn kind(&self) -> String {
-        self.field("/kind")
-    }
-    pub fn name(&self) -> String {
-        self.field("/metadata/name")
-    }
-    pub fn namespace(&self) -> String {
-        self.field("/metadata/namespace")
-    }
-    /// `Kind/namespace/name`.
-    pub fn key(&self) -> String {
-        let v = self.value();
-        let s = |p: &str| {
-            v.pointer(p)
-                .and_then(|x| x.as_str())
-                .unwrap_or("")
-                .to_string()
-        };
-        format!(
-            "{}/{}/{}",
-            s("/kind"),
-            s("/metadata/namespace"),
-            s("/metadata/name")
-        )
-    }
-}
-
-impl Default for Object {
-    fn default() -> Self {
-        Object::new(&Value::Null)
-    }
-}
-
-impl PartialEq for Object {
-    fn eq(&self, o: &Self) -> bool {
-        self.0.get() == o.0.get()
-    }
-}
-
-impl std::fmt::Debug for Object {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0.get())
-    }
-}
-
-impl Serialize for Object {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
-    }
 }
 
 /// Machine-readable recommendations (contract §2).
@@ -216,10 +70,8 @@ pub enum Action {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Finding {
-    pub rule: &'static str,
-    pub severity: Severity,
-    /// A failed check: stops the CLI run at this phase unless `--ignore-failures`.
-    pub blocking: bool,
+    /// The rule (or variant) that found it: its severity, whether it blocks, its phase.
+    pub rule: &'static Rule,
     pub message: String,
     /// Extra lines the text report prints under the message (`* Service … depends on …`).
     pub details: Vec<String>,
@@ -236,12 +88,9 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(rule: &'static str, message: impl Into<String>) -> Finding {
-        let info = crate::rules::rule(rule);
+    pub fn new(rule: &'static Rule, message: impl Into<String>) -> Finding {
         Finding {
             rule,
-            severity: info.severity,
-            blocking: info.blocking,
             message: message.into(),
             details: Vec::new(),
             resource: None,
@@ -253,13 +102,12 @@ impl Finding {
         }
     }
 
-    pub fn severity(mut self, s: Severity) -> Self {
-        self.severity = s;
-        self
+    pub fn severity(&self) -> Severity {
+        self.rule.severity
     }
-    pub fn blocking(mut self, b: bool) -> Self {
-        self.blocking = b;
-        self
+    /// A failed check: stops the CLI run at this phase unless `--ignore-failures`.
+    pub fn blocking(&self) -> bool {
+        self.rule.blocking
     }
     pub fn at(mut self, file: FileId, span: Span) -> Self {
         self.location = Some(Location { file, span });
@@ -311,6 +159,41 @@ impl Finding {
         self
     }
     pub fn phase(&self) -> Phase {
-        crate::rules::rule(self.rule).phase
+        self.rule.phase()
     }
+
+    /// Feed what a client sees of the finding (rule, severity, place, text, related places,
+    /// number of fixes) to a hasher: equal fingerprints, same diagnostic.
+    pub fn fingerprint(&self, h: &mut impl std::hash::Hasher) {
+        use std::hash::Hash;
+        self.rule.id.hash(h);
+        (self.severity() as u8).hash(h);
+        if let Some(l) = self.location {
+            (l.span.start, l.span.end).hash(h);
+        }
+        self.message.hash(h);
+        self.details.hash(h);
+        for r in &self.related {
+            (r.location.file, r.location.span.start, r.location.span.end).hash(h);
+            r.message.hash(h);
+        }
+        self.actions.len().hash(h);
+    }
+}
+
+/// Up to `max` quoted names (`"a", "b", 2 more`); `its workloads` when there are none.
+pub fn quoted_list(items: &[String], max: usize) -> String {
+    if items.is_empty() {
+        return "its workloads".to_string();
+    }
+    let mut v: Vec<String> = items.iter().take(max).map(|s| format!("\"{s}\"")).collect();
+    if items.len() > max {
+        v.push(format!("{} more", items.len() - max));
+    }
+    v.join(", ")
+}
+
+/// The workloads a finding is about, as messages list them (three at most).
+pub fn workloads_list(items: &[String]) -> String {
+    quoted_list(items, 3)
 }

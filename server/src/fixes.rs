@@ -1,9 +1,12 @@
 //! Building the recommended objects (waypoints, policy copies, allow-from-waypoint) and the
 //! kubectl commands of the actions. Names are deterministic.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Map, Value};
 
-use crate::model::Labels;
+use crate::finding::{Action, LabelTarget, WorkloadTarget};
+use crate::model::{Labels, Resource};
 
 /// Kubernetes names are at most 253 characters (DNS subdomain); keep generated names well
 /// within 63 so they also fit label values. Long names get a stable hash suffix.
@@ -165,6 +168,58 @@ pub fn plural(kind: &str) -> &'static str {
         "ServiceEntry" => "serviceentries.networking.istio.io",
         "Gateway" => "gateways.gateway.networking.k8s.io",
         _ => "",
+    }
+}
+
+/// Set labels on an object (`Namespace`, `Service`, …) with the given kubectl command.
+pub fn label_action(
+    kind: &str,
+    ns: &str,
+    name: &str,
+    set: &[(&str, String)],
+    command: String,
+) -> Action {
+    Action::Label {
+        target: LabelTarget {
+            kind: kind.to_string(),
+            namespace: if kind == "Namespace" {
+                None
+            } else {
+                Some(ns.to_string())
+            },
+            name: name.to_string(),
+        },
+        set: set
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect::<BTreeMap<_, _>>(),
+        remove: Vec::new(),
+        command,
+    }
+}
+
+/// Delete a resource of the input.
+pub fn delete_action(r: &Resource) -> Action {
+    Action::Delete {
+        resource: r.ref_(),
+        command: delete_command(&r.kind, &r.namespace, &r.name),
+    }
+}
+
+/// Restart a workload (a Pod is deleted, a controller rolled out).
+pub fn restart_action(kind: &str, ns: &str, name: &str) -> Action {
+    let k = kind.to_ascii_lowercase();
+    Action::Restart {
+        workload: WorkloadTarget {
+            kind: kind.to_string(),
+            namespace: ns.to_string(),
+            name: name.to_string(),
+        },
+        command: if kind == "Pod" {
+            format!("kubectl delete pod -n {ns} {name}")
+        } else {
+            format!("kubectl rollout restart {k}/{name} -n {ns}")
+        },
     }
 }
 

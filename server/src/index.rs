@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::finding::{Finding, Location};
 use crate::model::refs::{refs_of, RefKey};
 use crate::model::{extract, Body, FileId, Resource};
+use crate::rules::{self, Rule};
 use crate::yaml::{parse_stream, Limits, LineIndex, ProblemKind, Span};
 
 /// One parsed file.
@@ -56,7 +57,7 @@ impl FileData {
             fd.template = true;
             fd.problems.push(
                 Finding::new(
-                    "YAML-002",
+                    &rules::YAML_002,
                     "Helm/Go template ({{ … }}): this file is not analysed",
                 )
                 .at(id, t.span),
@@ -66,10 +67,10 @@ impl FileData {
             fd.docs.push(doc.span);
             for p in &doc.problems {
                 let rule = match p.kind {
-                    ProblemKind::Syntax => "YAML-001",
-                    ProblemKind::Template => "YAML-002",
-                    ProblemKind::Limit => "YAML-003",
-                    ProblemKind::DuplicateKey => "YAML-004",
+                    ProblemKind::Syntax => &rules::YAML_001,
+                    ProblemKind::Template => &rules::YAML_002,
+                    ProblemKind::Limit => &rules::YAML_003,
+                    ProblemKind::DuplicateKey => &rules::YAML_004,
                 };
                 let msg = if p.kind == ProblemKind::Syntax {
                     format!(
@@ -87,7 +88,7 @@ impl FileData {
             fd.not_objects += ex.not_objects;
             for p in ex.problems {
                 fd.problems
-                    .push(Finding::new("SCHEMA-001", p.message).at(id, p.span));
+                    .push(Finding::new(&rules::SCHEMA_001, p.message).at(id, p.span));
             }
             for r in ex.resources {
                 fd.resources.push(Arc::new(r));
@@ -100,7 +101,7 @@ impl FileData {
     pub fn unreadable(
         id: FileId,
         path: impl Into<Arc<str>>,
-        rule: &'static str,
+        rule: &'static Rule,
         message: String,
     ) -> FileData {
         let mut fd = FileData::parse(id, path, "", &Limits::default());
@@ -121,9 +122,9 @@ impl FileData {
 /// the analysis sees the same order whatever the file layout (or a cluster's `cluster://` URIs).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ResKey {
-    pub kind: crate::model::CStr,
-    pub name: crate::model::CStr,
-    pub group: crate::model::CStr,
+    pub kind: crate::model::InlineStr,
+    pub name: crate::model::InlineStr,
+    pub group: crate::model::InlineStr,
     pub path: Arc<str>,
     pub doc: u32,
     pub idx: u32,

@@ -7,17 +7,18 @@
 //! indexed resources.
 
 pub mod analysis;
-pub mod ci;
 pub mod cli;
 /// The live cluster as an input (kube-rs; only this module and `cli` use an async runtime).
 pub mod cluster;
 pub mod detect;
 pub mod edit;
+pub mod engine;
 pub mod finding;
 pub mod fixes;
 pub mod index;
 pub mod lsp;
 pub mod model;
+pub mod output;
 pub mod phases;
 pub mod report;
 pub mod routes;

@@ -17,10 +17,9 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-#[allow(clippy::large_enum_variant)] // parsed once
 enum Command {
     /// Analyse manifests (or a cluster) and run the seven migration phases.
-    Migrate(ambient_lsp::cli::MigrateArgs),
+    Migrate(Box<ambient_lsp::cli::MigrateArgs>),
     /// Whether PATHs (files, or folders as the server reads a workspace) hold Istio / Gateway
     /// API resources: prints the first such file and exits 0, else exits 1. The editors start
     /// the server only where this says yes.
@@ -77,7 +76,7 @@ fn main() {
     );
     init_logging(server);
     let code = match cli.command {
-        Some(Command::Migrate(args)) => ambient_lsp::cli::run(args),
+        Some(Command::Migrate(args)) => ambient_lsp::cli::run(*args),
         Some(Command::Detect { paths }) => match ambient_lsp::detect::find_mesh(&paths) {
             Some(file) => {
                 println!("{}", file.display());

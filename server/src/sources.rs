@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::rules::{self, Rule};
+
 /// Extensions we read.
 pub fn is_manifest(path: &Path) -> bool {
     matches!(
@@ -24,10 +26,10 @@ pub enum ReadError {
 }
 
 impl ReadError {
-    pub fn rule(&self) -> &'static str {
+    pub fn rule(&self) -> &'static Rule {
         match self {
-            ReadError::TooLarge(..) => "YAML-003",
-            _ => "YAML-005",
+            ReadError::TooLarge(..) => &rules::YAML_003_TOO_LARGE,
+            _ => &rules::YAML_005,
         }
     }
     pub fn message(&self) -> String {

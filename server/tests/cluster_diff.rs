@@ -1,9 +1,10 @@
 //! Differential: every whole-cluster scenario of the test suite gives the same JSON report, modulo
 //! source locations, read from the loopback API server as read from files.
 //!
-//! Scenarios: `examples/mesh`, the control-plane fixture, and every rule-test run whose files
-//! include a control plane (the rule test binaries are run with `AMBIENT_RECORD_SCENARIOS`, which
-//! makes `common::Run` write their inputs; see `common/mod.rs`).
+//! Scenarios: `examples/mesh`, the control-plane fixture, every rule fixture case whose files
+//! include a control plane (`fixtures/rules/<ID>/<case>/`), and every run of the istio.io
+//! pairs (`istio_docs.rs`, run with `AMBIENT_RECORD_SCENARIOS`, which makes `common::Run` write
+//! its inputs; see `common/mod.rs`).
 
 #[path = "common/apiserver.rs"]
 mod apiserver;
@@ -13,9 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use ambient_lsp::analysis::Analysis;
+use ambient_lsp::analysis::Options as PhaseOptions;
 use ambient_lsp::cluster::{self, Cluster, Event, Options};
-use ambient_lsp::phases::Options as PhaseOptions;
+use ambient_lsp::engine::Analysis;
 use ambient_lsp::report::{self, ClusterInput, ReportOptions};
 use serde_json::Value;
 
@@ -151,17 +152,10 @@ fn first_diff(a: &Value, b: &Value, path: &str) -> Option<String> {
     }
 }
 
-/// Test executables of this package that hold rule fixtures, as cargo built them.
+/// Test executables of this package whose `common::Run`s are scenarios, as cargo built them.
 fn rule_test_binaries() -> Vec<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let names = [
-        "rules_cluster",
-        "rules_later",
-        "rules_policies",
-        "rules_waypoints",
-        "edge_cases",
-        "istio_docs",
-    ];
+    let names = ["istio_docs"];
     let mut cmd = Command::new(cargo);
     cmd.current_dir(common::repo_root()).args([
         "test",
@@ -205,8 +199,37 @@ fn rule_test_binaries() -> Vec<PathBuf> {
     bins
 }
 
+/// The rule fixture cases with a control plane, each written to a folder of `out` (the
+/// control plane a case names included).
+fn fixture_scenarios(out: &Path) {
+    for (n, dir) in common::fixture::all_cases().iter().enumerate() {
+        let case = common::fixture::load(dir).unwrap();
+        let mut files: Vec<(String, String)> = Vec::new();
+        if let Some(name) = &case.spec.control_plane {
+            files.push((name.clone(), common::CONTROL_PLANE.to_string()));
+        }
+        for p in common::fixture::input_files(dir) {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            // unreadable on purpose (binary, not UTF-8): not something a cluster can hold
+            let Ok(text) = std::fs::read_to_string(&p) else {
+                continue;
+            };
+            files.push((name, text));
+        }
+        if !files.iter().any(|(_, t)| t.contains("name: istiod")) {
+            continue;
+        }
+        let d = out.join(format!("fixture-{n:04}"));
+        std::fs::create_dir_all(&d).unwrap();
+        for (name, text) in files {
+            std::fs::write(d.join(name), text).unwrap();
+        }
+    }
+}
+
 fn scenarios() -> (tempfile::TempDir, Vec<PathBuf>) {
     let rec = tempfile::tempdir().unwrap();
+    fixture_scenarios(rec.path());
     for bin in rule_test_binaries() {
         let out = Command::new(&bin)
             .args(["-q", "--test-threads", "2"])

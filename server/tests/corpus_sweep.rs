@@ -6,9 +6,9 @@
 mod common;
 use common::*;
 
-use ambient_lsp::analysis::Analysis;
+use ambient_lsp::analysis::Options;
+use ambient_lsp::engine::Analysis;
 use ambient_lsp::index::{FileData, Index};
-use ambient_lsp::phases::Options;
 use ambient_lsp::report::{self, text, ReportOptions};
 use ambient_lsp::sources::read_manifest;
 use ambient_lsp::yaml::Limits;
@@ -95,7 +95,7 @@ fn every_corpus_file_is_read_parsed_and_analysed_without_panic() {
             with_problems += 1;
             for f in &fd.problems {
                 assert!(
-                    f.rule.starts_with("YAML-") || f.rule.starts_with("SCHEMA"),
+                    f.rule.id.starts_with("YAML-") || f.rule.id.starts_with("SCHEMA"),
                     "{rel}: {}",
                     f.rule
                 );

@@ -1,74 +1,77 @@
-//! Every rule of the registry has a positive and a negative test, and is documented.
+//! Every rule of the registry has its fixture folder with a case where it fires and a case
+//! where it stays silent, every variant is produced by some case, and every rule is
+//! documented in `docs/rules.md`. Read from the fixtures and the docs (not from test code).
 
 mod common;
+use common::fixture;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-fn scan() -> (BTreeSet<String>, BTreeSet<String>) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
-    let mut fires = BTreeSet::new();
-    let mut not = BTreeSet::new();
-    let ids = |line: &str| -> Vec<String> {
-        let mut out = Vec::new();
-        let mut rest = line;
-        while let Some(i) = rest.find('"') {
-            let after = &rest[i + 1..];
-            let Some(j) = after.find('"') else { break };
-            let lit = &after[..j];
-            if ambient_lsp::rules::try_rule(lit).is_some() {
-                out.push(lit.to_string());
-            }
-            rest = &after[j + 1..];
+/// Per rule id: (cases of its own folder where it fires, where it is silent).
+fn own_cases() -> BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> {
+    let mut out: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    for dir in fixture::all_cases() {
+        let case = fixture::load(&dir).unwrap();
+        let e = out.entry(case.rule.clone()).or_default();
+        if case.spec.fires.contains(&case.rule) {
+            e.0.insert(case.name.clone());
         }
-        out
-    };
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let p = entry.unwrap().path();
-        if p.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&p).unwrap();
-        // calls, possibly spread over lines by rustfmt: `assert_fires(&r, "W001")`
-        for (call, set) in [
-            ("assert_fires(", &mut fires),
-            ("assert_not_fires(", &mut not),
-        ] {
-            for (i, _) in text.match_indices(call) {
-                let args = &text[i..];
-                let args = &args[..args.find(");").unwrap_or(args.len()).min(400)];
-                set.extend(ids(args));
-            }
-        }
-        // loops: `for rule in ["A", "B"] { assert_not_fires(&r, rule) }`
-        for (i, _) in text.match_indices("for rule in [") {
-            let rest = &text[i..];
-            let close = rest.find(']').unwrap_or(rest.len());
-            let list = &rest[..close];
-            let body = &rest[close..(close + 300).min(rest.len())];
-            if body.contains("assert_fires(") {
-                fires.extend(ids(list));
-            }
-            if body.contains("assert_not_fires(") {
-                not.extend(ids(list));
-            }
+        if case.spec.silent.contains(&case.rule) {
+            e.1.insert(case.name.clone());
         }
     }
-    (fires, not)
+    out
 }
 
 #[test]
-fn every_rule_has_a_positive_and_a_negative_test() {
-    let (fires, not) = scan();
+fn every_rule_has_its_fixture_folder_with_a_positive_and_a_negative_case() {
+    let cases = own_cases();
     let mut missing = Vec::new();
-    for r in ambient_lsp::rules::RULES {
-        if !fires.contains(r.id) {
-            missing.push(format!("{}: no assert_fires", r.id));
+    for r in ambient_lsp::rules::ids() {
+        match cases.get(r.id) {
+            None => missing.push(format!("{}: no folder tests/fixtures/rules/{}", r.id, r.id)),
+            Some((fires, silent)) => {
+                if fires.is_empty() {
+                    missing.push(format!(
+                        "{}: no case of its folder lists it in `fires`",
+                        r.id
+                    ));
+                }
+                if silent.is_empty() {
+                    missing.push(format!(
+                        "{}: no case of its folder lists it in `silent`",
+                        r.id
+                    ));
+                }
+            }
         }
-        if !not.contains(r.id) {
-            missing.push(format!("{}: no assert_not_fires", r.id));
+    }
+    for folder in cases.keys() {
+        if ambient_lsp::rules::by_id(folder).is_none() {
+            missing.push(format!("tests/fixtures/rules/{folder}: not a rule id"));
         }
     }
     assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+#[test]
+fn every_variant_is_produced_by_some_case() {
+    let mut seen: BTreeSet<*const ambient_lsp::rules::Rule> = BTreeSet::new();
+    for dir in fixture::all_cases() {
+        let case = fixture::load(&dir).unwrap();
+        for f in case.analysis.findings(&case.index) {
+            seen.insert(f.rule as *const _);
+        }
+    }
+    let missing: Vec<String> = ambient_lsp::rules::all()
+        .filter(|r| !seen.contains(&(*r as *const _)))
+        .map(|r| format!("{} ({})", r.id, r.variant.unwrap_or("the rule itself")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "never produced by a fixture:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[test]
@@ -76,7 +79,7 @@ fn every_rule_is_documented() {
     let doc =
         std::fs::read_to_string(common::repo_root().join("docs/rules.md")).expect("docs/rules.md");
     let mut missing = Vec::new();
-    for r in ambient_lsp::rules::RULES {
+    for r in ambient_lsp::rules::ids() {
         let heading = format!("### {}", r.id);
         let Some(at) = doc.find(&heading) else {
             missing.push(format!("{}: no heading", r.id));

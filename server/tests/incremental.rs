@@ -5,9 +5,9 @@
 mod common;
 use common::*;
 
-use ambient_lsp::analysis::{Analysis, Session};
+use ambient_lsp::analysis::Options;
+use ambient_lsp::engine::{Analysis, Session};
 use ambient_lsp::index::{FileData, Index};
-use ambient_lsp::phases::Options;
 use ambient_lsp::yaml::Limits;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -18,38 +18,63 @@ fn canon(index: &Index, analysis: &Analysis) -> Vec<String> {
     let mut out: Vec<String> = analysis
         .findings(index)
         .into_iter()
-        .map(|f| {
-            let loc = f
-                .location
-                .map(|l| format!("{}@{}-{}", index.path(l.file), l.span.start, l.span.end))
-                .unwrap_or_default();
-            let related: Vec<String> = f
-                .related
-                .iter()
-                .map(|r| {
-                    format!(
-                        "{}@{}:{}",
-                        index.path(r.location.file),
-                        r.location.span.start,
-                        r.message
-                    )
-                })
-                .collect();
-            format!(
-                "{}|{:?}|{}|{}|{:?}|{:?}|{}|{:?}",
-                f.rule,
-                f.severity,
-                loc,
-                f.message,
-                f.details,
-                related,
-                serde_json::to_string(&f.actions).unwrap(),
-                f.namespace
-            )
-        })
+        .map(|f| canon_one(index, f))
         .collect();
     out.sort();
     out
+}
+
+/// `canon` of the findings with a location, gathered file by file (`Analysis::findings_in`):
+/// the per-file view the language server publishes must hold every located finding.
+fn canon_by_file(index: &Index, analysis: &Analysis) -> Vec<String> {
+    let mut out: Vec<String> = index
+        .files()
+        .flat_map(|file| analysis.findings_in(file))
+        .map(|f| canon_one(index, f))
+        .collect();
+    out.sort();
+    out
+}
+
+fn located(index: &Index, analysis: &Analysis) -> Vec<String> {
+    let mut out: Vec<String> = analysis
+        .findings(index)
+        .into_iter()
+        .filter(|f| f.location.is_some())
+        .map(|f| canon_one(index, f))
+        .collect();
+    out.sort();
+    out
+}
+
+fn canon_one(index: &Index, f: &ambient_lsp::finding::Finding) -> String {
+    let loc = f
+        .location
+        .map(|l| format!("{}@{}-{}", index.path(l.file), l.span.start, l.span.end))
+        .unwrap_or_default();
+    let related: Vec<String> = f
+        .related
+        .iter()
+        .map(|r| {
+            format!(
+                "{}@{}:{}",
+                index.path(r.location.file),
+                r.location.span.start,
+                r.message
+            )
+        })
+        .collect();
+    format!(
+        "{}|{:?}|{}|{}|{:?}|{:?}|{}|{:?}",
+        f.rule,
+        f.severity(),
+        loc,
+        f.message,
+        f.details,
+        related,
+        serde_json::to_string(&f.actions).unwrap(),
+        f.namespace
+    )
 }
 
 fn scratch(files: &BTreeMap<String, String>) -> Vec<String> {
@@ -192,6 +217,10 @@ proptest! {
                 }
             }
             // after every step, not only at the end
+            prop_assert_eq!(
+                canon_by_file(&session.index, &session.analysis),
+                located(&session.index, &session.analysis)
+            );
             let inc = canon(&session.index, &session.analysis);
             let full = scratch(&files);
             let only_inc: Vec<&String> = inc.iter().filter(|f| !full.contains(f)).collect();

@@ -7,60 +7,7 @@ use common::*;
 use serde_json::Value;
 
 /// Our own bookinfo in sidecar mode: the namespace, reviews (v1, v2) and productpage.
-const BOOKINFO: &str = r#"apiVersion: v1
-kind: Namespace
-metadata:
-  name: bookinfo
-  labels:
-    istio-injection: enabled
----
-apiVersion: v1
-kind: Service
-metadata: {name: reviews, namespace: bookinfo, labels: {app: reviews}}
-spec:
-  selector: {app: reviews}
-  ports: [{name: http, port: 9080}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: productpage, namespace: bookinfo, labels: {app: productpage}}
-spec:
-  selector: {app: productpage}
-  ports: [{name: http, port: 9080}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: reviews-v1, namespace: bookinfo}
-spec:
-  selector: {matchLabels: {app: reviews, version: v1}}
-  template:
-    metadata: {labels: {app: reviews, version: v1}}
-    spec:
-      serviceAccountName: bookinfo-reviews
-      containers: [{name: reviews, image: docker.io/istio/examples-bookinfo-reviews-v1:1.20.3}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: reviews-v2, namespace: bookinfo}
-spec:
-  selector: {matchLabels: {app: reviews, version: v2}}
-  template:
-    metadata: {labels: {app: reviews, version: v2}}
-    spec:
-      serviceAccountName: bookinfo-reviews
-      containers: [{name: reviews, image: docker.io/istio/examples-bookinfo-reviews-v2:1.20.3}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: productpage-v1, namespace: bookinfo}
-spec:
-  selector: {matchLabels: {app: productpage, version: v1}}
-  template:
-    metadata: {labels: {app: productpage, version: v1}}
-    spec:
-      serviceAccountName: bookinfo-productpage
-      containers: [{name: productpage, image: docker.io/istio/examples-bookinfo-productpage-v1:1.20.3}]
-"#;
+const BOOKINFO: &str = include_str!("fixtures/bookinfo.yaml");
 
 fn doc(name: &str) -> String {
     let p = corpus().join("istio.io/ambient/migrate").join(name);

@@ -592,74 +592,22 @@ fn routes_model_fqdn(host: &str, ns: &str) -> (String, String) {
     }
 }
 
-/// The YAML string literals of the rule tests that contain a VirtualService.
-fn inline_fixtures() -> Vec<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
-    let mut out = Vec::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
-        .collect();
-    files.sort();
-    for p in files {
-        let text = std::fs::read_to_string(&p).unwrap();
-        let mut rest = text.as_str();
-        while let Some(i) = rest.find("\"apiVersion: networking.istio.io/") {
-            let lit = &rest[i + 1..];
-            // the literal ends at the first unescaped quote
-            let mut end = 0;
-            let b = lit.as_bytes();
-            while end < b.len() && !(b[end] == b'"' && (end == 0 || b[end - 1] != b'\\')) {
-                end += 1;
-            }
-            let raw = &lit[..end];
-            rest = &lit[end.min(lit.len())..];
-            if !raw.contains("kind: VirtualService") || raw.contains("{host}") {
-                continue;
-            }
-            let yaml = raw
-                .replace("\\n", "\n")
-                .replace("\\\"", "\"")
-                .replace("{{", "{")
-                .replace("}}", "}");
-            out.push((
-                format!("{}#{}", p.file_name().unwrap().to_string_lossy(), out.len()),
-                yaml,
-            ));
-        }
-    }
-    out
-}
-
 #[test]
 fn rule_fixtures_translate_with_the_same_behaviour() {
     let mut tally = Tally::default();
-    // YAML fixtures (one workspace per file or folder)
+    // every YAML fixture with a VirtualService (the rule fixtures included), one workspace each
     let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut dirs: Vec<PathBuf> = vec![fx.join("routes")];
-    for e in std::fs::read_dir(&fx).unwrap().flatten() {
-        if e.path().is_dir() && e.file_name() != "routes" {
-            dirs.push(e.path());
-        }
-    }
     let mut workspaces: Vec<Vec<(String, String)>> = Vec::new();
-    for d in dirs {
-        for f in read_dir_yaml(&d) {
-            if f.1.contains("kind: VirtualService") {
-                workspaces.push(vec![f]);
-            }
+    for f in read_dir_yaml(&fx) {
+        if f.1.contains("kind: VirtualService") && !f.0.ends_with("case.yaml") {
+            workspaces.push(vec![f]);
         }
     }
-    let inline = inline_fixtures();
     assert!(
-        inline.len() >= 5,
-        "inline VirtualService fixtures: {}",
-        inline.len()
+        workspaces.len() >= 40,
+        "VirtualService fixtures: {}",
+        workspaces.len()
     );
-    for lit in inline {
-        workspaces.push(vec![lit]);
-    }
     for mut ws in workspaces {
         let label = ws[0].0.clone();
         complete(&mut ws);

@@ -418,8 +418,15 @@ fn workspaces() -> Vec<Vec<(String, String)>> {
             .collect()
     };
     let mut out = vec![read(&common::repo_root().join("examples"))];
-    for f in read(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/routes")) {
-        out.push(vec![f]);
+    // the manifests of the RT-* rule fixtures, each once
+    let mut seen = std::collections::BTreeSet::new();
+    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules");
+    for rule in ["RT-001", "RT-002", "RT-003", "RT-004", "RT-005"] {
+        for f in read(&rules.join(rule)) {
+            if !f.0.ends_with("case.yaml") && seen.insert(f.1.clone()) {
+                out.push(vec![f]);
+            }
+        }
     }
     let b = common::corpus().join("istio/samples/bookinfo");
     let mut base = read(&b.join("platform/kube/bookinfo.yaml"));

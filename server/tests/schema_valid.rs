@@ -8,10 +8,10 @@
 mod common;
 use common::*;
 
-use ambient_lsp::analysis::Analysis;
+use ambient_lsp::analysis::Options;
+use ambient_lsp::engine::Analysis;
 use ambient_lsp::finding::Action;
 use ambient_lsp::index::{FileData, Index};
-use ambient_lsp::phases::Options;
 use ambient_lsp::sources::{expand, read_manifest};
 use ambient_lsp::yaml::{parse_stream, Limits};
 use serde_json::Value;
@@ -316,7 +316,7 @@ fn recommended(index: &Index) -> Vec<Value> {
     for f in analysis.findings(index) {
         // the HTTPRoute translations are validated by routes_schema.rs (every CEL rule by a
         // real interpreter)
-        if f.rule.starts_with("RT-") {
+        if f.rule.check == &ambient_lsp::rules::checks::ROUTES {
             continue;
         }
         for a in &f.actions {

@@ -2,6 +2,10 @@
 //! JSON-RPC over its stdio, answers the server's requests like an editor would, keeps the
 //! client-side copy of documents and applies `WorkspaceEdit`s to it (and to disk for files
 //! that are not open).
+//!
+//! Nothing the server sends goes unnoticed: a response nobody read, a notification or request
+//! of a method the client does not handle, or a message that is not JSON-RPC fails the test
+//! when the client is dropped (or shut down).
 
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -28,6 +32,24 @@ struct Inbox {
     seq: u64,
     log: Vec<String>,
     progress: Vec<Value>,
+    /// `window/logMessage` notifications.
+    log_messages: Vec<Value>,
+    /// Messages no part of the client handles (they fail the test).
+    unexpected: Vec<String>,
+}
+
+impl Inbox {
+    /// What the test left unread: responses never taken and unexpected messages.
+    fn unread(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .responses
+            .iter()
+            .map(|(id, r)| format!("the response to request {id}: {r}"))
+            .collect();
+        out.sort();
+        out.extend(self.unexpected.iter().cloned());
+        out
+    }
 }
 
 pub struct Client {
@@ -189,6 +211,8 @@ impl Client {
             seq: 0,
             log: Vec::new(),
             progress: Vec::new(),
+            log_messages: Vec::new(),
+            unexpected: Vec::new(),
         }));
         let settings = Arc::new(Mutex::new(settings));
         let (tx, notify) = channel();
@@ -228,7 +252,17 @@ impl Client {
                                     Value::Array(vec![s; n])
                                 }
                                 "workspace/applyEdit" => json!({"applied": false}),
-                                _ => Value::Null,
+                                "window/workDoneProgress/create" | "client/registerCapability" => {
+                                    Value::Null
+                                }
+                                other => {
+                                    inbox
+                                        .lock()
+                                        .unwrap()
+                                        .unexpected
+                                        .push(format!("a request {other}: {m}"));
+                                    Value::Null
+                                }
                             };
                             let answer = json!({"jsonrpc": "2.0", "id": id, "result": result});
                             write_msg(&mut *stdin.lock().unwrap(), &answer);
@@ -253,7 +287,16 @@ impl Client {
                         (Some("$/progress"), None) => {
                             inbox.lock().unwrap().progress.push(m["params"].clone());
                         }
-                        (Some(_), None) => {}
+                        (Some("window/logMessage"), None) => {
+                            inbox.lock().unwrap().log_messages.push(m["params"].clone());
+                        }
+                        (Some(other), None) => {
+                            inbox
+                                .lock()
+                                .unwrap()
+                                .unexpected
+                                .push(format!("a notification {other}: {m}"));
+                        }
                         (None, Some(id)) => {
                             inbox
                                 .lock()
@@ -261,7 +304,13 @@ impl Client {
                                 .responses
                                 .insert(id.as_i64().unwrap_or(-1), m);
                         }
-                        (None, None) => {}
+                        (None, None) => {
+                            inbox
+                                .lock()
+                                .unwrap()
+                                .unexpected
+                                .push(format!("a message that is not JSON-RPC: {m}"));
+                        }
                     }
                     let _ = tx.send(());
                 }
@@ -333,6 +382,13 @@ impl Client {
         self.wait(&format!("response {id}"), |ib| ib.responses.remove(&id))
     }
 
+    /// Wait until the response to `id` has arrived, leaving it unread.
+    pub fn wait_arrived(&mut self, id: i64) {
+        self.wait(&format!("response {id}"), |ib| {
+            ib.responses.contains_key(&id).then_some(())
+        })
+    }
+
     pub fn request(&mut self, method: &str, params: Value) -> Value {
         let id = self.request_async(method, params);
         self.response(id)
@@ -392,6 +448,21 @@ impl Client {
 
     pub fn log(&self) -> String {
         self.inbox.lock().unwrap().log.join("")
+    }
+
+    /// The `window/logMessage` notifications so far.
+    pub fn log_messages(&self) -> Vec<Value> {
+        self.inbox.lock().unwrap().log_messages.clone()
+    }
+
+    /// Panic if the server sent something the test did not read (see the module doc).
+    pub fn assert_all_read(&self) {
+        let unread = self.inbox.lock().unwrap().unread();
+        assert!(
+            unread.is_empty(),
+            "messages from the server left unread:\n{}",
+            unread.join("\n")
+        );
     }
 
     /// Wait until the workspace is indexed: the progress has ended.
@@ -524,6 +595,7 @@ impl Client {
     pub fn shutdown(mut self) -> i32 {
         let r = self.request("shutdown", Value::Null);
         assert!(r.get("error").is_none(), "{r}");
+        self.assert_all_read();
         self.notify("exit", Value::Null);
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -543,5 +615,8 @@ impl Drop for Client {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if !std::thread::panicking() {
+            self.assert_all_read();
+        }
     }
 }

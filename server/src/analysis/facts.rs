@@ -249,7 +249,31 @@ impl Facts {
             dns_domain: "cluster.local".to_string(),
             ..Default::default()
         };
-        // ---- control planes (Deployments; Pods only when no Deployment is given)
+        f.read_control_planes(index);
+        let cp_namespaces = f.control_plane_namespaces();
+        for ns in &cp_namespaces {
+            for r in index.ns(ns) {
+                f.read_control_plane_config_map(r);
+            }
+        }
+        f.choose_mesh_config();
+        f.versions_from_values();
+        for r in index.ns("") {
+            f.read_cluster_object(r);
+        }
+        f.read_node_agents(index);
+        f.openshift_namespaces = index
+            .namespaces()
+            .iter()
+            .any(|n| n.starts_with("openshift-"));
+        f.system_namespaces(cp_namespaces);
+        f.root_resources = index.ns(&f.root_ns).cloned().collect();
+        f
+    }
+
+    /// The control planes (Deployments; Pods only when no Deployment is given), the default
+    /// one first; the DNS domain; whether waypoints are allowed automatically.
+    fn read_control_planes(&mut self, index: &Index) {
         let mut deployments: Vec<&Arc<Resource>> = Vec::new();
         let mut pods: Vec<&Arc<Resource>> = Vec::new();
         for r in index.all() {
@@ -267,146 +291,165 @@ impl Facts {
             deployments
         };
         for r in sources {
-            let Body::Workload(w) = &r.body else { continue };
-            let discovery = w.containers.iter().find(|c| c.name == "discovery");
-            let mut env = BTreeMap::new();
-            if let Some(c) = discovery {
-                for e in &c.env {
-                    if let Some(v) = &e.value {
-                        env.insert(e.name.clone(), v.clone());
-                    }
-                }
-                if let Some(pos) = c.args.iter().position(|a| a == "--domain") {
-                    if let Some(d) = c.args.get(pos + 1) {
-                        f.dns_domain = d.clone();
-                    }
-                }
+            if let Some(i) = self.istiod(r) {
+                self.istiods.push(i);
             }
-            let revision = r
-                .labels
-                .get("istio.io/rev")
-                .or_else(|| w.pod_labels.get("istio.io/rev"))
-                .or_else(|| env.get("REVISION").map(|s| s.as_str()))
-                .unwrap_or("default")
-                .to_string();
-            let (version, version_source) = istiod_version(r, w, discovery);
-            f.istiods.push(Istiod {
-                res: r.clone(),
-                revision,
-                version,
-                version_source,
-                image: discovery.and_then(|c| c.image.clone()),
-                env,
-            });
         }
-        f.istiods.sort_by(|a, b| {
+        self.istiods.sort_by(|a, b| {
             (a.revision != "default", &a.res.namespace, &a.res.name).cmp(&(
                 b.revision != "default",
                 &b.res.namespace,
                 &b.res.name,
             ))
         });
-        f.istio_ns = f
+        self.istio_ns = self
             .istiods
             .first()
             .map(|i| i.res.namespace.to_string())
             .unwrap_or_else(|| "istio-system".to_string());
-        f.auto_allow_waypoint = !f.istiods.is_empty()
-            && f.istiods
+        self.auto_allow_waypoint = !self.istiods.is_empty()
+            && self
+                .istiods
                 .iter()
                 .all(|i| i.env("PILOT_AUTO_ALLOW_WAYPOINT_POLICY") == Some("true"));
+    }
 
-        // ---- ConfigMaps of the control plane namespaces
-        let cp_namespaces: BTreeSet<String> = f
-            .istiods
-            .iter()
-            .map(|i| i.res.namespace.to_string())
-            .chain(std::iter::once(f.istio_ns.clone()))
-            .collect();
-        for ns in &cp_namespaces {
-            for r in index.ns(ns) {
-                let Body::ConfigMap(cm) = &r.body else {
-                    continue;
-                };
-                let name = r.name.as_str();
-                if name == "istio"
-                    || name.starts_with("istio-")
-                        && !name.starts_with("istio-sidecar-injector")
-                        && !name.starts_with("istio-ca")
-                        && !name.starts_with("istio-cni")
-                        && !name.starts_with("istio-gateway")
-                        && !name.starts_with("istio-leader")
-                        && !name.starts_with("istio-namespace")
-                        && !name.starts_with("istio-security")
-                {
-                    let rev = if name == "istio" {
-                        "default".to_string()
-                    } else {
-                        name.trim_start_matches("istio-").to_string()
-                    };
-                    if cm.get("mesh").is_some() || cm.get("meshNetworks").is_some() {
-                        f.mesh_by_rev.entry(rev).or_insert_with(|| parse_mesh(r));
-                    }
+    /// One istiod: its revision, version, environment (and the DNS domain it serves).
+    fn istiod(&mut self, r: &Arc<Resource>) -> Option<Istiod> {
+        let Body::Workload(w) = &r.body else {
+            return None;
+        };
+        let discovery = w.containers.iter().find(|c| c.name == "discovery");
+        let mut env = BTreeMap::new();
+        if let Some(c) = discovery {
+            for e in &c.env {
+                if let Some(v) = &e.value {
+                    env.insert(e.name.clone(), v.clone());
                 }
-                if name.starts_with("istio-sidecar-injector") {
-                    f.injector_configs.push(r.clone());
-                    if let Some(values) = cm
-                        .get("values")
-                        .and_then(|v| serde_json::from_str::<Value>(v).ok())
-                    {
-                        if json_path(
-                            &values,
-                            &["sidecarInjectorWebhook", "enableNamespacesByDefault"],
-                        ) == Some(&Value::Bool(true))
-                        {
-                            f.inject_by_default.get_or_insert_with(|| r.clone());
-                        }
-                        f.values_configs.push((name.to_string(), values, r.clone()));
-                    }
-                }
-                if name == "values" || name.starts_with("values-") {
-                    for key in ["merged-values", "original-values"] {
-                        if let Some(values) = cm
-                            .get(key)
-                            .and_then(|v| serde_json::from_str::<Value>(v).ok())
-                        {
-                            f.values_configs.push((name.to_string(), values, r.clone()));
-                            break;
-                        }
-                    }
+            }
+            if let Some(pos) = c.args.iter().position(|a| a == "--domain") {
+                if let Some(d) = c.args.get(pos + 1) {
+                    self.dns_domain = d.clone();
                 }
             }
         }
-        let default_rev = f
+        let revision = r
+            .labels
+            .get("istio.io/rev")
+            .or_else(|| w.pod_labels.get("istio.io/rev"))
+            .or_else(|| env.get("REVISION").map(|s| s.as_str()))
+            .unwrap_or("default")
+            .to_string();
+        let (version, version_source) = istiod_version(r, w, discovery);
+        Some(Istiod {
+            res: r.clone(),
+            revision,
+            version,
+            version_source,
+            image: discovery.and_then(|c| c.image.clone()),
+            env,
+        })
+    }
+
+    /// The namespaces of the control planes (and the default one).
+    fn control_plane_namespaces(&self) -> BTreeSet<String> {
+        self.istiods
+            .iter()
+            .map(|i| i.res.namespace.to_string())
+            .chain(std::iter::once(self.istio_ns.clone()))
+            .collect()
+    }
+
+    /// A ConfigMap of a control plane namespace: mesh config (`istio`, `istio-<rev>`), injector
+    /// config and values.
+    fn read_control_plane_config_map(&mut self, r: &Arc<Resource>) {
+        let Body::ConfigMap(cm) = &r.body else {
+            return;
+        };
+        let name = r.name.as_str();
+        let not_mesh = [
+            "istio-sidecar-injector",
+            "istio-ca",
+            "istio-cni",
+            "istio-gateway",
+            "istio-leader",
+            "istio-namespace",
+            "istio-security",
+        ];
+        if name == "istio"
+            || name.starts_with("istio-") && !not_mesh.iter().any(|p| name.starts_with(p))
+        {
+            let rev = if name == "istio" {
+                "default".to_string()
+            } else {
+                name.trim_start_matches("istio-").to_string()
+            };
+            if cm.get("mesh").is_some() || cm.get("meshNetworks").is_some() {
+                self.mesh_by_rev.entry(rev).or_insert_with(|| parse_mesh(r));
+            }
+        }
+        if name.starts_with("istio-sidecar-injector") {
+            self.injector_configs.push(r.clone());
+            if let Some(values) = cm
+                .get("values")
+                .and_then(|v| serde_json::from_str::<Value>(v).ok())
+            {
+                let by_default = &["sidecarInjectorWebhook", "enableNamespacesByDefault"];
+                if json_path(&values, by_default) == Some(&Value::Bool(true)) {
+                    self.inject_by_default.get_or_insert_with(|| r.clone());
+                }
+                self.values_configs
+                    .push((name.to_string(), values, r.clone()));
+            }
+        }
+        if name == "values" || name.starts_with("values-") {
+            for key in ["merged-values", "original-values"] {
+                if let Some(values) = cm
+                    .get(key)
+                    .and_then(|v| serde_json::from_str::<Value>(v).ok())
+                {
+                    self.values_configs
+                        .push((name.to_string(), values, r.clone()));
+                    break;
+                }
+            }
+        }
+    }
+
+    /// The mesh config of the default revision: trust domain and root namespace.
+    fn choose_mesh_config(&mut self) {
+        let default_rev = self
             .istiods
             .first()
             .map(|i| i.revision.clone())
             .unwrap_or_else(|| "default".to_string());
-        f.mesh = f
+        self.mesh = self
             .mesh_by_rev
             .get(&default_rev)
-            .or_else(|| f.mesh_by_rev.get("default"))
-            .or_else(|| f.mesh_by_rev.values().next())
+            .or_else(|| self.mesh_by_rev.get("default"))
+            .or_else(|| self.mesh_by_rev.values().next())
             .cloned()
             .unwrap_or_default();
-        f.trust_domain = f
+        self.trust_domain = self
             .mesh
             .trust_domain
             .clone()
             .unwrap_or_else(|| "cluster.local".to_string());
-        f.root_ns = f
+        self.root_ns = self
             .mesh
             .root_namespace
             .clone()
-            .unwrap_or_else(|| f.istio_ns.clone());
+            .unwrap_or_else(|| self.istio_ns.clone());
+    }
 
-        // ---- versions from values ConfigMaps when the image did not tell
-        for i in 0..f.istiods.len() {
-            if f.istiods[i].version.is_some() {
+    /// Versions from the values ConfigMaps (`global.tag`) when the image did not tell.
+    fn versions_from_values(&mut self) {
+        for i in 0..self.istiods.len() {
+            if self.istiods[i].version.is_some() {
                 continue;
             }
-            let rev = f.istiods[i].revision.clone();
-            for (name, values, _) in &f.values_configs {
+            let rev = self.istiods[i].revision.clone();
+            for (name, values, _) in &self.values_configs {
                 let matches_rev = if rev == "default" {
                     name == "values" || name == "istio-sidecar-injector"
                 } else {
@@ -417,66 +460,69 @@ impl Facts {
                 }
                 if let Some(tag) = json_path(values, &["global", "tag"]).and_then(|v| v.as_str()) {
                     if let Some(v) = Version::parse(tag) {
-                        f.istiods[i].version = Some(v);
-                        f.istiods[i].version_source = format!("ConfigMap {name} (global.tag)");
+                        self.istiods[i].version = Some(v);
+                        self.istiods[i].version_source = format!("ConfigMap {name} (global.tag)");
                         break;
                     }
                 }
             }
         }
+    }
 
-        // ---- cluster-scoped objects: webhooks, CRDs, GatewayClass, Nodes
-        for r in index.ns("") {
-            f.cluster_objects.push(r.clone());
-            match &r.body {
-                Body::MutatingWebhook(w) => {
-                    let istio = w.webhooks.iter().any(|h| h.name.ends_with("istio.io"))
-                        || r.labels.has("istio.io/rev")
-                        || r.labels.has("istio.io/tag");
-                    if istio {
-                        f.injectors.push(r.clone());
-                        if w.webhooks.iter().any(|h| h.name.starts_with("auto.")) {
-                            f.inject_by_default.get_or_insert_with(|| r.clone());
-                        }
-                        if let (Some(tag), Some(rev)) =
-                            (r.labels.get("istio.io/tag"), r.labels.get("istio.io/rev"))
-                        {
-                            f.tags.insert(tag.to_string(), rev.to_string());
-                        }
-                    }
+    /// A cluster-scoped object: injection webhooks (and revision tags), CRDs, the waypoint
+    /// GatewayClass, Nodes.
+    fn read_cluster_object(&mut self, r: &Arc<Resource>) {
+        self.cluster_objects.push(r.clone());
+        match &r.body {
+            Body::MutatingWebhook(w) => {
+                let istio = w.webhooks.iter().any(|h| h.name.ends_with("istio.io"))
+                    || r.labels.has("istio.io/rev")
+                    || r.labels.has("istio.io/tag");
+                if !istio {
+                    return;
                 }
-                Body::Crd(c) => {
-                    f.gateway_api.any_crds = true;
-                    f.crds.push(r.clone());
-                    if c.group == "gateway.networking.k8s.io" {
-                        f.gateway_api.crds.insert(r.name.to_string(), r.clone());
-                    }
+                self.injectors.push(r.clone());
+                if w.webhooks.iter().any(|h| h.name.starts_with("auto.")) {
+                    self.inject_by_default.get_or_insert_with(|| r.clone());
                 }
-                Body::GatewayClass(_) if r.name == "istio-waypoint" => {
-                    f.waypoint_class_for =
-                        r.labels.get("istio.io/waypoint-for").map(str::to_string);
+                if let (Some(tag), Some(rev)) =
+                    (r.labels.get("istio.io/tag"), r.labels.get("istio.io/rev"))
+                {
+                    self.tags.insert(tag.to_string(), rev.to_string());
                 }
-                Body::Node(_) => f.nodes.push(r.clone()),
-                _ => {}
             }
+            Body::Crd(c) => {
+                self.gateway_api.any_crds = true;
+                self.crds.push(r.clone());
+                if c.group == "gateway.networking.k8s.io" {
+                    self.gateway_api.crds.insert(r.name.to_string(), r.clone());
+                }
+            }
+            Body::GatewayClass(_) if r.name == "istio-waypoint" => {
+                self.waypoint_class_for = r.labels.get("istio.io/waypoint-for").map(str::to_string);
+            }
+            Body::Node(_) => self.nodes.push(r.clone()),
+            _ => {}
         }
+    }
 
-        // ---- DaemonSets and remote secrets anywhere
+    /// DaemonSets (ztunnel, istio-cni and its ConfigMaps) and remote secrets, anywhere.
+    fn read_node_agents(&mut self, index: &Index) {
         for r in index.all() {
             if r.kind == "Secret" && r.labels.get("istio/multiCluster") == Some("true") {
-                f.remote_secrets.push(r.clone());
+                self.remote_secrets.push(r.clone());
             }
             if r.kind == "DaemonSet" {
-                f.daemonsets.push(r.clone());
+                self.daemonsets.push(r.clone());
                 if is_ztunnel(r) {
-                    f.ztunnels.push(r.clone());
+                    self.ztunnels.push(r.clone());
                 }
                 if is_cni(r) {
-                    f.cnis.push(r.clone());
+                    self.cnis.push(r.clone());
                 }
             }
         }
-        for cni in &f.cnis {
+        for cni in &self.cnis {
             let Body::Workload(w) = &cni.body else {
                 continue;
             };
@@ -490,17 +536,15 @@ impl Facts {
             }
             for n in names {
                 if let Some(cm) = index.find("", "ConfigMap", &cni.namespace, &n) {
-                    f.cni_configs.push(cm.clone());
+                    self.cni_configs.push(cm.clone());
                 }
             }
         }
+    }
 
-        f.openshift_namespaces = index
-            .namespaces()
-            .iter()
-            .any(|n| n.starts_with("openshift-"));
-        // ---- system namespaces
-        f.system_namespaces.extend(
+    /// Namespaces that hold the control plane and node agents (never migrated).
+    fn system_namespaces(&mut self, cp_namespaces: BTreeSet<String>) {
+        self.system_namespaces.extend(
             [
                 "kube-system",
                 "kube-public",
@@ -509,14 +553,12 @@ impl Facts {
             ]
             .map(String::from),
         );
-        f.system_namespaces.extend(cp_namespaces);
-        f.system_namespaces.insert(f.root_ns.clone());
-        f.system_namespaces.insert(f.istio_ns.clone());
-        for r in f.ztunnels.iter().chain(f.cnis.iter()) {
-            f.system_namespaces.insert(r.namespace.to_string());
+        self.system_namespaces.extend(cp_namespaces);
+        self.system_namespaces.insert(self.root_ns.clone());
+        self.system_namespaces.insert(self.istio_ns.clone());
+        for r in self.ztunnels.iter().chain(self.cnis.iter()) {
+            self.system_namespaces.insert(r.namespace.to_string());
         }
-        f.root_resources = index.ns(&f.root_ns).cloned().collect();
-        f
     }
 
     /// Whether a change of `r` can change these facts (then every namespace is re-analysed).
@@ -568,4 +610,30 @@ impl Facts {
     pub fn waypoint_principal(&self, ns: &str, sa: &str) -> String {
         format!("{}/ns/{}/sa/{}", self.trust_domain, ns, sa)
     }
+
+    /// A DaemonSet by name (in namespace `ns` when given).
+    pub fn daemonset(&self, ns: Option<&str>, name: &str) -> Option<&Arc<Resource>> {
+        self.daemonsets
+            .iter()
+            .find(|d| d.name == name && ns.is_none_or(|n| d.namespace == n))
+    }
+}
+
+/// An environment variable of a workload's containers (the first that sets it).
+pub fn workload_env<'a>(d: &'a Resource, key: &str) -> Option<&'a str> {
+    let Body::Workload(w) = &d.body else {
+        return None;
+    };
+    w.containers.iter().find_map(|c| c.env(key))
+}
+
+/// The host path of a workload's volume.
+pub fn host_path(d: &Resource, volume: &str) -> Option<String> {
+    let Body::Workload(w) = &d.body else {
+        return None;
+    };
+    w.volumes
+        .iter()
+        .find(|v| v.name == volume)
+        .and_then(|v| v.host_path.clone())
 }

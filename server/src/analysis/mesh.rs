@@ -4,8 +4,10 @@
 use std::sync::Arc;
 
 use super::facts::{is_cni, is_istiod, is_ztunnel, Facts};
+use super::version::Version;
+use crate::finding::Location;
 use crate::index::Index;
-use crate::model::{Body, Labels, Resource, Service, Workload, WorkloadKind};
+use crate::model::{Body, Container, Labels, Resource, Service, Workload, WorkloadKind};
 use crate::yaml::Span;
 
 // ------------------------------------------------------------------------------------------
@@ -122,6 +124,78 @@ pub struct Unit {
 }
 
 impl Unit {
+    /// Whether this controller's selector (else its pod template labels) selects the Pod.
+    fn owns(&self, pod: &Workload) -> bool {
+        let Some(ur) = &self.res else { return false };
+        let Body::Workload(uw) = &ur.body else {
+            return false;
+        };
+        match &uw.selector {
+            Some(sel) if !sel.is_empty() => sel.matches(&pod.pod_labels),
+            _ => !uw.pod_labels.is_empty() && uw.pod_labels.subset_of(&pod.pod_labels),
+        }
+    }
+
+    /// One of its Pods: what the Pod shows beats the prediction.
+    fn observe(&mut self, facts: &Facts, mode: &NsMode, p: &Arc<Resource>, w: &Workload) {
+        let (has, _) = sidecar_state(facts, mode, w);
+        let ambient =
+            !has && ambient_enrolled(mode, &w.pod_labels, &w.pod_annotations, w.host_network);
+        let st = if has {
+            MeshStatus::Sidecar
+        } else if ambient {
+            MeshStatus::Ambient
+        } else {
+            MeshStatus::Out
+        };
+        if self.predicted {
+            self.status = st;
+            self.predicted = false;
+        } else if st == MeshStatus::Sidecar {
+            self.status = MeshStatus::Sidecar;
+        }
+        self.pods.push(p.clone());
+    }
+
+    /// The pods of Service `ns/name` when they are not in the input, predicted from the
+    /// namespace's injection.
+    fn unseen_pods(
+        facts: &Facts,
+        mode: &NsMode,
+        ns: &str,
+        name: &str,
+        selector: Labels,
+        service: usize,
+    ) -> Unit {
+        let injected = match &mode.injection {
+            Injection::Enabled | Injection::Rev(_) | Injection::Assumed => true,
+            Injection::None => facts.inject_by_default.is_some() && !mode.system,
+            Injection::Disabled => false,
+        };
+        let status = if injected {
+            MeshStatus::Sidecar
+        } else if mode.ambient {
+            MeshStatus::Ambient
+        } else {
+            MeshStatus::Out
+        };
+        Unit {
+            res: None,
+            kind: "Pods".to_string(),
+            name: format!("pods of Service {ns}/{name}"),
+            labels: selector,
+            annotations: Labels::default(),
+            pods: Vec::new(),
+            status,
+            predicted: true,
+            gateway: false,
+            host_network: false,
+            ambient_opt_out: false,
+            service_account: None,
+            services: vec![service],
+        }
+    }
+
     pub fn display(&self) -> String {
         match &self.res {
             Some(r) => format!("{} {}/{}", r.kind, r.namespace, r.name),
@@ -146,6 +220,33 @@ impl Unit {
     }
 }
 
+/// The revision a sidecar was injected by (`sidecar.istio.io/status`, else `istio.io/rev`).
+pub fn sidecar_revision(w: &Workload) -> String {
+    if let Some(status) = w.pod_annotations.get("sidecar.istio.io/status") {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(status) {
+            if let Some(r) = v.get("revision").and_then(|r| r.as_str()) {
+                if !r.is_empty() {
+                    return r.to_string();
+                }
+            }
+        }
+    }
+    w.pod_labels
+        .get("istio.io/rev")
+        .unwrap_or("default")
+        .to_string()
+}
+
+/// Whether a workload's pods have a sidecar (injected status, or an istio-proxy container).
+pub fn has_sidecar(w: &Workload) -> bool {
+    w.pod_annotations.has("sidecar.istio.io/status") || w.istio_proxy().is_some()
+}
+
+/// The Istio version of a proxy container (from its image tag).
+pub fn proxy_version(c: &Container) -> Option<Version> {
+    c.image_tag().and_then(Version::parse)
+}
+
 /// D8 exclusions: gateways, waypoints and control-plane pods keep their own Envoy (or none).
 pub fn is_gateway_pod(labels: &Labels, annotations: &Labels, w: &Workload) -> bool {
     annotations
@@ -167,12 +268,11 @@ pub fn is_gateway_pod(labels: &Labels, annotations: &Labels, w: &Workload) -> bo
 }
 
 /// A sidecar is present (Pods) or will be injected (templates), per the injection webhook.
-fn sidecar_state(facts: &Facts, mode: &NsMode, r: &Resource, w: &Workload) -> (bool, bool) {
+fn sidecar_state(facts: &Facts, mode: &NsMode, w: &Workload) -> (bool, bool) {
     if w.kind == WorkloadKind::Pod {
         let has = w.pod_annotations.has("sidecar.istio.io/status") || w.istio_proxy().is_some();
         return (has, false);
     }
-    let _ = r;
     let l = &w.pod_labels;
     let label_inject = l.get("sidecar.istio.io/inject");
     let ann_inject = w.pod_annotations.get("sidecar.istio.io/inject");
@@ -430,6 +530,37 @@ pub fn service_fqdn(name: &str, ns: &str, domain: &str) -> String {
     format!("{name}.{ns}.svc.{domain}")
 }
 
+/// Visible to namespace `to` given `exportTo` of a resource in `from` (absent = everywhere).
+pub fn exported_to(export_to: &Option<Vec<String>>, from: &str, to: &str) -> bool {
+    match export_to {
+        None => true,
+        Some(list) if list.is_empty() => true,
+        Some(list) => list
+            .iter()
+            .any(|e| e == "*" || (e == "." && from == to) || e == to),
+    }
+}
+
+/// The namespace of the waypoint a service will use: its binding's, else its own.
+pub fn waypoint_ns_for(index: &Index, facts: &Facts, svc: &Resource) -> String {
+    let ns_labels = index
+        .namespace_object(&svc.namespace)
+        .map(|n| n.labels.clone())
+        .unwrap_or_default();
+    match resolve_binding(
+        index,
+        facts,
+        &svc.namespace,
+        &ns_labels,
+        &svc.labels,
+        Traffic::Service,
+    ) {
+        Binding::Bound(w, _) => w.ns,
+        Binding::Broken { ns, .. } => ns,
+        _ => svc.namespace.to_string(),
+    }
+}
+
 // ------------------------------------------------------------------------------------------
 // The namespace view
 
@@ -469,71 +600,70 @@ impl NsView {
     pub fn build(index: &Index, facts: &Facts, ns: &str) -> NsView {
         let mode = NsMode::of(index, facts, ns);
         let resources: Vec<Arc<Resource>> = index.ns(ns).cloned().collect();
+        let mut units = Self::units(facts, &mode, &resources);
+        let mut services = Self::services(index, facts, &mode, ns, &resources);
+        Self::link(facts, &mode, ns, &mut services, &mut units);
+        let waypoints = resources
+            .iter()
+            .filter(|r| matches!(&r.body, Body::Gateway(g) if g.is_waypoint()))
+            .cloned()
+            .collect();
+        NsView {
+            ns: ns.to_string(),
+            mode,
+            resources,
+            units,
+            services,
+            waypoints,
+        }
+    }
+
+    /// The workload units: controllers (not ReplicaSets of a Deployment nor Jobs of a CronJob),
+    /// each with the Pods it selects; Pods that no controller owns are units of their own.
+    fn units(facts: &Facts, mode: &NsMode, resources: &[Arc<Resource>]) -> Vec<Unit> {
         let mut units: Vec<Unit> = Vec::new();
         let mut pods: Vec<&Arc<Resource>> = Vec::new();
-        for r in &resources {
+        for r in resources {
             let Body::Workload(w) = &r.body else { continue };
             if r.kind == "Pod" {
                 pods.push(r);
                 continue;
             }
-            // ReplicaSets owned by a Deployment and Jobs owned by a CronJob are not units
             if (r.kind == "ReplicaSet" && r.owner_refs.iter().any(|o| o.kind == "Deployment"))
                 || (r.kind == "Job" && r.owner_refs.iter().any(|o| o.kind == "CronJob"))
             {
                 continue;
             }
-            units.push(Self::unit(facts, &mode, r, w));
+            units.push(Self::unit(facts, mode, r, w));
         }
         for p in pods {
             let Body::Workload(w) = &p.body else { continue };
-            let owner = units.iter_mut().find(|u| {
-                let Some(ur) = &u.res else { return false };
-                let Body::Workload(uw) = &ur.body else {
-                    return false;
-                };
-                match &uw.selector {
-                    Some(sel) if !sel.is_empty() => sel.matches(&w.pod_labels),
-                    _ => !uw.pod_labels.is_empty() && uw.pod_labels.subset_of(&w.pod_labels),
-                }
-            });
-            match owner {
-                Some(u) => {
-                    // observed state beats prediction
-                    let (has, _) = sidecar_state(facts, &mode, p, w);
-                    let ambient = !has
-                        && ambient_enrolled(
-                            &mode,
-                            &w.pod_labels,
-                            &w.pod_annotations,
-                            w.host_network,
-                        );
-                    let st = if has {
-                        MeshStatus::Sidecar
-                    } else if ambient {
-                        MeshStatus::Ambient
-                    } else {
-                        MeshStatus::Out
-                    };
-                    if u.predicted {
-                        u.status = st;
-                        u.predicted = false;
-                    } else if st == MeshStatus::Sidecar {
-                        u.status = MeshStatus::Sidecar;
-                    }
-                    u.pods.push(p.clone());
-                }
+            match units.iter_mut().find(|u| u.owns(w)) {
+                Some(u) => u.observe(facts, mode, p, w),
                 None => {
-                    let mut u = Self::unit(facts, &mode, p, w);
+                    let mut u = Self::unit(facts, mode, p, w);
                     u.pods.push(p.clone());
                     units.push(u);
                 }
             }
         }
+        units
+    }
+
+    /// The Services with their waypoint bindings.
+    fn services(
+        index: &Index,
+        facts: &Facts,
+        mode: &NsMode,
+        ns: &str,
+        resources: &[Arc<Resource>],
+    ) -> Vec<SvcView> {
         let domain = facts.dns_domain.as_str();
         let mut services = Vec::new();
-        for r in &resources {
-            let Body::Service(s) = &r.body else { continue };
+        for r in resources {
+            if !matches!(r.body, Body::Service(_)) {
+                continue;
+            }
             let infra = r.labels.has("gateway.istio.io/managed")
                 || r.labels.has("gateway.networking.k8s.io/gateway-name");
             let binding = resolve_binding(
@@ -551,9 +681,19 @@ impl NsView {
                 binding,
                 infra,
             });
-            let _ = s;
         }
-        // D4: service ↔ units; services whose pods are not in the input get a virtual unit
+        services
+    }
+
+    /// D4: services ↔ the units they select; a service whose pods are not in the input gets a
+    /// unit standing for them.
+    fn link(
+        facts: &Facts,
+        mode: &NsMode,
+        ns: &str,
+        services: &mut [SvcView],
+        units: &mut Vec<Unit>,
+    ) {
         for (si, sv) in services.iter_mut().enumerate() {
             let Some(sel) = sv.svc().selector.clone().filter(|s| !s.is_empty()) else {
                 continue;
@@ -567,48 +707,9 @@ impl NsView {
                 }
             }
             if !found && !sv.infra {
-                let (injected, _) = match &mode.injection {
-                    Injection::Enabled | Injection::Rev(_) | Injection::Assumed => (true, true),
-                    Injection::None => (facts.inject_by_default.is_some() && !mode.system, true),
-                    Injection::Disabled => (false, true),
-                };
-                let status = if injected {
-                    MeshStatus::Sidecar
-                } else if mode.ambient {
-                    MeshStatus::Ambient
-                } else {
-                    MeshStatus::Out
-                };
-                units.push(Unit {
-                    res: None,
-                    kind: "Pods".to_string(),
-                    name: format!("pods of Service {}/{}", ns, sv.res.name),
-                    labels: sel.clone(),
-                    annotations: Labels::default(),
-                    pods: Vec::new(),
-                    status,
-                    predicted: true,
-                    gateway: false,
-                    host_network: false,
-                    ambient_opt_out: false,
-                    service_account: None,
-                    services: vec![si],
-                });
+                units.push(Unit::unseen_pods(facts, mode, ns, &sv.res.name, sel, si));
                 sv.units.push(units.len() - 1);
             }
-        }
-        let waypoints = resources
-            .iter()
-            .filter(|r| matches!(&r.body, Body::Gateway(g) if g.is_waypoint()))
-            .cloned()
-            .collect();
-        NsView {
-            ns: ns.to_string(),
-            mode,
-            resources,
-            units,
-            services,
-            waypoints,
         }
     }
 
@@ -618,7 +719,7 @@ impl NsView {
             || is_istiod(r)
             || is_ztunnel(r)
             || is_cni(r);
-        let (has, predicted) = sidecar_state(facts, mode, r, w);
+        let (has, predicted) = sidecar_state(facts, mode, w);
         let ambient =
             !has && ambient_enrolled(mode, &w.pod_labels, &w.pod_annotations, w.host_network);
         let status = if gateway {
@@ -654,6 +755,16 @@ impl NsView {
             .find(|(_, s)| s.res.name == name)
     }
 
+    /// Units of the applications (not gateways, waypoints or control-plane components).
+    pub fn app_units(&self) -> Vec<usize> {
+        self.units
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| !u.gateway)
+            .map(|(i, _)| i)
+            .collect()
+    }
+
     /// Units selected by an Istio workload selector in this namespace (None = all units).
     pub fn select(&self, selector: Option<&Labels>) -> Vec<usize> {
         self.units
@@ -665,6 +776,45 @@ impl NsView {
             })
             .map(|(i, _)| i)
             .collect()
+    }
+
+    /// What the cluster-wide checks need to know of this namespace, each with the first place
+    /// it was seen: `default-deny` (a NetworkPolicy denies all ingress), `probe-allowed` (a
+    /// policy admits the ambient probe address), `security-group-policy` (EKS pod security
+    /// groups), `istio-init` (a Pod has the istio-init container).
+    pub fn flags(&self) -> std::collections::BTreeMap<&'static str, Location> {
+        let mut flags = std::collections::BTreeMap::new();
+        for r in &self.resources {
+            let at = Location {
+                file: r.file,
+                span: r.name_span,
+            };
+            let mut set = |k: &'static str| {
+                flags.entry(k).or_insert(at);
+            };
+            match &r.body {
+                Body::Workload(w)
+                    if r.kind == "Pod"
+                        && w.init_containers.iter().any(|c| c.name == "istio-init") =>
+                {
+                    set("istio-init")
+                }
+                Body::NetworkPolicy(np) => {
+                    if np.is_default_deny_ingress() {
+                        set("default-deny");
+                    }
+                    if np.allows_probe_cidr {
+                        set("probe-allowed");
+                    }
+                }
+                Body::CiliumPolicy { allows_probe_cidr } if *allows_probe_cidr => {
+                    set("probe-allowed")
+                }
+                Body::SecurityGroupPolicy => set("security-group-policy"),
+                _ => {}
+            }
+        }
+        flags
     }
 
     /// The first resource of the namespace: where namespace-level findings go when there is no

@@ -465,8 +465,9 @@ pub fn file_data(id: FileId, uri: &str, root: &Node) -> FileData {
     let ex = extract(root, id, 0);
     fd.not_objects = ex.not_objects;
     for p in ex.problems {
-        fd.problems
-            .push(crate::finding::Finding::new("SCHEMA-001", p.message).at(id, p.span));
+        fd.problems.push(
+            crate::finding::Finding::new(&crate::rules::SCHEMA_001, p.message).at(id, p.span),
+        );
     }
     fd.resources = ex.resources.into_iter().map(Arc::new).collect();
     fd

@@ -12,22 +12,15 @@ use tower_lsp_server::ls_types::{
 };
 
 use super::convert::{diagnostic, key_to_uri, text_range};
-use super::state::Shared;
-use crate::analysis::Session;
+use super::state::{ClientEdits, ServerState, Settings};
 use crate::edit::{self, TextEdit};
-use crate::finding::{Action, Finding};
+use crate::engine::Session;
+use crate::finding::{Action, Finding, LabelTarget, Object};
 use crate::index::FileData;
 use crate::model::Resource;
 use crate::yaml::{emit, Encoding};
 
 pub const FIX_ALL: &str = "source.fixAll.ambient";
-
-/// What the client can apply.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ClientEdits {
-    pub document_changes: bool,
-    pub create_files: bool,
-}
 
 /// Edits to one file (by index key), against a known text.
 struct FileEdits {
@@ -39,7 +32,7 @@ struct FileEdits {
 
 struct Builder<'a> {
     session: &'a Session,
-    shared: &'a Shared,
+    state: &'a ServerState,
     enc: Encoding,
     client: ClientEdits,
 }
@@ -86,7 +79,7 @@ impl Builder<'_> {
                 let version = if f.create {
                     None
                 } else {
-                    self.shared.docs.get(&f.key).map(|d| d.version)
+                    self.state.client().docs.get(&f.key).map(|d| d.version)
                 };
                 ops.push(DocumentChangeOperation::Edit(TextDocumentEdit {
                     text_document: OptionalVersionedTextDocumentIdentifier { uri, version },
@@ -171,165 +164,167 @@ impl Builder<'_> {
     }
 
     /// Code actions for one action of a finding located in `file`.
-    fn actions_for(
-        &self,
-        file: &FileData,
-        f: &Finding,
-        a: &Action,
-    ) -> Vec<(String, Vec<FileEdits>)> {
-        let mut out = Vec::new();
+    fn actions_for(&self, file: &FileData, a: &Action) -> Vec<(String, Vec<FileEdits>)> {
         match a {
-            Action::Apply { resource, .. } => {
-                if self.exists(resource) {
-                    return out;
-                }
-                let yaml = emit::to_yaml(&resource.value());
-                let title = match f.rule {
-                    "P004" => format!(
-                        "Add {} {}/{} (allow traffic from the waypoint)",
-                        resource.kind(),
-                        resource.namespace(),
-                        resource.name()
-                    ),
-                    "P015" => format!("Add {}", resource.key()),
-                    _ => format!(
-                        "Add {} {}/{} (copy enforced by the waypoint)",
-                        resource.kind(),
-                        resource.namespace(),
-                        resource.name()
-                    ),
-                };
-                out.push((
-                    title,
-                    vec![FileEdits {
-                        key: file.path.to_string(),
-                        text: file.text.clone(),
-                        edits: vec![edit::append_documents(&file.text, &yaml)],
-                        create: false,
-                    }],
-                ));
+            Action::Apply { resource, .. } if !self.exists(resource) => {
+                self.add_object(file, resource)
             }
             Action::DeployWaypoint {
                 namespace,
                 resource,
                 ..
-            } => {
-                if self.exists(resource) {
-                    return out;
-                }
-                let yaml = emit::to_yaml(&resource.value());
-                // next to the namespace's manifests
-                let index = &self.session.index;
-                let anchor_path = index
-                    .namespace_object(namespace)
-                    .and_then(|r| index.file(r.file))
-                    .map(|fd| fd.path.to_string())
-                    .unwrap_or_else(|| file.path.to_string());
-                if anchor_path.starts_with('/') {
-                    let dir = Path::new(&anchor_path).parent().unwrap_or(Path::new("/"));
-                    let target = dir.join("waypoint.yaml").to_string_lossy().to_string();
-                    let existing = self
-                        .shared
-                        .docs
-                        .get(&target)
-                        .map(|d| d.text.clone())
-                        .or_else(|| self.file(&target).map(|f| f.text.clone()))
-                        .or_else(|| std::fs::read_to_string(&target).ok().map(Arc::from));
-                    match existing {
-                        Some(text) => out.push((
-                            format!(
-                                "Add waypoint Gateway {namespace}/{} to waypoint.yaml",
-                                resource.name()
-                            ),
-                            vec![FileEdits {
-                                key: target,
-                                edits: vec![edit::append_documents(&text, &yaml)],
-                                text,
-                                create: false,
-                            }],
-                        )),
-                        None if self.client.create_files => out.push((
-                            format!(
-                                "Create waypoint.yaml with waypoint Gateway {namespace}/{}",
-                                resource.name()
-                            ),
-                            vec![FileEdits {
-                                key: target,
-                                text: Arc::from(""),
-                                edits: vec![TextEdit::insert(0, yaml.clone())],
-                                create: true,
-                            }],
-                        )),
-                        None => {}
-                    }
-                }
-                out.push((
-                    format!(
-                        "Add waypoint Gateway {namespace}/{} to this file",
-                        resource.name()
-                    ),
-                    vec![FileEdits {
-                        key: file.path.to_string(),
-                        text: file.text.clone(),
-                        edits: vec![edit::append_documents(&file.text, &yaml)],
-                        create: false,
-                    }],
-                ));
-            }
+            } if !self.exists(resource) => self.add_waypoint(file, namespace, resource),
             Action::Label {
                 target,
                 set,
                 remove,
                 ..
-            } => {
-                let Some(r) =
-                    self.label_target(&target.kind, target.namespace.as_deref(), &target.name)
-                else {
-                    return out;
-                };
-                let Some(tf) = self.session.index.file(r.file) else {
-                    return out;
-                };
-                let set_v: Vec<(String, String)> =
-                    set.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                match edit::label_edits(&tf.text, r.doc as usize, &set_v, remove) {
-                    Ok(edits) if !edits.is_empty() => {
-                        let mut parts: Vec<String> =
-                            remove.iter().map(|k| format!("-{k}")).collect();
-                        parts.extend(set.iter().map(|(k, v)| format!("{k}={v}")));
-                        out.push((
-                            format!("Label {} {}: {}", target.kind, r.ns_name(), parts.join(" ")),
-                            vec![FileEdits {
-                                key: tf.path.to_string(),
-                                text: tf.text.clone(),
-                                edits,
-                                create: false,
-                            }],
-                        ));
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::info!("no label edit for {}: {e}", r.ns_name()),
-                }
-            }
-            Action::Delete { resource, .. } => {
-                let Some((r, tf, e)) = self.deletion(resource) else {
-                    return out;
-                };
-                {
-                    out.push((
-                        format!("Delete {} {} (migrated)", r.kind, r.ns_name()),
-                        vec![FileEdits {
-                            key: tf.path.to_string(),
-                            text: tf.text.clone(),
-                            edits: vec![e],
-                            create: false,
-                        }],
-                    ));
-                }
-            }
-            Action::Restart { .. } => {}
+            } => self.label(target, set, remove),
+            Action::Delete { resource, .. } => self.delete(resource),
+            _ => Vec::new(),
         }
+    }
+
+    /// Append a recommended object to the file of the finding.
+    fn add_object(&self, file: &FileData, resource: &Object) -> Vec<(String, Vec<FileEdits>)> {
+        let object = resource.value();
+        let yaml = emit::to_yaml(&object);
+        // a copy attaches to the waypoint (targetRefs); an allow-from-waypoint policy
+        // selects the workloads
+        let what = if object.pointer("/spec/targetRefs").is_some() {
+            "copy enforced by the waypoint"
+        } else {
+            "allow traffic from the waypoint"
+        };
+        let title = format!(
+            "Add {} {}/{} ({what})",
+            resource.kind(),
+            resource.namespace(),
+            resource.name()
+        );
+        vec![(title, vec![append_to(file, &yaml)])]
+    }
+
+    /// Add a waypoint Gateway: to `waypoint.yaml` beside the namespace's manifests (created when
+    /// the client can), or to the file of the finding.
+    fn add_waypoint(
+        &self,
+        file: &FileData,
+        namespace: &str,
+        resource: &Object,
+    ) -> Vec<(String, Vec<FileEdits>)> {
+        let mut out = Vec::new();
+        let yaml = emit::to_yaml(&resource.value());
+        let name = resource.name();
+        let index = &self.session.index;
+        let anchor_path = index
+            .namespace_object(namespace)
+            .and_then(|r| index.file(r.file))
+            .map(|fd| fd.path.to_string())
+            .unwrap_or_else(|| file.path.to_string());
+        if anchor_path.starts_with('/') {
+            let dir = Path::new(&anchor_path).parent().unwrap_or(Path::new("/"));
+            let target = dir.join("waypoint.yaml").to_string_lossy().to_string();
+            let open = self
+                .state
+                .client()
+                .docs
+                .get(&target)
+                .map(|d| d.text.clone());
+            let existing = open
+                .or_else(|| self.file(&target).map(|f| f.text.clone()))
+                .or_else(|| std::fs::read_to_string(&target).ok().map(Arc::from));
+            match existing {
+                Some(text) => out.push((
+                    format!("Add waypoint Gateway {namespace}/{name} to waypoint.yaml"),
+                    vec![FileEdits {
+                        key: target,
+                        edits: vec![edit::append_documents(&text, &yaml)],
+                        text,
+                        create: false,
+                    }],
+                )),
+                None if self.client.create_files => out.push((
+                    format!("Create waypoint.yaml with waypoint Gateway {namespace}/{name}"),
+                    vec![FileEdits {
+                        key: target,
+                        text: Arc::from(""),
+                        edits: vec![TextEdit::insert(0, yaml.clone())],
+                        create: true,
+                    }],
+                )),
+                None => {}
+            }
+        }
+        out.push((
+            format!("Add waypoint Gateway {namespace}/{name} to this file"),
+            vec![append_to(file, &yaml)],
+        ));
         out
+    }
+
+    /// Set and remove labels on the object the action names, where it is written.
+    fn label(
+        &self,
+        target: &LabelTarget,
+        set: &BTreeMap<String, String>,
+        remove: &[String],
+    ) -> Vec<(String, Vec<FileEdits>)> {
+        let Some(r) = self.label_target(&target.kind, target.namespace.as_deref(), &target.name)
+        else {
+            return Vec::new();
+        };
+        let Some(tf) = self.session.index.file(r.file) else {
+            return Vec::new();
+        };
+        let set_v: Vec<(String, String)> =
+            set.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        match edit::label_edits(&tf.text, r.doc as usize, &set_v, remove) {
+            Ok(edits) if !edits.is_empty() => {
+                let mut parts: Vec<String> = remove.iter().map(|k| format!("-{k}")).collect();
+                parts.extend(set.iter().map(|(k, v)| format!("{k}={v}")));
+                vec![(
+                    format!("Label {} {}: {}", target.kind, r.ns_name(), parts.join(" ")),
+                    vec![FileEdits {
+                        key: tf.path.to_string(),
+                        text: tf.text.clone(),
+                        edits,
+                        create: false,
+                    }],
+                )]
+            }
+            Ok(_) => Vec::new(),
+            Err(e) => {
+                tracing::info!("no label edit for {}: {e}", r.ns_name());
+                Vec::new()
+            }
+        }
+    }
+
+    /// Delete the document of a migrated resource.
+    fn delete(&self, resource: &crate::model::ResourceRef) -> Vec<(String, Vec<FileEdits>)> {
+        let Some((r, tf, e)) = self.deletion(resource) else {
+            return Vec::new();
+        };
+        vec![(
+            format!("Delete {} {} (migrated)", r.kind, r.ns_name()),
+            vec![FileEdits {
+                key: tf.path.to_string(),
+                text: tf.text.clone(),
+                edits: vec![e],
+                create: false,
+            }],
+        )]
+    }
+}
+
+/// Append YAML documents to a file.
+fn append_to(file: &FileData, yaml: &str) -> FileEdits {
+    FileEdits {
+        key: file.path.to_string(),
+        text: file.text.clone(),
+        edits: vec![edit::append_documents(&file.text, yaml)],
+        create: false,
     }
 }
 
@@ -340,12 +335,10 @@ pub fn findings_at<'a>(
     start: usize,
     end: usize,
 ) -> Vec<&'a Finding> {
-    let a = &session.analysis;
-    let mut out: Vec<&Finding> = file
-        .problems
-        .iter()
-        .chain(a.ns.values().flat_map(|r| r.findings.iter()))
-        .chain(a.global.iter())
+    let mut out: Vec<&Finding> = session
+        .analysis
+        .findings_in(file)
+        .into_iter()
         .filter(|f| {
             f.location.is_some_and(|l| {
                 l.file == file.id
@@ -379,21 +372,23 @@ fn wants(only: &Option<Vec<CodeActionKind>>, kind: &CodeActionKind) -> bool {
 
 pub fn code_actions(
     session: &Session,
-    shared: &Shared,
-    client: ClientEdits,
+    state: &ServerState,
     req: Request,
 ) -> Vec<CodeActionOrCommand> {
-    let enc = shared.encoding();
+    let (enc, edits, settings) = {
+        let client = state.client();
+        (client.encoding, client.caps.edits, client.settings.clone())
+    };
     let b = Builder {
         session,
-        shared,
+        state,
         enc,
-        client,
+        client: edits,
     };
     let Some(file) = b.file(req.key).cloned() else {
         return Vec::new();
     };
-    let settings = shared.settings();
+    let settings = &settings;
     let mut out = Vec::new();
     let quickfix = CodeActionKind::QUICKFIX;
     if wants(&req.only, &quickfix) {
@@ -406,13 +401,13 @@ pub fn code_actions(
             let diag = diagnostic(&session.index, &file, f, enc);
             let mut candidates = Vec::new();
             for a in &f.actions {
-                candidates.extend(b.actions_for(&file, f, a));
+                candidates.extend(b.actions_for(&file, a));
             }
             let single = candidates.len() == 1;
             for (title, edits) in candidates {
                 if let Some(edit) = b.workspace_edit(edits) {
                     out.push(CodeActionOrCommand::CodeAction(CodeAction {
-                        title: format!("{title} [{}]", f.rule),
+                        title: format!("{title} [{}]", f.rule.id),
                         kind: Some(quickfix.clone()),
                         diagnostics: Some(vec![diag.clone()]),
                         edit: Some(edit),
@@ -431,7 +426,7 @@ pub fn code_actions(
         .as_ref()
         .is_some_and(|_| wants(&req.only, &fix_all))
     {
-        if let Some(a) = fix_all_action(&b, &file, &settings) {
+        if let Some(a) = fix_all_action(&b, &file, settings) {
             out.push(CodeActionOrCommand::CodeAction(a));
         }
     }
@@ -439,92 +434,8 @@ pub fn code_actions(
 }
 
 /// Every fix of this file's findings that edits only this file, merged into one edit.
-fn fix_all_action(
-    b: &Builder,
-    file: &FileData,
-    settings: &super::state::Settings,
-) -> Option<CodeAction> {
-    let mut appends: BTreeMap<String, String> = BTreeMap::new();
-    type LabelChange = (BTreeMap<String, String>, Vec<String>);
-    let mut labels: BTreeMap<(u32, u32), LabelChange> = BTreeMap::new();
-    let mut deletes: Vec<TextEdit> = Vec::new();
-    let mut count = 0;
-    for f in findings_in_file(b.session, file) {
-        if !settings.phase_enabled(f.phase()) {
-            continue;
-        }
-        for a in &f.actions {
-            match a {
-                Action::Apply { resource, .. } if !b.exists(resource) => {
-                    appends
-                        .entry(resource.key())
-                        .or_insert_with(|| emit::to_yaml(&resource.value()));
-                }
-                Action::Label {
-                    target,
-                    set,
-                    remove,
-                    ..
-                } => {
-                    let Some(r) =
-                        b.label_target(&target.kind, target.namespace.as_deref(), &target.name)
-                    else {
-                        continue;
-                    };
-                    if r.file != file.id {
-                        continue;
-                    }
-                    let e = labels.entry((r.file, r.doc)).or_default();
-                    for (k, v) in set {
-                        e.0.insert(k.clone(), v.clone());
-                    }
-                    for k in remove {
-                        if !e.1.contains(k) {
-                            e.1.push(k.clone());
-                        }
-                    }
-                }
-                Action::Delete { resource, .. } => {
-                    if let Some((_, tf, e)) = b.deletion(resource) {
-                        if tf.id == file.id {
-                            deletes.push(e);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    let mut edits: Vec<TextEdit> = Vec::new();
-    for ((_, doc), (set, remove)) in labels {
-        let set: Vec<(String, String)> = set
-            .into_iter()
-            .filter(|(k, _)| !remove.contains(k))
-            .collect();
-        if let Ok(es) = edit::label_edits(&file.text, doc as usize, &set, &remove) {
-            if es
-                .iter()
-                .all(|e| edits.iter().all(|x| !edit::overlaps(e, x)))
-            {
-                count += 1;
-                edits.extend(es);
-            }
-        }
-    }
-    for d in deletes {
-        if edits.iter().all(|x| !edit::overlaps(&d, x)) {
-            count += 1;
-            edits.push(d);
-        }
-    }
-    if !appends.is_empty() {
-        count += appends.len();
-        let docs: Vec<String> = appends.into_values().collect();
-        let e = edit::append_documents(&file.text, &docs.join("---\n"));
-        if edits.iter().all(|x| !edit::overlaps(&e, x)) {
-            edits.push(e);
-        }
-    }
+fn fix_all_action(b: &Builder, file: &FileData, settings: &Settings) -> Option<CodeAction> {
+    let (edits, count) = FileFixes::collect(b, file, settings).merge(&file.text);
     if edits.is_empty() {
         return None;
     }
@@ -544,4 +455,109 @@ fn fix_all_action(
         disabled: None,
         data: None,
     })
+}
+
+/// Labels to set and to remove on one document.
+type LabelChange = (BTreeMap<String, String>, Vec<String>);
+
+/// The actions of one file's findings that edit only that file, gathered by kind.
+#[derive(Default)]
+struct FileFixes {
+    /// Documents to append, by resource key (one per resource).
+    appends: BTreeMap<String, String>,
+    /// Label changes by (file, document).
+    labels: BTreeMap<(u32, u32), LabelChange>,
+    deletes: Vec<TextEdit>,
+}
+
+impl FileFixes {
+    fn collect(b: &Builder, file: &FileData, settings: &Settings) -> FileFixes {
+        let mut fixes = FileFixes::default();
+        for f in findings_in_file(b.session, file) {
+            if !settings.phase_enabled(f.phase()) {
+                continue;
+            }
+            for a in &f.actions {
+                fixes.add(b, file, a);
+            }
+        }
+        fixes
+    }
+
+    fn add(&mut self, b: &Builder, file: &FileData, a: &Action) {
+        match a {
+            Action::Apply { resource, .. } if !b.exists(resource) => {
+                self.appends
+                    .entry(resource.key())
+                    .or_insert_with(|| emit::to_yaml(&resource.value()));
+            }
+            Action::Label {
+                target,
+                set,
+                remove,
+                ..
+            } => {
+                let Some(r) =
+                    b.label_target(&target.kind, target.namespace.as_deref(), &target.name)
+                else {
+                    return;
+                };
+                if r.file != file.id {
+                    return;
+                }
+                let e = self.labels.entry((r.file, r.doc)).or_default();
+                for (k, v) in set {
+                    e.0.insert(k.clone(), v.clone());
+                }
+                for k in remove {
+                    if !e.1.contains(k) {
+                        e.1.push(k.clone());
+                    }
+                }
+            }
+            Action::Delete { resource, .. } => {
+                if let Some((_, tf, e)) = b.deletion(resource) {
+                    if tf.id == file.id {
+                        self.deletes.push(e);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The edits that do not overlap (labels first, then deletions, then appended documents)
+    /// and the number of fixes they carry out.
+    fn merge(self, text: &str) -> (Vec<TextEdit>, usize) {
+        let mut edits: Vec<TextEdit> = Vec::new();
+        let mut count = 0;
+        let free = |e: &TextEdit, edits: &[TextEdit]| edits.iter().all(|x| !edit::overlaps(e, x));
+        for ((_, doc), (set, remove)) in self.labels {
+            let set: Vec<(String, String)> = set
+                .into_iter()
+                .filter(|(k, _)| !remove.contains(k))
+                .collect();
+            if let Ok(es) = edit::label_edits(text, doc as usize, &set, &remove) {
+                if es.iter().all(|e| free(e, &edits)) {
+                    count += 1;
+                    edits.extend(es);
+                }
+            }
+        }
+        for d in self.deletes {
+            if free(&d, &edits) {
+                count += 1;
+                edits.push(d);
+            }
+        }
+        if !self.appends.is_empty() {
+            count += self.appends.len();
+            let docs: Vec<String> = self.appends.into_values().collect();
+            let e = edit::append_documents(text, &docs.join("---\n"));
+            if free(&e, &edits) {
+                edits.push(e);
+            }
+        }
+        (edits, count)
+    }
 }

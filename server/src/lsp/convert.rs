@@ -9,6 +9,7 @@ use tower_lsp_server::ls_types::{
 
 use crate::finding::{Finding, Severity};
 use crate::index::{FileData, Index};
+use crate::rules::Rule;
 use crate::yaml::{Encoding, Span};
 
 /// The index key of a document: its file path for `file:` URIs, else the URI itself.
@@ -66,14 +67,8 @@ pub fn text_range(text: &str, span: Span, enc: Encoding) -> Range {
     }
 }
 
-pub fn docs_link(rule: &str) -> Option<Uri> {
-    format!(
-        "{}#{}",
-        crate::report::sarif::docs_url(),
-        crate::rules::doc_anchor(rule)
-    )
-    .parse()
-    .ok()
+pub fn docs_link(rule: &Rule) -> Option<Uri> {
+    rule.docs_url().parse().ok()
 }
 
 fn severity(s: Severity) -> DiagnosticSeverity {
@@ -108,8 +103,8 @@ pub fn diagnostic(index: &Index, file: &FileData, f: &Finding, enc: Encoding) ->
         .collect();
     Diagnostic {
         range: range(file, span, enc),
-        severity: Some(severity(f.severity)),
-        code: Some(NumberOrString::String(f.rule.to_string())),
+        severity: Some(severity(f.severity())),
+        code: Some(NumberOrString::String(f.rule.id.to_string())),
         code_description: docs_link(f.rule).map(|href| CodeDescription { href }),
         source: Some("ambient".to_string()),
         message,

@@ -2,23 +2,28 @@
 //!
 //! Framework: `tower-lsp-server` 0.23, the maintained continuation of tower-lsp (which has had
 //! no release since 2023), on tokio. It runs handlers concurrently (tower-lsp#284), so a later
-//! `didChange` can overtake an earlier one; we use full text sync with a per-document version
-//! guard (a stale version never overwrites a newer one) and a single analysis thread that
-//! applies changes in batches (`worker`). Protocol types stay in this module.
+//! `didChange` can overtake an earlier one; we sync full text only, with a per-document version
+//! guard (a stale version never overwrites a newer one), and a single analysis thread applies
+//! changes in batches (`worker`). `server.rs` dispatches each method to its handler in
+//! `requests/` or `notifications/`; `state.rs` is the one place for the server's state.
+//! Protocol types stay in this module.
 
 pub mod actions;
-pub mod backend;
 pub mod convert;
 pub mod nav;
+pub mod notifications;
+pub mod requests;
+pub mod server;
 pub mod state;
 pub mod worker;
+pub mod workspace;
 
 use std::sync::{Arc, OnceLock};
 
 use tower_lsp_server::ls_types::MessageType;
 use tower_lsp_server::{LspService, Server};
 
-use state::Shared;
+use state::ServerState;
 use worker::{Outbox, Worker, WorkerHandle};
 
 /// Log lines for `window/logMessage` (see `LogLayer`).
@@ -81,9 +86,9 @@ pub fn run_stdio() -> i32 {
 }
 
 /// The service: shared state, the analysis worker, the publisher and the log forwarder.
-pub fn build() -> (LspService<backend::Backend>, tower_lsp_server::ClientSocket) {
+pub fn build() -> (LspService<server::Server>, tower_lsp_server::ClientSocket) {
     LspService::build(|client| {
-        let shared = Arc::new(Shared::new());
+        let state = Arc::new(ServerState::new());
         let (ptx, mut prx) = tokio::sync::mpsc::channel::<Outbox>(64);
         let c = client.clone();
         // one publisher: diagnostics reach the client in the order the worker produced them
@@ -109,8 +114,8 @@ pub fn build() -> (LspService<backend::Backend>, tower_lsp_server::ClientSocket)
             });
         }
         let (wtx, wrx) = std::sync::mpsc::channel();
-        Worker::new(shared.clone(), ptx).spawn(wrx);
-        backend::Backend::new(client, shared, WorkerHandle(wtx))
+        Worker::new(state.clone(), ptx).spawn(wrx);
+        server::Server::new(client, state, WorkerHandle(wtx))
     })
     .finish()
 }

@@ -8,10 +8,9 @@ use tower_lsp_server::ls_types::{Hover, HoverContents, Location, MarkupContent, 
 
 use super::convert::{key_to_uri, range};
 use crate::analysis::mesh::{host_matches, normalize_host, waypoint_for};
-use crate::analysis::Session;
+use crate::engine::Session;
 use crate::index::FileData;
 use crate::model::{Body, Resource};
-use crate::rules;
 use crate::yaml::{parse_stream, Encoding, Limits, Node, NodeKind, Span};
 
 /// A step of the path from a document's root to a node.
@@ -108,7 +107,8 @@ fn resolve_host(session: &Session, host: &str, ns: &str) -> Option<Arc<Resource>
         .cloned()
 }
 
-/// The reference under `offset` in `file`, resolved.
+/// The reference under `offset` in `file`, resolved: a waypoint label, a `targetRefs` /
+/// `parentRefs` / `backendRefs` item, or a host.
 pub fn target_at(session: &Session, file: &FileData, offset: usize) -> Option<Target> {
     let stream = parse_stream(&file.text, &Limits::default());
     let (doc_idx, doc) = stream
@@ -127,47 +127,9 @@ pub fn target_at(session: &Session, file: &FileData, offset: usize) -> Option<Ta
     let k = keys(&path);
     let (_, node) = path.last()?;
     let ks: Vec<&str> = k.iter().map(String::as_str).collect();
-    let index = &session.index;
-
-    // istio.io/use-waypoint: <name>
     if ks.len() >= 3 && ks[ks.len() - 3..] == ["metadata", "labels", "istio.io/use-waypoint"] {
-        let name = node.as_str()?.to_string();
-        let labels = &res.labels;
-        let ns = labels
-            .get("istio.io/use-waypoint-namespace")
-            .map(str::to_string)
-            .unwrap_or_else(|| {
-                if res.kind == "Namespace" {
-                    res.name.to_string()
-                } else {
-                    res.namespace.to_string()
-                }
-            });
-        if name == "none" {
-            return Some(Target {
-                what: "`none`: opts out of the namespace's waypoint.".to_string(),
-                resource: None,
-                origin: node.span,
-            });
-        }
-        let gw = index
-            .find("gateway.networking.k8s.io", "Gateway", &ns, &name)
-            .cloned();
-        let what = match &gw {
-            Some(g) => format!(
-                "Waypoint {} — handles `{}` traffic.",
-                describe(g, session),
-                waypoint_for(&session.analysis.facts, g)
-            ),
-            None => format!("No Gateway `{ns}/{name}` in the workspace: the object gets **no** waypoint (no fallback to the namespace label)."),
-        };
-        return Some(Target {
-            what,
-            resource: gw,
-            origin: node.span,
-        });
+        return waypoint_label(session, &res, node);
     }
-    // targetRefs / targetRef / parentRefs / backendRefs items
     let ref_pos = ks.iter().rposition(|s| {
         matches!(
             *s,
@@ -180,63 +142,112 @@ pub fn target_at(session: &Session, file: &FileData, offset: usize) -> Option<Ta
         } else {
             path.get(i + 1).map(|(_, n)| *n)?
         };
-        let kind = item
-            .get("kind")
-            .and_then(Node::as_str)
-            .map(str::to_string)
-            .unwrap_or_else(|| {
-                if ks[i] == "parentRefs" {
-                    "Gateway".to_string()
-                } else {
-                    "Service".to_string()
-                }
-            });
-        let name = item.get("name").and_then(Node::as_str)?.to_string();
-        let ns = item
-            .get("namespace")
-            .and_then(Node::as_str)
-            .map(str::to_string)
-            .unwrap_or_else(|| res.namespace.to_string());
-        let group = match kind.as_str() {
-            "Service" => "",
-            "ServiceEntry" => "networking.istio.io",
-            _ => "gateway.networking.k8s.io",
-        };
-        let ns_for = if kind == "GatewayClass" {
-            ""
-        } else {
-            ns.as_str()
-        };
-        let r = index.find(group, &kind, ns_for, &name).cloned();
-        let what = match &r {
-            Some(r) => format!("→ {}", describe(r, session)),
-            None => format!("→ {kind} `{ns}/{name}` is not in the workspace."),
-        };
-        return Some(Target {
-            what,
-            resource: r,
-            origin: item.span,
-        });
+        return reference(session, &res, item, ks[i]);
     }
-    // hosts
     let last = ks.last().copied().unwrap_or("");
     let is_host = (ks.len() >= 2 && ks[ks.len() - 2] == "hosts" && ks.first() == Some(&"spec"))
         || last == "host";
     if is_host {
-        let host = node.as_str()?.to_string();
-        let r = resolve_host(session, &host, &res.namespace);
-        let fqdn = normalize_host(&host, &res.namespace, &session.analysis.facts.dns_domain);
-        let what = match &r {
-            Some(r) => format!("`{host}` → `{fqdn}` → {}", describe(r, session)),
-            None => format!("`{host}` → `{fqdn}`: no Service or ServiceEntry in the workspace."),
-        };
+        return host(session, &res, node);
+    }
+    None
+}
+
+/// `istio.io/use-waypoint: <name>`: the waypoint it binds to.
+fn waypoint_label(session: &Session, res: &Resource, node: &Node) -> Option<Target> {
+    let name = node.as_str()?.to_string();
+    let ns = res
+        .labels
+        .get("istio.io/use-waypoint-namespace")
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            if res.kind == "Namespace" {
+                res.name.to_string()
+            } else {
+                res.namespace.to_string()
+            }
+        });
+    if name == "none" {
         return Some(Target {
-            what,
-            resource: r,
+            what: "`none`: opts out of the namespace's waypoint.".to_string(),
+            resource: None,
             origin: node.span,
         });
     }
-    None
+    let gw = session
+        .index
+        .find("gateway.networking.k8s.io", "Gateway", &ns, &name)
+        .cloned();
+    let what = match &gw {
+        Some(g) => format!(
+            "Waypoint {} — handles `{}` traffic.",
+            describe(g, session),
+            waypoint_for(&session.analysis.facts, g)
+        ),
+        None => format!("No Gateway `{ns}/{name}` in the workspace: the object gets **no** waypoint (no fallback to the namespace label)."),
+    };
+    Some(Target {
+        what,
+        resource: gw,
+        origin: node.span,
+    })
+}
+
+/// An item of `targetRefs`, `targetRef`, `parentRefs` or `backendRefs` (`field`).
+fn reference(session: &Session, res: &Resource, item: &Node, field: &str) -> Option<Target> {
+    let kind = item
+        .get("kind")
+        .and_then(Node::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            if field == "parentRefs" {
+                "Gateway".to_string()
+            } else {
+                "Service".to_string()
+            }
+        });
+    let name = item.get("name").and_then(Node::as_str)?.to_string();
+    let ns = item
+        .get("namespace")
+        .and_then(Node::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| res.namespace.to_string());
+    let group = match kind.as_str() {
+        "Service" => "",
+        "ServiceEntry" => "networking.istio.io",
+        _ => "gateway.networking.k8s.io",
+    };
+    let ns_for = if kind == "GatewayClass" {
+        ""
+    } else {
+        ns.as_str()
+    };
+    let r = session.index.find(group, &kind, ns_for, &name).cloned();
+    let what = match &r {
+        Some(r) => format!("→ {}", describe(r, session)),
+        None => format!("→ {kind} `{ns}/{name}` is not in the workspace."),
+    };
+    Some(Target {
+        what,
+        resource: r,
+        origin: item.span,
+    })
+}
+
+/// A host: its FQDN and the Service or ServiceEntry it names.
+fn host(session: &Session, res: &Resource, node: &Node) -> Option<Target> {
+    let host = node.as_str()?.to_string();
+    let r = resolve_host(session, &host, &res.namespace);
+    let fqdn = normalize_host(&host, &res.namespace, &session.analysis.facts.dns_domain);
+    let what = match &r {
+        Some(r) => format!("`{host}` → `{fqdn}` → {}", describe(r, session)),
+        None => format!("`{host}` → `{fqdn}`: no Service or ServiceEntry in the workspace."),
+    };
+    Some(Target {
+        what,
+        resource: r,
+        origin: node.span,
+    })
 }
 
 /// Markdown for the findings at `offset` and the reference there, if any.
@@ -245,17 +256,17 @@ pub fn hover(session: &Session, file: &FileData, offset: usize, enc: Encoding) -
     let mut span: Option<Span> = None;
     let findings = super::actions::findings_at(session, file, offset, offset);
     for f in &findings {
-        let info = rules::rule(f.rule);
+        let info = f.rule;
         let step = info
-            .phase
+            .phase()
             .position()
             .map(|p| format!("step {p} of 7, "))
             .unwrap_or_default();
         let mut text = format!(
             "**{}** · {} — {}\n\n{}",
-            f.rule,
-            info.phase.id(),
-            info.summary,
+            info.id,
+            info.phase().id(),
+            info.title,
             f.message
         );
         for d in &f.details {
@@ -279,14 +290,14 @@ pub fn hover(session: &Session, file: &FileData, offset: usize, enc: Encoding) -
         if !fixes.is_empty() {
             text.push_str(&format!(
                 "\n\nMigration ({step}{}): {}",
-                info.phase.id(),
+                info.phase().id(),
                 fixes.join("; ")
             ));
         }
         if let Some(u) = super::convert::docs_link(f.rule) {
             text.push_str(&format!(
                 "\n\n[{} in docs/rules.md]({})",
-                f.rule,
+                f.rule.id,
                 u.as_str()
             ));
         }

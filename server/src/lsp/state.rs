@@ -1,14 +1,22 @@
-//! State shared by the protocol handlers and the analysis worker.
+//! The server's state, in one place, with one owner for each part:
+//!
+//! - `client`: what the client told us — its capabilities, the position encoding, the settings,
+//!   the workspace folders and the text of its open documents. Changed only by the protocol
+//!   handlers, under one lock held for a moment. Text is synced in full only: a change replaces
+//!   the document when its version is newer, so changes applied out of order cannot corrupt it.
+//! - `session`: the index and its analysis, written only by the analysis worker (one thread),
+//!   read by the request handlers.
+//! - `progress`: how far the worker has got (a generation counter, whether the workspace is
+//!   indexed); requests wait on it until the analysis covers their document.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use dashmap::DashMap;
 use serde::Deserialize;
 
-use crate::analysis::Session;
+use crate::analysis::Options;
+use crate::engine::Session;
 use crate::finding::Phase;
 use crate::yaml::Encoding;
 
@@ -17,6 +25,8 @@ use crate::yaml::Encoding;
 pub struct OpenDoc {
     pub version: i32,
     pub text: Arc<str>,
+    /// The version the current analysis is based on.
+    pub analysed: Option<i32>,
 }
 
 /// Settings of section `ambient` (contract §3).
@@ -77,79 +87,133 @@ impl Settings {
         }
     }
 
-    pub fn options(&self) -> crate::phases::Options {
-        crate::phases::Options {
+    pub fn options(&self) -> Options {
+        Options {
             waypoint_name: self.waypoint_name.clone(),
             ..Default::default()
         }
     }
+
+    pub fn max_bytes(&self) -> u64 {
+        self.max_file_size_kb.saturating_mul(1024)
+    }
 }
 
-pub struct Shared {
+/// What the client can do.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ClientCaps {
+    /// `workspace/configuration`.
+    pub configuration: bool,
+    /// Dynamic registration of file watchers.
+    pub watch_dynamic: bool,
+    /// `window/workDoneProgress`.
+    pub progress: bool,
+    pub edits: ClientEdits,
+}
+
+/// What edits the client can apply.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ClientEdits {
+    pub document_changes: bool,
+    pub create_files: bool,
+}
+
+/// What the client told us.
+#[derive(Default)]
+pub struct ClientState {
+    pub caps: ClientCaps,
+    pub encoding: Encoding,
+    pub settings: Settings,
+    /// Workspace folders.
+    pub roots: Vec<PathBuf>,
     /// Open documents by index key (file path, or the URI for non-file documents).
-    pub docs: DashMap<String, OpenDoc>,
-    /// The index and its analysis. The worker holds the write lock only while applying a batch.
-    pub session: RwLock<Session>,
-    /// The version of each open document the current analysis is based on.
-    pub analysed: Mutex<HashMap<String, i32>>,
-    /// Bumped after every analysis batch; requests wait on it to see their version analysed.
-    pub generation: tokio::sync::watch::Sender<u64>,
-    encoding: AtomicU8,
-    pub settings: RwLock<Settings>,
-    pub roots: RwLock<Vec<PathBuf>>,
-    /// Set once the workspace has been indexed.
-    pub indexed: tokio::sync::watch::Sender<bool>,
+    pub docs: HashMap<String, OpenDoc>,
 }
 
-impl Shared {
-    pub fn new() -> Shared {
-        Shared {
-            docs: DashMap::new(),
-            session: RwLock::new(Session::new(Default::default())),
-            analysed: Mutex::new(HashMap::new()),
-            generation: tokio::sync::watch::channel(0).0,
-            encoding: AtomicU8::new(0),
-            settings: RwLock::new(Settings::default()),
-            roots: RwLock::new(Vec::new()),
-            indexed: tokio::sync::watch::channel(false).0,
-        }
-    }
-
-    pub fn encoding(&self) -> Encoding {
-        match self.encoding.load(Ordering::Relaxed) {
-            1 => Encoding::Utf8,
-            _ => Encoding::Utf16,
-        }
-    }
-
-    pub fn set_encoding(&self, e: Encoding) {
-        self.encoding
-            .store(if e == Encoding::Utf8 { 1 } else { 0 }, Ordering::Relaxed);
-    }
-
-    pub fn settings(&self) -> Settings {
-        self.settings
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-
+impl ClientState {
     /// Whether the analysis has caught up with the open document `key`.
     pub fn is_current(&self, key: &str) -> bool {
-        match self.docs.get(key) {
-            None => true,
-            Some(d) => self
-                .analysed
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .get(key)
-                .is_some_and(|v| *v >= d.version),
-        }
+        self.docs
+            .get(key)
+            .is_none_or(|d| d.analysed.is_some_and(|v| v >= d.version))
+    }
+
+    /// Whether `path` is under a workspace folder (any path when there is none).
+    pub fn in_workspace(&self, path: &str) -> bool {
+        self.roots.is_empty()
+            || self
+                .roots
+                .iter()
+                .any(|r| std::path::Path::new(path).starts_with(r))
     }
 }
 
-impl Default for Shared {
+/// How far the analysis worker has got.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Bumped after every batch the worker applied.
+    pub generation: u64,
+    /// The workspace folders have been read.
+    pub indexed: bool,
+}
+
+pub struct ServerState {
+    client: Mutex<ClientState>,
+    session: RwLock<Session>,
+    progress: tokio::sync::watch::Sender<Progress>,
+}
+
+impl ServerState {
+    pub fn new() -> ServerState {
+        ServerState {
+            client: Mutex::new(ClientState::default()),
+            session: RwLock::new(Session::new(Default::default())),
+            progress: tokio::sync::watch::channel(Progress::default()).0,
+        }
+    }
+
+    /// The client state (a poisoned lock is still usable: a handler panicked, the data is
+    /// whole).
+    pub fn client(&self) -> MutexGuard<'_, ClientState> {
+        self.client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn session(&self) -> RwLockReadGuard<'_, Session> {
+        self.session
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// For the analysis worker only.
+    pub fn session_mut(&self) -> RwLockWriteGuard<'_, Session> {
+        self.session
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn progress(&self) -> Progress {
+        *self.progress.borrow()
+    }
+
+    pub fn watch_progress(&self) -> tokio::sync::watch::Receiver<Progress> {
+        self.progress.subscribe()
+    }
+
+    /// For the analysis worker only: a batch was applied.
+    pub fn analysed(&self) {
+        self.progress.send_modify(|p| p.generation += 1);
+    }
+
+    /// The workspace has been read.
+    pub fn indexed(&self) {
+        self.progress.send_modify(|p| p.indexed = true);
+    }
+}
+
+impl Default for ServerState {
     fn default() -> Self {
-        Shared::new()
+        ServerState::new()
     }
 }

@@ -1,8 +1,8 @@
-//! The analysis worker: one thread that owns every update of the index. Handlers only record
-//! the client's text (full sync, newest version wins) and send a message; the worker drains
-//! whatever queued up, applies it as one batch, re-analyses what the batch can affect and
-//! publishes the diagnostics of the files whose diagnostics changed (plus every open document
-//! whose version moved), in order, through a single publisher task.
+//! The analysis worker: one thread that owns every update of the session. Handlers record the
+//! client's text and send a message; the worker drains whatever queued up, applies it as one
+//! batch, re-analyses what the batch can affect and publishes the diagnostics of the files
+//! whose diagnostics changed (plus every open document whose version moved), in order, through
+//! a single publisher task.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -14,28 +14,27 @@ use std::time::Instant;
 use tower_lsp_server::ls_types::{Diagnostic, Uri};
 
 use super::convert::{diagnostic, key_to_uri};
-use super::state::{Settings, Shared};
-use crate::analysis::{Session, UpdateStats};
+use super::state::{ServerState, Settings};
+use crate::engine::{Session, UpdateStats};
 use crate::finding::Finding;
-use crate::index::Index;
 use crate::model::FileId;
+use crate::yaml::Encoding;
 
 pub enum Msg {
-    /// An open document changed: its text is in `Shared::docs`.
-    Open(String),
+    /// An open document was opened or edited: its text is in the client state.
+    DocumentChanged(String),
     /// A document was closed: the file on disk applies again.
-    Close(String),
+    DocumentClosed(String),
     /// Files created or changed on disk (applied unless open in the editor).
-    Disk(Vec<String>),
+    DiskChanged(Vec<String>),
     /// Files deleted on disk.
-    Deleted(Vec<String>),
+    DiskDeleted(Vec<String>),
     /// The workspace as read from disk (replaces the index); the sender is told when done.
     Load(
         Vec<(String, Arc<str>)>,
         Option<tokio::sync::oneshot::Sender<()>>,
     ),
-    /// Settings changed.
-    Settings,
+    SettingsChanged,
     /// Tell the sender once everything before this message is analysed and published.
     Flush(tokio::sync::oneshot::Sender<()>),
     Shutdown,
@@ -55,30 +54,24 @@ pub enum Outbox {
     Ack(tokio::sync::oneshot::Sender<()>),
 }
 
+/// The messages of one batch, sorted out.
+#[derive(Default)]
+struct Batch {
+    /// New text per index key (`None`: the file is gone).
+    changes: BTreeMap<String, Option<Arc<str>>>,
+    load: Option<Vec<(String, Arc<str>)>>,
+    acks: Vec<tokio::sync::oneshot::Sender<()>>,
+    settings_changed: bool,
+    /// Open documents whose text this batch applies.
+    open_touched: BTreeSet<String>,
+    shutdown: bool,
+}
+
 pub struct Worker {
-    shared: Arc<Shared>,
+    state: Arc<ServerState>,
     publish: tokio::sync::mpsc::Sender<Outbox>,
     /// Last publication per index key: hash of the diagnostics and the version.
     published: HashMap<String, (u64, Option<i32>)>,
-    ns_files: HashMap<String, BTreeSet<FileId>>,
-    file_ns: HashMap<FileId, BTreeSet<String>>,
-    global_by_file: HashMap<FileId, u64>,
-    max_bytes: u64,
-}
-
-fn finding_hash(f: &Finding, h: &mut DefaultHasher) {
-    f.rule.hash(h);
-    (f.severity as u8).hash(h);
-    if let Some(l) = f.location {
-        (l.span.start, l.span.end).hash(h);
-    }
-    f.message.hash(h);
-    f.details.hash(h);
-    for r in &f.related {
-        (r.location.file, r.location.span.start, r.location.span.end).hash(h);
-        r.message.hash(h);
-    }
-    f.actions.len().hash(h);
 }
 
 fn read_disk(path: &str, max_bytes: u64) -> Option<Arc<str>> {
@@ -96,15 +89,11 @@ fn read_disk(path: &str, max_bytes: u64) -> Option<Arc<str>> {
 }
 
 impl Worker {
-    pub fn new(shared: Arc<Shared>, publish: tokio::sync::mpsc::Sender<Outbox>) -> Worker {
+    pub fn new(state: Arc<ServerState>, publish: tokio::sync::mpsc::Sender<Outbox>) -> Worker {
         Worker {
-            shared,
+            state,
             publish,
             published: HashMap::new(),
-            ns_files: HashMap::new(),
-            file_ns: HashMap::new(),
-            global_by_file: HashMap::new(),
-            max_bytes: 1024 * 1024,
         }
     }
 
@@ -132,165 +121,86 @@ impl Worker {
                         .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
                         .unwrap_or_default();
                     tracing::error!("analysis failed (please report this): {msg}");
-                    self.shared.generation.send_modify(|g| *g += 1);
+                    self.state.analysed();
                 }
             }
         }
         tracing::debug!("analysis worker stopped");
     }
 
-    /// Apply one batch. Returns false on shutdown.
-    fn batch(&mut self, batch: Vec<Msg>) -> bool {
-        let started = Instant::now();
-        let settings = self.shared.settings();
-        self.max_bytes = settings.max_file_size_kb.saturating_mul(1024);
-        let mut changes: BTreeMap<String, Option<Arc<str>>> = BTreeMap::new();
-        let mut load: Option<Vec<(String, Arc<str>)>> = None;
-        let mut acks = Vec::new();
-        let mut settings_changed = false;
-        let mut open_touched: BTreeSet<String> = BTreeSet::new();
-        let mut shutdown = false;
-        for m in batch {
+    /// Sort the messages of a batch out: the text each changed file now has.
+    fn collect(&self, msgs: Vec<Msg>, max_bytes: u64) -> Batch {
+        let client = self.state.client();
+        let mut b = Batch::default();
+        for m in msgs {
             match m {
-                Msg::Open(k) => {
-                    if let Some(d) = self.shared.docs.get(&k) {
-                        changes.insert(k.clone(), Some(d.text.clone()));
-                        open_touched.insert(k);
+                Msg::DocumentChanged(k) => {
+                    if let Some(d) = client.docs.get(&k) {
+                        b.changes.insert(k.clone(), Some(d.text.clone()));
+                        b.open_touched.insert(k);
                     }
                 }
-                Msg::Close(k) => {
-                    if !self.shared.docs.contains_key(&k) {
-                        let disk = if k.starts_with('/') {
-                            read_disk(&k, self.max_bytes)
-                        } else {
-                            None
-                        };
-                        changes.insert(k.clone(), disk);
-                        self.shared
-                            .analysed
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner)
-                            .remove(&k);
+                Msg::DocumentClosed(k) if !client.docs.contains_key(&k) => {
+                    let disk = if k.starts_with('/') {
+                        read_disk(&k, max_bytes)
+                    } else {
+                        None
+                    };
+                    b.changes.insert(k, disk);
+                }
+                Msg::DocumentClosed(_) => {}
+                Msg::DiskChanged(paths) => {
+                    for p in paths.into_iter().filter(|p| !client.docs.contains_key(p)) {
+                        let t = read_disk(&p, max_bytes);
+                        b.changes.insert(p, t);
                     }
                 }
-                Msg::Disk(paths) => {
-                    for p in paths {
-                        if !self.shared.docs.contains_key(&p) {
-                            let t = read_disk(&p, self.max_bytes);
-                            changes.insert(p, t);
-                        }
-                    }
-                }
-                Msg::Deleted(paths) => {
-                    for p in paths {
-                        if !self.shared.docs.contains_key(&p) {
-                            changes.insert(p, None);
-                        }
+                Msg::DiskDeleted(paths) => {
+                    for p in paths.into_iter().filter(|p| !client.docs.contains_key(p)) {
+                        b.changes.insert(p, None);
                     }
                 }
                 Msg::Load(files, ack) => {
-                    load = Some(files);
-                    acks.extend(ack);
+                    b.load = Some(files);
+                    b.acks.extend(ack);
                 }
-                Msg::Settings => settings_changed = true,
-                Msg::Flush(ack) => acks.push(ack),
-                Msg::Shutdown => shutdown = true,
+                Msg::SettingsChanged => b.settings_changed = true,
+                Msg::Flush(ack) => b.acks.push(ack),
+                Msg::Shutdown => b.shutdown = true,
             }
         }
-        let opts = settings.options();
-        let mut full = false;
-        if let Some(files) = load {
-            // the disk, with open documents on top
-            let mut files: BTreeMap<String, Arc<str>> = files.into_iter().collect();
-            for d in self.shared.docs.iter() {
-                files.insert(d.key().clone(), d.value().text.clone());
-                open_touched.insert(d.key().clone());
-            }
-            for (k, v) in std::mem::take(&mut changes) {
-                match v {
-                    Some(t) => files.insert(k, t),
-                    None => files.remove(&k),
-                };
-            }
-            let mut s = Session::new(opts.clone());
-            s.load_arcs(files.into_iter().collect());
-            *self
-                .shared
-                .session
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = s;
-            full = true;
+        if b.load.is_some() {
+            // a full load puts every open document on top of the disk
+            b.open_touched.extend(client.docs.keys().cloned());
         }
-        let mut stats = UpdateStats::default();
+        b
+    }
+
+    /// Apply one batch. Returns false on shutdown.
+    fn batch(&mut self, msgs: Vec<Msg>) -> bool {
+        let started = Instant::now();
+        let settings = self.state.client().settings.clone();
+        let mut b = self.collect(msgs, settings.max_bytes());
+        let (stats, full) = self.apply(&mut b, &settings);
+        self.record_analysed(&b.open_touched);
+        let t_analysed = started.elapsed();
+        let changed_keys: Vec<String> = b.changes.keys().cloned().collect();
         {
-            let mut session = self
-                .shared
-                .session
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if settings_changed && session.opts != opts {
-                session.set_options(opts);
-                full = true;
-            }
-            // unchanged texts (didOpen of a file as it is on disk) need no re-analysis
-            changes.retain(|k, v| {
-                let current = session
-                    .index
-                    .id_of(k)
-                    .and_then(|id| session.index.file(id))
-                    .map(|f| f.text.clone());
-                match (v, current) {
-                    (Some(new), Some(cur)) => *new != cur,
-                    (None, None) => false,
-                    _ => true,
-                }
-            });
-            if !changes.is_empty() {
-                stats = session.update_arcs(
-                    changes
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect(),
+            let state = self.state.clone();
+            let session = state.session();
+            if full || stats.all || b.settings_changed {
+                self.publish_all(&session, &settings);
+            } else {
+                self.publish_incremental(
+                    &session,
+                    &settings,
+                    &stats,
+                    &changed_keys,
+                    &b.open_touched,
                 );
             }
-            // share the analysed text with the document store (one copy of each text)
-            for k in &open_touched {
-                if let Some(f) = session.index.id_of(k).and_then(|id| session.index.file(id)) {
-                    if let Some(mut d) = self.shared.docs.get_mut(k) {
-                        if *d.text == *f.text && !Arc::ptr_eq(&d.text, &f.text) {
-                            d.text = f.text.clone();
-                        }
-                    }
-                }
-            }
         }
-        // record the analysed versions
-        {
-            let mut analysed = self
-                .shared
-                .analysed
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for k in &open_touched {
-                if let Some(d) = self.shared.docs.get(k) {
-                    analysed.insert(k.clone(), d.version);
-                }
-            }
-        }
-        let t_analysed = started.elapsed();
-        let shared = self.shared.clone();
-        let session = shared
-            .session
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let changed_keys: Vec<String> = changes.keys().cloned().collect();
-        if full || stats.all || settings_changed {
-            self.publish_all(&session, &settings);
-        } else {
-            self.publish_incremental(&session, &settings, &stats, &changed_keys, &open_touched);
-        }
-        drop(session);
-        self.shared.generation.send_modify(|g| *g += 1);
+        self.state.analysed();
         tracing::debug!(
             elapsed = ?started.elapsed(),
             analysis = ?t_analysed,
@@ -299,10 +209,88 @@ impl Worker {
             full,
             "analysed"
         );
-        for a in acks {
+        for a in b.acks {
             let _ = self.publish.blocking_send(Outbox::Ack(a));
         }
-        !shutdown
+        !b.shutdown
+    }
+
+    /// Apply the batch to the session. Returns what was re-analysed and whether everything was.
+    fn apply(&self, b: &mut Batch, settings: &Settings) -> (UpdateStats, bool) {
+        let opts = settings.options();
+        let mut full = false;
+        if let Some(files) = b.load.take() {
+            self.load(files, std::mem::take(&mut b.changes), opts.clone());
+            full = true;
+        }
+        let mut session = self.state.session_mut();
+        if b.settings_changed && session.opts != opts {
+            session.set_options(opts);
+            full = true;
+        }
+        // unchanged texts (didOpen of a file as it is on disk) need no re-analysis
+        b.changes.retain(|k, v| {
+            let current = session
+                .index
+                .id_of(k)
+                .and_then(|id| session.index.file(id))
+                .map(|f| f.text.clone());
+            match (v, current) {
+                (Some(new), Some(cur)) => *new != cur,
+                (None, None) => false,
+                _ => true,
+            }
+        });
+        let mut stats = UpdateStats::default();
+        if !b.changes.is_empty() {
+            stats = session.update_arcs(
+                b.changes
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            );
+        }
+        (stats, full)
+    }
+
+    /// Replace the session with the workspace read from disk, the open documents on top.
+    fn load(
+        &self,
+        files: Vec<(String, Arc<str>)>,
+        changes: BTreeMap<String, Option<Arc<str>>>,
+        opts: crate::analysis::Options,
+    ) {
+        let mut files: BTreeMap<String, Arc<str>> = files.into_iter().collect();
+        for (k, d) in self.state.client().docs.iter() {
+            files.insert(k.clone(), d.text.clone());
+        }
+        for (k, v) in changes {
+            match v {
+                Some(t) => files.insert(k, t),
+                None => files.remove(&k),
+            };
+        }
+        let mut s = Session::new(opts);
+        s.load_arcs(files.into_iter().collect());
+        *self.state.session_mut() = s;
+    }
+
+    /// Record which version of each open document the analysis now covers, and share the
+    /// analysed text with the document (one copy of each text).
+    fn record_analysed(&self, keys: &BTreeSet<String>) {
+        let session = self.state.session();
+        let mut client = self.state.client();
+        for k in keys {
+            let Some(d) = client.docs.get_mut(k) else {
+                continue;
+            };
+            d.analysed = Some(d.version);
+            if let Some(f) = session.index.id_of(k).and_then(|id| session.index.file(id)) {
+                if *d.text == *f.text && !Arc::ptr_eq(&d.text, &f.text) {
+                    d.text = f.text.clone();
+                }
+            }
+        }
     }
 
     fn file_diagnostics(
@@ -310,47 +298,29 @@ impl Worker {
         session: &Session,
         fid: FileId,
         settings: &Settings,
+        enc: Encoding,
     ) -> (Vec<Diagnostic>, u64) {
         let index = &session.index;
         let Some(file) = index.file(fid) else {
             return (Vec::new(), 0);
         };
-        let mut list: Vec<&Finding> = file.problems.iter().collect();
-        if let Some(nss) = self.file_ns.get(&fid) {
-            for ns in nss {
-                if let Some(r) = session.analysis.ns.get(ns) {
-                    list.extend(
-                        r.findings
-                            .iter()
-                            .filter(|f| f.location.is_some_and(|l| l.file == fid)),
-                    );
-                }
-            }
-        }
-        list.extend(
-            session
-                .analysis
-                .global
-                .iter()
-                .filter(|f| f.location.is_some_and(|l| l.file == fid)),
-        );
+        let mut list: Vec<&Finding> = session.analysis.findings_in(file);
         list.retain(|f| settings.phase_enabled(f.phase()));
         list.sort_by_key(|f| {
             (
                 f.location.map(|l| (l.span.start, l.span.end)),
-                crate::rules::position(f.rule),
+                f.rule.position(),
             )
         });
         let mut h = DefaultHasher::new();
         for f in &list {
-            finding_hash(f, &mut h);
+            f.fingerprint(&mut h);
         }
         (
             file.text.len(),
             Arc::as_ptr(&file.text) as *const u8 as usize,
         )
             .hash(&mut h);
-        let enc = self.shared.encoding();
         let diags = list
             .iter()
             .map(|f| diagnostic(index, file, f, enc))
@@ -359,7 +329,7 @@ impl Worker {
     }
 
     fn send(&mut self, key: &str, diagnostics: Vec<Diagnostic>, hash: u64, force: bool) {
-        let version = self.shared.docs.get(key).map(|d| d.version);
+        let version = self.state.client().docs.get(key).map(|d| d.version);
         let prev = self.published.get(key);
         if !force && prev.is_some_and(|(h, v)| *h == hash && *v == version) {
             return;
@@ -380,32 +350,8 @@ impl Worker {
         }
     }
 
-    /// Remember which files hold the findings of namespace `ns`.
-    fn record_ns(&mut self, ns: &str, r: &crate::phases::NsResult) -> &BTreeSet<FileId> {
-        let files: BTreeSet<FileId> = r
-            .findings
-            .iter()
-            .filter_map(|f| f.location.map(|l| l.file))
-            .collect();
-        for f in &files {
-            self.file_ns.entry(*f).or_default().insert(ns.to_string());
-        }
-        self.ns_files.insert(ns.to_string(), files);
-        &self.ns_files[ns]
-    }
-
-    fn index_findings(&mut self, index: &Index, session: &Session) {
-        self.ns_files.clear();
-        self.file_ns.clear();
-        for (ns, r) in &session.analysis.ns {
-            self.record_ns(ns, r);
-        }
-        let _ = index;
-        self.global_by_file = global_hashes(session);
-    }
-
     fn publish_all(&mut self, session: &Session, settings: &Settings) {
-        self.index_findings(&session.index, session);
+        let enc = self.state.client().encoding;
         let mut seen: BTreeSet<String> = BTreeSet::new();
         let files: Vec<(FileId, Arc<str>)> = session
             .index
@@ -413,7 +359,7 @@ impl Worker {
             .map(|f| (f.id, f.path.clone()))
             .collect();
         for (fid, path) in files {
-            let (d, h) = self.file_diagnostics(session, fid, settings);
+            let (d, h) = self.file_diagnostics(session, fid, settings, enc);
             self.send(&path, d, h, false);
             seen.insert(path.to_string());
         }
@@ -437,44 +383,20 @@ impl Worker {
         changed: &[String],
         open_touched: &BTreeSet<String>,
     ) {
+        let enc = self.state.client().encoding;
         let index = &session.index;
-        let mut affected: BTreeSet<FileId> = BTreeSet::new();
+        let mut affected: BTreeSet<FileId> = stats.files.clone();
         for k in changed.iter().chain(open_touched.iter()) {
             if let Some(id) = index.id_of(k) {
                 affected.insert(id);
             }
         }
-        for ns in &stats.dirty {
-            if let Some(old) = self.ns_files.remove(ns) {
-                for f in &old {
-                    if let Some(s) = self.file_ns.get_mut(f) {
-                        s.remove(ns);
-                    }
-                }
-                affected.extend(old);
-            }
-            if let Some(r) = session.analysis.ns.get(ns) {
-                affected.extend(self.record_ns(ns, r).iter().copied());
-            }
-        }
-        let new_global = global_hashes(session);
-        for (f, h) in &new_global {
-            if self.global_by_file.get(f) != Some(h) {
-                affected.insert(*f);
-            }
-        }
-        for f in self.global_by_file.keys() {
-            if !new_global.contains_key(f) {
-                affected.insert(*f);
-            }
-        }
-        self.global_by_file = new_global;
         for fid in affected {
             let Some(file) = index.file(fid) else {
                 continue;
             };
             let path = file.path.clone();
-            let (d, h) = self.file_diagnostics(session, fid, settings);
+            let (d, h) = self.file_diagnostics(session, fid, settings, enc);
             self.send(&path, d, h, false);
         }
         // files that left the index
@@ -487,16 +409,6 @@ impl Worker {
             }
         }
     }
-}
-
-fn global_hashes(session: &Session) -> HashMap<FileId, u64> {
-    let mut by_file: HashMap<FileId, DefaultHasher> = HashMap::new();
-    for f in &session.analysis.global {
-        if let Some(l) = f.location {
-            finding_hash(f, by_file.entry(l.file).or_default());
-        }
-    }
-    by_file.into_iter().map(|(k, h)| (k, h.finish())).collect()
 }
 
 /// Send messages to the worker, logging (not panicking) if it has stopped.

@@ -1,6 +1,6 @@
 //! Kubernetes core/apps/admission kinds.
 
-use super::{Ex, LabelSelector, Labels, Spanned};
+use super::{Extractor, LabelSelector, Labels, Spanned};
 use crate::yaml::{Node, Span};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -37,7 +37,7 @@ pub struct Service {
 }
 
 impl Service {
-    pub fn extract(ex: &mut Ex, spec: &Node) -> Service {
+    pub fn extract(ex: &mut Extractor, spec: &Node) -> Service {
         let mut s = Service::default();
         if let Some(e) = spec.entry("selector") {
             if !e.value.is_null() {
@@ -204,8 +204,8 @@ pub struct Workload {
 }
 
 impl Workload {
-    fn pod_spec(ex: &mut Ex, w: &mut Workload, spec: &Node, what: &str) {
-        let read = |ex: &mut Ex, key: &str| -> Vec<Container> {
+    fn pod_spec(ex: &mut Extractor, w: &mut Workload, spec: &Node, what: &str) {
+        let read = |ex: &mut Extractor, key: &str| -> Vec<Container> {
             let mut out = Vec::new();
             if let Some(items) = ex.seq(spec, key, &format!("{what}.{key}")) {
                 for it in items {
@@ -303,17 +303,18 @@ impl Workload {
         }
     }
 
-    pub fn extract_pod(ex: &mut Ex, node: &Node, spec: &Node) -> Workload {
+    pub fn extract_pod(ex: &mut Extractor, node: &Node, spec: &Node) -> Workload {
         let mut w = Workload::empty(WorkloadKind::Pod, node.span);
         if let Some(m) = node.get("metadata") {
             if let Some(l) = m.entry("labels") {
-                w.pod_labels = Labels::from_node(&mut Ex::new(), &l.value, "labels");
+                w.pod_labels = Labels::from_node(&mut Extractor::new(), &l.value, "labels");
                 w.pod_meta_span = l.key.span;
             } else if let Some(e) = node.entry("metadata") {
                 w.pod_meta_span = e.key.span;
             }
             if let Some(a) = m.entry("annotations") {
-                w.pod_annotations = Labels::from_node(&mut Ex::new(), &a.value, "annotations");
+                w.pod_annotations =
+                    Labels::from_node(&mut Extractor::new(), &a.value, "annotations");
                 w.annotations_span = Some(a.key.span);
             }
         }
@@ -321,7 +322,12 @@ impl Workload {
         w
     }
 
-    pub fn extract_controller(ex: &mut Ex, kind: &str, node: &Node, spec: &Node) -> Workload {
+    pub fn extract_controller(
+        ex: &mut Extractor,
+        kind: &str,
+        node: &Node,
+        spec: &Node,
+    ) -> Workload {
         let mut w = Workload::empty(WorkloadKind::from_kind(kind), node.span);
         if let Some(e) = spec.entry("template") {
             w.pod_meta_span = e.key.span;
@@ -349,7 +355,7 @@ impl Workload {
         w.service_name = ex.string(spec, "serviceName", "spec.serviceName");
         if w.kind == WorkloadKind::DaemonSet {
             if let Some(st) = node.get("status").filter(|s| s.is_map()) {
-                let mut ex2 = Ex::new();
+                let mut ex2 = Extractor::new();
                 w.ds_status = Some(DaemonSetStatus {
                     desired: ex2.int(st, "desiredNumberScheduled", ""),
                     current: ex2.int(st, "currentNumberScheduled", ""),
@@ -385,7 +391,7 @@ pub struct ConfigMap {
 }
 
 impl ConfigMap {
-    pub fn extract(ex: &mut Ex, node: &Node) -> ConfigMap {
+    pub fn extract(ex: &mut Extractor, node: &Node) -> ConfigMap {
         let mut c = ConfigMap::default();
         if let Some(d) = node.get("data") {
             for (k, v) in ex.string_map(d, "data") {
@@ -417,7 +423,7 @@ pub struct NodeInfo {
 }
 
 impl NodeInfo {
-    pub fn extract(_ex: &mut Ex, node: &Node) -> NodeInfo {
+    pub fn extract(_ex: &mut Extractor, node: &Node) -> NodeInfo {
         NodeInfo {
             kubelet_version: node
                 .path(&["status", "nodeInfo", "kubeletVersion"])
@@ -438,7 +444,7 @@ pub struct ResourceQuota {
 }
 
 impl ResourceQuota {
-    pub fn extract(ex: &mut Ex, spec: &Node) -> ResourceQuota {
+    pub fn extract(ex: &mut Extractor, spec: &Node) -> ResourceQuota {
         let mut q = ResourceQuota::default();
         if let Some(items) = spec
             .path(&["scopeSelector", "matchExpressions"])
@@ -469,7 +475,7 @@ pub struct NetworkPolicy {
 }
 
 impl NetworkPolicy {
-    pub fn extract(ex: &mut Ex, spec: &Node) -> NetworkPolicy {
+    pub fn extract(ex: &mut Extractor, spec: &Node) -> NetworkPolicy {
         let mut p = NetworkPolicy {
             span: spec.span,
             ..Default::default()
@@ -537,7 +543,7 @@ pub struct WebhookConfig {
 }
 
 impl WebhookConfig {
-    pub fn extract(ex: &mut Ex, node: &Node) -> WebhookConfig {
+    pub fn extract(ex: &mut Extractor, node: &Node) -> WebhookConfig {
         let mut c = WebhookConfig::default();
         if let Some(items) = ex.seq(node, "webhooks", "webhooks") {
             for it in items {
@@ -601,7 +607,7 @@ pub struct Crd {
 }
 
 impl Crd {
-    pub fn extract(ex: &mut Ex, spec: &Node) -> Crd {
+    pub fn extract(ex: &mut Extractor, spec: &Node) -> Crd {
         let mut c = Crd {
             group: ex.string(spec, "group", "spec.group").unwrap_or_default(),
             ..Default::default()

@@ -1,6 +1,6 @@
 //! Gateway API kinds (gateway.networking.k8s.io).
 
-use super::{Ex, LabelSelector, TargetRef};
+use super::{Extractor, LabelSelector, TargetRef};
 use crate::yaml::{Node, Span};
 
 #[derive(Clone, Debug, Default)]
@@ -25,7 +25,7 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    pub fn extract(ex: &mut Ex, node: &Node, spec: &Node) -> Gateway {
+    pub fn extract(ex: &mut Extractor, node: &Node, spec: &Node) -> Gateway {
         let mut g = Gateway::default();
         if let Some(e) = spec.entry("gatewayClassName") {
             g.class = ex
@@ -86,7 +86,7 @@ pub struct GatewayClass {
 }
 
 impl GatewayClass {
-    pub fn extract(ex: &mut Ex, spec: &Node) -> GatewayClass {
+    pub fn extract(ex: &mut Extractor, spec: &Node) -> GatewayClass {
         GatewayClass {
             controller: ex.string(spec, "controllerName", "spec.controllerName"),
         }
@@ -108,7 +108,7 @@ pub struct Route {
 }
 
 impl Route {
-    pub fn extract(ex: &mut Ex, spec: &Node) -> Route {
+    pub fn extract(ex: &mut Extractor, spec: &Node) -> Route {
         let mut r = Route::default();
         if let Some(e) = spec.entry("parentRefs") {
             r.parent_refs_span = Some(e.key.span);

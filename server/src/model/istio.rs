@@ -1,6 +1,8 @@
 //! Istio networking, security, telemetry and extensions kinds.
 
-use super::{target_refs, workload_selector, Ex, Labels, Spanned, TargetRef, WorkloadSelector};
+use super::{
+    target_refs, workload_selector, Extractor, Labels, Spanned, TargetRef, WorkloadSelector,
+};
 use crate::yaml::{Node, Span};
 
 // ------------------------------------------------------------------------------------------
@@ -57,7 +59,7 @@ pub struct VirtualService {
     pub delegate_only: bool,
 }
 
-fn route_matches(ex: &mut Ex, route: &Node, what: &str) -> Vec<RouteMatch> {
+fn route_matches(ex: &mut Extractor, route: &Node, what: &str) -> Vec<RouteMatch> {
     let mut out = Vec::new();
     if let Some(items) = ex.seq(route, "match", &format!("{what}.match")) {
         for m in items {
@@ -86,7 +88,7 @@ fn route_matches(ex: &mut Ex, route: &Node, what: &str) -> Vec<RouteMatch> {
     out
 }
 
-fn destinations(ex: &mut Ex, route: &Node, what: &str) -> Vec<Destination> {
+fn destinations(ex: &mut Extractor, route: &Node, what: &str) -> Vec<Destination> {
     let mut out = Vec::new();
     if let Some(items) = ex.seq(route, "route", &format!("{what}.route")) {
         for r in items {
@@ -111,7 +113,7 @@ fn destinations(ex: &mut Ex, route: &Node, what: &str) -> Vec<Destination> {
 }
 
 impl VirtualService {
-    pub fn extract(ex: &mut Ex, spec: &Node) -> VirtualService {
+    pub fn extract(ex: &mut Extractor, spec: &Node) -> VirtualService {
         let mut vs = VirtualService::default();
         if let Some(e) = spec.entry("hosts") {
             vs.hosts_span = Some(e.key.span);
@@ -270,7 +272,7 @@ pub struct DestinationRule {
 }
 
 impl DestinationRule {
-    fn traffic_policy(&mut self, ex: &mut Ex, tp: &Node, scope: &str, with_ports: bool) {
+    fn traffic_policy(&mut self, ex: &mut Extractor, tp: &Node, scope: &str, with_ports: bool) {
         let Some(tp) = ex.as_map(tp, "trafficPolicy") else {
             return;
         };
@@ -350,7 +352,7 @@ impl DestinationRule {
         }
     }
 
-    pub fn extract(ex: &mut Ex, spec: &Node) -> DestinationRule {
+    pub fn extract(ex: &mut Extractor, spec: &Node) -> DestinationRule {
         let mut dr = DestinationRule {
             host: ex.spanned_string(spec, "host", "spec.host"),
             export_to: ex
@@ -409,7 +411,7 @@ pub struct IstioGateway {
 }
 
 impl IstioGateway {
-    pub fn extract(ex: &mut Ex, spec: &Node) -> IstioGateway {
+    pub fn extract(ex: &mut Extractor, spec: &Node) -> IstioGateway {
         let mut g = IstioGateway::default();
         if let Some(s) = spec.get("selector") {
             g.selector = Labels::from_node(ex, s, "spec.selector");
@@ -450,7 +452,7 @@ pub struct ServiceEntry {
 }
 
 impl ServiceEntry {
-    pub fn extract(ex: &mut Ex, spec: &Node) -> ServiceEntry {
+    pub fn extract(ex: &mut Extractor, spec: &Node) -> ServiceEntry {
         let mut se = ServiceEntry::default();
         if let Some(e) = spec.entry("hosts") {
             se.hosts_span = Some(e.key.span);
@@ -484,7 +486,7 @@ pub struct SidecarRes {
 }
 
 impl SidecarRes {
-    pub fn extract(ex: &mut Ex, spec: &Node) -> SidecarRes {
+    pub fn extract(ex: &mut Extractor, spec: &Node) -> SidecarRes {
         let mut s = SidecarRes {
             workload_selector: workload_selector(ex, spec, "workloadSelector", "labels"),
             ..Default::default()
@@ -535,7 +537,17 @@ pub struct EnvoyFilter {
 }
 
 impl EnvoyFilter {
-    pub fn extract(ex: &mut Ex, spec: &Node) -> EnvoyFilter {
+    /// Whether it patches sidecars: a patch with context SIDECAR_INBOUND, SIDECAR_OUTBOUND or
+    /// ANY (or no patch context at all).
+    pub fn patches_sidecars(&self) -> bool {
+        self.contexts.is_empty()
+            || self
+                .contexts
+                .iter()
+                .any(|c| matches!(c.as_str(), "SIDECAR_INBOUND" | "SIDECAR_OUTBOUND" | "ANY"))
+    }
+
+    pub fn extract(ex: &mut Extractor, spec: &Node) -> EnvoyFilter {
         let mut f = EnvoyFilter {
             workload_selector: workload_selector(ex, spec, "workloadSelector", "labels"),
             ..Default::default()
@@ -566,7 +578,7 @@ pub struct WorkloadEntry {
 }
 
 impl WorkloadEntry {
-    pub fn extract(ex: &mut Ex, spec: &Node) -> WorkloadEntry {
+    pub fn extract(ex: &mut Extractor, spec: &Node) -> WorkloadEntry {
         WorkloadEntry {
             labels: spec
                 .get("labels")
@@ -584,7 +596,7 @@ pub struct ProxyConfigRes {
 }
 
 impl ProxyConfigRes {
-    pub fn extract(ex: &mut Ex, spec: &Node) -> ProxyConfigRes {
+    pub fn extract(ex: &mut Extractor, spec: &Node) -> ProxyConfigRes {
         ProxyConfigRes {
             selector: workload_selector(ex, spec, "selector", "matchLabels"),
         }
@@ -603,7 +615,21 @@ pub struct PeerAuthentication {
 }
 
 impl PeerAuthentication {
-    pub fn extract(ex: &mut Ex, spec: &Node) -> PeerAuthentication {
+    /// Where it disables mTLS: `mtls.mode: DISABLE`, else the first port-level DISABLE.
+    pub fn disable_span(&self) -> Option<Span> {
+        self.mode
+            .as_ref()
+            .filter(|m| m.value == "DISABLE")
+            .map(|m| m.span)
+            .or_else(|| {
+                self.port_level
+                    .iter()
+                    .find(|(_, m, _)| m == "DISABLE")
+                    .map(|(_, _, s)| *s)
+            })
+    }
+
+    pub fn extract(ex: &mut Extractor, spec: &Node) -> PeerAuthentication {
         let mut pa = PeerAuthentication {
             selector: workload_selector(ex, spec, "selector", "matchLabels"),
             ..Default::default()
@@ -639,26 +665,26 @@ pub struct RequestAuthentication {
     pub selector: Option<WorkloadSelector>,
     pub target_refs: Vec<TargetRef>,
     pub target_refs_span: Option<Span>,
-    pub jwt_rules: crate::finding::Object,
+    pub jwt_rules: crate::model::Object,
     pub jwt_span: Option<Span>,
     pub forward_original_token: bool,
-    pub spec_json: crate::finding::Object,
+    pub spec_json: crate::model::Object,
 }
 
 impl RequestAuthentication {
-    pub fn extract(ex: &mut Ex, spec: &Node) -> RequestAuthentication {
+    pub fn extract(ex: &mut Extractor, spec: &Node) -> RequestAuthentication {
         let (target_refs, target_refs_span) = target_refs(ex, spec);
         let mut ra = RequestAuthentication {
             selector: workload_selector(ex, spec, "selector", "matchLabels"),
             target_refs,
             target_refs_span,
             jwt_rules: Default::default(),
-            spec_json: crate::finding::Object::new(&spec.to_json()),
+            spec_json: crate::model::Object::new(&spec.to_json()),
             ..Default::default()
         };
         if let Some(e) = spec.entry("jwtRules") {
             ra.jwt_span = Some(e.key.span);
-            ra.jwt_rules = crate::finding::Object::new(&e.value.to_json());
+            ra.jwt_rules = crate::model::Object::new(&e.value.to_json());
             if let Some(items) = ex.as_seq(&e.value, "spec.jwtRules") {
                 ra.forward_original_token = items
                     .iter()
@@ -736,13 +762,13 @@ pub struct AuthorizationPolicy {
     pub rules: Vec<AuthzRule>,
     pub rules_span: Option<Span>,
     /// `spec.rules` as written (for copies), `Null` when absent.
-    pub rules_json: crate::finding::Object,
+    pub rules_json: crate::model::Object,
     /// Span of `spec` (or of the object when there is no spec).
     pub spec_span: Span,
     pub has_spec: bool,
 }
 
-fn attr_sets(ex: &mut Ex, items: &[Node], inner: &str) -> Vec<AttrSet> {
+fn attr_sets(ex: &mut Extractor, items: &[Node], inner: &str) -> Vec<AttrSet> {
     let mut out = Vec::new();
     for it in items {
         let Some(it) = ex.as_map(it, "rule entry") else {
@@ -783,7 +809,11 @@ fn attr_sets(ex: &mut Ex, items: &[Node], inner: &str) -> Vec<AttrSet> {
 }
 
 impl AuthorizationPolicy {
-    pub fn extract(ex: &mut Ex, spec_raw: Option<&Node>, spec: &Node) -> AuthorizationPolicy {
+    pub fn extract(
+        ex: &mut Extractor,
+        spec_raw: Option<&Node>,
+        spec: &Node,
+    ) -> AuthorizationPolicy {
         let (target_refs, target_refs_span) = target_refs(ex, spec);
         let action_entry = spec.entry("action");
         let action = match action_entry.and_then(|e| e.value.as_str()) {
@@ -816,7 +846,7 @@ impl AuthorizationPolicy {
         };
         if let Some(e) = spec.entry("rules") {
             ap.rules_span = Some(e.key.span);
-            ap.rules_json = crate::finding::Object::new(&e.value.to_json());
+            ap.rules_json = crate::model::Object::new(&e.value.to_json());
             if let Some(items) = ex.as_seq(&e.value, "spec.rules") {
                 for r in items {
                     let Some(r) = ex.as_map(r, "rule") else {
@@ -875,11 +905,11 @@ pub struct Telemetry {
     pub metrics: Option<Span>,
     /// Any `match.mode: CLIENT` (no waypoint equivalent).
     pub client_mode: bool,
-    pub spec_json: crate::finding::Object,
+    pub spec_json: crate::model::Object,
 }
 
 impl Telemetry {
-    pub fn extract(ex: &mut Ex, spec: &Node) -> Telemetry {
+    pub fn extract(ex: &mut Extractor, spec: &Node) -> Telemetry {
         let (target_refs, _) = target_refs(ex, spec);
         let key = |k: &str| {
             spec.entry(k)
@@ -893,7 +923,7 @@ impl Telemetry {
             tracing: key("tracing"),
             metrics: key("metrics"),
             client_mode: super::mentions_key_value(spec, "mode", "CLIENT"),
-            spec_json: crate::finding::Object::new(&spec.to_json()),
+            spec_json: crate::model::Object::new(&spec.to_json()),
         }
     }
 }
@@ -904,18 +934,18 @@ pub struct WasmPlugin {
     pub target_refs: Vec<TargetRef>,
     pub url: Option<String>,
     pub client_mode: bool,
-    pub spec_json: crate::finding::Object,
+    pub spec_json: crate::model::Object,
 }
 
 impl WasmPlugin {
-    pub fn extract(ex: &mut Ex, spec: &Node) -> WasmPlugin {
+    pub fn extract(ex: &mut Extractor, spec: &Node) -> WasmPlugin {
         let (target_refs, _) = target_refs(ex, spec);
         WasmPlugin {
             selector: workload_selector(ex, spec, "selector", "matchLabels"),
             target_refs,
             url: ex.string(spec, "url", "spec.url"),
             client_mode: super::mentions_key_value(spec, "mode", "CLIENT"),
-            spec_json: crate::finding::Object::new(&spec.to_json()),
+            spec_json: crate::model::Object::new(&spec.to_json()),
         }
     }
 }

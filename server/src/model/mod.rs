@@ -1,20 +1,22 @@
 //! Typed views of the Kubernetes, Istio and Gateway API objects the rules read, each with the
 //! spans of the nodes a finding may point at. No I/O.
 
+pub mod cni;
 pub mod core;
-pub mod ex;
+pub mod extractor;
 pub mod gateway;
 pub mod istio;
-pub mod misc;
+pub mod object;
 pub mod refs;
 
 use crate::yaml::{Node, Span};
-pub use ex::{Ex, SchemaProblem, Spanned};
+pub use extractor::{Extractor, SchemaProblem, Spanned};
+pub use object::Object;
 
 pub type FileId = u32;
 
 /// Short strings (names, kinds, label values) are stored inline.
-pub type CStr = compact_str::CompactString;
+pub type InlineStr = compact_str::CompactString;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Label {
@@ -33,7 +35,7 @@ pub struct Labels {
 }
 
 impl Labels {
-    pub fn from_node(ex: &mut Ex, n: &Node, what: &str) -> Labels {
+    pub fn from_node(ex: &mut Extractor, n: &Node, what: &str) -> Labels {
         let entries = ex
             .string_map(n, what)
             .into_iter()
@@ -132,7 +134,7 @@ pub struct LabelSelector {
 }
 
 impl LabelSelector {
-    pub fn from_node(ex: &mut Ex, n: &Node, what: &str) -> Option<LabelSelector> {
+    pub fn from_node(ex: &mut Extractor, n: &Node, what: &str) -> Option<LabelSelector> {
         let n = ex.as_map(n, what)?;
         let match_labels = match n.get("matchLabels") {
             Some(m) => Labels::from_node(ex, m, &format!("{what}.matchLabels")),
@@ -209,7 +211,7 @@ pub struct TargetRef {
 }
 
 impl TargetRef {
-    pub fn from_node(ex: &mut Ex, n: &Node, what: &str) -> Option<TargetRef> {
+    pub fn from_node(ex: &mut Extractor, n: &Node, what: &str) -> Option<TargetRef> {
         let n = ex.as_map(n, what)?;
         Some(TargetRef {
             group: ex
@@ -243,7 +245,7 @@ impl TargetRef {
 }
 
 /// Reads `targetRefs` (and the legacy singular `targetRef`) of an Istio policy spec.
-pub fn target_refs(ex: &mut Ex, spec: &Node) -> (Vec<TargetRef>, Option<Span>) {
+pub fn target_refs(ex: &mut Extractor, spec: &Node) -> (Vec<TargetRef>, Option<Span>) {
     let mut out = Vec::new();
     let mut span = None;
     if let Some(e) = spec.entry("targetRefs") {
@@ -276,7 +278,7 @@ pub struct WorkloadSelector {
 }
 
 pub fn workload_selector(
-    ex: &mut Ex,
+    ex: &mut Extractor,
     spec: &Node,
     key: &str,
     labels_key: &str,
@@ -298,9 +300,9 @@ pub fn workload_selector(
 }
 
 pub use self::core::*;
+pub use cni::*;
 pub use gateway::*;
 pub use istio::*;
-pub use misc::*;
 
 #[derive(Clone, Debug)]
 pub enum Body {
@@ -351,14 +353,14 @@ pub struct Resource {
     pub doc: u32,
     /// Span of the object (the document root, or the `List` item).
     pub span: Span,
-    pub api_version: CStr,
-    pub group: CStr,
-    pub kind: CStr,
-    pub name: CStr,
+    pub api_version: InlineStr,
+    pub group: InlineStr,
+    pub kind: InlineStr,
+    pub name: InlineStr,
     pub name_span: Span,
     /// Effective namespace: `metadata.namespace`, `default` when a namespaced object has
     /// none, `""` for cluster-scoped kinds.
-    pub namespace: CStr,
+    pub namespace: InlineStr,
     pub namespace_explicit: bool,
     pub labels: Labels,
     pub annotations: Labels,
@@ -412,6 +414,11 @@ impl Resource {
         } else {
             format!("{} {}/{}", self.kind, self.namespace, self.name)
         }
+    }
+
+    /// `Kind "ns/name"`, as messages name a resource.
+    pub fn quoted(&self) -> String {
+        format!("{} \"{}\"", self.kind, self.ns_name())
     }
 
     pub fn ns_name(&self) -> String {
@@ -481,67 +488,23 @@ pub struct Extracted {
 /// Reads the Kubernetes object(s) of one document root; `List` kinds are unwrapped.
 pub fn extract(root: &Node, file: FileId, doc: u32) -> Extracted {
     let mut out = Extracted::default();
-    let mut ex = Ex::new();
+    let mut ex = Extractor::new();
     extract_into(&mut ex, root, file, doc, &mut out, 0);
     out.problems.extend(ex.problems);
     out
 }
 
 fn extract_into(
-    ex: &mut Ex,
+    ex: &mut Extractor,
     node: &Node,
     file: FileId,
     doc: u32,
     out: &mut Extracted,
     depth: usize,
 ) {
-    let Some(_) = node.as_map() else {
-        if depth == 0 {
-            // scalars/lists at the top are not objects
-            out.not_objects += 1;
-        } else {
-            ex.problem(node.span, "List item must be a map (a Kubernetes object)");
-        }
+    let Some((api_version, kind)) = type_meta(ex, node, out, depth) else {
         return;
     };
-    let api_version = node
-        .get("apiVersion")
-        .and_then(|n| n.as_str())
-        .map(str::to_string);
-    let kind = node
-        .get("kind")
-        .and_then(|n| n.as_str())
-        .map(str::to_string);
-    let (api_version, kind) = match (api_version, kind) {
-        (Some(a), Some(k)) => (a, k),
-        (None, None) => {
-            if depth == 0 {
-                out.not_objects += 1;
-            } else {
-                ex.problem(node.span, "List item has no apiVersion/kind");
-            }
-            return;
-        }
-        (None, Some(_)) => {
-            ex.problem(
-                node.get("kind").map(|n| n.span).unwrap_or(node.span),
-                "object has kind but no apiVersion",
-            );
-            return;
-        }
-        (Some(_), None) => {
-            ex.problem(
-                node.get("apiVersion").map(|n| n.span).unwrap_or(node.span),
-                "object has apiVersion but no kind",
-            );
-            return;
-        }
-    };
-    if let Some(n) = node.get("apiVersion") {
-        if n.as_string_strict().is_none() {
-            ex.problem(n.span, "apiVersion must be a string");
-        }
-    }
     if kind == "List"
         || (kind.ends_with("List") && node.get("items").is_some_and(|i| i.as_seq().is_some()))
     {
@@ -557,63 +520,16 @@ fn extract_into(
         return;
     }
     let (group, _version) = split_api_version(&api_version);
-    let metadata = node.entry("metadata");
-    let meta_node = match metadata {
-        Some(e) => ex.as_map(&e.value, "metadata"),
-        None => None,
-    };
-    let metadata_span = metadata
-        .map(|e| e.key.span)
-        .unwrap_or_else(|| node.get("kind").map(|k| k.span).unwrap_or(node.span));
-    let mut name = String::new();
-    let mut name_span = metadata_span;
-    let mut ns: Option<String> = None;
-    let mut labels = Labels::default();
-    let mut annotations = Labels::default();
-    let mut owner_refs = Vec::new();
-    if let Some(m) = meta_node {
-        if let Some(n) = m.get("name") {
-            name_span = n.span;
-            name = ex.as_string(n, "metadata.name").unwrap_or_default();
-        } else if m.get("generateName").is_some() {
-            name = ex
-                .string(m, "generateName", "metadata.generateName")
-                .unwrap_or_default();
-        }
-        ns = ex
-            .string(m, "namespace", "metadata.namespace")
-            .filter(|s| !s.is_empty());
-        if let Some(l) = m.get("labels") {
-            labels = Labels::from_node(ex, l, "metadata.labels");
-        }
-        if let Some(a) = m.get("annotations") {
-            annotations = Labels::from_node(ex, a, "metadata.annotations");
-        }
-        if let Some(items) = ex.seq(m, "ownerReferences", "metadata.ownerReferences") {
-            for it in items {
-                if let Some(it) = ex.as_map(it, "ownerReferences item") {
-                    owner_refs.push(OwnerRef {
-                        kind: ex
-                            .string(it, "kind", "ownerReferences kind")
-                            .unwrap_or_default(),
-                        name: ex
-                            .string(it, "name", "ownerReferences name")
-                            .unwrap_or_default(),
-                    });
-                }
-            }
-        }
-    }
-    if name.is_empty() {
-        ex.problem(metadata_span, format!("{kind} has no metadata.name"));
+    let meta = Metadata::read(ex, node);
+    if meta.name.is_empty() {
+        ex.problem(meta.span, format!("{kind} has no metadata.name"));
         return;
     }
-    let cluster_scoped = is_cluster_scoped(&group, &kind);
-    let namespace_explicit = ns.is_some();
-    let namespace = if cluster_scoped {
+    let namespace_explicit = meta.namespace.is_some();
+    let namespace = if is_cluster_scoped(&group, &kind) {
         String::new()
     } else {
-        ns.unwrap_or_else(|| "default".to_string())
+        meta.namespace.unwrap_or_else(|| "default".to_string())
     };
     let body = body_of(ex, &group, &kind, node);
     out.resources.push(Resource {
@@ -623,19 +539,130 @@ fn extract_into(
         api_version: api_version.into(),
         group: group.into(),
         kind: kind.into(),
-        name: name.into(),
-        name_span,
+        name: meta.name.into(),
+        name_span: meta.name_span,
         namespace: namespace.into(),
         namespace_explicit,
-        labels,
-        annotations,
-        metadata_span,
-        owner_refs,
+        labels: meta.labels,
+        annotations: meta.annotations,
+        metadata_span: meta.span,
+        owner_refs: meta.owner_refs,
         body,
     });
 }
 
-fn body_of(ex: &mut Ex, group: &str, kind: &str, node: &Node) -> Body {
+/// `apiVersion` and `kind` of an object; `None` (counted or reported) when the node is not one.
+fn type_meta(
+    ex: &mut Extractor,
+    node: &Node,
+    out: &mut Extracted,
+    depth: usize,
+) -> Option<(String, String)> {
+    if node.as_map().is_none() {
+        if depth == 0 {
+            // scalars/lists at the top are not objects
+            out.not_objects += 1;
+        } else {
+            ex.problem(node.span, "List item must be a map (a Kubernetes object)");
+        }
+        return None;
+    }
+    let field = |k: &str| node.get(k).and_then(|n| n.as_str()).map(str::to_string);
+    let span_of = |k: &str| node.get(k).map(|n| n.span).unwrap_or(node.span);
+    let (api_version, kind) = match (field("apiVersion"), field("kind")) {
+        (Some(a), Some(k)) => (a, k),
+        (None, None) => {
+            if depth == 0 {
+                out.not_objects += 1;
+            } else {
+                ex.problem(node.span, "List item has no apiVersion/kind");
+            }
+            return None;
+        }
+        (None, Some(_)) => {
+            ex.problem(span_of("kind"), "object has kind but no apiVersion");
+            return None;
+        }
+        (Some(_), None) => {
+            ex.problem(span_of("apiVersion"), "object has apiVersion but no kind");
+            return None;
+        }
+    };
+    if let Some(n) = node.get("apiVersion") {
+        if n.as_string_strict().is_none() {
+            ex.problem(n.span, "apiVersion must be a string");
+        }
+    }
+    Some((api_version, kind))
+}
+
+/// What the rules read of `metadata`.
+struct Metadata {
+    name: String,
+    name_span: Span,
+    namespace: Option<String>,
+    labels: Labels,
+    annotations: Labels,
+    owner_refs: Vec<OwnerRef>,
+    /// The `metadata` key (else `kind`, else the object).
+    span: Span,
+}
+
+impl Metadata {
+    fn read(ex: &mut Extractor, node: &Node) -> Metadata {
+        let metadata = node.entry("metadata");
+        let span = metadata
+            .map(|e| e.key.span)
+            .unwrap_or_else(|| node.get("kind").map(|k| k.span).unwrap_or(node.span));
+        let mut meta = Metadata {
+            name: String::new(),
+            name_span: span,
+            namespace: None,
+            labels: Labels::default(),
+            annotations: Labels::default(),
+            owner_refs: Vec::new(),
+            span,
+        };
+        let Some(m) = metadata.and_then(|e| ex.as_map(&e.value, "metadata")) else {
+            return meta;
+        };
+        if let Some(n) = m.get("name") {
+            meta.name_span = n.span;
+            meta.name = ex.as_string(n, "metadata.name").unwrap_or_default();
+        } else if m.get("generateName").is_some() {
+            meta.name = ex
+                .string(m, "generateName", "metadata.generateName")
+                .unwrap_or_default();
+        }
+        meta.namespace = ex
+            .string(m, "namespace", "metadata.namespace")
+            .filter(|s| !s.is_empty());
+        if let Some(l) = m.get("labels") {
+            meta.labels = Labels::from_node(ex, l, "metadata.labels");
+        }
+        if let Some(a) = m.get("annotations") {
+            meta.annotations = Labels::from_node(ex, a, "metadata.annotations");
+        }
+        for it in ex
+            .seq(m, "ownerReferences", "metadata.ownerReferences")
+            .unwrap_or_default()
+        {
+            if let Some(it) = ex.as_map(it, "ownerReferences item") {
+                meta.owner_refs.push(OwnerRef {
+                    kind: ex
+                        .string(it, "kind", "ownerReferences kind")
+                        .unwrap_or_default(),
+                    name: ex
+                        .string(it, "name", "ownerReferences name")
+                        .unwrap_or_default(),
+                });
+            }
+        }
+        meta
+    }
+}
+
+fn body_of(ex: &mut Extractor, group: &str, kind: &str, node: &Node) -> Body {
     let spec = node.get("spec");
     let spec_map = spec.and_then(|s| ex.as_map(s, "spec"));
     let empty = Node::scalar("", crate::yaml::ScalarStyle::Plain, node.span);

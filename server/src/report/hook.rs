@@ -46,8 +46,8 @@ pub fn write(
             continue;
         }
         sum.shown += 1;
-        counts[f.severity as usize] += 1;
-        if threshold.is_some_and(|t| f.severity <= t) {
+        counts[f.severity() as usize] += 1;
+        if threshold.is_some_and(|t| f.severity() <= t) {
             sum.failing += 1;
         }
         let (path, line, col) = match placer.place(f) {
@@ -63,7 +63,7 @@ pub fn write(
             }
             None => Default::default(),
         };
-        let sev = match f.severity {
+        let sev = match f.severity() {
             Severity::Error => "error",
             Severity::Warning => "warning",
             Severity::Info => "note",

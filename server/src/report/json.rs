@@ -47,9 +47,9 @@ fn location(report: &Report, placer: &Placer, f: &Finding) -> Value {
 
 pub fn finding(report: &Report, placer: &Placer, f: &Finding) -> Value {
     let mut m = Map::new();
-    m.insert("rule".into(), json!(f.rule));
-    m.insert("severity".into(), json!(f.severity.as_str()));
-    m.insert("blocking".into(), json!(f.blocking));
+    m.insert("rule".into(), json!(f.rule.id));
+    m.insert("severity".into(), json!(f.severity().as_str()));
+    m.insert("blocking".into(), json!(f.blocking()));
     m.insert("message".into(), json!(f.message));
     if !f.details.is_empty() {
         m.insert("details".into(), json!(f.details));

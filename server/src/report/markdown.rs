@@ -8,8 +8,9 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::{CheckStatus, PhaseStatus, Report};
+use super::{CheckStatus, PhaseReport, PhaseStatus, Report};
 use crate::finding::{Action, Finding, Severity};
+use crate::rules::Rule;
 
 /// The report in one line: how far the phases get, and how much is left to do.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -40,7 +41,7 @@ pub fn summary(report: &Report) -> Summary {
         }
         for f in &p.findings {
             s.recommendations += usize::from(!f.actions.is_empty());
-            s.errors += usize::from(f.severity == Severity::Error);
+            s.errors += usize::from(f.severity() == Severity::Error);
         }
     }
     s
@@ -190,13 +191,10 @@ impl Renderer<'_, '_> {
             .to_string()
     }
 
-    fn rule(&self, id: &str) -> String {
+    fn rule(&self, rule: &Rule) -> String {
+        let id = rule.id;
         if self.o.links != Links::None && !self.o.docs_url.is_empty() {
-            format!(
-                "[**{id}**]({}#{})",
-                self.o.docs_url,
-                crate::rules::doc_anchor(id)
-            )
+            format!("[**{id}**]({}#{})", self.o.docs_url, rule.docs_anchor())
         } else {
             format!("**{id}**")
         }
@@ -232,7 +230,7 @@ impl Renderer<'_, '_> {
     fn finding(&mut self, f: &Finding) {
         let head = format!(
             "- {} {} {}{}",
-            severity_icon(f.severity),
+            severity_icon(f.severity()),
             self.rule(f.rule),
             escape(&f.message),
             self.location(f)
@@ -258,13 +256,31 @@ impl Renderer<'_, '_> {
                     "  - apply {} {} (`{}`)",
                     resource.kind(),
                     code(&format!("{}/{}", resource.namespace(), resource.name())),
-                    super::apply_file(f)
+                    f.rule.apply_file.name()
                 )),
             }
         }
     }
 
     fn render(mut self) -> String {
+        self.overview();
+        let r = self.report;
+        if !r.inputs.is_empty() {
+            self.line("## Problems reading the files");
+            self.line("");
+            for f in &r.inputs {
+                self.finding(f);
+            }
+            self.line("");
+        }
+        for (i, p) in r.phases.iter().enumerate() {
+            self.phase(i + 1, p);
+        }
+        self.out
+    }
+
+    /// The title, the counts and the table of phases.
+    fn overview(&mut self) {
         let r = self.report;
         let s = summary(r);
         self.line("# Ambient migration report");
@@ -301,58 +317,50 @@ impl Renderer<'_, '_> {
             ));
         }
         self.line("");
-        if !r.inputs.is_empty() {
-            self.line("## Problems reading the files");
+    }
+
+    /// The section of phase number `n`: its checks, then its findings.
+    fn phase(&mut self, n: usize, p: &PhaseReport) {
+        self.line(format!(
+            "## {n}. {} {} {}",
+            p.phase.id(),
+            phase_icon(p.status),
+            p.status.as_str()
+        ));
+        self.line("");
+        if p.status == PhaseStatus::Skipped {
+            self.line("_Not run: an earlier phase failed._");
             self.line("");
-            for f in &r.inputs {
-                self.finding(f);
-            }
+            return;
+        }
+        for c in &p.checks {
+            let icon = match c.status {
+                CheckStatus::Passed => "✅",
+                CheckStatus::Failed => "❌",
+                CheckStatus::Warning => "⚠️",
+                CheckStatus::Unverified => "❔",
+            };
+            let msg = if c.message.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", escape(&c.message))
+            };
+            self.line(format!("- {icon} {}{msg}", escape(c.title)));
+        }
+        if !p.checks.is_empty() {
             self.line("");
         }
-        for (i, p) in r.phases.iter().enumerate() {
-            self.line(format!(
-                "## {}. {} {} {}",
-                i + 1,
-                p.phase.id(),
-                phase_icon(p.status),
-                p.status.as_str()
-            ));
+        if p.findings.is_empty() && p.checks.is_empty() {
+            self.line("_Nothing to do._");
             self.line("");
-            if p.status == PhaseStatus::Skipped {
-                self.line("_Not run: an earlier phase failed._");
-                self.line("");
-                continue;
-            }
-            for c in &p.checks {
-                let icon = match c.status {
-                    CheckStatus::Passed => "✅",
-                    CheckStatus::Failed => "❌",
-                    CheckStatus::Warning => "⚠️",
-                    CheckStatus::Unverified => "❔",
-                };
-                let msg = if c.message.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", escape(&c.message))
-                };
-                self.line(format!("- {icon} {}{msg}", escape(c.title)));
-            }
-            if !p.checks.is_empty() {
-                self.line("");
-            }
-            if p.findings.is_empty() && p.checks.is_empty() {
-                self.line("_Nothing to do._");
-                self.line("");
-                continue;
-            }
-            for f in &p.findings {
-                self.finding(f);
-            }
-            if !p.findings.is_empty() {
-                self.line("");
-            }
+            return;
         }
-        self.out
+        for f in &p.findings {
+            self.finding(f);
+        }
+        if !p.findings.is_empty() {
+            self.line("");
+        }
     }
 }
 
@@ -370,9 +378,9 @@ pub fn render(report: &Report, options: &Options) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::Analysis;
+    use crate::analysis::Options as PhaseOptions;
+    use crate::engine::Analysis;
     use crate::index::{FileData, Index};
-    use crate::phases::Options as PhaseOptions;
     use crate::report::{build, ReportOptions};
     use crate::yaml::Limits;
 

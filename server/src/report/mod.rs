@@ -13,10 +13,10 @@ pub mod uri;
 
 use std::collections::BTreeSet;
 
-use crate::analysis::Analysis;
+use crate::engine::Analysis;
 use crate::finding::{Action, Finding, Phase, Severity};
 use crate::index::Index;
-use crate::rules::{self, CHECKS};
+use crate::rules;
 use crate::yaml::Encoding;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,7 +121,7 @@ fn order(
     a: &Finding,
     b: &Finding,
 ) -> std::cmp::Ordering {
-    let pos = |f: &Finding| rules::position(f.rule);
+    let pos = |f: &Finding| f.rule.position();
     let res = |f: &Finding| {
         f.resource
             .as_ref()
@@ -162,115 +162,44 @@ pub fn build_from<'a>(
     opts: &ReportOptions,
     cluster: Option<&ClusterInput>,
 ) -> Report<'a> {
-    let unverified = |check: &str| {
-        cluster.and_then(|c| {
-            c.unverified
-                .iter()
-                .find(|(id, _)| id == check)
-                .map(|(_, why)| why.clone())
-        })
-    };
     let all = analysis.findings(index);
     let ranks = file_ranks(index);
-    let mut inputs: Vec<&Finding> = all
-        .iter()
-        .copied()
-        .filter(|f| f.phase() == Phase::Input)
-        .collect();
-    inputs.sort_by(|a, b| order(&ranks, a, b));
+    // the findings of a phase, without those of unverified checks
+    let of_phase = |phase: Phase| {
+        let mut list: Vec<&Finding> = all
+            .iter()
+            .copied()
+            .filter(|f| f.phase() == phase)
+            .filter(|f| phase == Phase::Input || why_unverified(cluster, f.rule.check).is_none())
+            .collect();
+        list.sort_by(|a, b| order(&ranks, a, b));
+        list
+    };
+    let inputs = of_phase(Phase::Input);
     let mut phases = Vec::new();
     let mut failed_before = false;
     for phase in Phase::ALL {
-        if let Some(up) = opts.up_to {
-            if phase > up {
-                break;
-            }
+        if opts.up_to.is_some_and(|up| phase > up) {
+            break;
         }
-        if failed_before && !opts.ignore_failures {
-            phases.push(PhaseReport {
+        let report = if failed_before && !opts.ignore_failures {
+            PhaseReport {
                 phase,
                 status: PhaseStatus::Skipped,
                 checks: Vec::new(),
                 findings: Vec::new(),
-            });
-            continue;
-        }
-        let mut findings: Vec<&Finding> = all
-            .iter()
-            .copied()
-            .filter(|f| f.phase() == phase && unverified(rules::rule(f.rule).check).is_none())
-            .collect();
-        findings.sort_by(|a, b| order(&ranks, a, b));
-        let mut checks = Vec::new();
-        for c in CHECKS.iter().filter(|c| c.phase == phase) {
-            let fs: Vec<&Finding> = findings
-                .iter()
-                .copied()
-                .filter(|f| rules::rule(f.rule).check == c.id)
-                .collect();
-            let blocking: Vec<&&Finding> = fs.iter().filter(|f| f.blocking).collect();
-            let (status, message) = if let Some(why) = unverified(c.id) {
-                (CheckStatus::Unverified, why)
-            } else if let Some(first) = blocking.first() {
-                let more = if blocking.len() > 1 {
-                    format!(" (and {} more)", blocking.len() - 1)
-                } else {
-                    String::new()
-                };
-                (CheckStatus::Failed, format!("{}{}", first.message, more))
-            } else if let Some(w) = fs.iter().find(|f| f.severity != Severity::Info) {
-                (CheckStatus::Warning, w.message.clone())
-            } else {
-                (CheckStatus::Passed, String::new())
-            };
-            checks.push(CheckReport {
-                id: c.id,
-                title: c.title,
-                status,
-                message,
-                findings: fs,
-            });
-        }
-        let failed = findings.iter().any(|f| f.blocking);
-        let status = if failed {
-            PhaseStatus::Failed
-        } else if findings
-            .iter()
-            .any(|f| f.severity != Severity::Info || !f.actions.is_empty())
-        {
-            PhaseStatus::Recommendations
-        } else {
-            PhaseStatus::Passed
-        };
-        failed_before |= failed;
-        phases.push(PhaseReport {
-            phase,
-            status,
-            checks,
-            findings,
-        });
-    }
-    let mut waypoints = Vec::new();
-    let mut policies = Vec::new();
-    let mut routes = Vec::new();
-    let mut seen = BTreeSet::new();
-    for f in phases.iter().flat_map(|p| p.findings.iter()) {
-        for a in &f.actions {
-            match a {
-                Action::DeployWaypoint { resource, .. } if seen.insert(resource.key()) => {
-                    waypoints.push(resource)
-                }
-                Action::Apply { resource, .. } if seen.insert(resource.key()) => {
-                    if apply_file(f) == ROUTES_FILE {
-                        routes.push(resource)
-                    } else {
-                        policies.push(resource)
-                    }
-                }
-                _ => {}
             }
-        }
+        } else {
+            phase_report(phase, of_phase(phase), cluster)
+        };
+        failed_before |= report.status == PhaseStatus::Failed;
+        phases.push(report);
     }
+    let Recommended {
+        waypoints,
+        policies,
+        routes,
+    } = recommended_objects(&phases);
     Report {
         index,
         inputs,
@@ -289,6 +218,108 @@ pub fn build_from<'a>(
         routes,
         cluster: cluster.cloned(),
     }
+}
+
+/// Why a check could not be evaluated on a cluster's input, if it could not.
+fn why_unverified<'c>(cluster: Option<&'c ClusterInput>, check: &rules::Check) -> Option<&'c str> {
+    cluster?
+        .unverified
+        .iter()
+        .find(|(id, _)| id == check.id)
+        .map(|(_, why)| why.as_str())
+}
+
+/// A phase that ran: its checks and status.
+fn phase_report<'a>(
+    phase: Phase,
+    findings: Vec<&'a Finding>,
+    cluster: Option<&ClusterInput>,
+) -> PhaseReport<'a> {
+    let checks = rules::checks_of(phase)
+        .map(|c| check_report(c, &findings, why_unverified(cluster, c)))
+        .collect();
+    let status = if findings.iter().any(|f| f.blocking()) {
+        PhaseStatus::Failed
+    } else if findings
+        .iter()
+        .any(|f| f.severity() != Severity::Info || !f.actions.is_empty())
+    {
+        PhaseStatus::Recommendations
+    } else {
+        PhaseStatus::Passed
+    };
+    PhaseReport {
+        phase,
+        status,
+        checks,
+        findings,
+    }
+}
+
+/// A check: unverified (`unverified`: why), failed with its first blocking finding, a warning
+/// with its first non-info one, or passed.
+fn check_report<'a>(
+    c: &'static rules::Check,
+    findings: &[&'a Finding],
+    unverified: Option<&str>,
+) -> CheckReport<'a> {
+    let fs: Vec<&Finding> = findings
+        .iter()
+        .copied()
+        .filter(|f| f.rule.check.id == c.id)
+        .collect();
+    let blocking: Vec<&&Finding> = fs.iter().filter(|f| f.blocking()).collect();
+    let (status, message) = if let Some(why) = unverified {
+        (CheckStatus::Unverified, why.to_string())
+    } else if let Some(first) = blocking.first() {
+        let more = if blocking.len() > 1 {
+            format!(" (and {} more)", blocking.len() - 1)
+        } else {
+            String::new()
+        };
+        (CheckStatus::Failed, format!("{}{}", first.message, more))
+    } else if let Some(w) = fs.iter().find(|f| f.severity() != Severity::Info) {
+        (CheckStatus::Warning, w.message.clone())
+    } else {
+        (CheckStatus::Passed, String::new())
+    };
+    CheckReport {
+        id: c.id,
+        title: c.title,
+        status,
+        message,
+        findings: fs,
+    }
+}
+
+/// The objects of the recommended YAML files, in report order, each once.
+#[derive(Default)]
+struct Recommended<'a> {
+    waypoints: Vec<&'a crate::finding::Object>,
+    policies: Vec<&'a crate::finding::Object>,
+    routes: Vec<&'a crate::finding::Object>,
+}
+
+fn recommended_objects<'a>(phases: &[PhaseReport<'a>]) -> Recommended<'a> {
+    let mut out = Recommended::default();
+    let mut seen = BTreeSet::new();
+    for f in phases.iter().flat_map(|p| p.findings.iter()) {
+        for a in &f.actions {
+            match a {
+                Action::DeployWaypoint { resource, .. } if seen.insert(resource.key()) => {
+                    out.waypoints.push(resource)
+                }
+                Action::Apply { resource, .. } if seen.insert(resource.key()) => {
+                    match f.rule.apply_file {
+                        rules::ApplyFile::Policies => out.policies.push(resource),
+                        rules::ApplyFile::Routes => out.routes.push(resource),
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 impl<'a> Report<'a> {
@@ -366,6 +397,47 @@ impl<'a> Report<'a> {
     }
 }
 
+/// A file the run recommends (written by the CLI to `--output-dir`, by the language server
+/// to the folder the client names).
+pub struct OutputFile {
+    pub name: &'static str,
+    pub content: String,
+}
+
+impl Report<'_> {
+    /// The recommended files: `recommended-waypoints.yaml`, `recommended-policies.yaml`,
+    /// `recommended-routes.yaml`, `commands.sh`.
+    pub fn output_files(&self) -> Vec<OutputFile> {
+        vec![
+            OutputFile {
+                name: "recommended-waypoints.yaml",
+                content: yaml_file(
+                    "Waypoints recommended by the deploy-waypoints phase",
+                    &self.waypoints,
+                ),
+            },
+            OutputFile {
+                name: rules::ApplyFile::Policies.name(),
+                content: yaml_file(
+                    "Policies recommended by the migrate-policies phase",
+                    &self.policies,
+                ),
+            },
+            OutputFile {
+                name: rules::ApplyFile::Routes.name(),
+                content: yaml_file(
+                    "HTTPRoutes translated from mesh VirtualServices (and subset Services); apply them and delete the VirtualServices in one step",
+                    &self.routes,
+                ),
+            },
+            OutputFile {
+                name: "commands.sh",
+                content: self.commands(),
+            },
+        ]
+    }
+}
+
 /// The YAML files of a run, with a header comment.
 pub fn yaml_file(title: &str, objects: &[&crate::finding::Object]) -> String {
     let mut out =
@@ -382,17 +454,4 @@ pub fn yaml_file(title: &str, objects: &[&crate::finding::Object]) -> String {
         out.push_str(&crate::yaml::emit::to_yaml(&o.value()));
     }
     out
-}
-
-/// The file of `--output-dir` that holds the objects of a finding's `apply` actions.
-pub const POLICIES_FILE: &str = "recommended-policies.yaml";
-/// The file of `--output-dir` that holds HTTPRoute translations (RT-001).
-pub const ROUTES_FILE: &str = "recommended-routes.yaml";
-
-pub fn apply_file(f: &Finding) -> &'static str {
-    if f.rule.starts_with("RT-") {
-        ROUTES_FILE
-    } else {
-        POLICIES_FILE
-    }
 }

@@ -1,138 +1,19 @@
-//! What code-scanning tools want to know about a rule beyond the registry (`crate::rules`):
-//! a `name`, its documentation from `docs/rules.md` (embedded at build time), tags,
-//! `precision` and, for rules whose findings weaken authorization or authentication, a
-//! `security-severity`.
-//!
-//! Kept as a table keyed by rule id, apart from the registry, so that it can be folded into the
-//! typed rule registry later; `tests` below check that it names only registered rules.
+//! What code-scanning tools want to know about a rule that is derived from the registry
+//! (`crate::rules`, which holds its precision and security severity): a `name`, its
+//! documentation from `docs/rules.md` (embedded at build time) and tags.
 
 use crate::finding::Severity;
-use crate::rules::RuleInfo;
+use crate::rules::Rule;
 
 /// `docs/rules.md`, embedded: the SARIF `help` of every rule comes from here, so the two cannot
 /// drift (a test checks that every rule has a section).
 pub const RULES_MD: &str = include_str!("../../../docs/rules.md");
 
-/// Rules whose findings weaken authorization or authentication if ignored, with their
-/// `security-severity` (GitHub: ≥ 9 critical, ≥ 7 high, ≥ 4 medium, else low) and why.
-pub const SECURITY: &[(&str, f32, &str)] = &[
-    (
-        "W009",
-        7.5,
-        "DENY rules with HTTP attributes may never match at ztunnel",
-    ),
-    (
-        "W010",
-        9.0,
-        "CUSTOM authorization stops being called (fail-open)",
-    ),
-    ("W011", 3.0, "AUDIT logging of authorization stops"),
-    ("W012", 6.5, "JWTs would no longer be validated"),
-    (
-        "W018",
-        5.0,
-        "clients of a headless service bypass the waypoint's policies",
-    ),
-    (
-        "W019",
-        6.0,
-        "egress traffic bypasses the egress gateway's controls",
-    ),
-    (
-        "P001",
-        6.0,
-        "L7 authorization is lost unless copied to the waypoint",
-    ),
-    (
-        "P002",
-        6.0,
-        "L7 authorization is lost unless copied to the waypoint",
-    ),
-    (
-        "P003",
-        6.0,
-        "mesh-wide authorization is lost unless copied to the waypoints",
-    ),
-    (
-        "P006",
-        6.5,
-        "namespace/IP checks see the waypoint instead of the client",
-    ),
-    (
-        "P007",
-        6.0,
-        "JWT validation is lost unless copied to the waypoint",
-    ),
-    (
-        "P012",
-        6.5,
-        "PeerAuthentication DISABLE/PERMISSIVE semantics change",
-    ),
-    ("P015", 7.0, "ingress traffic skips the waypoint's policies"),
-    (
-        "P016",
-        4.0,
-        "principal matching changes with trust-domain aliases",
-    ),
-    ("P017", 4.0, "a dry-run policy may be enforced or ignored"),
-    (
-        "U008",
-        7.5,
-        "traffic would reach the waypoint before its policies",
-    ),
-    (
-        "S002",
-        5.0,
-        "listed clients can bypass the waypoint while the policy stays",
-    ),
-    (
-        "S009",
-        7.0,
-        "deleting the policy early leaves sidecar pods unprotected",
-    ),
-];
-
-/// Rules that are inferred from partial information (platform detection, predictions from
-/// injection webhooks, heuristics): `precision: medium`. Input problems are `very-high`; the
-/// rest `high`.
-const MEDIUM_PRECISION: &[&str] = &[
-    "PR-CNI-012",
-    "PR-CNI-020",
-    "PR-VER-003",
-    "PR-MC-004",
-    "PR-SPIRE-003",
-    "W006",
-    "W007",
-    "W018",
-    "W022",
-    "P016",
-    "P017",
-    "R006",
-    "R008",
-];
-
-pub fn security_severity(id: &str) -> Option<f32> {
-    SECURITY
-        .iter()
-        .find(|(r, _, _)| *r == id)
-        .map(|(_, s, _)| *s)
-}
-
-pub fn precision(r: &RuleInfo) -> &'static str {
-    if r.phase == crate::finding::Phase::Input {
-        "very-high"
-    } else if MEDIUM_PRECISION.contains(&r.id) {
-        "medium"
-    } else {
-        "high"
-    }
-}
-
 /// `properties.tags`: the phase, the check, `ambient-migration`, and `security` where a finding
 /// weakens authorization.
-pub fn tags(r: &RuleInfo) -> Vec<&'static str> {
-    let mut t = vec!["ambient-migration", r.phase.id(), r.check];
-    if security_severity(r.id).is_some() {
+pub fn tags(r: &Rule) -> Vec<&'static str> {
+    let mut t = vec!["ambient-migration", r.phase().id(), r.check.id];
+    if r.security.is_some() {
         t.push("security");
     }
     t.dedup();
@@ -149,10 +30,10 @@ pub fn problem_severity(s: Severity) -> &'static str {
 }
 
 /// An identifier-like name from the summary: `VirtualServiceHttpRoutingNeedsAWaypoint`.
-pub fn name(r: &RuleInfo) -> String {
+pub fn name(r: &Rule) -> String {
     let mut out = String::new();
     for w in r
-        .summary
+        .title
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(10)
@@ -212,7 +93,7 @@ pub fn plain(md: &str) -> String {
 }
 
 /// `fullDescription`: the first paragraph of the rule's section, as plain text.
-pub fn full_description(r: &RuleInfo) -> String {
+pub fn full_description(r: &Rule) -> String {
     doc_section(r.id)
         .and_then(|s| s.split("\n\n").next())
         .map(|p| {
@@ -220,33 +101,22 @@ pub fn full_description(r: &RuleInfo) -> String {
             plain(p).split_whitespace().collect::<Vec<_>>().join(" ")
         })
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| r.summary.to_string())
+        .unwrap_or_else(|| r.title.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::RULES;
+    use crate::rules;
 
     #[test]
     fn every_rule_has_documentation_and_metadata() {
-        for r in RULES {
+        for r in rules::ids() {
             let s = doc_section(r.id).unwrap_or_else(|| panic!("{} not in docs/rules.md", r.id));
             assert!(s.contains("```"), "{}: no example", r.id);
             assert!(!s.contains("\n### "), "{}: section overruns", r.id);
             assert!(!full_description(r).is_empty());
             assert!(!name(r).is_empty() && name(r).chars().all(|c| c.is_ascii_alphanumeric()));
-        }
-    }
-
-    #[test]
-    fn tables_name_only_registered_rules() {
-        for (id, sev, why) in SECURITY {
-            assert!(crate::rules::try_rule(id).is_some(), "{id}");
-            assert!((0.0..=10.0).contains(sev) && !why.is_empty());
-        }
-        for id in MEDIUM_PRECISION {
-            assert!(crate::rules::try_rule(id).is_some(), "{id}");
         }
     }
 
@@ -258,13 +128,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(disk, RULES_MD);
-        let w010 = doc_section("W010").unwrap();
+        let w010 = doc_section(rules::W010.id).unwrap();
         assert!(w010.starts_with("**CUSTOM policy.**"), "{w010}");
         assert!(w010.contains("provider: {name: opa}"));
-        assert!(!w010.contains("W011"));
+        assert!(!w010.contains(rules::W011.id));
         assert!(plain(w010).contains("    provider: {name: opa}"));
         assert_eq!(
-            name(crate::rules::rule("W001")),
+            name(&rules::W001),
             "VirtualServiceHTTPRoutingNeedsAWaypoint"
         );
     }

@@ -20,7 +20,7 @@ use super::uri::FileUri;
 use super::{identity, rule_meta, Report};
 use crate::finding::{Finding, Location, Severity};
 use crate::model::FileId;
-use crate::rules::{RuleInfo, RULES};
+use crate::rules::{self, ApplyFile, Rule};
 use crate::yaml::Encoding;
 
 /// GitHub code scanning shows at most 5,000 results of a run (and rejects runs of more than
@@ -30,12 +30,6 @@ pub const DEFAULT_MAX_RESULTS: usize = 5000;
 pub const MAX_RELATED: usize = 1000;
 /// The key of our fingerprints in `partialFingerprints`.
 pub const FINGERPRINT_KEY: &str = "ambientFinding/v1";
-
-pub fn docs_url() -> String {
-    std::env::var("AMBIENT_DOCS_URL").unwrap_or_else(|_| {
-        "https://github.com/ambient-lsp/ambient-lsp/blob/main/docs/rules.md".to_string()
-    })
-}
 
 #[derive(Clone, Debug)]
 pub struct SarifOptions {
@@ -73,29 +67,28 @@ fn sev_rank(s: Severity) -> u8 {
     }
 }
 
-fn rule_json(r: &RuleInfo) -> Value {
-    let base = docs_url();
-    let md = rule_meta::doc_section(r.id).unwrap_or(r.summary);
+fn rule_json(r: &Rule) -> Value {
+    let md = rule_meta::doc_section(r.id).unwrap_or(r.title);
     let mut props = Map::new();
     props.insert("tags".into(), json!(rule_meta::tags(r)));
-    props.insert("precision".into(), json!(rule_meta::precision(r)));
+    props.insert("precision".into(), json!(r.precision.as_str()));
     props.insert(
         "problem.severity".into(),
         json!(rule_meta::problem_severity(r.severity)),
     );
-    if let Some(s) = rule_meta::security_severity(r.id) {
-        props.insert("security-severity".into(), json!(format!("{s:.1}")));
+    if let Some(s) = &r.security {
+        props.insert("security-severity".into(), json!(s.severity));
     }
-    props.insert("phase".into(), json!(r.phase.id()));
-    props.insert("check".into(), json!(r.check));
+    props.insert("phase".into(), json!(r.phase().id()));
+    props.insert("check".into(), json!(r.check.id));
     props.insert("blocking".into(), json!(r.blocking));
     json!({
         "id": r.id,
         "name": rule_meta::name(r),
-        "shortDescription": {"text": r.summary},
+        "shortDescription": {"text": r.title},
         "fullDescription": {"text": rule_meta::full_description(r)},
         "help": {"text": rule_meta::plain(md), "markdown": md},
-        "helpUri": format!("{base}#{}", crate::rules::doc_anchor(r.id)),
+        "helpUri": r.docs_url(),
         "defaultConfiguration": {"level": level(r.severity)},
         "properties": Value::Object(props),
     })
@@ -125,7 +118,7 @@ struct Item<'a> {
 enum Out {
     Single(usize),
     Group {
-        rule: &'static str,
+        rule: &'static Rule,
         namespace: Option<String>,
         members: Vec<usize>,
     },
@@ -144,7 +137,7 @@ struct Plan<'r, 'a> {
     opts: &'r SarifOptions,
     items: Vec<Item<'a>>,
     outs: Vec<Out>,
-    /// Indexes into RULES of the rules the results use, and each rule's position in the run.
+    /// The rules the results use (registry positions), and each rule's position in the run.
     rules: Vec<usize>,
     rule_index: HashMap<&'static str, usize>,
     properties: Value,
@@ -228,7 +221,6 @@ fn message_of(f: &Finding, placement: Placement) -> String {
 }
 
 fn plan<'r, 'a>(report: &'r Report<'a>, opts: &'r SarifOptions) -> Plan<'r, 'a> {
-    let placer = Placer::new(report.index);
     let mut plan = Plan {
         report,
         opts,
@@ -238,24 +230,47 @@ fn plan<'r, 'a>(report: &'r Report<'a>, opts: &'r SarifOptions) -> Plan<'r, 'a> 
         rule_index: HashMap::new(),
         properties: Value::Null,
     };
-    // 1. place, name and deduplicate
+    let (duplicates, unplaced) = place(&mut plan);
+    let max = opts.max_results.max(1);
+    let mut by_rule: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, it) in plan.items.iter().enumerate() {
+        by_rule.entry(it.f.rule.position()).or_default().push(i);
+    }
+    let levels = grouping_levels(&by_rule, &plan.items, max);
+    let grouped = results(&mut plan, &by_rule, &levels);
+    let truncated = order_and_truncate(&mut plan, max);
+    index_rules(&mut plan);
+    let findings = plan.items.len() + duplicates + unplaced;
+    plan.properties = json!({
+        "grouping": {
+            "maxResults": max,
+            "findings": findings,
+            "results": plan.outs.len(),
+            "duplicatesRemoved": duplicates,
+            "grouped": grouped,
+            "truncated": truncated,
+            "unlocated": unplaced,
+        }
+    });
+    plan
+}
+
+/// 1. Place, name and deduplicate the findings (the items of the plan). Returns the number of
+///    duplicates removed and of findings without a place.
+fn place(plan: &mut Plan) -> (usize, usize) {
+    let report = plan.report;
+    let placer = Placer::new(report.index);
     let mut seen: HashSet<(&str, FileId, Region, String)> = HashSet::new();
     let mut duplicates = 0usize;
     let mut unplaced = 0usize;
     let mut fp_count: HashMap<String, u32> = HashMap::new();
-    let findings: Vec<&'a Finding> = report
-        .inputs
-        .iter()
-        .chain(report.ran_findings())
-        .copied()
-        .collect();
-    for f in findings {
+    for f in report.inputs.iter().chain(report.ran_findings()).copied() {
         let Some((loc, placement)) = placer.place(f) else {
             unplaced += 1;
             continue;
         };
         let region = region(report, loc);
-        if !seen.insert((f.rule, loc.file, region, message_of(f, placement))) {
+        if !seen.insert((f.rule.id, loc.file, region, message_of(f, placement))) {
             duplicates += 1;
             continue;
         }
@@ -263,7 +278,7 @@ fn plan<'r, 'a>(report: &'r Report<'a>, opts: &'r SarifOptions) -> Plan<'r, 'a> 
             FileUri::Relative(u) | FileUri::Absolute(u) => u,
         };
         let subject = identity::subject(f, Some(&uri));
-        let mut fp = identity::fingerprint(f.rule, &subject, &f.message);
+        let mut fp = identity::fingerprint(f.rule.id, &subject, &f.message);
         // two findings with the same identity: number them in report order
         let n = fp_count.entry(fp.clone()).or_insert(0);
         *n += 1;
@@ -279,29 +294,31 @@ fn plan<'r, 'a>(report: &'r Report<'a>, opts: &'r SarifOptions) -> Plan<'r, 'a> 
             fingerprint: fp,
         });
     }
+    (duplicates, unplaced)
+}
 
-    // 2. grouping levels per rule, within the budget
-    let max = opts.max_results.max(1);
-    let mut by_rule: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for (i, it) in plan.items.iter().enumerate() {
-        by_rule
-            .entry(crate::rules::position(it.f.rule))
-            .or_default()
-            .push(i);
+/// The number of results of a rule's findings at a grouping level.
+fn count_at(members: &[usize], lvl: Level, items: &[Item]) -> usize {
+    match lvl {
+        Level::None => members.len(),
+        Level::Namespace => members
+            .iter()
+            .map(|i| items[*i].ns)
+            .collect::<BTreeSet<_>>()
+            .len(),
+        Level::Rule => 1,
     }
-    let count_at = |members: &[usize], lvl: Level, items: &[Item]| -> usize {
-        match lvl {
-            Level::None => members.len(),
-            Level::Namespace => members
-                .iter()
-                .map(|i| items[*i].ns)
-                .collect::<BTreeSet<_>>()
-                .len(),
-            Level::Rule => 1,
-        }
-    };
+}
+
+/// 2. The grouping level of each rule (by registry position), within the budget: lower
+///    severities and the most repetitive rules are grouped first.
+fn grouping_levels(
+    by_rule: &BTreeMap<usize, Vec<usize>>,
+    items: &[Item],
+    max: usize,
+) -> BTreeMap<usize, Level> {
     let mut levels: BTreeMap<usize, Level> = by_rule.keys().map(|k| (*k, Level::None)).collect();
-    let mut total = plan.items.len();
+    let mut total = items.len();
     let steps = [
         (Severity::Info, Level::Namespace),
         (Severity::Warning, Level::Namespace),
@@ -310,7 +327,7 @@ fn plan<'r, 'a>(report: &'r Report<'a>, opts: &'r SarifOptions) -> Plan<'r, 'a> 
         (Severity::Warning, Level::Rule),
         (Severity::Error, Level::Rule),
     ];
-    let severity_of = |pos: usize| RULES.get(pos).map(|r| r.severity).unwrap_or(Severity::Info);
+    let severity_of = |pos: usize| rules::at(pos).map(|r| r.severity).unwrap_or(Severity::Info);
     for (sev, lvl) in steps {
         if total <= max {
             break;
@@ -319,8 +336,8 @@ fn plan<'r, 'a>(report: &'r Report<'a>, opts: &'r SarifOptions) -> Plan<'r, 'a> 
             .iter()
             .filter(|(pos, _)| severity_of(**pos) == sev && levels[pos] < lvl)
             .map(|(pos, m)| {
-                let now = count_at(m, levels[pos], &plan.items);
-                let then = count_at(m, lvl, &plan.items);
+                let now = count_at(m, levels[pos], items);
+                let then = count_at(m, lvl, items);
                 (*pos, now, then)
             })
             .filter(|(_, now, then)| then < now)
@@ -335,11 +352,20 @@ fn plan<'r, 'a>(report: &'r Report<'a>, opts: &'r SarifOptions) -> Plan<'r, 'a> 
             levels.insert(pos, lvl);
         }
     }
+    levels
+}
 
-    // 3. the results
+/// 3. The results: single findings and groups. Returns what was grouped.
+fn results(
+    plan: &mut Plan,
+    by_rule: &BTreeMap<usize, Vec<usize>>,
+    levels: &BTreeMap<usize, Level>,
+) -> Vec<Value> {
     let mut grouped = Vec::new();
-    for (pos, members) in &by_rule {
-        let rule = RULES.get(*pos).map(|r| r.id).unwrap_or("");
+    for (pos, members) in by_rule {
+        let Some(rule) = rules::at(*pos) else {
+            continue;
+        };
         match levels[pos] {
             Level::None => plan.outs.extend(members.iter().map(|i| Out::Single(*i))),
             Level::Namespace => {
@@ -359,7 +385,7 @@ fn plan<'r, 'a>(report: &'r Report<'a>, opts: &'r SarifOptions) -> Plan<'r, 'a> 
                         });
                     }
                 }
-                grouped.push(json!({"rule": rule, "by": "namespace", "findings": members.len(), "results": results}));
+                grouped.push(json!({"rule": rule.id, "by": "namespace", "findings": members.len(), "results": results}));
             }
             Level::Rule => {
                 if members.len() == 1 {
@@ -372,21 +398,26 @@ fn plan<'r, 'a>(report: &'r Report<'a>, opts: &'r SarifOptions) -> Plan<'r, 'a> 
                     });
                 }
                 grouped.push(
-                    json!({"rule": rule, "by": "rule", "findings": members.len(), "results": 1}),
+                    json!({"rule": rule.id, "by": "rule", "findings": members.len(), "results": 1}),
                 );
             }
         }
     }
-    // most severe first (blocking errors, errors, warnings, notes), then report order
+    grouped
+}
+
+/// Most severe first (blocking errors, errors, warnings, notes), then report order; at most
+/// `max`. Returns the number of results cut.
+fn order_and_truncate(plan: &mut Plan, max: usize) -> usize {
     let key = |o: &Out, items: &[Item]| -> (bool, u8, usize) {
         let ms: &[usize] = match o {
             Out::Single(i) => std::slice::from_ref(i),
             Out::Group { members, .. } => members,
         };
-        let blocking = ms.iter().any(|i| items[*i].f.blocking);
+        let blocking = ms.iter().any(|i| items[*i].f.blocking());
         let sev = ms
             .iter()
-            .map(|i| sev_rank(items[*i].f.severity))
+            .map(|i| sev_rank(items[*i].f.severity()))
             .min()
             .unwrap_or(2);
         (!blocking, sev, ms[0])
@@ -395,37 +426,27 @@ fn plan<'r, 'a>(report: &'r Report<'a>, opts: &'r SarifOptions) -> Plan<'r, 'a> 
     plan.outs.sort_by_key(|o| key(o, items));
     let truncated = plan.outs.len().saturating_sub(max);
     plan.outs.truncate(max);
+    truncated
+}
 
-    // 4. the rules the results use, in registry order
+/// 4. The rules the results use, in registry order, and each one's index in the run.
+fn index_rules(plan: &mut Plan) {
     let used: BTreeSet<usize> = plan
         .outs
         .iter()
         .map(|o| match o {
-            Out::Single(i) => crate::rules::position(plan.items[*i].f.rule),
-            Out::Group { rule, .. } => crate::rules::position(rule),
+            Out::Single(i) => plan.items[*i].f.rule.position(),
+            Out::Group { rule, .. } => rule.position(),
         })
-        .filter(|p| *p < RULES.len())
+        .filter(|p| rules::at(*p).is_some())
         .collect();
     plan.rules = used.into_iter().collect();
     plan.rule_index = plan
         .rules
         .iter()
         .enumerate()
-        .map(|(i, p)| (RULES[*p].id, i))
+        .filter_map(|(i, p)| Some((rules::at(*p)?.id, i)))
         .collect();
-    let findings = plan.items.len() + duplicates + unplaced;
-    plan.properties = json!({
-        "grouping": {
-            "maxResults": max,
-            "findings": findings,
-            "results": plan.outs.len(),
-            "duplicatesRemoved": duplicates,
-            "grouped": grouped,
-            "truncated": truncated,
-            "unlocated": unplaced,
-        }
-    });
-    plan
 }
 
 fn result_single(plan: &Plan, i: usize) -> Value {
@@ -433,7 +454,7 @@ fn result_single(plan: &Plan, i: usize) -> Value {
     let f = it.f;
     let mut props = Map::new();
     props.insert("phase".into(), json!(f.phase().id()));
-    props.insert("blocking".into(), json!(f.blocking));
+    props.insert("blocking".into(), json!(f.blocking()));
     if let Some(p) = it.placement.as_str() {
         props.insert("placement".into(), json!(p));
     }
@@ -441,16 +462,16 @@ fn result_single(plan: &Plan, i: usize) -> Value {
         props.insert("namespace".into(), json!(ns));
     }
     // the HTTPRoute translations (RT-001) carry their objects, as in the JSON report
-    if f.rule.starts_with("RT-") && !f.actions.is_empty() {
+    if f.rule.apply_file == ApplyFile::Routes && !f.actions.is_empty() {
         props.insert(
             "actions".into(),
             serde_json::to_value(&f.actions).unwrap_or(Value::Null),
         );
     }
     let mut res = json!({
-        "ruleId": f.rule,
-        "ruleIndex": plan.rule_index.get(f.rule).copied().unwrap_or(0),
-        "level": level(f.severity),
+        "ruleId": f.rule.id,
+        "ruleIndex": plan.rule_index.get(f.rule.id).copied().unwrap_or(0),
+        "level": level(f.severity()),
         "message": {"text": message_of(f, it.placement)},
         "locations": [{"physicalLocation": plan.physical(it.file, it.region)}],
         "partialFingerprints": {FINGERPRINT_KEY: it.fingerprint},
@@ -476,20 +497,15 @@ fn result_single(plan: &Plan, i: usize) -> Value {
     res
 }
 
-fn result_group(
-    plan: &Plan,
-    rule: &'static str,
-    namespace: Option<&str>,
-    members: &[usize],
-) -> Value {
-    let info = crate::rules::rule(rule);
+fn result_group(plan: &Plan, info: &Rule, namespace: Option<&str>, members: &[usize]) -> Value {
+    let rule = info.id;
     let first = &plan.items[members[0]];
     let sev = members
         .iter()
-        .map(|i| plan.items[*i].f.severity)
+        .map(|i| plan.items[*i].f.severity())
         .min_by_key(|s| sev_rank(*s))
         .unwrap_or(info.severity);
-    let blocking = members.iter().any(|i| plan.items[*i].f.blocking);
+    let blocking = members.iter().any(|i| plan.items[*i].f.blocking());
     let subjects: Vec<String> = members
         .iter()
         .filter_map(|i| plan.items[*i].f.resource.as_ref().map(|r| r.display()))
@@ -513,7 +529,7 @@ fn result_group(
     let mut text = format!(
         "{} findings of {rule} {scope}: {}. Grouped into one result to keep the run within {} results; every finding is a related location.",
         members.len(),
-        info.summary,
+        info.title,
         plan.opts.max_results.max(1),
     );
     if !names.is_empty() {
@@ -555,17 +571,22 @@ fn result_group(
         "locations": [{"physicalLocation": plan.physical(first.file, first.region)}],
         "relatedLocations": related,
         "partialFingerprints": {FINGERPRINT_KEY: identity::fingerprint(rule, &subject, "")},
-        "properties": {"phase": info.phase.id(), "blocking": blocking, "grouped": grouped},
+        "properties": {"phase": info.phase().id(), "blocking": blocking, "grouped": grouped},
     })
 }
 
 fn tool(plan: &Plan) -> Value {
-    let rules: Vec<Value> = plan.rules.iter().map(|p| rule_json(&RULES[*p])).collect();
+    let rules: Vec<Value> = plan
+        .rules
+        .iter()
+        .filter_map(|p| rules::at(*p))
+        .map(rule_json)
+        .collect();
     json!({"driver": {
         "name": "ambient-lsp",
         "version": env!("CARGO_PKG_VERSION"),
         "semanticVersion": env!("CARGO_PKG_VERSION"),
-        "informationUri": docs_url(),
+        "informationUri": rules::docs_url(),
         "rules": rules,
     }})
 }

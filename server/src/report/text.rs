@@ -2,8 +2,9 @@
 
 use std::io::Write;
 
-use super::{CheckStatus, PhaseStatus, Report};
+use super::{CheckStatus, PhaseReport, PhaseStatus, Report};
 use crate::finding::{Finding, Phase, Severity};
+use crate::rules::TextStyle;
 
 #[derive(Clone, Copy)]
 pub struct Markers {
@@ -45,17 +46,16 @@ pub struct Outputs {
 }
 
 fn marker<'m>(m: &'m Markers, f: &Finding) -> &'m str {
-    if f.blocking {
+    if f.blocking() {
         return m.fail;
     }
-    match f.rule {
-        "P011" | "R004" | "U001" => return m.warn,
-        _ => {}
+    if matches!(f.rule.text, TextStyle::WarnMarker | TextStyle::WarningLine) {
+        return m.warn;
     }
     if !f.actions.is_empty() {
         return m.rec;
     }
-    match f.severity {
+    match f.severity() {
         Severity::Error | Severity::Warning => m.warn,
         Severity::Info => m.info,
     }
@@ -68,17 +68,26 @@ fn finding(
     f: &Finding,
     locate: bool,
 ) -> std::io::Result<()> {
-    let prefix = if f.rule == "U001" { "Warning: " } else { "" };
+    let prefix = if f.rule.text == TextStyle::WarningLine {
+        "Warning: "
+    } else {
+        ""
+    };
     writeln!(out, "{} {}{}", marker(m, f), prefix, f.message)?;
     for d in &f.details {
         writeln!(out, "* {d}")?;
     }
     if locate {
         if let Some(place) = report.place(f) {
-            writeln!(out, "   {} {} [{}]", m.at, place, f.rule)?;
+            writeln!(out, "   {} {} [{}]", m.at, place, f.rule.id)?;
         }
     }
     Ok(())
+}
+
+/// An informational finding the report prints only with `--verbose`.
+fn hidden_without_verbose(f: &Finding, verbose: bool) -> bool {
+    f.severity() == Severity::Info && !verbose && f.rule.text != TextStyle::Shown
 }
 
 /// Render to a string (tests, the language server's report command).
@@ -96,151 +105,168 @@ pub fn write(
     outputs: &Outputs,
     verbose: bool,
 ) -> std::io::Result<()> {
-    if let Some(c) = &report.cluster {
-        writeln!(
-            out,
-            "{} Read {} resource{} from cluster context \"{}\" (read-only)",
-            m.start,
-            report.resources,
-            if report.resources == 1 { "" } else { "s" },
-            c.context
-        )?;
-    }
-    if report.cluster.is_none() {
-        let _ = writeln!(
-            out,
-            "{} Read {} file{}: {} resource{}{}",
-            m.start,
-            report.files,
-            if report.files == 1 { "" } else { "s" },
-            report.resources,
-            if report.resources == 1 { "" } else { "s" },
-            if report.not_objects > 0 {
-                format!(
-                    " ({} YAML documents are not Kubernetes objects and were ignored)",
-                    report.not_objects
-                )
-            } else {
-                String::new()
-            }
-        );
-    }
+    header(out, report, m)?;
     for f in &report.inputs {
-        if f.severity == Severity::Info && !verbose && f.rule != "YAML-002" {
-            continue;
-        }
-        let mk = match f.severity {
-            Severity::Error => m.fail,
-            Severity::Warning => m.warn,
-            Severity::Info => m.info,
-        };
-        match report.place(f) {
-            Some(place) => {
-                writeln!(out, "{mk} {place}: {} [{}]", f.message, f.rule)?;
-            }
-            None => {
-                writeln!(out, "{mk} {} [{}]", f.message, f.rule)?;
-            }
+        if !hidden_without_verbose(f, verbose) {
+            input_problem(out, report, m, f)?;
         }
     }
     for p in &report.phases {
-        let id = p.phase.id();
-        if p.status == PhaseStatus::Skipped {
-            writeln!(out, "{} Skipping phase {id}: an earlier phase failed (use --ignore-failures to run it anyway).", m.start)?;
-            continue;
-        }
-        writeln!(out, "{} Starting phase {id}...", m.start)?;
-        match p.status {
-            PhaseStatus::Passed => {
-                writeln!(out, "{} Phase {id} succeeded!", m.pass)?;
-            }
-            PhaseStatus::Failed => {
-                writeln!(out, "{} Phase {id} failed!", m.fail)?;
-            }
-            PhaseStatus::Recommendations => {
-                writeln!(out, "{} Phase {id} has recommendations!", m.warn)?;
-            }
-            PhaseStatus::Skipped => {}
-        }
-        let check_lines = matches!(p.phase, Phase::PreReqs | Phase::ClusterSetup);
-        let mut shown: Vec<*const Finding> = Vec::new();
-        for c in &p.checks {
-            match c.status {
-                CheckStatus::Failed => {
-                    let _ = writeln!(
-                        out,
-                        "{} {} failed: {}",
-                        m.fail,
-                        c.title,
-                        c.findings
-                            .iter()
-                            .find(|f| f.blocking)
-                            .map(|f| f.message.as_str())
-                            .unwrap_or("")
-                    );
-                    if let Some(first) = c.findings.iter().find(|f| f.blocking) {
-                        if let Some(place) = report.place(first) {
-                            let _ = writeln!(out, "   {} {} [{}]", m.at, place, first.rule);
-                        }
-                        for d in &first.details {
-                            writeln!(out, "* {d}")?;
-                        }
-                        shown.push(*first as *const Finding);
-                    }
-                }
-                CheckStatus::Unverified => {
-                    writeln!(out, "{} {} {}", m.warn, c.title, c.message)?;
-                }
-                CheckStatus::Passed | CheckStatus::Warning if check_lines => {
-                    writeln!(out, "{} {} passed", m.pass, c.title)?;
-                }
-                _ => {}
-            }
-        }
-        for f in &p.findings {
-            if shown.contains(&(*f as *const Finding)) || f.summarized {
-                continue;
-            }
-            if f.severity == Severity::Info && f.actions.is_empty() && !verbose && check_lines {
-                // informational pre-req details (platform detected, upstream build) only with -v
-                if !matches!(f.rule, "PR-VER-004" | "PR-CNI-020" | "CS-DS-003") {
-                    continue;
-                }
-            }
-            finding(
-                out,
-                report,
-                m,
-                f,
-                verbose || f.severity != Severity::Info || f.blocking || !f.actions.is_empty(),
-            )?;
-        }
-        if p.phase == Phase::DeployWaypoints {
-            if let Some(path) = &outputs.waypoints {
-                if !report.waypoints.is_empty() {
-                    writeln!(out, "{} Generated waypoints are written to {path}", m.info)?;
-                }
-            }
-        }
-        if p.phase == Phase::MigratePolicies {
-            if let Some(path) = &outputs.policies {
-                if !report.policies.is_empty() {
-                    writeln!(out, "{} Recommended policies are written to {path}", m.info)?;
-                }
-            }
-            if let Some(path) = &outputs.routes {
-                if !report.routes.is_empty() {
-                    writeln!(
-                        out,
-                        "{} HTTPRoute translations of VirtualServices are written to {path}",
-                        m.info
-                    )?;
-                }
-            }
-        }
+        phase(out, report, m, outputs, verbose, p)?;
     }
     if let Some(path) = &outputs.commands {
         writeln!(out, "{} Commands of this run are written to {path}", m.info)?;
     }
     Ok(())
+}
+
+/// `Read 3 files: 12 resources`, or `Read 12 resources from cluster context "kind"`.
+fn header(out: &mut dyn Write, report: &Report, m: &Markers) -> std::io::Result<()> {
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    if let Some(c) = &report.cluster {
+        return writeln!(
+            out,
+            "{} Read {} resource{} from cluster context \"{}\" (read-only)",
+            m.start,
+            report.resources,
+            plural(report.resources),
+            c.context
+        );
+    }
+    let ignored = if report.not_objects > 0 {
+        format!(
+            " ({} YAML documents are not Kubernetes objects and were ignored)",
+            report.not_objects
+        )
+    } else {
+        String::new()
+    };
+    writeln!(
+        out,
+        "{} Read {} file{}: {} resource{}{ignored}",
+        m.start,
+        report.files,
+        plural(report.files),
+        report.resources,
+        plural(report.resources),
+    )
+}
+
+fn input_problem(
+    out: &mut dyn Write,
+    report: &Report,
+    m: &Markers,
+    f: &Finding,
+) -> std::io::Result<()> {
+    let mk = match f.severity() {
+        Severity::Error => m.fail,
+        Severity::Warning => m.warn,
+        Severity::Info => m.info,
+    };
+    match report.place(f) {
+        Some(place) => writeln!(out, "{mk} {place}: {} [{}]", f.message, f.rule.id),
+        None => writeln!(out, "{mk} {} [{}]", f.message, f.rule.id),
+    }
+}
+
+/// One phase: its status, its check lines, its findings, and where its files went.
+fn phase(
+    out: &mut dyn Write,
+    report: &Report,
+    m: &Markers,
+    outputs: &Outputs,
+    verbose: bool,
+    p: &PhaseReport,
+) -> std::io::Result<()> {
+    let id = p.phase.id();
+    if p.status == PhaseStatus::Skipped {
+        return writeln!(out, "{} Skipping phase {id}: an earlier phase failed (use --ignore-failures to run it anyway).", m.start);
+    }
+    writeln!(out, "{} Starting phase {id}...", m.start)?;
+    match p.status {
+        PhaseStatus::Passed => writeln!(out, "{} Phase {id} succeeded!", m.pass)?,
+        PhaseStatus::Failed => writeln!(out, "{} Phase {id} failed!", m.fail)?,
+        PhaseStatus::Recommendations => {
+            writeln!(out, "{} Phase {id} has recommendations!", m.warn)?
+        }
+        PhaseStatus::Skipped => {}
+    }
+    // pre-reqs and cluster-setup print a line per check, as the seed does
+    let check_lines = matches!(p.phase, Phase::PreReqs | Phase::ClusterSetup);
+    let shown = checks(out, report, m, p, check_lines)?;
+    for f in &p.findings {
+        if shown.contains(&(*f as *const Finding)) || f.summarized {
+            continue;
+        }
+        if check_lines && f.actions.is_empty() && hidden_without_verbose(f, verbose) {
+            // informational pre-req details only with -v
+            continue;
+        }
+        let locate =
+            verbose || f.severity() != Severity::Info || f.blocking() || !f.actions.is_empty();
+        finding(out, report, m, f, locate)?;
+    }
+    let written = |objects: &[&crate::finding::Object], path: &Option<String>, what: &str| {
+        path.as_ref()
+            .filter(|_| !objects.is_empty())
+            .map(|path| format!("{what} are written to {path}"))
+    };
+    let lines = match p.phase {
+        Phase::DeployWaypoints => vec![written(
+            &report.waypoints,
+            &outputs.waypoints,
+            "Generated waypoints",
+        )],
+        Phase::MigratePolicies => vec![
+            written(&report.policies, &outputs.policies, "Recommended policies"),
+            written(
+                &report.routes,
+                &outputs.routes,
+                "HTTPRoute translations of VirtualServices",
+            ),
+        ],
+        _ => Vec::new(),
+    };
+    for line in lines.into_iter().flatten() {
+        writeln!(out, "{} {line}", m.info)?;
+    }
+    Ok(())
+}
+
+/// The check lines of a phase: a failed check with its first blocking finding (returned, so
+/// it is not printed twice), a passed one when the phase prints check lines.
+fn checks(
+    out: &mut dyn Write,
+    report: &Report,
+    m: &Markers,
+    p: &PhaseReport,
+    check_lines: bool,
+) -> std::io::Result<Vec<*const Finding>> {
+    let mut shown: Vec<*const Finding> = Vec::new();
+    for c in &p.checks {
+        match c.status {
+            CheckStatus::Failed => {
+                let first = c.findings.iter().find(|f| f.blocking());
+                let message = first.map(|f| f.message.as_str()).unwrap_or("");
+                writeln!(out, "{} {} failed: {message}", m.fail, c.title)?;
+                if let Some(first) = first {
+                    if let Some(place) = report.place(first) {
+                        writeln!(out, "   {} {} [{}]", m.at, place, first.rule.id)?;
+                    }
+                    for d in &first.details {
+                        writeln!(out, "* {d}")?;
+                    }
+                    shown.push(*first as *const Finding);
+                }
+            }
+            CheckStatus::Unverified => {
+                writeln!(out, "{} {} {}", m.warn, c.title, c.message)?;
+            }
+            CheckStatus::Passed | CheckStatus::Warning if check_lines => {
+                writeln!(out, "{} {} passed", m.pass, c.title)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(shown)
 }

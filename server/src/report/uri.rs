@@ -1,5 +1,5 @@
 //! URIs of files in reports (RFC 3986): paths relative to a source root, percent-encoded, and
-//! `file:` URIs. Pure: callers resolve paths (see `crate::ci`).
+//! `file:` URIs. Pure: callers resolve paths (see `cli::ci`).
 
 use std::path::{Component, Path, PathBuf};
 

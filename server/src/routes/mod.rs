@@ -4,8 +4,9 @@
 //! `translate` is a pure function from one VirtualService (its spec node) and a read-only view
 //! of the workspace (`World`) to the objects to apply (HTTPRoutes, per-subset Services and
 //! their DestinationRules) or the reasons it cannot (`Problem`, each naming a field and its
-//! span). The phase (`phases::routes`) turns the result into findings; the language server can
-//! call the same function for a code action or a hover (`world::IndexWorld` over its index).
+//! span). The rule file `phases/migrate_policies/route_translation.rs` turns the result into
+//! findings; the language server can call the same function for a code action or a hover
+//! (`world::IndexWorld` over its index).
 //!
 //! What "same behaviour" means and how each field maps is in `docs/routes.md`; the proof is
 //! `server/tests/routes_equivalence.rs` (an evaluator of both routing models).

@@ -9,10 +9,15 @@ pub struct LineIndex {
     len: u32,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How positions count characters within a line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Encoding {
+    /// Bytes.
     Utf8,
+    /// UTF-16 code units (the LSP default).
+    #[default]
     Utf16,
+    /// Unicode scalar values (what the reports print).
     Chars,
 }
 

@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Parser, ScalarStyle as PStyle};
+use saphyr_parser::{Event, Parser, ScalarStyle as PStyle, Tag};
 
 use super::node::{Entry, Node, NodeKind, ScalarStyle, Span};
 
@@ -377,75 +377,28 @@ pub fn parse_stream_general(text: &str, limits: &Limits) -> ParsedStream {
     let mut out = ParsedStream::default();
     let mut base_byte = 0usize;
     let mut base_char = 0usize;
-    let mut doc_index = 0usize;
 
     'outer: loop {
         let mut parser = Parser::new_from_str(&text[base_byte..]);
         let mut doc: Option<DocBuilder> = None;
         let mut prev_end = base_byte;
         loop {
-            let ev = match parser.next_event() {
+            let (event, span) = match parser.next_event() {
                 None => break 'outer,
-                Some(r) => r,
-            };
-            let (event, span) = match ev {
-                Ok(x) => x,
-                Err(e) => {
+                Some(Ok(x)) => x,
+                Some(Err(e)) => {
+                    // record the broken document, resume at the next `---`
                     let err_at = map.byte(base_char + e.marker().index());
                     let start = doc.as_ref().map(|d| d.start).unwrap_or(prev_end);
                     let resume = next_doc_marker(text, err_at.max(start), start);
-                    let end = resume.unwrap_or(text.len());
-                    let slice = &text[start.min(end)..end];
-                    let templated = slice.contains("{{");
-                    // An unclosed `[`/`{` is detected lines later (often at the next `---`):
-                    // point at the opener instead.
-                    let unclosed = doc.as_ref().and_then(|d| {
-                        d.stack.iter().rev().find_map(|f| match f {
-                            Frame::Seq {
-                                start, flow: true, ..
-                            } => Some((*start, "flow sequence `[`")),
-                            Frame::Map {
-                                start, flow: true, ..
-                            } => Some((*start, "flow mapping `{`")),
-                            _ => None,
-                        })
-                    });
-                    let unclosed =
-                        unclosed.filter(|(at, _)| *at < err_at && text[*at..err_at].contains('\n'));
-                    let problem = YamlProblem {
-                        kind: if templated {
-                            ProblemKind::Template
-                        } else {
-                            ProblemKind::Syntax
-                        },
-                        message: if templated {
-                            "Helm/Go template ({{ … }}): not analysed".to_string()
-                        } else if let Some((_, what)) = unclosed {
-                            format!(
-                                "YAML syntax error: this {what} is not closed ({})",
-                                e.info()
-                            )
-                        } else {
-                            format!("YAML syntax error: {}", e.info())
-                        },
-                        span: if templated {
-                            let t = start + slice.find("{{").unwrap_or(0);
-                            Span::new(t, t + 2)
-                        } else if let Some((at, _)) = unclosed {
-                            Span::new(at, at + 1)
-                        } else {
-                            Span::new(err_at, (err_at + 1).min(text.len()).max(err_at))
-                        },
+                    let broken = Broken {
+                        start,
+                        end: resume.unwrap_or(text.len()),
+                        err_at,
+                        info: e.info(),
                     };
-                    let mut problems = doc.map(|d| d.problems).unwrap_or_default();
-                    problems.push(problem);
-                    out.docs.push(ParsedDoc {
-                        index: doc_index,
-                        span: Span::new(start, trim_end(text, end)),
-                        root: None,
-                        problems,
-                    });
-                    doc_index += 1;
+                    let index = out.docs.len();
+                    out.docs.push(broken.doc(text, doc.take(), index));
                     match resume {
                         Some(r) => {
                             base_char = map.char_of_byte(r);
@@ -470,221 +423,30 @@ pub fn parse_stream_general(text: &str, limits: &Limits) -> ParsedStream {
                 Event::DocumentEnd => {
                     if let Some(d) = doc.take() {
                         prev_end = e.max(d.last_end);
-                        out.docs.push(finish_doc(text, d, doc_index));
-                        doc_index += 1;
+                        let index = out.docs.len();
+                        out.docs.push(finish_doc(text, d, index));
                     }
                 }
-                Event::Alias(id) => {
-                    let Some(d) = doc.as_mut() else { continue };
-                    if d.poisoned.is_some() {
-                        continue;
+                event => {
+                    if let Some(d) = doc.as_mut() {
+                        d.event(event, s, e, limits, text);
                     }
-                    match d.anchors.get(&id) {
-                        Some(n) => {
-                            let count = n.count();
-                            d.alias_nodes += count;
-                            d.nodes += count;
-                            if d.alias_nodes > limits.max_alias_nodes {
-                                d.poison(
-                                    format!(
-                                        "alias expansion exceeds {} nodes (a \"billion laughs\" document?): not analysed",
-                                        limits.max_alias_nodes
-                                    ),
-                                    s,
-                                );
-                                continue;
-                            }
-                            let mut n = n.clone();
-                            // the alias node points at the alias, its contents at the anchor
-                            n.span = Span::new(s, e);
-                            d.push_node(n, 0, text);
-                        }
-                        None => d.poison("unknown alias".to_string(), s),
-                    }
-                }
-                Event::Scalar(value, style, anchor, tag) => {
-                    let Some(d) = doc.as_mut() else { continue };
-                    if d.poisoned.is_some() {
-                        continue;
-                    }
-                    d.nodes += 1;
-                    if d.nodes > limits.max_nodes {
-                        d.poison(
-                            format!(
-                                "document has more than {} nodes: not analysed",
-                                limits.max_nodes
-                            ),
-                            s,
-                        );
-                        continue;
-                    }
-                    let mut st = style_of(style);
-                    if let Some(t) = tag.as_deref() {
-                        let non_specific = (t.handle.is_empty() && t.suffix == "!")
-                            || (t.handle == "!" && t.suffix.is_empty());
-                        if non_specific || (t.is_yaml_core_schema() && t.suffix == "str") {
-                            st = if st == ScalarStyle::Plain {
-                                ScalarStyle::SingleQuoted
-                            } else {
-                                st
-                            };
-                        } else if t.is_yaml_core_schema()
-                            && st != ScalarStyle::Plain
-                            && matches!(t.suffix.as_str(), "int" | "float" | "bool" | "null")
-                        {
-                            st = ScalarStyle::Plain;
-                        }
-                    }
-                    if st == ScalarStyle::Plain && contains_template_marker(&value) {
-                        d.template_hint.get_or_insert(s);
-                    }
-                    let value = match value {
-                        Cow::Borrowed(b) => b.to_string(),
-                        Cow::Owned(o) => o,
-                    };
-                    d.push_node(Node::scalar(value, st, Span::new(s, e)), anchor, text);
-                }
-                Event::SequenceStart(anchor, _) => {
-                    let Some(d) = doc.as_mut() else { continue };
-                    if d.poisoned.is_some() {
-                        d.stack.push(Frame::Seq {
-                            start: s,
-                            flow: false,
-                            anchor: 0,
-                            items: Vec::new(),
-                        });
-                        continue;
-                    }
-                    d.nodes += 1;
-                    if d.stack.len() >= limits.max_depth {
-                        d.poison(
-                            format!(
-                                "nesting deeper than {} levels: not analysed",
-                                limits.max_depth
-                            ),
-                            s,
-                        );
-                    }
-                    let flow = e > s;
-                    // block sequences start at their first `-`, the marker points past it
-                    let start = if flow { s } else { dash_before(text, s) };
-                    d.stack.push(Frame::Seq {
-                        start,
-                        flow,
-                        anchor,
-                        items: Vec::new(),
-                    });
-                }
-                Event::MappingStart(anchor, _) => {
-                    let Some(d) = doc.as_mut() else { continue };
-                    if d.poisoned.is_some() {
-                        d.stack.push(Frame::Map {
-                            start: s,
-                            flow: false,
-                            anchor: 0,
-                            entries: Vec::new(),
-                            key: None,
-                        });
-                        continue;
-                    }
-                    d.nodes += 1;
-                    if d.stack.len() >= limits.max_depth {
-                        d.poison(
-                            format!(
-                                "nesting deeper than {} levels: not analysed",
-                                limits.max_depth
-                            ),
-                            s,
-                        );
-                    }
-                    d.stack.push(Frame::Map {
-                        start: s,
-                        flow: e > s,
-                        anchor,
-                        entries: Vec::new(),
-                        key: None,
-                    });
-                }
-                Event::SequenceEnd => {
-                    let Some(d) = doc.as_mut() else { continue };
-                    let Some(Frame::Seq {
-                        start,
-                        flow,
-                        anchor,
-                        items,
-                    }) = d.stack.pop()
-                    else {
-                        continue;
-                    };
-                    if d.poisoned.is_some() {
-                        continue;
-                    }
-                    let end = if flow {
-                        e
-                    } else {
-                        items.last().map(|n| n.span.end as usize).unwrap_or(start)
-                    };
-                    let node = Node {
-                        span: Span::new(start, end),
-                        flow,
-                        kind: NodeKind::Seq(items),
-                    };
-                    d.push_node(node, anchor, text);
-                }
-                Event::MappingEnd => {
-                    let Some(d) = doc.as_mut() else { continue };
-                    let Some(Frame::Map {
-                        start,
-                        flow,
-                        anchor,
-                        entries,
-                        key,
-                    }) = d.stack.pop()
-                    else {
-                        continue;
-                    };
-                    if d.poisoned.is_some() {
-                        continue;
-                    }
-                    let mut entries = entries;
-                    if let Some(k) = key {
-                        // a key without a value event cannot happen with a well-formed stream,
-                        // but keep it rather than lose it
-                        let at = k.span.end as usize;
-                        entries.push(Entry {
-                            key: k,
-                            value: Node::scalar("", ScalarStyle::Plain, Span::empty(at)),
-                        });
-                    }
-                    let end = if flow {
-                        e
-                    } else {
-                        entries
-                            .last()
-                            .map(|en| en.value.span.end.max(en.key.span.end) as usize)
-                            .unwrap_or(start)
-                    };
-                    let entries = finish_map_pub(entries, &mut d.problems);
-                    let node = Node {
-                        span: Span::new(start, end),
-                        flow,
-                        kind: NodeKind::Map(entries),
-                    };
-                    d.push_node(node, anchor, text);
                 }
             }
         }
     }
+    one_template_problem(&mut out);
+    out
+}
 
-    // file-level template detection: one problem for the whole file
-    let mut first_template: Option<YamlProblem> = None;
-    for d in &out.docs {
-        for p in &d.problems {
-            if p.kind == ProblemKind::Template && first_template.is_none() {
-                first_template = Some(p.clone());
-            }
-        }
-    }
+/// File-level template detection: one problem for the whole file, and no document analysed.
+fn one_template_problem(out: &mut ParsedStream) {
+    let first_template = out
+        .docs
+        .iter()
+        .flat_map(|d| &d.problems)
+        .find(|p| p.kind == ProblemKind::Template)
+        .cloned();
     if let Some(t) = first_template {
         for d in &mut out.docs {
             d.root = None;
@@ -692,7 +454,309 @@ pub fn parse_stream_general(text: &str, limits: &Limits) -> ParsedStream {
         }
         out.template = Some(t);
     }
-    out
+}
+
+/// A document the event parser gave up on: from `start` to `end` (the next `---` or the end
+/// of the text), with the error at `err_at`.
+struct Broken<'a> {
+    start: usize,
+    end: usize,
+    err_at: usize,
+    info: &'a str,
+}
+
+impl Broken<'_> {
+    fn doc(&self, text: &str, doc: Option<DocBuilder>, index: usize) -> ParsedDoc {
+        let unclosed = doc.as_ref().and_then(|d| self.unclosed(text, d));
+        let mut problems = doc.map(|d| d.problems).unwrap_or_default();
+        problems.push(self.problem(text, unclosed));
+        ParsedDoc {
+            index,
+            span: Span::new(self.start, trim_end(text, self.end)),
+            root: None,
+            problems,
+        }
+    }
+
+    /// An unclosed `[`/`{` is detected lines later (often at the next `---`): the opener.
+    fn unclosed(&self, text: &str, d: &DocBuilder) -> Option<(usize, &'static str)> {
+        let opener = d.stack.iter().rev().find_map(|f| match f {
+            Frame::Seq {
+                start, flow: true, ..
+            } => Some((*start, "flow sequence `[`")),
+            Frame::Map {
+                start, flow: true, ..
+            } => Some((*start, "flow mapping `{`")),
+            _ => None,
+        });
+        opener.filter(|(at, _)| *at < self.err_at && text[*at..self.err_at].contains('\n'))
+    }
+
+    fn problem(&self, text: &str, unclosed: Option<(usize, &str)>) -> YamlProblem {
+        let slice = &text[self.start.min(self.end)..self.end];
+        if slice.contains("{{") {
+            let t = self.start + slice.find("{{").unwrap_or(0);
+            return YamlProblem {
+                kind: ProblemKind::Template,
+                message: "Helm/Go template ({{ … }}): not analysed".to_string(),
+                span: Span::new(t, t + 2),
+            };
+        }
+        let err_at = self.err_at;
+        let (message, span) = match unclosed {
+            Some((at, what)) => (
+                format!(
+                    "YAML syntax error: this {what} is not closed ({})",
+                    self.info
+                ),
+                Span::new(at, at + 1),
+            ),
+            None => (
+                format!("YAML syntax error: {}", self.info),
+                Span::new(err_at, (err_at + 1).min(text.len()).max(err_at)),
+            ),
+        };
+        YamlProblem {
+            kind: ProblemKind::Syntax,
+            message,
+            span,
+        }
+    }
+}
+
+/// How a tag changes the style of a scalar: `!`/`!!str` make a plain scalar a string,
+/// `!!int`/`!!float`/`!!bool`/`!!null` make a quoted one a plain value.
+fn tagged_style(style: ScalarStyle, tag: Option<&Tag>) -> ScalarStyle {
+    let Some(t) = tag else { return style };
+    let non_specific =
+        (t.handle.is_empty() && t.suffix == "!") || (t.handle == "!" && t.suffix.is_empty());
+    if non_specific || (t.is_yaml_core_schema() && t.suffix == "str") {
+        if style == ScalarStyle::Plain {
+            ScalarStyle::SingleQuoted
+        } else {
+            style
+        }
+    } else if t.is_yaml_core_schema()
+        && style != ScalarStyle::Plain
+        && matches!(t.suffix.as_str(), "int" | "float" | "bool" | "null")
+    {
+        ScalarStyle::Plain
+    } else {
+        style
+    }
+}
+
+impl Frame {
+    /// The frame pushed for a collection of a poisoned document: only its kind matters.
+    fn placeholder(&self, start: usize) -> Frame {
+        match self {
+            Frame::Seq { .. } => Frame::Seq {
+                start,
+                flow: false,
+                anchor: 0,
+                items: Vec::new(),
+            },
+            Frame::Map { .. } => Frame::Map {
+                start,
+                flow: false,
+                anchor: 0,
+                entries: Vec::new(),
+                key: None,
+            },
+        }
+    }
+}
+
+impl DocBuilder {
+    /// One event of the document's content, its bytes `s..e`.
+    fn event(&mut self, event: Event, s: usize, e: usize, limits: &Limits, text: &str) {
+        match event {
+            Event::Alias(id) => self.alias(id, s, e, limits, text),
+            Event::Scalar(value, style, anchor, tag) => {
+                let style = tagged_style(style_of(style), tag.as_deref());
+                self.scalar(value, style, anchor, Span::new(s, e), limits, text)
+            }
+            Event::SequenceStart(anchor, _) => {
+                let flow = e > s;
+                // block sequences start at their first `-`, the marker points past it
+                let start = if flow { s } else { dash_before(text, s) };
+                let frame = Frame::Seq {
+                    start,
+                    flow,
+                    anchor,
+                    items: Vec::new(),
+                };
+                self.open(frame, s, limits)
+            }
+            Event::MappingStart(anchor, _) => {
+                let frame = Frame::Map {
+                    start: s,
+                    flow: e > s,
+                    anchor,
+                    entries: Vec::new(),
+                    key: None,
+                };
+                self.open(frame, s, limits)
+            }
+            Event::SequenceEnd => self.close_seq(e, text),
+            Event::MappingEnd => self.close_map(e, text),
+            Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart(_)
+            | Event::DocumentEnd
+            | Event::Nothing => {}
+        }
+    }
+
+    /// Count one more node; false (and poisoned) past the bound.
+    fn count_node(&mut self, s: usize, limits: &Limits) -> bool {
+        self.nodes += 1;
+        if self.nodes > limits.max_nodes {
+            self.poison(
+                format!(
+                    "document has more than {} nodes: not analysed",
+                    limits.max_nodes
+                ),
+                s,
+            );
+            return false;
+        }
+        true
+    }
+
+    fn alias(&mut self, id: usize, s: usize, e: usize, limits: &Limits, text: &str) {
+        if self.poisoned.is_some() {
+            return;
+        }
+        let Some(n) = self.anchors.get(&id) else {
+            self.poison("unknown alias".to_string(), s);
+            return;
+        };
+        let count = n.count();
+        self.alias_nodes += count;
+        self.nodes += count;
+        if self.alias_nodes > limits.max_alias_nodes {
+            self.poison(
+                format!(
+                    "alias expansion exceeds {} nodes (a \"billion laughs\" document?): not analysed",
+                    limits.max_alias_nodes
+                ),
+                s,
+            );
+            return;
+        }
+        let mut n = n.clone();
+        // the alias node points at the alias, its contents at the anchor
+        n.span = Span::new(s, e);
+        self.push_node(n, 0, text);
+    }
+
+    fn scalar(
+        &mut self,
+        value: Cow<str>,
+        style: ScalarStyle,
+        anchor: usize,
+        span: Span,
+        limits: &Limits,
+        text: &str,
+    ) {
+        let s = span.start as usize;
+        if self.poisoned.is_some() || !self.count_node(s, limits) {
+            return;
+        }
+        if style == ScalarStyle::Plain && contains_template_marker(&value) {
+            self.template_hint.get_or_insert(s);
+        }
+        let node = Node::scalar(value.into_owned(), style, span);
+        self.push_node(node, anchor, text);
+    }
+
+    /// A sequence or map starts (at byte `s`).
+    fn open(&mut self, frame: Frame, s: usize, limits: &Limits) {
+        if self.poisoned.is_some() {
+            self.stack.push(frame.placeholder(s));
+            return;
+        }
+        self.nodes += 1;
+        if self.stack.len() >= limits.max_depth {
+            self.poison(
+                format!(
+                    "nesting deeper than {} levels: not analysed",
+                    limits.max_depth
+                ),
+                s,
+            );
+        }
+        self.stack.push(frame);
+    }
+
+    /// A sequence ends (at byte `e` for a flow sequence).
+    fn close_seq(&mut self, e: usize, text: &str) {
+        let Some(Frame::Seq {
+            start,
+            flow,
+            anchor,
+            items,
+        }) = self.stack.pop()
+        else {
+            return;
+        };
+        if self.poisoned.is_some() {
+            return;
+        }
+        let end = if flow {
+            e
+        } else {
+            items.last().map(|n| n.span.end as usize).unwrap_or(start)
+        };
+        let node = Node {
+            span: Span::new(start, end),
+            flow,
+            kind: NodeKind::Seq(items),
+        };
+        self.push_node(node, anchor, text);
+    }
+
+    /// A map ends (at byte `e` for a flow map).
+    fn close_map(&mut self, e: usize, text: &str) {
+        let Some(Frame::Map {
+            start,
+            flow,
+            anchor,
+            mut entries,
+            key,
+        }) = self.stack.pop()
+        else {
+            return;
+        };
+        if self.poisoned.is_some() {
+            return;
+        }
+        if let Some(k) = key {
+            // a key without a value event cannot happen with a well-formed stream,
+            // but keep it rather than lose it
+            let at = k.span.end as usize;
+            entries.push(Entry {
+                key: k,
+                value: Node::scalar("", ScalarStyle::Plain, Span::empty(at)),
+            });
+        }
+        let end = if flow {
+            e
+        } else {
+            entries
+                .last()
+                .map(|en| en.value.span.end.max(en.key.span.end) as usize)
+                .unwrap_or(start)
+        };
+        let entries = finish_map_pub(entries, &mut self.problems);
+        let node = Node {
+            span: Span::new(start, end),
+            flow,
+            kind: NodeKind::Map(entries),
+        };
+        self.push_node(node, anchor, text);
+    }
 }
 
 /// The end of a block scalar's last content line (dropping the blank lines and the next
@@ -813,12 +877,11 @@ fn finish_doc(text: &str, mut d: DocBuilder, index: usize) -> ParsedDoc {
             problems,
         };
     }
-    if let Some(at) = d.template_hint {
+    if d.template_hint.is_some() {
         // `{{ … }}` outside quoted and block scalars: a template
         let slice = &text[d.start.min(text.len())..end.min(text.len())];
         if slice.contains("{{") {
             let t = d.start + slice.find("{{").unwrap_or(0);
-            let _ = at;
             let mut problems = d.problems;
             problems.push(YamlProblem {
                 kind: ProblemKind::Template,

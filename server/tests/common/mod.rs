@@ -1,4 +1,7 @@
+// Shared by every test binary of this folder; each uses a part of it, so unused items in one
+// binary are expected (the test-support idiom).
 #![allow(dead_code)]
+pub mod fixture;
 use std::path::PathBuf;
 
 pub mod report_check;
@@ -25,10 +28,10 @@ pub fn repo_root() -> PathBuf {
         .unwrap()
 }
 
-use ambient_lsp::analysis::Analysis;
+use ambient_lsp::analysis::Options;
+use ambient_lsp::engine::Analysis;
 use ambient_lsp::finding::Finding;
 use ambient_lsp::index::{FileData, Index};
-use ambient_lsp::phases::Options;
 use ambient_lsp::yaml::Limits;
 
 pub const CONTROL_PLANE: &str = include_str!("../fixtures/control-plane.yaml");
@@ -76,7 +79,7 @@ impl Run {
     pub fn of(&self, rule: &str) -> Vec<&Finding> {
         self.findings()
             .into_iter()
-            .filter(|f| f.rule == rule)
+            .filter(|f| f.rule.id == rule)
             .collect()
     }
 
@@ -107,7 +110,7 @@ impl Run {
     pub fn dump(&self) -> String {
         self.findings()
             .iter()
-            .map(|f| format!("{} {}", f.rule, f.message))
+            .map(|f| format!("{} {}", f.rule.id, f.message))
             .collect::<Vec<_>>()
             .join("\n")
     }

@@ -1,0 +1,113 @@
+//! Running the phases over an index: from scratch (`Analysis::run`) or incrementally after a
+//! file changed (`Session`), with the guarantee that both give the same findings. The CLI and
+//! the language server both stand on this layer: it also says which findings are in which file
+//! (`Analysis::findings_in`).
+
+mod by_file;
+mod session;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::analysis::facts::Facts;
+use crate::analysis::{ClusterCtx, NsResult, Options};
+use crate::finding::Finding;
+use crate::index::{FileData, Index};
+use crate::phases::{analyze_namespace, combine};
+pub use by_file::FileFindings;
+pub use session::{Session, UpdateStats};
+
+/// The findings of an index: per namespace, cluster-wide, and where they are.
+pub struct Analysis {
+    pub facts: Arc<Facts>,
+    pub ns: BTreeMap<String, Arc<NsResult>>,
+    pub global: Vec<Finding>,
+    /// Built on first use (the CLI never needs it), then kept current by `Session`.
+    by_file: std::sync::OnceLock<FileFindings>,
+}
+
+/// Analyse `namespaces` (in parallel when there are many).
+fn analyse_namespaces(
+    index: &Index,
+    facts: &Facts,
+    opts: &Options,
+    namespaces: &[String],
+) -> Vec<(String, Arc<NsResult>)> {
+    let one = |ns: &String| {
+        (
+            ns.clone(),
+            Arc::new(analyze_namespace(index, facts, opts, ns)),
+        )
+    };
+    if namespaces.len() > 8 {
+        namespaces.par_iter().map(one).collect()
+    } else {
+        namespaces.iter().map(one).collect()
+    }
+}
+
+impl Analysis {
+    pub fn run(index: &Index, opts: &Options) -> Analysis {
+        let facts = Arc::new(Facts::extract(index));
+        let ns: BTreeMap<String, Arc<NsResult>> =
+            analyse_namespaces(index, &facts, opts, &index.namespaces())
+                .into_iter()
+                .collect();
+        let global = combine(&ClusterCtx {
+            index,
+            facts: &facts,
+            opts,
+            results: &ns,
+        });
+        Analysis {
+            facts,
+            ns,
+            global,
+            by_file: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn by_file(&self) -> &FileFindings {
+        self.by_file
+            .get_or_init(|| FileFindings::build(&self.ns, &self.global))
+    }
+
+    fn by_file_mut(&mut self) -> &mut FileFindings {
+        self.by_file();
+        self.by_file.get_mut().expect("just built")
+    }
+
+    /// The findings located in `file`: its input problems, then the namespace findings (in
+    /// namespace order), then the cluster-wide ones.
+    pub fn findings_in<'a>(&'a self, file: &'a FileData) -> Vec<&'a Finding> {
+        let here = |f: &&Finding| f.location.is_some_and(|l| l.file == file.id);
+        let mut out: Vec<&Finding> = file.problems.iter().collect();
+        let by_file = self.by_file();
+        for ns in by_file.namespaces_in(file.id) {
+            if let Some(r) = self.ns.get(ns) {
+                out.extend(r.findings.iter().filter(here));
+            }
+        }
+        if by_file.has_global(file.id) {
+            out.extend(self.global.iter().filter(here));
+        }
+        out
+    }
+
+    /// Every finding: input problems, then namespace findings, then cluster-wide ones.
+    pub fn findings<'a>(&'a self, index: &'a Index) -> Vec<&'a Finding> {
+        let mut out: Vec<&Finding> = Vec::new();
+        let mut files: Vec<&Arc<FileData>> = index.files().collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        for f in files {
+            out.extend(f.problems.iter());
+        }
+        for r in self.ns.values() {
+            out.extend(r.findings.iter());
+        }
+        out.extend(self.global.iter());
+        out
+    }
+}

@@ -1,0 +1,23 @@
+//! `workspace/didChangeWorkspaceFolders`: folders added or removed; the workspace is read again.
+
+use tower_lsp_server::ls_types::DidChangeWorkspaceFoldersParams;
+
+use crate::lsp::server::Server;
+use crate::lsp::workspace;
+
+pub async fn handle(server: &Server, p: DidChangeWorkspaceFoldersParams) {
+    {
+        let mut client = server.state.client();
+        for r in p.event.removed {
+            if let Some(path) = r.uri.to_file_path() {
+                client.roots.retain(|x| x != &*path);
+            }
+        }
+        for a in p.event.added {
+            if let Some(path) = a.uri.to_file_path() {
+                client.roots.push(path.to_path_buf());
+            }
+        }
+    }
+    workspace::index(server).await;
+}

@@ -1,0 +1,142 @@
+//! The workspace as the client describes it: settings (asked with `workspace/configuration`
+//! when the client supports it), file watchers, and reading every manifest of the workspace
+//! folders for the analysis worker.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tower_lsp_server::ls_types::*;
+
+use super::server::Server;
+use super::state::Settings;
+use super::worker::Msg;
+
+/// The client's settings of section `ambient` (the current ones when it cannot tell).
+pub async fn read_settings(server: &Server) -> Settings {
+    if !server.state.client().caps.configuration {
+        return server.state.client().settings.clone();
+    }
+    let items = vec![ConfigurationItem {
+        scope_uri: None,
+        section: Some("ambient".to_string()),
+    }];
+    match server.client.configuration(items).await {
+        Ok(v) => v.first().map(Settings::from_json).unwrap_or_default(),
+        Err(e) => {
+            tracing::info!("workspace/configuration failed: {e}");
+            server.state.client().settings.clone()
+        }
+    }
+}
+
+/// Use new settings. Returns whether they changed.
+pub fn apply_settings(server: &Server, s: Settings) -> bool {
+    let mut client = server.state.client();
+    if client.settings == s {
+        return false;
+    }
+    if s.cluster.enabled {
+        tracing::warn!(
+            "ambient.cluster.enabled: comparing with a live cluster is not available in this build; analysing the workspace only"
+        );
+    }
+    client.settings = s;
+    true
+}
+
+/// Ask the client to tell us about changes to manifests on disk.
+pub async fn register_watchers(server: &Server) {
+    if !server.state.client().caps.watch_dynamic {
+        return;
+    }
+    let watchers = ["**/*.yaml", "**/*.yml", "**/*.json"]
+        .iter()
+        .map(|g| FileSystemWatcher {
+            glob_pattern: GlobPattern::String(g.to_string()),
+            kind: None,
+        })
+        .collect();
+    let reg = Registration {
+        id: "ambient-watch".to_string(),
+        method: "workspace/didChangeWatchedFiles".to_string(),
+        register_options: serde_json::to_value(DidChangeWatchedFilesRegistrationOptions {
+            watchers,
+        })
+        .ok(),
+    };
+    if let Err(e) = server.client.register_capability(vec![reg]).await {
+        tracing::info!("could not register file watchers: {e}");
+    }
+}
+
+/// Read every manifest of the workspace folders and have the worker analyse them (with the
+/// open documents on top), reporting progress to the client.
+pub async fn index(server: &Server) {
+    let (roots, max, progress_cap) = {
+        let client = server.state.client();
+        (
+            client.roots.clone(),
+            client.settings.max_bytes(),
+            client.caps.progress,
+        )
+    };
+    let token = NumberOrString::String("ambient/indexing".to_string());
+    let progress = if progress_cap
+        && server
+            .client
+            .create_work_done_progress(token.clone())
+            .await
+            .is_ok()
+    {
+        Some(
+            server
+                .client
+                .progress(token, "Indexing Istio manifests")
+                .with_message(format!("{} folder(s)", roots.len()))
+                .with_percentage(0)
+                .begin()
+                .await,
+        )
+    } else {
+        None
+    };
+    let started = Instant::now();
+    let files = tokio::task::spawn_blocking(move || read_workspace(&roots, max))
+        .await
+        .unwrap_or_default();
+    let n = files.len();
+    if let Some(p) = &progress {
+        p.report_with_message(format!("analysing {n} files"), 50)
+            .await;
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    server.worker.send(Msg::Load(files, Some(tx)));
+    let _ = rx.await;
+    server.state.indexed();
+    if let Some(p) = progress {
+        p.finish_with_message(format!("{n} files")).await;
+    }
+    tracing::info!("indexed {n} files in {:?}", started.elapsed());
+}
+
+/// Every manifest under the workspace folders (respecting .gitignore), read in parallel.
+fn read_workspace(roots: &[PathBuf], max_bytes: u64) -> Vec<(String, Arc<str>)> {
+    use rayon::prelude::*;
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for r in roots {
+        paths.extend(crate::sources::workspace_files(r));
+    }
+    paths.sort();
+    paths.dedup();
+    paths
+        .par_iter()
+        .filter_map(|p| match crate::sources::read_manifest(p, max_bytes) {
+            Ok(t) => Some((p.to_string_lossy().to_string(), Arc::from(t))),
+            Err(e) => {
+                tracing::info!("not indexing {}: {}", p.display(), e.message());
+                None
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,116 @@
+//! P007 (RequestAuthentication), P008 (selector Telemetry) and P009 (WasmPlugin): copy the
+//! policy to the waypoint of every waypointed Service whose workloads it selects (a
+//! namespace-wide one to the waypoint, or to the Services when the waypoint is shared). One
+//! pass over the policies keeps the copies in policy order. Mesh-wide RequestAuthentication and
+//! WasmPlugin (root namespace, no selector) are copied once to every waypoint.
+
+use serde_json::Value;
+
+use super::copies::{copy, copy_namespace_wide, mesh_wide, Copy};
+use super::waypointed::WaypointedService;
+use crate::analysis::context::selector_span;
+use crate::analysis::{ClusterCtx, NsCtx};
+use crate::finding::Finding;
+use crate::fixes;
+use crate::model::{Body, Resource};
+use crate::rules::{self, Rule};
+
+/// What to copy: the rule, how messages name the kind, the spec, whether it has a selector,
+/// and what the copy does differently.
+struct Original {
+    rule: &'static Rule,
+    kind_desc: &'static str,
+    spec: Value,
+    has_selector: bool,
+    extra: Option<String>,
+}
+
+fn original(pol: &Resource) -> Option<Original> {
+    match &pol.body {
+        Body::RequestAuthentication(ra) => Some(Original {
+            rule: &rules::P007,
+            kind_desc: "RequestAuthentication",
+            spec: ra.spec_json.value(),
+            has_selector: ra.selector.is_some(),
+            extra: (!ra.forward_original_token).then(|| "The waypoint removes the JWT after validating it (forwardOriginalToken: false), so policies at the workload that check request.auth.* fail for relayed requests (the allow-from-waypoint policy covers them).".to_string()),
+        }),
+        // root and namespace-wide Telemetry already apply to waypoints
+        Body::Telemetry(t) if t.selector.is_some() => Some(Original {
+            rule: &rules::P008,
+            kind_desc: "Telemetry",
+            spec: t.spec_json.value(),
+            has_selector: true,
+            extra: t.client_mode.then(|| "Its match.mode CLIENT settings have no waypoint equivalent (waypoints report as the server).".to_string()),
+        }),
+        Body::WasmPlugin(w) => Some(Original {
+            rule: &rules::P009,
+            kind_desc: "WasmPlugin",
+            spec: w.spec_json.value(),
+            has_selector: w.selector.is_some(),
+            extra: w.client_mode.then(|| "It matches mode CLIENT, which runs on the client sidecar's outbound path; the waypoint runs plugins on its server side.".to_string()),
+        }),
+        _ => None,
+    }
+}
+
+pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
+    let ns = ctx.ns().to_string();
+    for (pol, root) in ctx.scoped_policies() {
+        let Some(o) = original(&pol) else { continue };
+        let sel = ctx.selected_ambient(&pol);
+        let covered: Vec<&WaypointedService> = wps
+            .iter()
+            .filter(|wp| {
+                ctx.view.services[wp.index]
+                    .units
+                    .iter()
+                    .any(|u| sel.contains(u))
+            })
+            .collect();
+        if covered.is_empty() {
+            continue;
+        }
+        let api_version = pol.api_version.clone();
+        let kind = pol.kind.clone();
+        let ns2 = ns.clone();
+        let spec = o.spec.clone();
+        let build = move |name: &str, refs: Vec<Value>| {
+            fixes::spec_copy(&api_version, &kind, name, &ns2, &spec, refs)
+        };
+        let desc = if root {
+            format!("mesh-wide {}", o.kind_desc)
+        } else if o.has_selector {
+            o.kind_desc.to_string()
+        } else {
+            format!("namespace {}", o.kind_desc)
+        };
+        let c = Copy {
+            rule: o.rule,
+            kind: &pol.kind,
+            origin: &pol,
+            origin_desc: &desc,
+            at: selector_span(&pol).unwrap_or(pol.name_span),
+            build: &build,
+        };
+        if o.has_selector || root {
+            for wp in covered {
+                copy(
+                    ctx,
+                    &c,
+                    &format!("{}-{}", wp.name, pol.name),
+                    vec![fixes::target_ref_service(&wp.name)],
+                    std::slice::from_ref(&wp.name),
+                    o.extra.clone(),
+                );
+            }
+        } else {
+            copy_namespace_wide(ctx, &c, &covered, o.extra, false);
+        }
+    }
+}
+
+/// P007 and P009 for root-namespace policies without selector.
+pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
+    mesh_wide(g, out, &rules::P007, "RequestAuthentication");
+    mesh_wide(g, out, &rules::P009, "WasmPlugin");
+}

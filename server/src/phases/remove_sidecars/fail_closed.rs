@@ -1,0 +1,124 @@
+//! R009: policies that become deny-all (or deny more) the moment the pods lose their sidecars:
+//! ztunnel enforces them without their HTTP rules.
+
+use std::sync::Arc;
+
+use crate::analysis::authz::{allow_admits, allow_rule_dropped, deny_effect, DenyEffect};
+use crate::analysis::{NsCtx, Target};
+use crate::finding::{workloads_list, Finding};
+use crate::model::{AuthorizationPolicy, AuthzAction, Body, Resource};
+use crate::rules;
+
+pub fn namespace(ctx: &mut NsCtx) {
+    if !ctx.view.mode.injects() {
+        return;
+    }
+    let units: Vec<usize> = ctx
+        .view
+        .app_units()
+        .into_iter()
+        .filter(|&u| ctx.unit(u).has_sidecar() && ctx.unit(u).ambient_bound())
+        .collect();
+    if units.is_empty() {
+        return;
+    }
+    let scoped = ctx.scoped_policies();
+    for (p, _) in &scoped {
+        let Body::AuthorizationPolicy(ap) = &p.body else {
+            continue;
+        };
+        let sel: Vec<usize> = ctx
+            .selected(p)
+            .into_iter()
+            .filter(|u| units.contains(u))
+            .collect();
+        if sel.is_empty() {
+            continue;
+        }
+        let Some((effect, affected)) = effect(ctx, &scoped, p, ap, sel) else {
+            continue;
+        };
+        let names: Vec<String> = affected.iter().map(|&u| ctx.unit(u).short()).collect();
+        let at = ap
+            .selector
+            .as_ref()
+            .map(|s| s.key_span)
+            .unwrap_or(p.name_span);
+        ctx.emit(
+            Finding::new(
+                &rules::R009,
+                format!(
+                    "Removing the sidecar of {} activates ztunnel enforcement of \"{}\" without its HTTP rules ({}). Delete or convert it first (apply the waypoint copies and the allow-from-waypoint policy, then delete it).",
+                    workloads_list(&names),
+                    p.ns_name(),
+                    effect
+                ),
+            )
+            .on_node(p, at),
+        );
+    }
+}
+
+/// What changes for the selected units, and which of them it affects.
+fn effect(
+    ctx: &NsCtx,
+    scoped: &[(Arc<Resource>, bool)],
+    p: &Arc<Resource>,
+    ap: &AuthorizationPolicy,
+    sel: Vec<usize>,
+) -> Option<(String, Vec<usize>)> {
+    match ap.action {
+        AuthzAction::Allow if ap.rules.iter().any(allow_rule_dropped) => {
+            // traffic the dropped rules allowed still works when it is relayed by a waypoint
+            // the workload admits (the allow-from-waypoint policy is in place)
+            let affected: Vec<usize> = sel
+                .into_iter()
+                .filter(|&u| !compensated(ctx, scoped, p, u))
+                .collect();
+            if affected.is_empty() {
+                return None;
+            }
+            let what = if ap.rules.iter().all(allow_rule_dropped) {
+                "it matches nothing, so every connection it allowed is denied"
+            } else {
+                "its rules with HTTP attributes are dropped, so the clients they allowed are denied"
+            };
+            Some((what.to_string(), affected))
+        }
+        AuthzAction::Deny => {
+            let broader: Vec<String> = ap
+                .rules
+                .iter()
+                .filter_map(|r| match deny_effect(r) {
+                    DenyEffect::Broader(w) => Some(w),
+                    _ => None,
+                })
+                .collect();
+            if broader.is_empty() {
+                return None;
+            }
+            Some((broader.join("; "), sel))
+        }
+        _ => None,
+    }
+}
+
+/// A unit whose traffic through its (planned) waypoint is admitted by an existing ALLOW policy.
+fn compensated(
+    ctx: &NsCtx,
+    scoped: &[(Arc<Resource>, bool)],
+    this: &Arc<Resource>,
+    u: usize,
+) -> bool {
+    ctx.services_of(&[u]).iter().any(|s| {
+        let Some(p) = ctx.planned.get(&Target::service(s)) else {
+            return false;
+        };
+        let id = p.identity(ctx.facts);
+        scoped.iter().any(|(o, _)| {
+            !Arc::ptr_eq(o, this)
+                && matches!(&o.body, Body::AuthorizationPolicy(oa) if allow_admits(oa, &id))
+                && ctx.selected(o).contains(&u)
+        })
+    })
+}

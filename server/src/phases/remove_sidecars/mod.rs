@@ -1,0 +1,32 @@
+//! Phase `remove-sidecars`: switching namespaces to ambient and what still holds them back.
+//! One file per rule; the list below is the order they run in.
+
+mod client_routing;
+mod dual_labels;
+mod fail_closed;
+mod injection_by_default;
+mod not_captured;
+mod remaining_sidecars;
+mod switch_namespace;
+mod waypoint_revision;
+mod workload_injection;
+
+use crate::analysis::{ClusterCtx, NsCtx};
+use crate::finding::Finding;
+
+/// The rules that look at one application namespace.
+pub fn namespace(ctx: &mut NsCtx) {
+    dual_labels::namespace(ctx);
+    switch_namespace::namespace(ctx);
+    injection_by_default::namespace(ctx);
+    fail_closed::namespace(ctx);
+    workload_injection::namespace(ctx);
+    remaining_sidecars::namespace(ctx);
+    not_captured::namespace(ctx);
+    waypoint_revision::namespace(ctx);
+}
+
+/// The cluster-wide rules.
+pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
+    client_routing::cluster(g, out);
+}

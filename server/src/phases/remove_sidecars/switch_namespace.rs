@@ -1,0 +1,82 @@
+//! R001: switch a namespace that injects sidecars to ambient (relabel it, then restart its
+//! workloads). Where it is reported is recorded for R008.
+
+use std::collections::BTreeMap;
+
+use crate::analysis::mesh::Injection;
+use crate::analysis::NsCtx;
+use crate::finding::{Action, Finding, LabelTarget};
+use crate::fixes::restart_action;
+use crate::rules;
+
+/// The kubectl command, the labels to remove and to set.
+fn relabel(ctx: &NsCtx) -> (String, Vec<String>, BTreeMap<String, String>) {
+    let ns = ctx.ns();
+    let old = match &ctx.view.mode.injection {
+        Injection::Rev(_) => "istio.io/rev",
+        _ => "istio-injection",
+    };
+    let mut set = BTreeMap::from([("istio.io/dataplane-mode".to_string(), "ambient".to_string())]);
+    if ctx.facts.inject_by_default.is_none() {
+        let cmd = format!("kubectl label ns {ns} {old}- istio.io/dataplane-mode=ambient");
+        return (cmd, vec![old.to_string()], set);
+    }
+    // injected by default: removing the label is not enough, disable injection explicitly
+    set.insert("istio-injection".to_string(), "disabled".to_string());
+    let remove: Vec<String> = [old]
+        .into_iter()
+        .filter(|k| *k != "istio-injection")
+        .map(str::to_string)
+        .collect();
+    let mut cmd = format!("kubectl label ns {ns} istio-injection=disabled istio.io/dataplane-mode=ambient --overwrite");
+    for k in &remove {
+        cmd.push_str(&format!(" {k}-"));
+    }
+    (cmd, remove, set)
+}
+
+pub fn namespace(ctx: &mut NsCtx) {
+    let app_units = ctx.view.app_units();
+    if !ctx.view.mode.injects() || app_units.is_empty() {
+        return;
+    }
+    let ns = ctx.ns().to_string();
+    let (cmd, remove, set) = relabel(ctx);
+    let restarts: Vec<Action> = app_units
+        .iter()
+        .map(|&u| ctx.unit(u))
+        .filter(|u| u.has_sidecar())
+        .filter_map(|u| u.res.as_ref())
+        .filter(|r| r.kind != "Pod")
+        .map(|r| restart_action(&r.kind, &ns, &r.name))
+        .collect();
+    let mut msg = format!("namespace {ns} can disable its sidecars: {cmd}");
+    if ctx.view.mode.injection == Injection::Assumed {
+        msg.push_str(" (the Namespace manifest is not in the input: check its labels first)");
+    }
+    let mut f = ctx
+        .at_anchor(Finding::new(&rules::R001, msg))
+        .action(Action::Label {
+            target: LabelTarget {
+                kind: "Namespace".to_string(),
+                namespace: None,
+                name: ns.clone(),
+            },
+            set,
+            remove,
+            command: cmd,
+        });
+    if !restarts.is_empty() {
+        f = f.detail("then restart its workloads so they start without sidecars:");
+        for a in &restarts {
+            if let Action::Restart { command, .. } = a {
+                f = f.detail(command.clone());
+            }
+        }
+        for a in restarts {
+            f = f.action(a);
+        }
+    }
+    ctx.summary.switching = f.location.map(|l| (l, f.resource.clone()));
+    ctx.emit(f);
+}

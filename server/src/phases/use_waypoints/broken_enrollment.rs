@@ -1,0 +1,171 @@
+//! U003 (the waypoint is missing, not a waypoint, or not ready), U004 (it does not handle that
+//! traffic type) and U005 (cross-namespace use not allowed): an `istio.io/use-waypoint` label
+//! of this namespace that binds to nothing. One binding check decides between the three.
+
+use std::sync::Arc;
+
+use crate::analysis::mesh::{resolve_binding, BindProblem, Binding, LabelSite, Traffic};
+use crate::analysis::NsCtx;
+use crate::finding::Finding;
+use crate::model::{Body, Labels, Resource};
+use crate::rules::{self, Rule};
+use crate::yaml::Span;
+
+fn label_span(labels: &Labels, r: &Resource) -> Span {
+    labels
+        .entry("istio.io/use-waypoint")
+        .map(|l| l.key_span.cover(l.value_span))
+        .unwrap_or(r.name_span)
+}
+
+/// The rule and message for a broken binding of `obj` to waypoint `wp`.
+fn broken_message(
+    obj: &str,
+    wp: &str,
+    problem: &BindProblem,
+    site: LabelSite,
+    traffic: Traffic,
+    consumer_ns: &str,
+) -> (&'static Rule, String) {
+    let no_fallback = if site == LabelSite::Object {
+        " and the namespace-level waypoint will NOT be used instead"
+    } else {
+        ""
+    };
+    match problem {
+        BindProblem::Missing => (
+            &rules::U003,
+            format!("\"{obj}\" is labeled to use waypoint \"{wp}\" which does not exist; traffic will bypass it (status WaypointIsNotReady){no_fallback}."),
+        ),
+        BindProblem::NotWaypoint => (
+            &rules::U003,
+            format!("\"{obj}\" is labeled to use \"{wp}\", which is not a waypoint (its gatewayClassName is not istio-waypoint); traffic will bypass it{no_fallback}."),
+        ),
+        BindProblem::NotReady => (
+            &rules::U003,
+            format!("\"{obj}\" is labeled to use waypoint \"{wp}\" which is not ready (no address in its status); traffic will bypass it (status WaypointIsNotReady){no_fallback}."),
+        ),
+        BindProblem::TrafficType(v) => (
+            &rules::U004,
+            format!(
+                "\"{obj}\" binds to \"{wp}\" which does not handle {} traffic (istio.io/waypoint-for={v}); no waypoint will be used.",
+                if traffic == Traffic::Service { "service" } else { "workload" }
+            ),
+        ),
+        BindProblem::NotAllowed => (
+            &rules::U005,
+            format!(
+                "\"{obj}\" uses waypoint \"{wp}\" in another namespace but the waypoint does not allow routes from \"{consumer_ns}\" (AttachmentDenied); add allowedRoutes.namespaces (from: All or Selector) to its HBONE listener."
+            ),
+        ),
+    }
+}
+
+pub fn namespace(ctx: &mut NsCtx) {
+    services(ctx);
+    workloads(ctx);
+}
+
+/// Services and ServiceEntries (service traffic); a namespace label is reported once, on the
+/// Namespace.
+fn services(ctx: &mut NsCtx) {
+    let ns = ctx.ns().to_string();
+    let ns_labels = ctx.view.mode.labels();
+    let mut objs: Vec<(Arc<Resource>, Binding)> = ctx
+        .view
+        .services
+        .iter()
+        .filter(|s| !s.infra)
+        .map(|s| (s.res.clone(), s.binding.clone()))
+        .collect();
+    for r in &ctx.view.resources {
+        if r.kind == "ServiceEntry" {
+            let b = resolve_binding(
+                ctx.index,
+                ctx.facts,
+                &ns,
+                &ns_labels,
+                &r.labels,
+                Traffic::Service,
+            );
+            objs.push((r.clone(), b));
+        }
+    }
+    let mut ns_reported = false;
+    for (r, b) in objs {
+        let Binding::Broken {
+            ns: wns,
+            name,
+            problem,
+            site,
+        } = b
+        else {
+            continue;
+        };
+        let wp = format!("{wns}/{name}");
+        if site == LabelSite::Object {
+            let (rule, msg) =
+                broken_message(&r.ns_name(), &wp, &problem, site, Traffic::Service, &ns);
+            ctx.emit(Finding::new(rule, msg).on_node(&r, label_span(&r.labels, &r)));
+            continue;
+        }
+        if ns_reported {
+            continue;
+        }
+        ns_reported = true;
+        let (rule, msg) = broken_message(
+            &format!("Namespace {ns}"),
+            &wp,
+            &problem,
+            site,
+            Traffic::Service,
+            &ns,
+        );
+        let f = match &ctx.view.mode.manifest {
+            Some(m) => Finding::new(rule, msg).on_node(m, label_span(&m.labels, m)),
+            None => ctx.at_anchor(Finding::new(rule, msg)),
+        };
+        ctx.emit(f);
+    }
+}
+
+/// Pods, controllers and WorkloadEntries (workload traffic): only their own labels.
+fn workloads(ctx: &mut NsCtx) {
+    let ns = ctx.ns().to_string();
+    let ns_labels = ctx.view.mode.labels();
+    for r in ctx.view.resources.clone() {
+        let labels: Labels = match &r.body {
+            Body::Workload(w) => w.pod_labels.clone(),
+            Body::WorkloadEntry(_) => r.labels.clone(),
+            _ => continue,
+        };
+        if !labels.has("istio.io/use-waypoint") {
+            continue;
+        }
+        let b = resolve_binding(
+            ctx.index,
+            ctx.facts,
+            &ns,
+            &ns_labels,
+            &labels,
+            Traffic::Workload,
+        );
+        if let Binding::Broken {
+            ns: wns,
+            name,
+            problem,
+            site,
+        } = b
+        {
+            let (rule, msg) = broken_message(
+                &r.ns_name(),
+                &format!("{wns}/{name}"),
+                &problem,
+                site,
+                Traffic::Workload,
+                &ns,
+            );
+            ctx.emit(Finding::new(rule, msg).on_node(&r, label_span(&labels, &r)));
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! Phase `use-waypoints`: enrollment (`istio.io/use-waypoint`) and its pitfalls. One file per
+//! rule (or group of rules sharing one computation); the list below is the order they run in.
+
+mod broken_enrollment;
+mod enroll;
+mod enrollment;
+mod opt_outs;
+mod ordering;
+mod unused_waypoints;
+
+use crate::analysis::NsCtx;
+
+/// The rules that look at one namespace.
+pub fn namespace(ctx: &mut NsCtx) {
+    broken_enrollment::namespace(ctx);
+    unused_waypoints::namespace(ctx);
+    enroll::namespace(ctx);
+    opt_outs::namespace(ctx);
+    ordering::namespace(ctx);
+}
