@@ -40,7 +40,11 @@ fn report(cwd: &Path, folder: &str, format: &str) -> String {
         r.code,
         r.stderr
     );
-    r.stdout.replace(out.path().to_str().unwrap(), "<OUT>")
+    // the SARIF source root is the checkout's absolute path, which differs per machine
+    let root = format!("file://{}/", repo_root().display());
+    r.stdout
+        .replace(out.path().to_str().unwrap(), "<OUT>")
+        .replace(&root, "file://<REPO>/")
 }
 
 fn snapshot_name(folder: &str, format: &str) -> String {
