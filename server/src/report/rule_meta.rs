@@ -85,11 +85,26 @@ pub fn plain(md: &str) -> String {
             out.push_str("    ");
             out.push_str(line);
         } else {
-            out.push_str(&line.replace("**", "").replace(['*', '`'], ""));
+            out.push_str(&plain_line(line));
         }
         out.push('\n');
     }
     out.trim_end().to_string()
+}
+
+/// One line of Markdown as text: emphasis markers removed outside code spans, code span markers
+/// removed, their content kept as written (`request.auth.*` keeps its `*`).
+fn plain_line(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut code = false;
+    for c in line.chars() {
+        match c {
+            '`' => code = !code,
+            '*' if !code => {}
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// `fullDescription`: the first paragraph of the rule's section, as plain text.
@@ -118,6 +133,14 @@ mod tests {
             assert!(!full_description(r).is_empty());
             assert!(!name(r).is_empty() && name(r).chars().all(|c| c.is_ascii_alphanumeric()));
         }
+    }
+
+    #[test]
+    fn plain_text_keeps_what_code_spans_say() {
+        assert_eq!(
+            plain("**Copy.** *warning.* DENY `notRequestPrincipals: [\"*\"]` and `request.auth.*`"),
+            "Copy. warning. DENY notRequestPrincipals: [\"*\"] and request.auth.*"
+        );
     }
 
     #[test]

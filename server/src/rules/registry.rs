@@ -165,7 +165,7 @@ rules {
     P002 = "P002", POLICIES_MIGRATED, Warning, security("6.0", "L7 authorization is lost unless copied to the waypoint"): "Copy a namespace-wide AuthorizationPolicy to the waypoint";
     P003 = "P003", POLICIES_MIGRATED, Warning, security("6.0", "mesh-wide authorization is lost unless copied to the waypoints"): "Copy a root-namespace AuthorizationPolicy to the waypoints";
     P004 = "P004", POLICIES_MIGRATED, Error: "The workload must allow traffic from its waypoint";
-    P005 = "P005", POLICIES_MIGRATED, Error: "A DENY policy will deny traffic relayed by the waypoint";
+    P005 = "P005", POLICIES_MIGRATED, Error, blocking: "A DENY policy will deny traffic relayed by the waypoint";
     P006 = "P006", POLICIES_MIGRATED, Warning, security("6.5", "namespace/IP checks see the waypoint instead of the client"): "L4 namespace/IP checks that a waypoint makes meaningless";
     P007 = "P007", POLICIES_MIGRATED, Warning, security("6.0", "JWT validation is lost unless copied to the waypoint"): "Copy a RequestAuthentication to the waypoint";
     P008 = "P008", POLICIES_MIGRATED, Info: "Copy a selector-based Telemetry to the waypoint";
@@ -233,5 +233,7 @@ variants {
     S001_ENFORCED_WITHOUT_HTTP = S001, Error: "ztunnel now enforces the original without its HTTP rules";
     S003_KEEP = S003, Warning: "workloads without another ALLOW policy: keep the baseline";
     U008_IN_USE = U008, Error, blocking: "the waypoint already serves the target";
+    U008_DENIED = U008, Error, blocking: "a policy at the workload would still deny the waypoint's traffic";
+    P001_PARTIAL = P001, Error, blocking: "the policy selects only some workloads of the Service: a copy attached to the Service would apply to all of them";
 }
 }

@@ -29,11 +29,21 @@ pub fn namespace(ctx: &mut NsCtx) {
         }
     }
     if let Some((other, renamed)) = ctx.waypoint_name_taken.clone() {
+        let what = match &other.body {
+            Body::Gateway(g) if g.class == "istio-waypoint" => format!(
+                "is a waypoint that does not handle Service traffic (istio.io/waypoint-for: {})",
+                other
+                    .labels
+                    .get("istio.io/waypoint-for")
+                    .unwrap_or("workload")
+            ),
+            _ => "is not a waypoint".to_string(),
+        };
         ctx.emit(
             Finding::new(
                 &rules::W021,
                 format!(
-                    "Gateway \"{}\" is not a waypoint but has the name a generated waypoint would use; the recommended waypoint is named \"{}\" instead.",
+                    "Gateway \"{}\" {what} but has the name a generated waypoint would use; the recommended waypoint is named \"{}\" instead.",
                     other.ns_name(),
                     renamed
                 ),

@@ -11,7 +11,7 @@ use crate::analysis::context::PendingObject;
 use crate::analysis::{NsCtx, Target};
 use crate::finding::{Action, Finding, Object};
 use crate::fixes;
-use crate::model::{AuthzAction, Body, Resource};
+use crate::model::{AuthzAction, Body, Labels, Resource};
 use crate::rules;
 
 pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
@@ -53,15 +53,66 @@ pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
     }
 }
 
+/// The selectors of the allow-from-waypoint policies for one service: the Service's own when
+/// an ALLOW policy applies to every workload behind it; otherwise those of the ALLOW policies
+/// (a workload that no ALLOW policy covers allows everything, and a new ALLOW would deny all but
+/// the waypoint to it, e.g. sidecar clients, which never use waypoints).
+fn selectors(ctx: &NsCtx, wp: &WaypointedService, allows: &[&Arc<Resource>]) -> Vec<Labels> {
+    let units: Vec<usize> = ctx.view.services[wp.index]
+        .units
+        .iter()
+        .copied()
+        .filter(|&u| ctx.unit(u).ambient_bound())
+        .collect();
+    let selected: Vec<Vec<usize>> = allows.iter().map(|p| ctx.selected(p)).collect();
+    let all_covered = units.iter().all(|u| selected.iter().any(|s| s.contains(u)));
+    if all_covered {
+        return ctx.view.services[wp.index]
+            .svc()
+            .selector
+            .clone()
+            .into_iter()
+            .collect();
+    }
+    let mut out: Vec<Labels> = Vec::new();
+    for (p, sel) in allows.iter().zip(&selected) {
+        let Body::AuthorizationPolicy(ap) = &p.body else {
+            continue;
+        };
+        let Some(s) = &ap.selector else { continue };
+        if sel.iter().any(|u| units.contains(u))
+            && !out.iter().any(|o| o.to_json() == s.labels.to_json())
+        {
+            out.push(s.labels.clone());
+        }
+    }
+    out
+}
+
 /// The allow-from-waypoint policy for one service.
 fn recommend(ctx: &mut NsCtx, wp: &WaypointedService, allows: &[&Arc<Resource>], principal: &str) {
+    for (i, selector) in selectors(ctx, wp, allows).iter().enumerate() {
+        let base = if i == 0 {
+            format!("{}-from-waypoint", wp.name)
+        } else {
+            format!("{}-from-waypoint-{}", wp.name, i + 1)
+        };
+        recommend_one(ctx, wp, allows, principal, selector, &base);
+    }
+}
+
+fn recommend_one(
+    ctx: &mut NsCtx,
+    wp: &WaypointedService,
+    allows: &[&Arc<Resource>],
+    principal: &str,
+    selector: &Labels,
+    base: &str,
+) {
     let ns = ctx.ns().to_string();
     let svc = ctx.view.services[wp.index].res.clone();
-    let Some(selector) = ctx.view.services[wp.index].svc().selector.clone() else {
-        return;
-    };
-    let name = ctx.generate_name("AuthorizationPolicy", &format!("{}-from-waypoint", wp.name));
-    let obj = fixes::allow_from_waypoint(&name, &ns, &selector, principal);
+    let name = ctx.generate_name("AuthorizationPolicy", base);
+    let obj = fixes::allow_from_waypoint(&name, &ns, selector, principal);
     let mut f = Finding::new(
         &rules::P004,
         format!(

@@ -29,7 +29,10 @@ pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
             ctx.blocked
                 .entry(Target::service(&wp.name))
                 .or_default()
-                .push(format!("DENY policy {}", p.ns_name()));
+                .push(format!(
+                    "DENY policy {} still denies the waypoint",
+                    p.ns_name()
+                ));
             let key = (
                 p.ns_name(),
                 wp.waypoint.ns.clone(),

@@ -12,7 +12,7 @@ use crate::analysis::context::selector_span;
 use crate::analysis::{ClusterCtx, NsCtx};
 use crate::finding::Finding;
 use crate::fixes;
-use crate::model::{Body, Resource};
+use crate::model::{AuthzAction, Body, Resource};
 use crate::rules::{self, Rule};
 
 /// What to copy: the rule, how messages name the kind, the spec, whether it has a selector,
@@ -56,7 +56,13 @@ fn original(pol: &Resource) -> Option<Original> {
 pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
     let ns = ctx.ns().to_string();
     for (pol, root) in ctx.scoped_policies() {
-        let Some(o) = original(&pol) else { continue };
+        let Some(mut o) = original(&pol) else {
+            continue;
+        };
+        if root && !o.has_selector {
+            // a mesh-wide policy is copied once, to the waypoint GatewayClass (`cluster`)
+            continue;
+        }
         let sel = ctx.selected_ambient(&pol);
         let covered: Vec<&WaypointedService> = wps
             .iter()
@@ -69,6 +75,11 @@ pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
             .collect();
         if covered.is_empty() {
             continue;
+        }
+        if matches!(&pol.body, Body::RequestAuthentication(ra) if !ra.forward_original_token)
+            && deny_checks_request_principal(ctx, &sel)
+        {
+            forward_original_token(&mut o);
         }
         let api_version = pol.api_version.clone();
         let kind = pol.kind.clone();
@@ -107,6 +118,42 @@ pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
             copy_namespace_wide(ctx, &c, &covered, o.extra, false);
         }
     }
+}
+
+/// Whether a DENY AuthorizationPolicy that applies to one of `units` checks the request
+/// principal (`requestPrincipals`, `notRequestPrincipals`, `request.auth.*` conditions). While
+/// those workloads keep their sidecar, that check runs there on requests the waypoint relays;
+/// a waypoint that strips the JWT after validating it (`forwardOriginalToken: false`, the
+/// default) leaves no request principal, so e.g. istio.io's "require JWT" pattern (DENY
+/// `notRequestPrincipals: ["*"]`) would deny every relayed request.
+fn deny_checks_request_principal(ctx: &NsCtx, units: &[usize]) -> bool {
+    ctx.scoped_policies().iter().any(|(p, _)| {
+        let Body::AuthorizationPolicy(ap) = &p.body else {
+            return false;
+        };
+        ap.action == AuthzAction::Deny
+            && ap.rules.iter().any(|r| {
+                r.from.iter().any(|s| {
+                    s.fields
+                        .iter()
+                        .any(|f| f.name == "requestPrincipals" || f.name == "notRequestPrincipals")
+                }) || r.when.iter().any(|c| c.key.starts_with("request.auth."))
+            })
+            && ctx.selected(p).iter().any(|u| units.contains(u))
+    })
+}
+
+/// The copy forwards the token to the workload (every `jwtRules` entry gets
+/// `forwardOriginalToken: true`), so the sidecar's own request-principal checks still see it.
+fn forward_original_token(o: &mut Original) {
+    if let Some(rules) = o.spec.get_mut("jwtRules").and_then(|r| r.as_array_mut()) {
+        for r in rules.iter_mut() {
+            if let Value::Object(m) = r {
+                m.insert("forwardOriginalToken".into(), Value::Bool(true));
+            }
+        }
+    }
+    o.extra = Some("The copy sets forwardOriginalToken: true: a DENY policy at the workload checks the request principal, and its sidecar must still see the JWT the waypoint validated (without it, every relayed request would be denied). Once the sidecars are removed you may drop the setting.".to_string());
 }
 
 /// P007 and P009 for root-namespace policies without selector.

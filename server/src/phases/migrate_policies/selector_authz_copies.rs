@@ -3,16 +3,19 @@
 //! client's identity) to the waypoint, once per waypointed Service; copy a mesh-wide one (no
 //! selector) once to every waypoint.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::copies::{copy, mesh_wide, Copy};
 use super::waypointed::WaypointedService;
 use crate::analysis::authz::{admits_only, depends_on_source_identity, l7_fields};
-use crate::analysis::{ClusterCtx, NsCtx};
+use crate::analysis::{ClusterCtx, NsCtx, Target};
 use crate::finding::Finding;
 use crate::fixes;
-use crate::model::{AuthorizationPolicy, AuthzAction, Body};
+use crate::model::{AuthorizationPolicy, AuthzAction, Body, Resource};
 use crate::rules;
+use crate::yaml::Span;
 
 pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
     let ns = ctx.ns().to_string();
@@ -65,7 +68,11 @@ pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
             if admits_only(ap, &wp.waypoint.identity(ctx.facts)) {
                 continue;
             }
-            let extra = caveats(ctx, ap, wp, &svc_units, &sel);
+            if partial(ctx, &svc_units, &sel) {
+                refuse_partial(ctx, &pol, c.at, wp);
+                continue;
+            }
+            let extra = caveats(ctx, ap, wp);
             copy(
                 ctx,
                 &c,
@@ -83,26 +90,42 @@ pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
     mesh_wide(g, out, &rules::P003, "AuthorizationPolicy");
 }
 
-/// What the copy does differently from the original, for the message.
-fn caveats(
-    ctx: &NsCtx,
-    ap: &AuthorizationPolicy,
-    wp: &WaypointedService,
-    svc_units: &[usize],
-    sel: &[usize],
-) -> Option<String> {
-    let mut extra = Vec::new();
-    let partial = svc_units
+/// The original selects only some of the ambient-bound workloads behind the Service.
+fn partial(ctx: &NsCtx, svc_units: &[usize], sel: &[usize]) -> bool {
+    svc_units
         .iter()
         .filter(|u| ctx.unit(**u).ambient_bound())
-        .count()
-        > svc_units.iter().filter(|u| sel.contains(u)).count();
-    if partial {
-        extra.push(format!(
-            "The original selects only some workloads of Service \"{}\"; the copy applies to all of them.",
+        .any(|u| !sel.contains(u))
+}
+
+/// A copy attached to the Service would apply to every workload behind it: an ALLOW would deny
+/// (and a DENY or CUSTOM would check) traffic to workloads the original never covered. No
+/// copy is offered; the waypoint must not be used for this Service until the policy is split.
+fn refuse_partial(ctx: &mut NsCtx, pol: &Arc<Resource>, at: Span, wp: &WaypointedService) {
+    let f = Finding::new(
+        &rules::P001_PARTIAL,
+        format!(
+            "AuthorizationPolicy \"{}\" selects only some workloads of Service \"{}\": a policy at waypoint \"{}\" can only be attached to the whole Service, so a copy would also apply to the workloads it does not select (an ALLOW copy would deny their traffic). Give the selected workloads their own Service (and route their traffic to it), or attach the copy to a waypoint dedicated to those pods (istio.io/waypoint-for: workload, targetRefs kind Gateway), before the waypoint is used for \"{}\".",
+            pol.ns_name(),
+            wp.name,
+            wp.waypoint.display(),
             wp.name
+        ),
+    )
+    .on_node(pol, at);
+    ctx.emit(f);
+    ctx.blocked
+        .entry(Target::service(&wp.name))
+        .or_default()
+        .push(format!(
+            "AuthorizationPolicy {} cannot be copied to the waypoint as is",
+            pol.ns_name()
         ));
-    }
+}
+
+/// What the copy does differently from the original, for the message.
+fn caveats(ctx: &NsCtx, ap: &AuthorizationPolicy, wp: &WaypointedService) -> Option<String> {
+    let mut extra = Vec::new();
     if let Some(c) = port_caveat(ctx, ap, wp.index) {
         extra.push(c);
     }

@@ -30,13 +30,7 @@ fn finding(ctx: &NsCtx, t: &Target, in_use: bool) -> Option<Finding> {
     let ns = ctx.ns();
     let pending = ctx.pending.get(t).cloned().unwrap_or_default();
     let blocked = ctx.blocked.get(t).cloned().unwrap_or_default();
-    let mut missing: Vec<String> = pending.iter().map(|p| p.item.clone()).collect();
-    missing.extend(
-        blocked
-            .iter()
-            .map(|b| format!("{b} still denies the waypoint")),
-    );
-    if missing.is_empty() {
+    if pending.is_empty() && blocked.is_empty() {
         return None;
     }
     let denies = !blocked.is_empty() || pending.iter().any(|p| p.origin.is_empty());
@@ -46,24 +40,46 @@ fn finding(ctx: &NsCtx, t: &Target, in_use: bool) -> Option<Finding> {
         "skip L7 policy for ambient clients"
     };
     let wp = ctx.planned[t].display();
+    let apply: Vec<String> = pending.iter().map(|p| p.item.clone()).collect();
+    let mut problems: Vec<String> = Vec::new();
+    if !apply.is_empty() {
+        problems.push(if in_use {
+            format!("these are missing: {}", apply.join(", "))
+        } else {
+            format!("apply {} first", apply.join(", "))
+        });
+    }
+    if !blocked.is_empty() {
+        problems.push(format!(
+            "{} (change it before the waypoint is used)",
+            blocked.join("; ")
+        ));
+    }
     let msg = if in_use {
         format!(
-            "Waypoint \"{wp}\" already serves {} \"{}/{}\" but these are missing: {}. Traffic through it will {effect}; apply them now (recommended-policies.yaml).",
+            "Waypoint \"{wp}\" already serves {} \"{}/{}\" but {}. Traffic through it will {effect}; {}.",
             t.kind_str(),
             ns,
             t.name,
-            missing.join(", ")
+            problems.join("; "),
+            if blocked.is_empty() {
+                "apply them now (recommended-policies.yaml)"
+            } else {
+                "fix this now"
+            }
         )
     } else {
         format!(
-            "Do not enable waypoint \"{wp}\" for \"{}/{}\" yet: apply {} first. Enabling it now would {effect}.",
+            "Do not enable waypoint \"{wp}\" for \"{}/{}\" yet: {}. Enabling it now would {effect}.",
             ns,
             t.name,
-            missing.join(", ")
+            problems.join("; ")
         )
     };
     let rule = if in_use {
         &rules::U008_IN_USE
+    } else if !blocked.is_empty() {
+        &rules::U008_DENIED
     } else {
         &rules::U008
     };
