@@ -87,6 +87,7 @@ rules {
     PR_VER_004 = "PR-VER-004", VERSION, Info, shown: "istiod uses an upstream build; zero-downtime migration needs Solo builds";
     PR_VER_005 = "PR-VER-005", VERSION, Warning: "Revisions/tags referenced by namespaces or webhooks have no control plane, or revisions disagree";
     PR_VER_006 = "PR-VER-006", VERSION, Warning: "A sidecar runs a proxy older than its control plane";
+    PR_VER_007 = "PR-VER-007", VERSION, Error, blocking: "Kubernetes is older than the Istio release requires";
     // ---- pre-reqs: CNI
     PR_CNI_001 = "PR-CNI-001", CNI, Error, blocking: "Cilium cni-exclusive=true removes istio-cni's chained config";
     PR_CNI_002 = "PR-CNI-002", CNI, Error, blocking: "Cilium BPF masquerading breaks ambient health probes";
@@ -100,6 +101,10 @@ rules {
     PR_CNI_010 = "PR-CNI-010", CNI, Error, blocking: "k3s/k3d: istio-cni paths do not match the platform";
     PR_CNI_011 = "PR-CNI-011", CNI, Error, blocking: "MicroK8s/minikube: istio-cni paths do not match the platform";
     PR_CNI_012 = "PR-CNI-012", CNI, Info, medium_precision: "kind (kindnet) detected";
+    PR_CNI_013 = "PR-CNI-013", CNI, Warning, medium_precision: "AKS managed Istio add-on detected";
+    PR_CNI_014 = "PR-CNI-014", CNI, Warning, medium_precision: "GKE Dataplane V2 (Cilium-based) detected";
+    PR_CNI_015 = "PR-CNI-015", CNI, Warning: "A NetworkPolicy will block HBONE (port 15008) once its pods use ambient";
+    PR_CNI_016 = "PR-CNI-016", CNI, Warning, medium_precision: "Istio was rendered for another platform than the one detected";
     PR_CNI_020 = "PR-CNI-020", CNI, Info, shown, medium_precision: "Detected Kubernetes platform";
     // ---- pre-reqs: multicluster
     PR_MC_001 = "PR-MC-001", MULTICLUSTER, Warning: "Remote secrets: a multicluster mesh";
@@ -223,6 +228,7 @@ variants {
     CS_AMB_002_UNVERIFIED = CS_AMB_002, Warning, not_blocking: "the mesh config is not in the input: cannot verify";
     CS_AMB_003_UNVERIFIED = CS_AMB_003, Warning, not_blocking: "the istio-cni ConfigMap is not in the input: cannot verify";
     CS_DS_003_UNVERIFIED = CS_DS_003, Info, not_blocking, shown: "no status in the input: readiness cannot be verified offline";
+    PR_VER_007_UNKNOWN = PR_VER_007, Info, not_blocking: "the Kubernetes version could not be determined from the input";
     CS_CRD_003_V1 = CS_CRD_003, Warning, not_blocking: "v1 is not served (v1beta1 is)";
     W012_JWT_REQUIRED = W012, Error: "an AuthorizationPolicy on the same workloads relies on the JWT";
     W017_TLS_ORIGINATION = W017, Error: "a DestinationRule originates TLS: plaintext would leave the mesh";
