@@ -131,9 +131,15 @@ rules {
     CS_AMB_002 = "CS-AMB-002", AMBIENT_ENABLED, Error, blocking: "Mesh config does not enable HBONE for proxies";
     CS_AMB_003 = "CS-AMB-003", AMBIENT_ENABLED, Error, blocking: "istio-cni is installed without ambient support";
     CS_AMB_004 = "CS-AMB-004", AMBIENT_ENABLED, Error, blocking: "Istio CNI node agent not installed (sidecars use istio-init)";
+    CS_AMB_005 = "CS-AMB-005", AMBIENT_ENABLED, Info: "The Helm profile a control plane was rendered with is not ambient";
+    CS_AMB_006 = "CS-AMB-006", AMBIENT_ENABLED, Error, blocking: "ztunnel points at a control plane that is missing or not ambient-enabled";
+    CS_AMB_007 = "CS-AMB-007", AMBIENT_ENABLED, Error, blocking: "istiod does not trust ztunnel's service account for node certificates";
+    CS_AMB_008 = "CS-AMB-008", AMBIENT_ENABLED, Warning: "ztunnel/istio-cni revision or version outside the supported skew with istiod";
     CS_DS_001 = "CS-DS-001", DAEMONSETS, Error, blocking: "ztunnel not found";
     CS_DS_002 = "CS-DS-002", DAEMONSETS, Error, blocking: "istio-cni node agent not found";
     CS_DS_003 = "CS-DS-003", DAEMONSETS, Error, blocking: "ztunnel/istio-cni DaemonSet not ready";
+    CS_DS_004 = "CS-DS-004", DAEMONSETS, Error, blocking: "GKE: a node agent is scheduled on no node (PriorityClass quota)";
+    CS_DS_005 = "CS-DS-005", DAEMONSETS, Info: "Node agent not marked system-node-critical";
     CS_SC_001 = "CS-SC-001", SIDECARS_UPDATED, Error, blocking: "Sidecar is missing ENABLE_HBONE";
     CS_SC_002 = "CS-SC-002", SIDECARS_UPDATED, Error, blocking: "Sidecar managed by a revision that is not ambient-enabled";
     CS_SC_003 = "CS-SC-003", SIDECARS_UPDATED, Error, blocking: "Sidecar proxy too old for ambient interop";

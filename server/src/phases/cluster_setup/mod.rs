@@ -2,21 +2,27 @@
 //! sidecars able to speak HBONE, Gateway API CRDs, injection webhooks. One file per rule (or
 //! group of rules sharing one computation); the lists below are the order they run in.
 
+mod ambient_profile;
 mod cni_ambient;
 mod crd_versions;
 mod daemonset_readiness;
 mod gateway_api_crds;
+mod gke_scheduling;
 mod istio_init;
 mod istiod_ambient;
 mod mesh_hbone;
+mod node_agent_priority;
+mod node_agent_versions;
 mod node_agents;
 mod route_crds;
 mod sidecar_hbone;
 mod sidecar_revision;
 mod sidecar_version;
+mod trusted_node_accounts;
 mod webhook_overlap;
 mod webhook_service;
 mod webhooks;
+mod ztunnel_control_plane;
 
 use crate::analysis::{ClusterCtx, NsCtx};
 use crate::finding::Finding;
@@ -34,8 +40,14 @@ pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
     mesh_hbone::cluster(g, out);
     cni_ambient::cluster(g, out);
     istio_init::cluster(g, out);
+    ambient_profile::cluster(g, out);
+    ztunnel_control_plane::cluster(g, out);
+    trusted_node_accounts::cluster(g, out);
+    node_agent_versions::cluster(g, out);
     node_agents::cluster(g, out);
     daemonset_readiness::cluster(g, out);
+    gke_scheduling::cluster(g, out);
+    node_agent_priority::cluster(g, out);
     gateway_api_crds::cluster(g, out);
     route_crds::cluster(g, out);
     crd_versions::cluster(g, out);
