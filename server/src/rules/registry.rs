@@ -143,11 +143,17 @@ rules {
     CS_SC_001 = "CS-SC-001", SIDECARS_UPDATED, Error, blocking: "Sidecar is missing ENABLE_HBONE";
     CS_SC_002 = "CS-SC-002", SIDECARS_UPDATED, Error, blocking: "Sidecar managed by a revision that is not ambient-enabled";
     CS_SC_003 = "CS-SC-003", SIDECARS_UPDATED, Error, blocking: "Sidecar proxy too old for ambient interop";
+    CS_SC_004 = "CS-SC-004", SIDECARS_UPDATED, Warning: "Gateway proxy without HBONE (gateways keep their proxies)";
+    CS_SC_005 = "CS-SC-005", SIDECARS_UPDATED, Info: "Sidecar and ambient labels together: the sidecar wins";
     CS_CRD_001 = "CS-CRD-001", CRDS, Error, blocking: "Gateway API CRDs not found";
     CS_CRD_002 = "CS-CRD-002", CRDS, Warning: "Gateway API route CRDs missing";
     CS_CRD_003 = "CS-CRD-003", CRDS, Error, blocking: "Gateway API CRDs do not serve the versions Istio needs";
+    CS_CRD_004 = "CS-CRD-004", CRDS, Warning: "Gateway API CRD below the bundle version Istio requires: istiod ignores it";
+    CS_CRD_005 = "CS-CRD-005", CRDS, Info: "Gateway API release differs from the one Istio was built against";
     CS_WH_001 = "CS-WH-001", WEBHOOKS, Error, blocking: "Injection webhooks overlap (pods would be injected twice)";
     CS_WH_002 = "CS-WH-002", WEBHOOKS, Error, blocking: "Injection webhook refers to a missing control plane Service";
+    CS_WH_003 = "CS-WH-003", WEBHOOKS, Warning: "Istio validation webhook points at a missing or unmanaged control plane";
+    CS_WH_004 = "CS-WH-004", WEBHOOKS, Warning: "Revision tag points at a revision without istiod";
     // ---- deploy-waypoints
     W001 = "W001", WAYPOINTS_NEEDED, Warning: "VirtualService HTTP routing needs a waypoint";
     W002 = "W002", WAYPOINTS_NEEDED, Warning: "VirtualService TCP/TLS routing needs a waypoint";
@@ -235,6 +241,8 @@ variants {
     CS_AMB_003_UNVERIFIED = CS_AMB_003, Warning, not_blocking: "the istio-cni ConfigMap is not in the input: cannot verify";
     CS_DS_003_UNVERIFIED = CS_DS_003, Info, not_blocking, shown: "no status in the input: readiness cannot be verified offline";
     PR_VER_007_UNKNOWN = PR_VER_007, Info, not_blocking: "the Kubernetes version could not be determined from the input";
+    CS_WH_003_FAIL = CS_WH_003, Error, blocking: "failurePolicy Fail: writes of Istio configuration are rejected";
+    CS_WH_004_IN_USE = CS_WH_004, Error, blocking: "namespaces select the tag and the webhook fails closed: their pods cannot be created";
     CS_CRD_003_V1 = CS_CRD_003, Warning, not_blocking: "v1 is not served (v1beta1 is)";
     W012_JWT_REQUIRED = W012, Error: "an AuthorizationPolicy on the same workloads relies on the JWT";
     W017_TLS_ORIGINATION = W017, Error: "a DestinationRule originates TLS: plaintext would leave the mesh";

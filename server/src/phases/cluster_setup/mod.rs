@@ -4,21 +4,27 @@
 
 mod ambient_profile;
 mod cni_ambient;
+mod crd_bundle_versions;
 mod crd_versions;
 mod daemonset_readiness;
 mod gateway_api_crds;
+mod gateway_api_pairing;
+mod gateway_hbone;
 mod gke_scheduling;
+mod injection_and_ambient;
 mod istio_init;
 mod istiod_ambient;
 mod mesh_hbone;
 mod node_agent_priority;
 mod node_agent_versions;
 mod node_agents;
+mod revision_tags;
 mod route_crds;
 mod sidecar_hbone;
 mod sidecar_revision;
 mod sidecar_version;
 mod trusted_node_accounts;
+mod validation_webhooks;
 mod webhook_overlap;
 mod webhook_service;
 mod webhooks;
@@ -32,6 +38,8 @@ pub fn namespace(ctx: &mut NsCtx) {
     sidecar_hbone::namespace(ctx);
     sidecar_revision::namespace(ctx);
     sidecar_version::namespace(ctx);
+    gateway_hbone::namespace(ctx);
+    injection_and_ambient::namespace(ctx);
 }
 
 /// The cluster-wide rules.
@@ -51,6 +59,10 @@ pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
     gateway_api_crds::cluster(g, out);
     route_crds::cluster(g, out);
     crd_versions::cluster(g, out);
+    crd_bundle_versions::cluster(g, out);
+    gateway_api_pairing::cluster(g, out);
     webhook_overlap::cluster(g, out);
     webhook_service::cluster(g, out);
+    validation_webhooks::cluster(g, out);
+    revision_tags::cluster(g, out);
 }
