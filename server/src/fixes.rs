@@ -167,6 +167,9 @@ pub fn plural(kind: &str) -> &'static str {
         "VirtualService" => "virtualservices.networking.istio.io",
         "ServiceEntry" => "serviceentries.networking.istio.io",
         "Gateway" => "gateways.gateway.networking.k8s.io",
+        "MutatingWebhookConfiguration" => {
+            "mutatingwebhookconfigurations.admissionregistration.k8s.io"
+        }
         _ => "",
     }
 }
@@ -223,7 +226,11 @@ pub fn restart_action(kind: &str, ns: &str, name: &str) -> Action {
     }
 }
 
+/// `kubectl delete`; a cluster-scoped object (no namespace) gets no `-n`.
 pub fn delete_command(kind: &str, ns: &str, name: &str) -> String {
+    if ns.is_empty() {
+        return format!("kubectl delete {} {}", plural(kind), name);
+    }
     format!("kubectl delete {} -n {} {}", plural(kind), ns, name)
 }
 

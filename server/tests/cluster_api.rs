@@ -416,6 +416,10 @@ async fn nothing_readable_is_an_error_that_lists_why() {
             "admissionregistration.k8s.io",
             "mutatingwebhookconfigurations",
         ),
+        (
+            "admissionregistration.k8s.io",
+            "validatingwebhookconfigurations",
+        ),
         ("apiextensions.k8s.io", "customresourcedefinitions"),
     ] {
         server.forbid(g, r);

@@ -123,7 +123,7 @@ fn the_report_says_where_each_resource_came_from() {
         serde_json::json!({"kind": "cluster", "context": "test"})
     );
     assert_eq!(v["inputs"]["files"], 0);
-    assert_eq!(v["inputs"]["resources"], 58);
+    assert_eq!(v["inputs"]["resources"], 59);
     let mut locs = Vec::new();
     locations(&v, &mut locs);
     assert!(locs.iter().any(|l| l == &serde_json::json!({"uri": "cluster://test/bookinfo/AuthorizationPolicy/reviews-viewer"})), "{locs:?}");
@@ -144,7 +144,7 @@ fn the_report_says_where_each_resource_came_from() {
     ]);
     assert!(
         t.stdout
-            .starts_with("==> Read 58 resources from cluster context \"test\" (read-only)\n"),
+            .starts_with("==> Read 59 resources from cluster context \"test\" (read-only)\n"),
         "{}",
         t.stdout
     );
@@ -350,6 +350,10 @@ fn exit_2_when_nothing_can_be_read_and_errors_say_why() {
         (
             "admissionregistration.k8s.io",
             "mutatingwebhookconfigurations",
+        ),
+        (
+            "admissionregistration.k8s.io",
+            "validatingwebhookconfigurations",
         ),
         ("apiextensions.k8s.io", "customresourcedefinitions"),
     ] {

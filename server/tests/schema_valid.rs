@@ -280,6 +280,23 @@ fn dns_label(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
+/// A built-in kind: the object read as Kubernetes' type and written back is the same JSON.
+fn builtin<T: serde::de::DeserializeOwned + serde::Serialize>(obj: &Value) -> Vec<String> {
+    match serde_json::from_value::<T>(obj.clone()) {
+        Err(e) => vec![format!("not a valid object of its kind: {e}")],
+        Ok(t) => {
+            let back = serde_json::to_value(&t).unwrap();
+            if &back == obj {
+                Vec::new()
+            } else {
+                vec![format!(
+                    "fields lost or changed when read as its kind: {back}"
+                )]
+            }
+        }
+    }
+}
+
 fn check(schemas: &Schemas, obj: &Value) -> Vec<String> {
     let av = obj["apiVersion"].as_str().unwrap_or("").to_string();
     let kind = obj["kind"].as_str().unwrap_or("").to_string();
@@ -302,6 +319,21 @@ fn check(schemas: &Schemas, obj: &Value) -> Vec<String> {
     }
     if !obj["metadata"]["namespace"].as_str().is_some_and(dns_label) {
         errs.push("metadata.namespace missing or invalid".to_string());
+    }
+    // built-in kinds: Kubernetes' own types (k8s-openapi, generated from its OpenAPI) read the
+    // object back identically: right field names, types and nesting, nothing unknown
+    match (av.as_str(), kind.as_str()) {
+        ("networking.k8s.io/v1", "NetworkPolicy") => {
+            errs.extend(builtin::<k8s_openapi::api::networking::v1::NetworkPolicy>(
+                obj,
+            ));
+            return errs.into_iter().map(|e| format!("{id}: {e}")).collect();
+        }
+        ("v1", "ResourceQuota") => {
+            errs.extend(builtin::<k8s_openapi::api::core::v1::ResourceQuota>(obj));
+            return errs.into_iter().map(|e| format!("{id}: {e}")).collect();
+        }
+        _ => {}
     }
     let Some(schema) = schemas.by_kind.get(&(av.clone(), kind.clone())) else {
         return vec![format!("{id}: no CRD schema for {av} {kind}")];
@@ -349,7 +381,7 @@ fn index_of(paths: &[std::path::PathBuf]) -> Index {
 #[test]
 fn the_validator_rejects_what_the_api_server_rejects() {
     let s = schemas();
-    let bad = [
+    let mut bad = vec![
         // selector and targetRefs together
         serde_json::json!({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
             "metadata": {"name": "a", "namespace": "n"},
@@ -377,6 +409,16 @@ fn the_validator_rejects_what_the_api_server_rejects() {
             "metadata": {"name": "way.point", "namespace": "n"},
             "spec": {"gatewayClassName": "istio-waypoint", "listeners": [{"name": "mesh", "port": 15008, "protocol": "HBONE"}]}}),
     ];
+    bad.push(
+        serde_json::json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "a", "namespace": "n"},
+        "spec": {"podSelector": {}, "ingress": [{"port": [{"port": 15008}]}]}}),
+    );
+    bad.push(
+        serde_json::json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "a", "namespace": "n"},
+        "spec": {"podSelector": {}, "ingress": [{"ports": [{"port": [15008]}]}]}}),
+    );
     for b in &bad {
         assert!(!check(&s, b).is_empty(), "accepted: {b}");
     }

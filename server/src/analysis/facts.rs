@@ -84,6 +84,9 @@ pub struct Facts {
     pub tags: BTreeMap<String, String>,
     /// Injector webhook configurations (Istio's).
     pub injectors: Vec<Arc<Resource>>,
+    /// Istio's validating webhook configurations (`istiod-default-validator`,
+    /// `istio-validator[-<rev>]-<ns>`).
+    pub validators: Vec<Arc<Resource>>,
     /// Injector ConfigMaps (`istio-sidecar-injector[-rev]`).
     pub injector_configs: Vec<Arc<Resource>>,
     pub values_configs: Vec<(String, Value, Arc<Resource>)>,
@@ -491,6 +494,16 @@ impl Facts {
                     self.tags.insert(tag.to_string(), rev.to_string());
                 }
             }
+            Body::ValidatingWebhook(w) => {
+                let istio = r.name == "istiod-default-validator"
+                    || r.name.starts_with("istio-validator")
+                    || w.webhooks
+                        .iter()
+                        .any(|h| h.name.ends_with("validation.istio.io"));
+                if istio {
+                    self.validators.push(r.clone());
+                }
+            }
             Body::Crd(c) => {
                 self.gateway_api.any_crds = true;
                 self.crds.push(r.clone());
@@ -611,12 +624,95 @@ impl Facts {
         format!("{}/ns/{}/sa/{}", self.trust_domain, ns, sa)
     }
 
+    /// The Helm values a revision was rendered with: the `values[-<rev>]` ConfigMap (1.26+,
+    /// every value) else the injector ConfigMap's (a subset: `global`, `revision`, …), with the
+    /// ConfigMap they were read from.
+    pub fn values_for(&self, rev: &str) -> Option<(&Value, &Arc<Resource>)> {
+        let suffix = if rev == "default" {
+            String::new()
+        } else {
+            format!("-{rev}")
+        };
+        let values = format!("values{suffix}");
+        let injector = format!("istio-sidecar-injector{suffix}");
+        let find = |name: &str| {
+            self.values_configs
+                .iter()
+                .find(|(n, _, _)| n == name)
+                .map(|(_, v, r)| (v, r))
+        };
+        find(&values).or_else(|| find(&injector))
+    }
+
+    /// The istiods a Service selects (its namespace, its selector over their pod labels).
+    pub fn istiods_behind(&self, svc: &Resource) -> Vec<&Istiod> {
+        let Body::Service(s) = &svc.body else {
+            return Vec::new();
+        };
+        let Some(sel) = s.selector.as_ref().filter(|s| !s.is_empty()) else {
+            return Vec::new();
+        };
+        self.istiods
+            .iter()
+            .filter(|i| i.res.namespace == svc.namespace)
+            .filter(|i| match &i.res.body {
+                Body::Workload(w) => sel.subset_of(&w.pod_labels),
+                _ => false,
+            })
+            .collect()
+    }
+
     /// A DaemonSet by name (in namespace `ns` when given).
     pub fn daemonset(&self, ns: Option<&str>, name: &str) -> Option<&Arc<Resource>> {
         self.daemonsets
             .iter()
             .find(|d| d.name == name && ns.is_none_or(|n| d.namespace == n))
     }
+}
+
+/// The Service a control-plane address names, as `(namespace, name)`:
+/// `istiod-canary.istio-system.svc:15012`, `https://istiod.istio-system.svc.cluster.local:15012`,
+/// `istiod.istio-system:15012`; `None` for an IP address or a name outside the cluster.
+/// A bare name is in `own_ns` (the caller's namespace, as the pod's DNS search path has it).
+pub fn address_service(addr: &str, own_ns: &str) -> Option<(String, String)> {
+    let a = addr.trim();
+    let a = a
+        .strip_prefix("https://")
+        .or_else(|| a.strip_prefix("http://"))
+        .unwrap_or(a);
+    if a.starts_with('[') {
+        return None;
+    }
+    let host = a.split(['/', ':']).next()?;
+    if host.is_empty() || host.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
+    let parts: Vec<&str> = host.split('.').collect();
+    match parts.as_slice() {
+        [name] => Some((own_ns.to_string(), name.to_string())),
+        [name, ns] => Some((ns.to_string(), name.to_string())),
+        [name, ns, "svc", ..] => Some((ns.to_string(), name.to_string())),
+        _ => None,
+    }
+}
+
+/// ztunnel's default control plane when `XDS_ADDRESS`/`CA_ADDRESS` are not set (ztunnel's
+/// `config.rs`; the ztunnel chart always sets both).
+pub const ZTUNNEL_DEFAULT_ADDRESS: &str = "istiod.istio-system.svc:15012";
+
+/// A node agent's control-plane address (`XDS_ADDRESS` or `CA_ADDRESS`): its value, whether it
+/// was set, and the span of the env entry's container (for findings). `None` when it is set
+/// through `valueFrom` (not readable from the manifest).
+pub fn agent_address<'a>(d: &'a Resource, key: &str) -> Option<(&'a str, bool)> {
+    let Body::Workload(w) = &d.body else {
+        return None;
+    };
+    for c in &w.containers {
+        if c.has_env(key) {
+            return c.env(key).map(|v| (v, true));
+        }
+    }
+    Some((ZTUNNEL_DEFAULT_ADDRESS, false))
 }
 
 /// An environment variable of a workload's containers (the first that sets it).

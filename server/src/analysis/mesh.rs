@@ -247,6 +247,58 @@ pub fn proxy_version(c: &Container) -> Option<Version> {
     c.image_tag().and_then(Version::parse)
 }
 
+/// Whether a sidecar or gateway proxy speaks HBONE: the `networking.istio.io/tunnel` label the
+/// injector sets with it, or `ISTIO_META_ENABLE_HBONE=true` in the proxy's env or in the
+/// `PROXY_CONFIG` JSON (injection templates copy `proxyMetadata` into both).
+pub fn proxy_has_hbone(w: &Workload) -> bool {
+    if w.pod_labels.has("networking.istio.io/tunnel") {
+        return true;
+    }
+    let Some(p) = w.istio_proxy() else {
+        return false;
+    };
+    if p.env("ISTIO_META_ENABLE_HBONE") == Some("true") {
+        return true;
+    }
+    p.env("PROXY_CONFIG")
+        .and_then(|cfg| serde_json::from_str::<serde_json::Value>(cfg).ok())
+        .is_some_and(|v| {
+            v.pointer("/proxyMetadata/ISTIO_META_ENABLE_HBONE")
+                .and_then(|x| x.as_str())
+                == Some("true")
+        })
+}
+
+/// A waypoint's pods (or an ambient east-west gateway's): istiod deploys them for HBONE only.
+pub fn is_waypoint_pod(labels: &Labels, annotations: &Labels) -> bool {
+    annotations
+        .get("inject.istio.io/templates")
+        .is_some_and(|t| t.split(',').any(|x| x.trim() == "waypoint"))
+        || matches!(
+            labels.get("gateway.istio.io/managed"),
+            Some("istio.io-mesh-controller" | "istio.io-eastwest-controller")
+        )
+}
+
+/// The controller that owns a Pod of the namespace: its Deployment (through the ReplicaSet,
+/// whose name is the Deployment's plus a hash) or its direct owner.
+pub fn pod_owner(view: &NsView, pod: &Resource) -> Option<(String, String)> {
+    let o = pod.owner_refs.first()?;
+    if o.kind == "ReplicaSet" {
+        if let Some((dep, _)) = o.name.rsplit_once('-') {
+            let has = |kind: &str, name: &str| {
+                view.resources
+                    .iter()
+                    .any(|r| r.kind == kind && r.name == name)
+            };
+            if has("Deployment", dep) || !has("ReplicaSet", &o.name) {
+                return Some(("Deployment".to_string(), dep.to_string()));
+            }
+        }
+    }
+    Some((o.kind.clone(), o.name.clone()))
+}
+
 /// D8 exclusions: gateways, waypoints and control-plane pods keep their own Envoy (or none).
 pub fn is_gateway_pod(labels: &Labels, annotations: &Labels, w: &Workload) -> bool {
     annotations

@@ -1,9 +1,11 @@
 //! Facts the rules read, derived from the index: cluster-wide facts (`facts`), the picture of
 //! a namespace (`mesh`: modes, workloads, services, waypoint bindings, hosts), how
-//! AuthorizationPolicies behave under sidecars, ztunnel and waypoints (`authz`), versions, and
+//! AuthorizationPolicies behave under sidecars, ztunnel and waypoints (`authz`), versions (and
+//! what each Istio release requires: `compat`), and
 //! the context the rules of a namespace share (`context`). Nothing here produces findings.
 
 pub mod authz;
+pub mod compat;
 pub mod context;
 pub mod facts;
 pub mod mesh;

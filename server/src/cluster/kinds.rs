@@ -113,7 +113,7 @@ pub const WANTED: &[Want] = &[
         ..w("", "Secret", &["multicluster"])
     },
     w("", "Node", &["cni", "version"]),
-    w("", "ResourceQuota", &["cni"]),
+    w("", "ResourceQuota", &["cni", "daemonsets"]),
     // workloads
     w("apps", "Deployment", EVERY),
     w("apps", "StatefulSet", EVERY),
@@ -132,6 +132,11 @@ pub const WANTED: &[Want] = &[
             "sidecars",
             "injection",
         ],
+    ),
+    w(
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+        &["webhooks"],
     ),
     w(
         "apiextensions.k8s.io",

@@ -463,6 +463,43 @@ impl ResourceQuota {
     }
 }
 
+/// A port of a NetworkPolicy rule: a number or a container port name, an optional range end
+/// (`endPort`) and protocol (TCP when absent).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NetPolPort {
+    /// `None`: every port of the protocol.
+    pub port: Option<String>,
+    pub end_port: Option<i64>,
+    pub protocol: Option<String>,
+}
+
+impl NetPolPort {
+    /// Whether it admits TCP port `n` (a named port never names the HBONE port: it is not a
+    /// container port of the application).
+    pub fn admits_tcp(&self, n: i64) -> bool {
+        if self.protocol.as_deref().is_some_and(|p| p != "TCP") {
+            return false;
+        }
+        match self.port.as_deref() {
+            None => true,
+            Some(p) => match p.parse::<i64>() {
+                Ok(start) => start == n || self.end_port.is_some_and(|e| start <= n && n <= e),
+                Err(_) => false,
+            },
+        }
+    }
+}
+
+/// An ingress rule of a NetworkPolicy.
+#[derive(Clone, Debug, Default)]
+pub struct NetPolRule {
+    /// Empty: every port.
+    pub ports: Vec<NetPolPort>,
+    /// The `from` peers as written (absent: every source).
+    pub from: Option<serde_json::Value>,
+    pub span: Span,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct NetworkPolicy {
     pub pod_selector: Option<LabelSelector>,
@@ -470,6 +507,10 @@ pub struct NetworkPolicy {
     pub has_ingress_rules: bool,
     /// Ports allowed by ingress rules (`None` entry = a rule without ports = all ports).
     pub ingress_ports: Vec<Option<String>>,
+    /// The ingress rules.
+    pub ingress: Vec<NetPolRule>,
+    /// The `ingress` key.
+    pub ingress_span: Option<Span>,
     pub allows_probe_cidr: bool,
     pub span: Span,
 }
@@ -487,9 +528,32 @@ impl NetworkPolicy {
             .strings(spec, "policyTypes", "spec.policyTypes")
             .map(|s| s.value)
             .unwrap_or_default();
+        p.ingress_span = spec.entry("ingress").map(|e| e.key.span);
         if let Some(items) = ex.seq(spec, "ingress", "spec.ingress") {
             p.has_ingress_rules = !items.is_empty();
             for rule in items {
+                let mut r = NetPolRule {
+                    span: rule.span,
+                    from: rule
+                        .get("from")
+                        .filter(|f| !f.is_null())
+                        .map(|f| f.to_json()),
+                    ..Default::default()
+                };
+                for port in rule.get("ports").and_then(|n| n.as_seq()).unwrap_or(&[]) {
+                    r.ports.push(NetPolPort {
+                        port: port
+                            .get("port")
+                            .and_then(|n| n.as_str())
+                            .map(str::to_string),
+                        end_port: port.get("endPort").and_then(|n| n.as_i64()),
+                        protocol: port
+                            .get("protocol")
+                            .and_then(|n| n.as_str())
+                            .map(str::to_string),
+                    });
+                }
+                p.ingress.push(r);
                 match rule.get("ports").and_then(|n| n.as_seq()) {
                     Some(ports) if !ports.is_empty() => {
                         for port in ports {

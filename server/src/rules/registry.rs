@@ -87,6 +87,7 @@ rules {
     PR_VER_004 = "PR-VER-004", VERSION, Info, shown: "istiod uses an upstream build; zero-downtime migration needs Solo builds";
     PR_VER_005 = "PR-VER-005", VERSION, Warning: "Revisions/tags referenced by namespaces or webhooks have no control plane, or revisions disagree";
     PR_VER_006 = "PR-VER-006", VERSION, Warning: "A sidecar runs a proxy older than its control plane";
+    PR_VER_007 = "PR-VER-007", VERSION, Error, blocking: "Kubernetes is older than the Istio release requires";
     // ---- pre-reqs: CNI
     PR_CNI_001 = "PR-CNI-001", CNI, Error, blocking: "Cilium cni-exclusive=true removes istio-cni's chained config";
     PR_CNI_002 = "PR-CNI-002", CNI, Error, blocking: "Cilium BPF masquerading breaks ambient health probes";
@@ -100,6 +101,10 @@ rules {
     PR_CNI_010 = "PR-CNI-010", CNI, Error, blocking: "k3s/k3d: istio-cni paths do not match the platform";
     PR_CNI_011 = "PR-CNI-011", CNI, Error, blocking: "MicroK8s/minikube: istio-cni paths do not match the platform";
     PR_CNI_012 = "PR-CNI-012", CNI, Info, medium_precision: "kind (kindnet) detected";
+    PR_CNI_013 = "PR-CNI-013", CNI, Warning, medium_precision: "AKS managed Istio add-on detected";
+    PR_CNI_014 = "PR-CNI-014", CNI, Warning, medium_precision: "GKE Dataplane V2 (Cilium-based) detected";
+    PR_CNI_015 = "PR-CNI-015", CNI, Warning: "A NetworkPolicy will block HBONE (port 15008) once its pods use ambient";
+    PR_CNI_016 = "PR-CNI-016", CNI, Warning, medium_precision: "Istio was rendered for another platform than the one detected";
     PR_CNI_020 = "PR-CNI-020", CNI, Info, shown, medium_precision: "Detected Kubernetes platform";
     // ---- pre-reqs: multicluster
     PR_MC_001 = "PR-MC-001", MULTICLUSTER, Warning: "Remote secrets: a multicluster mesh";
@@ -126,17 +131,29 @@ rules {
     CS_AMB_002 = "CS-AMB-002", AMBIENT_ENABLED, Error, blocking: "Mesh config does not enable HBONE for proxies";
     CS_AMB_003 = "CS-AMB-003", AMBIENT_ENABLED, Error, blocking: "istio-cni is installed without ambient support";
     CS_AMB_004 = "CS-AMB-004", AMBIENT_ENABLED, Error, blocking: "Istio CNI node agent not installed (sidecars use istio-init)";
+    CS_AMB_005 = "CS-AMB-005", AMBIENT_ENABLED, Info: "The Helm profile a control plane was rendered with is not ambient";
+    CS_AMB_006 = "CS-AMB-006", AMBIENT_ENABLED, Error, blocking: "ztunnel points at a control plane that is missing or not ambient-enabled";
+    CS_AMB_007 = "CS-AMB-007", AMBIENT_ENABLED, Error, blocking: "istiod does not trust ztunnel's service account for node certificates";
+    CS_AMB_008 = "CS-AMB-008", AMBIENT_ENABLED, Warning: "ztunnel/istio-cni revision or version outside the supported skew with istiod";
     CS_DS_001 = "CS-DS-001", DAEMONSETS, Error, blocking: "ztunnel not found";
     CS_DS_002 = "CS-DS-002", DAEMONSETS, Error, blocking: "istio-cni node agent not found";
     CS_DS_003 = "CS-DS-003", DAEMONSETS, Error, blocking: "ztunnel/istio-cni DaemonSet not ready";
+    CS_DS_004 = "CS-DS-004", DAEMONSETS, Error, blocking: "GKE: a node agent is scheduled on no node (PriorityClass quota)";
+    CS_DS_005 = "CS-DS-005", DAEMONSETS, Info: "Node agent not marked system-node-critical";
     CS_SC_001 = "CS-SC-001", SIDECARS_UPDATED, Error, blocking: "Sidecar is missing ENABLE_HBONE";
     CS_SC_002 = "CS-SC-002", SIDECARS_UPDATED, Error, blocking: "Sidecar managed by a revision that is not ambient-enabled";
     CS_SC_003 = "CS-SC-003", SIDECARS_UPDATED, Error, blocking: "Sidecar proxy too old for ambient interop";
+    CS_SC_004 = "CS-SC-004", SIDECARS_UPDATED, Warning: "Gateway proxy without HBONE (gateways keep their proxies)";
+    CS_SC_005 = "CS-SC-005", SIDECARS_UPDATED, Info: "Sidecar and ambient labels together: the sidecar wins";
     CS_CRD_001 = "CS-CRD-001", CRDS, Error, blocking: "Gateway API CRDs not found";
     CS_CRD_002 = "CS-CRD-002", CRDS, Warning: "Gateway API route CRDs missing";
     CS_CRD_003 = "CS-CRD-003", CRDS, Error, blocking: "Gateway API CRDs do not serve the versions Istio needs";
+    CS_CRD_004 = "CS-CRD-004", CRDS, Warning: "Gateway API CRD below the bundle version Istio requires: istiod ignores it";
+    CS_CRD_005 = "CS-CRD-005", CRDS, Info: "Gateway API release differs from the one Istio was built against";
     CS_WH_001 = "CS-WH-001", WEBHOOKS, Error, blocking: "Injection webhooks overlap (pods would be injected twice)";
     CS_WH_002 = "CS-WH-002", WEBHOOKS, Error, blocking: "Injection webhook refers to a missing control plane Service";
+    CS_WH_003 = "CS-WH-003", WEBHOOKS, Warning: "Istio validation webhook points at a missing or unmanaged control plane";
+    CS_WH_004 = "CS-WH-004", WEBHOOKS, Warning: "Revision tag points at a revision without istiod";
     // ---- deploy-waypoints
     W001 = "W001", WAYPOINTS_NEEDED, Warning: "VirtualService HTTP routing needs a waypoint";
     W002 = "W002", WAYPOINTS_NEEDED, Warning: "VirtualService TCP/TLS routing needs a waypoint";
@@ -223,6 +240,9 @@ variants {
     CS_AMB_002_UNVERIFIED = CS_AMB_002, Warning, not_blocking: "the mesh config is not in the input: cannot verify";
     CS_AMB_003_UNVERIFIED = CS_AMB_003, Warning, not_blocking: "the istio-cni ConfigMap is not in the input: cannot verify";
     CS_DS_003_UNVERIFIED = CS_DS_003, Info, not_blocking, shown: "no status in the input: readiness cannot be verified offline";
+    PR_VER_007_UNKNOWN = PR_VER_007, Info, not_blocking: "the Kubernetes version could not be determined from the input";
+    CS_WH_003_FAIL = CS_WH_003, Error, blocking: "failurePolicy Fail: writes of Istio configuration are rejected";
+    CS_WH_004_IN_USE = CS_WH_004, Error, blocking: "namespaces select the tag and the webhook fails closed: their pods cannot be created";
     CS_CRD_003_V1 = CS_CRD_003, Warning, not_blocking: "v1 is not served (v1beta1 is)";
     W012_JWT_REQUIRED = W012, Error: "an AuthorizationPolicy on the same workloads relies on the JWT";
     W017_TLS_ORIGINATION = W017, Error: "a DestinationRule originates TLS: plaintext would leave the mesh";

@@ -2,6 +2,7 @@
 //! SPIRE and features ambient does not support. One file per rule (or group of rules sharing
 //! one computation); the lists below are the order they run in.
 
+mod aks;
 mod calico;
 mod cilium;
 mod cluster_id;
@@ -10,16 +11,20 @@ mod east_west_gateways;
 mod eks_security_groups;
 mod envoy_filters;
 mod gke;
+mod gke_dataplane_v2;
 mod istiod_exposed;
 mod istiod_versions;
 mod k3s;
 mod kind;
+mod kubernetes_version;
 mod mesh_networks;
 mod microk8s_minikube;
 mod mtls_disabled;
 mod network;
+mod network_policies;
 mod openshift;
 mod platform;
+mod platform_values;
 mod proxy_versions;
 mod remote_control_plane;
 mod remote_secrets;
@@ -39,6 +44,7 @@ use crate::finding::Finding;
 pub fn namespace(ctx: &mut NsCtx) {
     revisions::namespace(ctx);
     proxy_versions::namespace(ctx);
+    network_policies::namespace(ctx);
     cluster_id::namespace(ctx);
     network::namespace(ctx);
     spire_identity::namespace(ctx);
@@ -66,10 +72,14 @@ pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
     k3s::cluster(g, out);
     microk8s_minikube::cluster(g, out);
     kind::cluster(g, out);
+    aks::cluster(g, out);
+    gke_dataplane_v2::cluster(g, out);
+    platform_values::cluster(g, out);
     // version
     control_plane::cluster(g, out);
     istiod_versions::cluster(g, out);
     revisions::cluster(g, out);
+    kubernetes_version::cluster(g, out);
     // multicluster
     remote_control_plane::cluster(g, out);
     remote_secrets::cluster(g, out);

@@ -1,5 +1,5 @@
-//! PR-VER-005: revisions and tags that have no control plane, or control planes of different
-//! versions.
+//! PR-VER-005: namespaces naming a revision or tag that has no control plane, or control planes
+//! of different versions. (A revision tag pointing at a missing revision is CS-WH-004.)
 
 use crate::analysis::{ClusterCtx, NsCtx};
 use crate::finding::Finding;
@@ -31,7 +31,7 @@ pub fn namespace(ctx: &mut NsCtx) {
     }
 }
 
-/// Control planes of different versions, and revision tags pointing at a missing revision.
+/// Control planes of different versions.
 pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
     let f = g.facts;
     if f.istiods.is_empty() {
@@ -59,16 +59,5 @@ pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
             .collect();
         let r = &f.istiods[0].res;
         out.push(Finding::new(&rules::PR_VER_005, format!("Several control plane revisions run different Istio versions: {}. Each referenced revision must pass the version check.", desc.join(", "))).on_node(r, r.name_span));
-    }
-    for w in &f.injectors {
-        if let (Some(tag), Some(rev)) = (w.labels.get("istio.io/tag"), w.labels.get("istio.io/rev"))
-        {
-            if !f.revision_exists(rev) {
-                out.push(
-                    Finding::new(&rules::PR_VER_005, format!("Revision tag \"{tag}\" ({}) points at revision \"{rev}\", which has no control plane.", w.name))
-                        .on_node(w, w.name_span),
-                );
-            }
-        }
     }
 }

@@ -1,0 +1,45 @@
+//! CS-SC-004: an ingress/egress gateway Pod whose proxy cannot speak HBONE. Gateways keep their
+//! proxies in ambient (they are not sidecars to remove), but they reach ambient workloads and
+//! waypoints over HBONE only once they were injected with `ISTIO_META_ENABLE_HBONE` (the gateway
+//! injection template copies `proxyMetadata` into the proxy's env and `PROXY_CONFIG`,
+//! `files/gateway-injection-template.yaml`): restart them after the mesh config enables it.
+//! Waypoints and ambient east-west gateways are HBONE-only and never concerned.
+
+use crate::analysis::mesh::{is_gateway_pod, is_waypoint_pod, pod_owner, proxy_has_hbone};
+use crate::analysis::NsCtx;
+use crate::finding::Finding;
+use crate::fixes::restart_action;
+use crate::model::Body;
+use crate::rules;
+
+pub fn namespace(ctx: &mut NsCtx) {
+    let ns = ctx.ns().to_string();
+    for p in ctx.own("Pod") {
+        let Body::Workload(w) = &p.body else { continue };
+        let Some(proxy) = w.istio_proxy() else {
+            continue;
+        };
+        if !is_gateway_pod(&w.pod_labels, &w.pod_annotations, w)
+            || is_waypoint_pod(&w.pod_labels, &w.pod_annotations)
+            || proxy_has_hbone(w)
+        {
+            continue;
+        }
+        let (kind, name) =
+            pod_owner(&ctx.view, &p).unwrap_or_else(|| ("Pod".to_string(), p.name.to_string()));
+        let what = if kind == "Pod" {
+            format!("Gateway Pod {ns}/{name}")
+        } else {
+            format!("Gateway {kind} {ns}/{name} (Pod {})", p.name)
+        };
+        let f = Finding::new(
+            &rules::CS_SC_004,
+            format!(
+                "{what} keeps its proxy in ambient, but the proxy was injected without ISTIO_META_ENABLE_HBONE: it cannot reach ambient workloads or waypoints over HBONE until it is restarted after the mesh config enables HBONE (profile=ambient). It is a gateway, not a sidecar to remove."
+            ),
+        )
+        .on_node(&p, proxy.span)
+        .action(restart_action(&kind, &ns, &name));
+        ctx.emit(f);
+    }
+}
