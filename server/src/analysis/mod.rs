@@ -5,6 +5,7 @@
 
 pub mod authz;
 pub mod context;
+pub mod drift;
 pub mod facts;
 pub mod mesh;
 pub mod platform;
