@@ -9,6 +9,7 @@
 //! Protocol types stay in this module.
 
 pub mod actions;
+pub mod cluster;
 pub mod convert;
 pub mod nav;
 pub mod notifications;

@@ -161,6 +161,8 @@ pub struct ServerState {
     client: Mutex<ClientState>,
     session: RwLock<Session>,
     progress: tokio::sync::watch::Sender<Progress>,
+    /// The live cluster (`ambient.cluster.*`) and the drift findings against it.
+    pub cluster: super::cluster::ClusterStore,
 }
 
 impl ServerState {
@@ -169,6 +171,7 @@ impl ServerState {
             client: Mutex::new(ClientState::default()),
             session: RwLock::new(Session::new(Default::default())),
             progress: tokio::sync::watch::channel(Progress::default()).0,
+            cluster: Default::default(),
         }
     }
 

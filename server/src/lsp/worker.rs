@@ -182,13 +182,14 @@ impl Worker {
         let settings = self.state.client().settings.clone();
         let mut b = self.collect(msgs, settings.max_bytes());
         let (stats, full) = self.apply(&mut b, &settings);
+        let drift_changed = super::cluster::recompute_drift(&self.state, &self.state.session());
         self.record_analysed(&b.open_touched);
         let t_analysed = started.elapsed();
         let changed_keys: Vec<String> = b.changes.keys().cloned().collect();
         {
             let state = self.state.clone();
             let session = state.session();
-            if full || stats.all || b.settings_changed {
+            if full || stats.all || b.settings_changed || drift_changed {
                 self.publish_all(&session, &settings);
             } else {
                 self.publish_incremental(
@@ -304,7 +305,9 @@ impl Worker {
         let Some(file) = index.file(fid) else {
             return (Vec::new(), 0);
         };
+        let drift = self.state.cluster.drift_in(&file.path);
         let mut list: Vec<&Finding> = session.analysis.findings_in(file);
+        list.extend(drift.iter());
         list.retain(|f| settings.phase_enabled(f.phase()));
         list.sort_by_key(|f| {
             (

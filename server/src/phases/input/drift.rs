@@ -150,27 +150,37 @@ fn generated(r: &Resource) -> bool {
             && matches!(r.name.as_str(), "kube-root-ca.crt" | "istio-ca-root-cert"))
 }
 
-/// The drift findings of `workspace` against the cluster view, in workspace file order.
-pub fn findings(workspace: &Index, cluster: &ClusterView) -> Vec<Finding> {
-    let mut in_cluster: HashMap<Identity, (FileId, &Arc<Resource>)> = HashMap::new();
-    for f in cluster.objects.files() {
-        for r in &f.resources {
-            in_cluster.insert(Identity::of(r), (f.id, r));
+/// The cluster's objects by identity, for the comparisons of one view.
+pub struct Lookup<'a> {
+    view: &'a ClusterView<'a>,
+    by_id: HashMap<Identity, (FileId, &'a Arc<Resource>)>,
+}
+
+impl<'a> Lookup<'a> {
+    pub fn new(view: &'a ClusterView<'a>) -> Lookup<'a> {
+        let mut by_id = HashMap::new();
+        for f in view.objects.files() {
+            for r in &f.resources {
+                by_id.insert(Identity::of(r), (f.id, r));
+            }
         }
+        Lookup { view, by_id }
     }
-    let mut out = Vec::new();
-    let mut files: Vec<&Arc<FileData>> = workspace
-        .files()
-        .filter(|f| !f.template && !f.path.starts_with("cluster://"))
-        .collect();
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut in_workspace: BTreeSet<Identity> = BTreeSet::new();
-    let mut cluster_docs: HashMap<FileId, Vec<Node>> = HashMap::new();
-    for file in files {
+
+    /// Whether the drift rules look at this workspace file at all.
+    pub fn compares(file: &FileData) -> bool {
+        !file.template && !file.path.starts_with("cluster://")
+    }
+
+    /// DRIFT-001 and DRIFT-002 of one workspace file.
+    pub fn file(&self, file: &FileData) -> Vec<Finding> {
+        let mut out = Vec::new();
+        if !Self::compares(file) {
+            return out;
+        }
+        let cluster = self.view;
         let docs = parsed(file);
         for r in &file.resources {
-            let id = Identity::of(r);
-            in_workspace.insert(id.clone());
             if skipped(&r.group, &r.kind)
                 || !cluster
                     .read
@@ -178,7 +188,7 @@ pub fn findings(workspace: &Index, cluster: &ClusterView) -> Vec<Finding> {
             {
                 continue;
             }
-            let Some((cfile, cres)) = in_cluster.get(&id) else {
+            let Some((cfile, cres)) = self.by_id.get(&Identity::of(r)) else {
                 out.push(
                     Finding::new(
                         &rules::DRIFT_001,
@@ -195,14 +205,12 @@ pub fn findings(workspace: &Index, cluster: &ClusterView) -> Vec<Finding> {
             let Some(obj) = object_node(&docs, r) else {
                 continue;
             };
-            let cdocs = cluster_docs.entry(*cfile).or_insert_with(|| {
-                cluster
-                    .objects
-                    .file(*cfile)
-                    .map(|f| parsed(f))
-                    .unwrap_or_default()
-            });
-            let Some(cobj) = object_node(cdocs, cres) else {
+            let cdocs = cluster
+                .objects
+                .file(*cfile)
+                .map(|f| parsed(f))
+                .unwrap_or_default();
+            let Some(cobj) = object_node(&cdocs, cres) else {
                 continue;
             };
             let (mut w, mut c) = (obj.to_json(), cobj.to_json());
@@ -232,46 +240,70 @@ pub fn findings(workspace: &Index, cluster: &ClusterView) -> Vec<Finding> {
             }
             out.push(f);
         }
+        out
     }
-    for (ns, manifest) in migrated_namespaces(workspace) {
-        let mut missing: Vec<&Arc<Resource>> = in_cluster
-            .iter()
-            .filter(|(id, (_, r))| {
-                id.namespace == ns && !in_workspace.contains(*id) && !generated(r)
-            })
-            .map(|(_, (_, r))| *r)
+
+    /// DRIFT-003: objects of the workspace's ambient namespaces that only the cluster has.
+    pub fn namespaces(&self, workspace: &Index) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let in_workspace: std::collections::HashSet<Identity> = workspace
+            .files()
+            .filter(|f| !f.path.starts_with("cluster://"))
+            .flat_map(|f| f.resources.iter().map(|r| Identity::of(r)))
             .collect();
-        if missing.is_empty() {
-            continue;
-        }
-        missing.sort_by(|a, b| {
-            (a.group.as_str(), a.kind.as_str(), a.name.as_str()).cmp(&(
-                b.group.as_str(),
-                b.kind.as_str(),
-                b.name.as_str(),
-            ))
-        });
-        let names: Vec<String> = missing
-            .iter()
-            .map(|r| format!("{} {}", r.kind, r.name))
-            .collect();
-        out.push(
-            Finding::new(
-                &rules::DRIFT_003,
-                format!(
-                    "Namespace \"{ns}\" has {} object{} in the cluster (context \"{}\") that the workspace does not have: {}. The migration plan does not account for {}",
-                    missing.len(),
-                    if missing.len() == 1 { "" } else { "s" },
-                    cluster.context,
-                    crate::finding::quoted_list(&names, 4),
-                    if missing.len() == 1 { "it" } else { "them" }
+        for (ns, manifest) in migrated_namespaces(workspace) {
+            let mut missing: Vec<&Arc<Resource>> = self
+                .by_id
+                .iter()
+                .filter(|(id, (_, r))| {
+                    id.namespace == ns && !in_workspace.contains(*id) && !generated(r)
+                })
+                .map(|(_, (_, r))| *r)
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
+            missing.sort_by(|a, b| {
+                (a.group.as_str(), a.kind.as_str(), a.name.as_str()).cmp(&(
+                    b.group.as_str(),
+                    b.kind.as_str(),
+                    b.name.as_str(),
+                ))
+            });
+            let names: Vec<String> = missing
+                .iter()
+                .map(|r| format!("{} {}", r.kind, r.name))
+                .collect();
+            out.push(
+                Finding::new(
+                    &rules::DRIFT_003,
+                    format!(
+                        "Namespace \"{ns}\" has {} object{} in the cluster (context \"{}\") that the workspace does not have: {}. The migration plan does not account for {}",
+                        missing.len(),
+                        if missing.len() == 1 { "" } else { "s" },
+                        self.view.context,
+                        crate::finding::quoted_list(&names, 4),
+                        if missing.len() == 1 { "it" } else { "them" }
+                    ),
+                )
+                .on_node(&manifest, manifest.name_span)
+                .details(
+                    missing
+                        .iter()
+                        .map(|r| format!("{} {} ({})", r.kind, r.name, r.api_version)),
                 ),
-            )
-            .on_node(&manifest, manifest.name_span)
-            .details(missing.iter().map(|r| {
-                format!("{} {} ({})", r.kind, r.name, r.api_version)
-            })),
-        );
+            );
+        }
+        out
     }
+}
+
+/// The drift findings of `workspace` against the cluster view, in workspace file order.
+pub fn findings(workspace: &Index, cluster: &ClusterView) -> Vec<Finding> {
+    let lookup = Lookup::new(cluster);
+    let mut files: Vec<&Arc<FileData>> = workspace.files().collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut out: Vec<Finding> = files.iter().flat_map(|f| lookup.file(f)).collect();
+    out.extend(lookup.namespaces(workspace));
     out
 }
