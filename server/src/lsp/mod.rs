@@ -14,6 +14,7 @@ pub mod convert;
 pub mod nav;
 pub mod notifications;
 pub mod requests;
+pub mod routes;
 pub mod server;
 pub mod state;
 pub mod worker;
