@@ -74,6 +74,14 @@ impl Settings {
         if s.waypoint_name.trim().is_empty() {
             s.waypoint_name = "waypoint".to_string();
         }
+        // an empty context (VS Code's default "") is the kubeconfig's current context
+        if s.cluster
+            .context
+            .as_deref()
+            .is_some_and(|c| c.trim().is_empty())
+        {
+            s.cluster.context = None;
+        }
         if s.max_file_size_kb == 0 {
             s.max_file_size_kb = Settings::default().max_file_size_kb;
         }
