@@ -86,6 +86,15 @@ fn cluster_objects() -> Vec<Value> {
             "spec": {"selector": {"app": "cart"}, "clusterIP": "10.96.4.7", "clusterIPs": ["10.96.4.7"],
                 "type": "ClusterIP", "sessionAffinity": "None",
                 "ports": [{"name": "http", "port": 8080, "protocol": "TCP", "targetPort": 8080}]}}),
+        // a pod that still runs its sidecar: a cluster-only fact
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "cart-7d4b9c8f6-x2k8p", "namespace": "shop",
+                "labels": {"app": "cart", "security.istio.io/tlsMode": "istio"},
+                "annotations": {"sidecar.istio.io/status": "{\"containers\":[\"istio-proxy\"]}"},
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "cart-7d4b9c8f6", "uid": "u-rs", "controller": true}]},
+            "spec": {"containers": [{"name": "cart", "image": "ghcr.io/acme/cart:1.4.3"},
+                {"name": "istio-proxy", "image": "docker.io/istio/proxyv2:1.26.2"}]},
+            "status": {"phase": "Running"}}),
         json!({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
             "metadata": {"name": "deny-legacy", "namespace": "shop"},
             "spec": {"action": "DENY", "rules": [{"from": [{"source": {"namespaces": ["legacy"]}}]}]}}),
@@ -182,6 +191,20 @@ fn drift_against_the_live_cluster_in_the_editor() {
         .as_str()
         .unwrap()
         .contains("Service \"shop/cart\"")));
+    // cluster-only facts join the analysis: the running pod with its sidecar is in the report
+    let report = c.request(
+        "workspace/executeCommand",
+        json!({"command": "ambient.migrationReport", "arguments": []}),
+    );
+    let text = report["result"].to_string();
+    assert!(
+        text.contains("cart-7d4b9c8f6-x2k8p") && text.contains("R004"),
+        "{text}"
+    );
+    // and no diagnostics are published for cluster objects
+    assert!(c
+        .latest("cluster://test/shop/Pod/cart-7d4b9c8f6-x2k8p")
+        .is_none());
     // progress of the read
     let progress = c.progress();
     assert!(
@@ -226,7 +249,7 @@ fn drift_against_the_live_cluster_in_the_editor() {
     );
     let res = &r["result"];
     assert_eq!(res["context"], "test", "{r}");
-    assert_eq!(res["objects"], 3, "{r}");
+    assert_eq!(res["objects"], 4, "{r}");
     let d = c.wait_diagnostics(&u, "no drift left", |d| drift(d).is_empty());
     assert!(drift(&d).is_empty());
 

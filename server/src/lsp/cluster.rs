@@ -155,6 +155,83 @@ pub fn recompute_drift(state: &ServerState, session: &Session) -> bool {
     changed
 }
 
+/// Groups whose objects the workspace is authoritative for (policies and routing the user
+/// edits): a cluster object of these that the workspace lacks is drift (DRIFT-003), not input.
+fn authored(group: &str) -> bool {
+    matches!(
+        group,
+        "networking.istio.io"
+            | "security.istio.io"
+            | "telemetry.istio.io"
+            | "extensions.istio.io"
+            | "gateway.networking.k8s.io"
+    )
+}
+
+/// For the analysis worker, after each batch: the cluster-only facts that join the analysis, as
+/// changes to the session (files at `cluster://` keys; `None` removes one). They are the
+/// cluster's objects that the workspace does not have — running Pods with their sidecars, the
+/// control plane's Deployments and DaemonSets with their versions and readiness, Nodes, webhooks,
+/// CRDs, Namespaces — in the namespaces the workspace uses, `istio-system` and `kube-system`,
+/// and cluster-scoped ones; not the policies and routes, which the workspace is authoritative
+/// for. An object the workspace also has is the workspace's.
+pub fn overlay_changes(state: &ServerState, session: &Session) -> Vec<(String, Option<Arc<str>>)> {
+    use crate::analysis::drift::Identity;
+    let current: HashMap<&str, &Arc<str>> = session
+        .index
+        .files()
+        .filter(|f| cluster::objects::is_cluster_uri(&f.path))
+        .map(|f| (&*f.path, &f.text))
+        .collect();
+    let mut desired: HashMap<String, Arc<str>> = HashMap::new();
+    if let Some(view) = state.cluster.view() {
+        let mut ids: std::collections::HashSet<Identity> = Default::default();
+        let mut namespaces: BTreeSet<String> =
+            ["istio-system", "kube-system"].map(String::from).into();
+        for f in session.index.files() {
+            if cluster::objects::is_cluster_uri(&f.path) {
+                continue;
+            }
+            for r in &f.resources {
+                ids.insert(Identity::of(r));
+                if !r.namespace.is_empty() {
+                    namespaces.insert(r.namespace.to_string());
+                }
+                if r.group.is_empty() && r.kind == "Namespace" {
+                    namespaces.insert(r.name.to_string());
+                }
+            }
+        }
+        let objects = view.objects.read().unwrap_or_else(|e| e.into_inner());
+        for f in objects.files() {
+            let Some(r) = f.resources.first() else {
+                continue;
+            };
+            if f.text.is_empty()
+                || authored(&r.group)
+                || ids.contains(&Identity::of(r))
+                || (!r.namespace.is_empty() && !namespaces.contains(r.namespace.as_str()))
+            {
+                continue;
+            }
+            desired.insert(f.path.to_string(), f.text.clone());
+        }
+    }
+    let mut out: Vec<(String, Option<Arc<str>>)> = Vec::new();
+    for (k, t) in &desired {
+        if current.get(k.as_str()).is_none_or(|c| ***c != **t) {
+            out.push((k.clone(), Some(t.clone())));
+        }
+    }
+    for k in current.keys() {
+        if !desired.contains_key(*k) {
+            out.push((k.to_string(), None));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
 /// What the refresh command and the load tell.
 fn summary(view: &View) -> Value {
     let count = |f: fn(&Outcome) -> bool| view.kinds.iter().filter(|k| f(&k.outcome)).count();

@@ -135,6 +135,11 @@ fn migrated_namespaces(workspace: &Index) -> BTreeMap<String, Arc<Resource>> {
     workspace
         .all()
         .filter(|r| r.group.is_empty() && r.kind == "Namespace")
+        .filter(|r| {
+            workspace
+                .file(r.file)
+                .is_some_and(|f| !f.path.starts_with("cluster://"))
+        })
         .filter(|r| r.labels.get("istio.io/dataplane-mode") == Some("ambient"))
         .map(|r| (r.name.to_string(), r.clone()))
         .collect()
