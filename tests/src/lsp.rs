@@ -34,7 +34,7 @@ struct Inbox {
     progress: Vec<Value>,
     /// `window/logMessage` notifications.
     log_messages: Vec<Value>,
-    /// `window/showMessage` notifications.
+    /// `window/showMessage` notifications not yet read (a test fails on any it leaves).
     show_messages: Vec<Value>,
     /// Messages no part of the client handles (they fail the test).
     unexpected: Vec<String>,
@@ -50,6 +50,11 @@ impl Inbox {
             .collect();
         out.sort();
         out.extend(self.unexpected.iter().cloned());
+        out.extend(
+            self.show_messages
+                .iter()
+                .map(|m| format!("a window/showMessage never read: {m}")),
+        );
         out
     }
 }
@@ -477,9 +482,10 @@ impl Client {
         self.inbox.lock().unwrap().log_messages.clone()
     }
 
-    /// The `window/showMessage` notifications so far.
+    /// The `window/showMessage` notifications that arrived since the last call (read: the
+    /// test does not fail on them).
     pub fn show_messages(&self) -> Vec<Value> {
-        self.inbox.lock().unwrap().show_messages.clone()
+        std::mem::take(&mut self.inbox.lock().unwrap().show_messages)
     }
 
     /// Wait until the latest diagnostics published for `uri` satisfy `ok`; returns them.
