@@ -2,7 +2,7 @@
 --   SERVER=... PLUGIN=... WS=... nvim --headless --clean -l e2e.lua
 -- Opens a manifest of a copy of examples/mesh, waits for the server's diagnostics, checks a
 -- rule at its line, applies a code action, checks the buffer text and that the diagnostic is
--- gone, then :AmbientReport, :AmbientFixAll and :checkhealth. Exits non-zero on any failure.
+-- gone, then :AmbientReport, :AmbientFixAll, :checkhealth and :AmbientRefreshCluster. Exits non-zero on any failure.
 
 local SERVER = assert(os.getenv("SERVER"), "SERVER: path of ambient-lsp")
 local PLUGIN = assert(os.getenv("PLUGIN"), "PLUGIN: editors/neovim")
@@ -140,6 +140,14 @@ local health = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
 check(health:find("binary:", 1, true) and health:find("server: running", 1, true), "checkhealth:\n" .. health)
 check(not health:find("ERROR", 1, true), "checkhealth reports an error:\n" .. health)
 log("checkhealth ok")
+
+-- 6. :AmbientRefreshCluster reaches the server's ambient.refreshCluster (cluster disabled by
+-- default: the server says so)
+vim.cmd.edit(WS .. "/bookinfo/namespace.yaml")
+local r, err = plugin.refresh_cluster()
+check(r == nil and type(err) == "table" and tostring(err.message):find("ambient.cluster.enabled", 1, true), "refresh_cluster: " .. vim.inspect({ r, err }))
+check(vim.fn.exists(":AmbientRefreshCluster") == 2, ":AmbientRefreshCluster is not defined")
+log("refresh cluster: " .. err.message)
 
 log("PASS")
 vim.cmd("qa!")

@@ -23,9 +23,11 @@ const REPORT_URI = vscode.Uri.parse("ambient-report:/Ambient%20migration%20repor
 const CMD_SHOW_REPORT = "ambient.showReport";
 const CMD_WRITE = "ambient.writeRecommendedManifests";
 const CMD_RESTART = "ambient.restartServer";
+const CMD_REFRESH_CLUSTER = "ambient.refreshLiveCluster";
 // Commands of the server (workspace/executeCommand).
 const SERVER_REPORT = "ambient.migrationReport";
 const SERVER_WRITE = "ambient.writeRecommendations";
+const SERVER_REFRESH_CLUSTER = "ambient.refreshCluster";
 
 let client: LanguageClient | undefined;
 let status: vscode.StatusBarItem;
@@ -255,6 +257,29 @@ async function writeRecommendations(): Promise<void> {
   }
 }
 
+async function refreshCluster(): Promise<void> {
+  if (!client || !client.isRunning()) {
+    void vscode.window.showWarningMessage("Ambient: the language server is not running.");
+    return;
+  }
+  try {
+    const res = (await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: "Ambient: reading the cluster" },
+      () =>
+        client!.sendRequest("workspace/executeCommand", {
+          command: SERVER_REFRESH_CLUSTER,
+          arguments: [],
+        }),
+    )) as { context: string; server: string; objects: number; problems: string[] };
+    const problems = res.problems.length > 0 ? ` (${res.problems.length} kind(s) could not be read)` : "";
+    void vscode.window.showInformationMessage(
+      `Ambient: read ${res.objects} objects from context "${res.context}"${problems}.`,
+    );
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Ambient: ${e instanceof Error ? e.message : e}`);
+  }
+}
+
 async function startClient(server: string): Promise<void> {
   const serverOptions: ServerOptions = {
     command: server,
@@ -312,6 +337,7 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<void> {
     vscode.workspace.registerTextDocumentContentProvider("ambient-report", report),
     vscode.commands.registerCommand(CMD_SHOW_REPORT, showReport),
     vscode.commands.registerCommand(CMD_WRITE, writeRecommendations),
+    vscode.commands.registerCommand(CMD_REFRESH_CLUSTER, refreshCluster),
     vscode.commands.registerCommand(CMD_RESTART, async () => {
       if (client) {
         status.text = "$(sync~spin) Ambient: restarting…";

@@ -7,6 +7,7 @@
 pub mod authz;
 pub mod compat;
 pub mod context;
+pub mod drift;
 pub mod facts;
 pub mod mesh;
 pub mod platform;

@@ -191,10 +191,13 @@ impl Builder<'_> {
         let yaml = emit::to_yaml(&object);
         // a copy attaches to the waypoint (targetRefs); an allow-from-waypoint policy
         // selects the workloads
-        let what = if object.pointer("/spec/targetRefs").is_some() {
-            "copy enforced by the waypoint"
-        } else {
-            "allow traffic from the waypoint"
+        let what = match object["kind"].as_str() {
+            // the objects of an HTTPRoute translation (docs/routes.md)
+            Some("HTTPRoute") => "translation of the VirtualService",
+            Some("Service") => "subset Service of the HTTPRoute translation",
+            Some("DestinationRule") => "traffic policy of a subset Service",
+            _ if object.pointer("/spec/targetRefs").is_some() => "copy enforced by the waypoint",
+            _ => "allow traffic from the waypoint",
         };
         let title = format!(
             "Add {} {}/{} ({what})",

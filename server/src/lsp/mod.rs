@@ -9,10 +9,12 @@
 //! Protocol types stay in this module.
 
 pub mod actions;
+pub mod cluster;
 pub mod convert;
 pub mod nav;
 pub mod notifications;
 pub mod requests;
+pub mod routes;
 pub mod server;
 pub mod state;
 pub mod worker;

@@ -74,6 +74,14 @@ impl Settings {
         if s.waypoint_name.trim().is_empty() {
             s.waypoint_name = "waypoint".to_string();
         }
+        // an empty context (VS Code's default "") is the kubeconfig's current context
+        if s.cluster
+            .context
+            .as_deref()
+            .is_some_and(|c| c.trim().is_empty())
+        {
+            s.cluster.context = None;
+        }
         if s.max_file_size_kb == 0 {
             s.max_file_size_kb = Settings::default().max_file_size_kb;
         }
@@ -161,6 +169,8 @@ pub struct ServerState {
     client: Mutex<ClientState>,
     session: RwLock<Session>,
     progress: tokio::sync::watch::Sender<Progress>,
+    /// The live cluster (`ambient.cluster.*`) and the drift findings against it.
+    pub cluster: super::cluster::ClusterStore,
 }
 
 impl ServerState {
@@ -169,6 +179,7 @@ impl ServerState {
             client: Mutex::new(ClientState::default()),
             session: RwLock::new(Session::new(Default::default())),
             progress: tokio::sync::watch::channel(Progress::default()).0,
+            cluster: Default::default(),
         }
     }
 

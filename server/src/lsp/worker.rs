@@ -181,14 +181,21 @@ impl Worker {
         let started = Instant::now();
         let settings = self.state.client().settings.clone();
         let mut b = self.collect(msgs, settings.max_bytes());
-        let (stats, full) = self.apply(&mut b, &settings);
+        let (stats, mut full) = self.apply(&mut b, &settings);
+        let overlay = super::cluster::overlay_changes(&self.state, &self.state.session());
+        if !overlay.is_empty() {
+            // cluster-only facts joined or left the analysis: every file may be affected
+            self.state.session_mut().update_arcs(overlay);
+            full = true;
+        }
+        let drift_changed = super::cluster::recompute_drift(&self.state, &self.state.session());
         self.record_analysed(&b.open_touched);
         let t_analysed = started.elapsed();
         let changed_keys: Vec<String> = b.changes.keys().cloned().collect();
         {
             let state = self.state.clone();
             let session = state.session();
-            if full || stats.all || b.settings_changed {
+            if full || stats.all || b.settings_changed || drift_changed {
                 self.publish_all(&session, &settings);
             } else {
                 self.publish_incremental(
@@ -304,7 +311,9 @@ impl Worker {
         let Some(file) = index.file(fid) else {
             return (Vec::new(), 0);
         };
+        let drift = self.state.cluster.drift_in(&file.path);
         let mut list: Vec<&Finding> = session.analysis.findings_in(file);
+        list.extend(drift.iter());
         list.retain(|f| settings.phase_enabled(f.phase()));
         list.sort_by_key(|f| {
             (
@@ -329,6 +338,10 @@ impl Worker {
     }
 
     fn send(&mut self, key: &str, diagnostics: Vec<Diagnostic>, hash: u64, force: bool) {
+        if crate::cluster::objects::is_cluster_uri(key) {
+            // a live cluster object (`ambient.cluster.enabled`): in the report, not a document
+            return;
+        }
         let version = self.state.client().docs.get(key).map(|d| d.version);
         let prev = self.published.get(key);
         if !force && prev.is_some_and(|(h, v)| *h == hash && *v == version) {

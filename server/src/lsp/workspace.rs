@@ -36,12 +36,10 @@ pub fn apply_settings(server: &Server, s: Settings) -> bool {
     if client.settings == s {
         return false;
     }
-    if s.cluster.enabled {
-        tracing::warn!(
-            "ambient.cluster.enabled: comparing with a live cluster is not available in this build; analysing the workspace only"
-        );
-    }
+    let cluster = s.cluster.clone();
     client.settings = s;
+    drop(client);
+    super::cluster::settings_changed(&server.client, &server.state, &server.worker, &cluster);
     true
 }
 

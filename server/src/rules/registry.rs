@@ -26,6 +26,7 @@ pub mod checks {
 
     checks! {
         INPUT = "input", Input: "Input files are readable";
+        DRIFT = "drift", Input: "The workspace matches the live cluster";
         CNI = "cni", PreReqs: "Cluster CNI compatibility";
         VERSION = "version", PreReqs: "Istio version compatibility";
         MULTICLUSTER = "multicluster", PreReqs: "Multicluster usage compatibility";
@@ -80,6 +81,10 @@ rules {
     YAML_005 = "YAML-005", INPUT, Error: "File cannot be read as UTF-8 text";
     SCHEMA_001 = "SCHEMA-001", INPUT, Error: "A field of a known kind has the wrong type or is missing";
     INPUT_001 = "INPUT-001", INPUT, Info: "A namespace has no Namespace manifest in the input; its workloads are assumed to use sidecars";
+    // ---- input: drift between the workspace and the live cluster (language server, ambient.cluster.enabled)
+    DRIFT_001 = "DRIFT-001", DRIFT, Info: "A workspace resource is not in the live cluster";
+    DRIFT_002 = "DRIFT-002", DRIFT, Info: "A workspace resource differs from the live cluster";
+    DRIFT_003 = "DRIFT-003", DRIFT, Info: "A cluster resource of a namespace the workspace migrates is not in the workspace";
     // ---- pre-reqs: version
     PR_VER_001 = "PR-VER-001", VERSION, Error, blocking: "No Istio control plane (istiod) found";
     PR_VER_002 = "PR-VER-002", VERSION, Error, blocking: "An istiod runs an Istio version below 1.25";

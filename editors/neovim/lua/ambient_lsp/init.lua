@@ -1,6 +1,6 @@
 -- ambient-lsp for Neovim: starts the language server for YAML buffers whose project holds
--- Istio / Gateway API resources (as `ambient-lsp detect` decides), and adds :AmbientReport, :AmbientFixAll and
--- :AmbientWriteRecommendations. Works on Neovim 0.8+ (vim.lsp.start); 0.7 through
+-- Istio / Gateway API resources (as `ambient-lsp detect` decides), and adds :AmbientReport, :AmbientFixAll,
+-- :AmbientWriteRecommendations and :AmbientRefreshCluster. Works on Neovim 0.8+ (vim.lsp.start); 0.7 through
 -- vim.lsp.start_client.
 
 local M = {}
@@ -16,7 +16,9 @@ local defaults = {
     phases = nil,
     waypointName = "waypoint",
     maxFileSizeKb = 1024,
-    cluster = { enabled = false },
+    -- compare the workspace with the live cluster of `context` (nil: the kubeconfig's current
+    -- context), read-only; drift shows as DRIFT-* information diagnostics
+    cluster = { enabled = false, context = nil },
   },
   -- start only in projects with Istio / Gateway API manifests
   require_mesh = true,
@@ -203,6 +205,23 @@ function M.write_recommendations(dir)
   end
 end
 
+--- :AmbientRefreshCluster — read the live cluster again (with cluster.enabled).
+function M.refresh_cluster()
+  local client = the_client(vim.api.nvim_get_current_buf())
+  if not client then
+    return
+  end
+  local res = request_sync(client, "workspace/executeCommand", { command = "ambient.refreshCluster", arguments = {} }, 120000)
+  if res and res.result then
+    local r = res.result
+    vim.notify(("ambient-lsp: read %d objects from context %q (%s)"):format(r.objects, r.context, r.server))
+    return r
+  end
+  local err = res and res.err
+  vim.notify("ambient-lsp: " .. ((type(err) == "table" and err.message) or vim.inspect(err)), vim.log.levels.ERROR)
+  return nil, err
+end
+
 function M.setup(opts)
   M.config = vim.tbl_deep_extend("force", vim.deepcopy(defaults), opts or {})
   mesh_cache = {}
@@ -233,6 +252,9 @@ function M.setup(opts)
   vim.api.nvim_create_user_command("AmbientWriteRecommendations", function(a)
     M.write_recommendations(a.args)
   end, { nargs = "?", complete = "dir", desc = "ambient-lsp: write the recommended manifests into a folder" })
+  vim.api.nvim_create_user_command("AmbientRefreshCluster", function()
+    M.refresh_cluster()
+  end, { desc = "ambient-lsp: read the live cluster again (settings.cluster.enabled)" })
   -- buffers already open
   for _, b in ipairs(vim.api.nvim_list_bufs()) do
     if vim.api.nvim_buf_is_loaded(b) and vim.tbl_contains(M.config.filetypes, vim.bo[b].filetype) then

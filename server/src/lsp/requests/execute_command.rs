@@ -8,7 +8,7 @@ use serde_json::Value;
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::{ExecuteCommandParams, LSPAny, Uri};
 
-use crate::lsp::server::{Server, CMD_REPORT, CMD_WRITE};
+use crate::lsp::server::{Server, CMD_REFRESH_CLUSTER, CMD_REPORT, CMD_WRITE};
 use crate::lsp::worker::Msg;
 use crate::report::markdown::{self, Links};
 use crate::report::{self, ReportOptions};
@@ -36,6 +36,17 @@ pub async fn handle(server: &Server, p: ExecuteCommandParams) -> Result<Option<L
             write_recommendations(server, &dir)
                 .map(Some)
                 .map_err(Error::invalid_params)
+        }
+        CMD_REFRESH_CLUSTER => {
+            crate::lsp::cluster::refresh(&server.client, &server.state, &server.worker)
+                .await
+                .map(Some)
+                .map_err(|e| Error {
+                    // RequestFailed (LSP 3.17): valid request, the server could not do it
+                    code: tower_lsp_server::jsonrpc::ErrorCode::ServerError(-32803),
+                    message: e.into(),
+                    data: None,
+                })
         }
         other => Err(Error::invalid_params(format!("unknown command {other}"))),
     }
