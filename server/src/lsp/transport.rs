@@ -121,12 +121,14 @@ impl<R: AsyncBufRead + Unpin> FrameReader<R> {
         let mut length: Option<Result<usize, String>> = None;
         let mut problem: Option<String> = None;
         let mut skipped = 0usize;
+        // a header line was read (a block of headers ends at the next blank line)
+        let mut headers = false;
         loop {
             let Some(mut line) = self.line().await? else {
                 return Ok(Frame::Eof);
             };
             if line.is_empty() {
-                if length.is_none() && problem.is_none() {
+                if !headers {
                     // blank lines between frames
                     continue;
                 }
@@ -145,6 +147,7 @@ impl<R: AsyncBufRead + Unpin> FrameReader<R> {
                 skipped += line.len() + 1;
                 length = None;
                 problem = None;
+                headers = false;
                 continue;
             };
             let name = String::from_utf8_lossy(&line[..colon])
@@ -153,6 +156,7 @@ impl<R: AsyncBufRead + Unpin> FrameReader<R> {
             let value = String::from_utf8_lossy(&line[colon + 1..])
                 .trim()
                 .to_string();
+            headers = true;
             match name.as_str() {
                 "content-length" => {
                     length = Some(
@@ -176,6 +180,7 @@ impl<R: AsyncBufRead + Unpin> FrameReader<R> {
                     skipped += line.len() + 1;
                     length = None;
                     problem = None;
+                    headers = false;
                 }
                 _ => tracing::debug!("ignoring header {name}"),
             }
@@ -748,6 +753,10 @@ mod tests {
         let f = frames(&big);
         assert!(matches!(&f[0], Frame::Bad(m) if m.contains("over the limit")));
         assert_eq!(f[1], Frame::Body(b"z".to_vec()));
+        // a block of headers without Content-Length
+        let f = frames(b"Content-Type: text/plain\r\n\r\nContent-Length: 1\r\n\r\na");
+        assert!(matches!(&f[0], Frame::Bad(m) if m.contains("without Content-Length")));
+        assert_eq!(f[1], Frame::Body(b"a".to_vec()));
         let f = frames(b"Content-Type: text/plain; charset=latin1\r\nContent-Length: 1\r\n\r\na");
         assert!(matches!(&f[0], Frame::Bad(m) if m.contains("Content-Type")));
     }
