@@ -431,7 +431,7 @@ pub fn decode(body: &[u8]) -> Incoming {
     let has_method = map.get("method").is_some();
     let notify = id_field.is_none() && has_method;
     if let Some(v) = id_field {
-        if id.is_none() && !(v.is_null() && !has_method) {
+        if id.is_none() && (has_method || !v.is_null()) {
             return invalid(
                 None,
                 false,
@@ -783,7 +783,7 @@ mod tests {
             invalid(r#"{"jsonrpc":"1.0","id":7,"method":"x"}"#),
             (Id::Number(7), -32600, false)
         );
-        assert_eq!(invalid(r#"{"jsonrpc":"1.0","method":"x"}"#).2, true);
+        assert!(invalid(r#"{"jsonrpc":"1.0","method":"x"}"#).2);
         assert_eq!(
             invalid(r#"[{"jsonrpc":"2.0","id":1,"method":"x"}]"#).1,
             -32600
