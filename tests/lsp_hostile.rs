@@ -426,3 +426,167 @@ fn a_flood_of_garbage_does_not_stop_the_server() {
     let r = c.take(|m| m["id"].is_i64() && m.get("result").is_some());
     assert!(r["result"].is_null(), "{r}");
 }
+
+/// `docs` (YAML text of several documents) as a `kind: List` with block items.
+fn as_list(text: &str) -> String {
+    let st = ambient_lsp::yaml::parse_stream(text, &ambient_lsp::yaml::Limits::default());
+    let mut out = String::from("apiVersion: v1\nkind: List\nitems:\n");
+    for d in &st.docs {
+        let Some(root) = &d.root else { continue };
+        let y = ambient_lsp::yaml::emit::to_yaml(&root.to_json());
+        for (i, line) in y.lines().enumerate() {
+            out.push_str(if i == 0 { "- " } else { "  " });
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.push_str("metadata:\n  resourceVersion: \"\"\n");
+    out
+}
+
+fn items(v: &Value) -> Vec<String> {
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            format!(
+                "{}/{}",
+                i["kind"].as_str().unwrap(),
+                i["metadata"]["name"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn fixes_on_a_kubectl_list_and_a_json_manifest() {
+    use e2e::lsp::{uri, Client};
+    let ws = e2e::example_copy();
+    // payments/policies.yaml as `kubectl get -o yaml` writes it
+    let f = ws.path().join("payments/policies.yaml");
+    let list = as_list(&std::fs::read_to_string(&f).unwrap());
+    std::fs::write(&f, &list).unwrap();
+    // bookinfo's Namespace as JSON
+    let ns = ws.path().join("bookinfo/namespace.yaml");
+    let ns_json = ws.path().join("bookinfo/namespace.json");
+    let v = serde_json::to_value(
+        ambient_lsp::yaml::parse_stream(
+            &std::fs::read_to_string(&ns).unwrap(),
+            &ambient_lsp::yaml::Limits::default(),
+        )
+        .docs[0]
+            .root
+            .as_ref()
+            .unwrap()
+            .to_json(),
+    )
+    .unwrap();
+    std::fs::remove_file(&ns).unwrap();
+    std::fs::write(&ns_json, serde_json::to_string_pretty(&v).unwrap() + "\n").unwrap();
+
+    let mut c = Client::start(ws.path(), json!({}));
+    c.wait_indexed();
+    c.sync();
+
+    // delete the migrated policy: that item alone
+    let u = c.open(&f);
+    c.sync();
+    let d = c.diagnostics_for(&u, Some(1), 0);
+    let s = d
+        .iter()
+        .find(|d| d["code"] == "S001" && d["message"].as_str().unwrap().contains("checkout-viewer"))
+        .unwrap_or_else(|| panic!("no S001 in {d:#?}"))
+        .clone();
+    let actions = c.code_actions(&u, s["range"].clone(), None);
+    let a = actions
+        .iter()
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .unwrap()
+                .contains("Delete AuthorizationPolicy payments/checkout-viewer")
+        })
+        .unwrap_or_else(|| panic!("{actions:#?}"))
+        .clone();
+    c.apply(&a["edit"]);
+    let after = c.text(&u);
+    let before_v: Value = serde_json::to_value(
+        ambient_lsp::yaml::parse_stream(&list, &Default::default()).docs[0]
+            .root
+            .as_ref()
+            .unwrap()
+            .to_json(),
+    )
+    .unwrap();
+    let after_v: Value = serde_json::to_value(
+        ambient_lsp::yaml::parse_stream(&after, &Default::default()).docs[0]
+            .root
+            .as_ref()
+            .unwrap()
+            .to_json(),
+    )
+    .unwrap();
+    let mut want = items(&before_v);
+    want.retain(|i| i != "AuthorizationPolicy/checkout-viewer");
+    assert_eq!(items(&after_v), want, "{after}");
+    assert_eq!(after_v["kind"], "List");
+    assert!(after.ends_with("metadata:\n  resourceVersion: \"\"\n"));
+
+    // the namespace labels of the JSON manifest: JSON edits, still JSON
+    let u = c.open(&ns_json);
+    c.sync();
+    let d = c.diagnostics_for(&u, Some(1), 0);
+    let r = d
+        .iter()
+        .find(|d| d["code"] == "R001")
+        .unwrap_or_else(|| panic!("no R001 in {d:#?}"))
+        .clone();
+    let actions = c.code_actions(&u, r["range"].clone(), None);
+    assert!(
+        actions
+            .iter()
+            .all(|a| !a["title"].as_str().unwrap().contains("to this file")),
+        "{actions:#?}"
+    );
+    let a = actions
+        .iter()
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .unwrap()
+                .contains("Label Namespace bookinfo")
+        })
+        .unwrap_or_else(|| panic!("{actions:#?}"))
+        .clone();
+    c.apply(&a["edit"]);
+    let text = c.text(&u);
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(
+        v["metadata"]["labels"]["istio.io/dataplane-mode"],
+        "ambient"
+    );
+    assert!(v["metadata"]["labels"].get("istio-injection").is_none());
+    assert_eq!(v["metadata"]["labels"]["team"], "books");
+    c.sync();
+    let d = c.diagnostics_for(&u, Some(2), 0);
+    assert!(
+        d.iter()
+            .all(|d| d["code"] != "R001" && d["code"] != "YAML-001"),
+        "{d:#?}"
+    );
+
+    // YAML typed into the JSON file is reported
+    c.change(
+        &u,
+        &format!("{text}---\nkind: Namespace\nmetadata: {{name: x}}\n"),
+    );
+    c.sync();
+    let d = c.diagnostics_for(&u, Some(3), 0);
+    assert!(
+        d.iter().any(|d| d["code"] == "YAML-001"
+            && d["message"].as_str().unwrap().contains("not valid JSON")),
+        "{d:#?}"
+    );
+    let _ = uri;
+}
