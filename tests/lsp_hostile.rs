@@ -590,3 +590,90 @@ fn fixes_on_a_kubectl_list_and_a_json_manifest() {
     );
     let _ = uri;
 }
+
+#[test]
+fn write_recommendations_is_safe() {
+    use e2e::lsp::{uri, Client};
+    let ws = e2e::example_copy();
+    let mut c = Client::start(ws.path(), json!({}));
+    c.wait_indexed();
+    c.sync();
+    let write = |c: &mut Client, arg: Value| -> Value {
+        c.request(
+            "workspace/executeCommand",
+            json!({"command": "ambient.writeRecommendations", "arguments": [arg]}),
+        )
+    };
+    // only an absolute path or a local file: URI
+    for bad in [
+        json!(""),
+        json!("relative/dir"),
+        json!("https://example.com/out"),
+        json!("file://otherhost/tmp/out"),
+        json!({"folder": ""}),
+        json!(42),
+    ] {
+        let r = write(&mut c, bad.clone());
+        assert_eq!(r["error"]["code"], -32602, "{bad}: {r}");
+    }
+    let report = |c: &mut Client| -> Value {
+        let r = c.request(
+            "workspace/executeCommand",
+            json!({"command": "ambient.migrationReport", "arguments": []}),
+        );
+        r["result"]["phases"].clone()
+    };
+    let before = report(&mut c);
+    // into the workspace itself: the files written are not analysed as if applied
+    let out = ws.path().join("recs");
+    let r = write(&mut c, json!(uri(&out)));
+    let outputs = r["result"]["outputs"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{r}"))
+        .clone();
+    let mut events = Vec::new();
+    for (name, path) in &outputs {
+        let p = std::path::Path::new(path.as_str().unwrap());
+        assert_eq!(p, out.join(name), "the real path written");
+        assert!(p.is_file());
+        events.push(json!({"uri": uri(p), "type": 1}));
+    }
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": events}),
+    );
+    c.sync();
+    assert_eq!(
+        report(&mut c),
+        before,
+        "our own output files changed the analysis"
+    );
+    // writing again over our own files is fine
+    let r = write(&mut c, json!(out.to_str().unwrap()));
+    assert!(r.get("result").is_some(), "{r}");
+    // a file of the user's with one of our names is never overwritten silently
+    let user = ws.path().join("mine");
+    std::fs::create_dir_all(&user).unwrap();
+    let theirs = "# my own policies\nkind: ConfigMap\n";
+    std::fs::write(user.join("recommended-policies.yaml"), theirs).unwrap();
+    let r = write(&mut c, json!({"folder": uri(&user)}));
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    assert!(r["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("recommended-policies.yaml"));
+    assert_eq!(
+        std::fs::read_to_string(user.join("recommended-policies.yaml")).unwrap(),
+        theirs
+    );
+    assert!(
+        !user.join("commands.sh").exists(),
+        "nothing written when refused"
+    );
+    let r = write(&mut c, json!({"folder": uri(&user), "overwrite": true}));
+    assert!(r.get("result").is_some(), "{r}");
+    assert_ne!(
+        std::fs::read_to_string(user.join("recommended-policies.yaml")).unwrap(),
+        theirs
+    );
+}

@@ -82,6 +82,10 @@ fn read_disk(path: &str, max_bytes: u64) -> Option<Arc<str>> {
         return None;
     }
     match crate::sources::read_manifest(p, max_bytes) {
+        Ok(t) if crate::output::is_generated(&t) => {
+            tracing::info!("not indexing {path}: a file of recommendations ambient-lsp wrote");
+            None
+        }
         Ok(t) => Some(Arc::from(t)),
         Err(e) => {
             tracing::info!("not indexing {path}: {}", e.message());

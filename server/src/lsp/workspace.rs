@@ -132,6 +132,13 @@ fn read_workspace(roots: &[PathBuf], max_bytes: u64) -> Vec<(String, Arc<str>)> 
     paths
         .par_iter()
         .filter_map(|p| match crate::sources::read_manifest(p, max_bytes) {
+            Ok(t) if crate::output::is_generated(&t) => {
+                tracing::info!(
+                    "not indexing {}: a file of recommendations ambient-lsp wrote (not applied yet)",
+                    p.display()
+                );
+                None
+            }
             Ok(t) => Some((p.to_string_lossy().to_string(), Arc::from(t))),
             Err(e) => {
                 tracing::info!("not indexing {}: {}", p.display(), e.message());
