@@ -19,6 +19,8 @@ struct Raw {
     rx: Receiver<Value>,
     /// Messages read but not yet taken.
     seen: Vec<Value>,
+    /// Answer the server's requests (a client that never does: `false`).
+    answer: bool,
 }
 
 fn read_frame(r: &mut impl BufRead) -> Option<Value> {
@@ -49,6 +51,10 @@ fn frame(body: &[u8]) -> Vec<u8> {
 
 impl Raw {
     fn start(root: &Path) -> Raw {
+        Raw::start_with(root, json!({}), true)
+    }
+
+    fn start_with(root: &Path, capabilities: Value, answer: bool) -> Raw {
         let mut child = Command::new(e2e::binary())
             .arg("--stdio")
             .current_dir(root)
@@ -78,11 +84,12 @@ impl Raw {
             stdin,
             rx,
             seen: Vec::new(),
+            answer,
         };
         let root_uri = e2e::lsp::uri(root);
         raw.send(
             &json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-            "processId": null, "rootUri": root_uri, "capabilities": {},
+            "processId": null, "rootUri": root_uri, "capabilities": capabilities,
             "workspaceFolders": [{"uri": root_uri, "name": "w"}]}}),
         );
         let init = raw.take(|m| m["id"] == 0);
@@ -115,6 +122,9 @@ impl Raw {
                 .recv_timeout(left)
                 .unwrap_or_else(|_| panic!("no such message; seen {:?}", self.seen));
             if m.get("method").is_some() && m.get("id").is_some() {
+                if !self.answer {
+                    continue;
+                }
                 let answer = if m["method"] == "workspace/configuration" {
                     json!([{}])
                 } else {
@@ -676,4 +686,27 @@ fn write_recommendations_is_safe() {
         std::fs::read_to_string(user.join("recommended-policies.yaml")).unwrap(),
         theirs
     );
+}
+
+#[test]
+fn a_client_that_never_answers_still_gets_an_indexed_workspace() {
+    let d = workspace();
+    let caps = json!({
+        "workspace": {"configuration": true, "didChangeWatchedFiles": {"dynamicRegistration": true}},
+        "window": {"workDoneProgress": true}
+    });
+    let mut c = Raw::start_with(d.path(), caps, false);
+    let started = Instant::now();
+    c.send(
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "workspace/executeCommand",
+        "params": {"command": "ambient.migrationReport", "arguments": []}}),
+    );
+    let r = c.take(|m| m["id"] == 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    // the namespace of the workspace is in the report: it was indexed
+    assert_eq!(r["result"]["inputs"]["resources"], 1, "{r}");
 }
