@@ -13,7 +13,7 @@ use tower_lsp_server::ls_types::{
 
 use super::convert::{diagnostic, key_to_uri, text_range};
 use super::state::{ClientEdits, ServerState, Settings};
-use crate::edit::{self, TextEdit};
+use crate::edit::{self, Style, TextEdit};
 use crate::engine::Session;
 use crate::finding::{Action, Finding, LabelTarget, Object};
 use crate::index::FileData;
@@ -159,7 +159,14 @@ impl Builder<'_> {
             &resource.name,
         )?;
         let tf = index.file(r.file)?;
-        let e = edit::delete_document(&tf.text, &tf.docs, r.doc as usize)?;
+        // the object alone: a `List` item, never the List; never a JSON file's only object
+        let e = edit::delete_object(
+            &tf.text,
+            &tf.docs,
+            r.doc as usize,
+            r.span,
+            Style::of_path(&tf.path),
+        )?;
         Some((r, tf, e))
     }
 
@@ -205,7 +212,64 @@ impl Builder<'_> {
             resource.namespace(),
             resource.name()
         );
+        if Style::of_path(&file.path) == Style::Json {
+            // never YAML into a JSON file: a YAML file beside it
+            let Some(target) = yaml_beside(&file.path) else {
+                return Vec::new();
+            };
+            let name = file_name(&target);
+            return self
+                .append_or_create(
+                    target,
+                    &yaml,
+                    format!("{title} to {name}"),
+                    format!("{title} in a new file {name}"),
+                )
+                .into_iter()
+                .collect();
+        }
         vec![(title, vec![append_to(file, &yaml)])]
+    }
+
+    /// Append `yaml` to the file `target` (open, indexed or on disk), or create it when the
+    /// client can.
+    fn append_or_create(
+        &self,
+        target: String,
+        yaml: &str,
+        title_add: String,
+        title_create: String,
+    ) -> Option<(String, Vec<FileEdits>)> {
+        let open = self
+            .state
+            .client()
+            .docs
+            .get(&target)
+            .map(|d| d.text.clone());
+        let existing = open
+            .or_else(|| self.file(&target).map(|f| f.text.clone()))
+            .or_else(|| std::fs::read_to_string(&target).ok().map(Arc::from));
+        match existing {
+            Some(text) => Some((
+                title_add,
+                vec![FileEdits {
+                    key: target,
+                    edits: vec![edit::append_documents(&text, yaml)],
+                    text,
+                    create: false,
+                }],
+            )),
+            None if self.client.create_files => Some((
+                title_create,
+                vec![FileEdits {
+                    key: target,
+                    text: Arc::from(""),
+                    edits: vec![TextEdit::insert(0, yaml.to_string())],
+                    create: true,
+                }],
+            )),
+            None => None,
+        }
     }
 
     /// Add a waypoint Gateway: to `waypoint.yaml` beside the namespace's manifests (created when
@@ -228,36 +292,16 @@ impl Builder<'_> {
         if anchor_path.starts_with('/') {
             let dir = Path::new(&anchor_path).parent().unwrap_or(Path::new("/"));
             let target = dir.join("waypoint.yaml").to_string_lossy().to_string();
-            let open = self
-                .state
-                .client()
-                .docs
-                .get(&target)
-                .map(|d| d.text.clone());
-            let existing = open
-                .or_else(|| self.file(&target).map(|f| f.text.clone()))
-                .or_else(|| std::fs::read_to_string(&target).ok().map(Arc::from));
-            match existing {
-                Some(text) => out.push((
-                    format!("Add waypoint Gateway {namespace}/{name} to waypoint.yaml"),
-                    vec![FileEdits {
-                        key: target,
-                        edits: vec![edit::append_documents(&text, &yaml)],
-                        text,
-                        create: false,
-                    }],
-                )),
-                None if self.client.create_files => out.push((
-                    format!("Create waypoint.yaml with waypoint Gateway {namespace}/{name}"),
-                    vec![FileEdits {
-                        key: target,
-                        text: Arc::from(""),
-                        edits: vec![TextEdit::insert(0, yaml.clone())],
-                        create: true,
-                    }],
-                )),
-                None => {}
-            }
+            out.extend(self.append_or_create(
+                target,
+                &yaml,
+                format!("Add waypoint Gateway {namespace}/{name} to waypoint.yaml"),
+                format!("Create waypoint.yaml with waypoint Gateway {namespace}/{name}"),
+            ));
+        }
+        if Style::of_path(&file.path) == Style::Json {
+            // never YAML into a JSON file
+            return out;
         }
         out.push((
             format!("Add waypoint Gateway {namespace}/{name} to this file"),
@@ -282,7 +326,14 @@ impl Builder<'_> {
         };
         let set_v: Vec<(String, String)> =
             set.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        match edit::label_edits(&tf.text, r.doc as usize, &set_v, remove) {
+        match edit::label_edits_in(
+            &tf.text,
+            r.doc as usize,
+            Some(r.span),
+            Style::of_path(&tf.path),
+            &set_v,
+            remove,
+        ) {
             Ok(edits) if !edits.is_empty() => {
                 let mut parts: Vec<String> = remove.iter().map(|k| format!("-{k}")).collect();
                 parts.extend(set.iter().map(|(k, v)| format!("{k}={v}")));
@@ -319,6 +370,27 @@ impl Builder<'_> {
             }],
         )]
     }
+}
+
+/// The YAML file that takes what a fix adds for a JSON manifest: `x.json` → `x.ambient.yaml`.
+fn yaml_beside(path: &str) -> Option<String> {
+    let p = Path::new(path);
+    if !p.is_absolute() {
+        return None;
+    }
+    let stem = p.file_stem()?.to_string_lossy();
+    Some(
+        p.with_file_name(format!("{stem}.ambient.yaml"))
+            .to_string_lossy()
+            .to_string(),
+    )
+}
+
+fn file_name(path: &str) -> String {
+    Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default()
 }
 
 /// Append YAML documents to a file.
@@ -438,7 +510,8 @@ pub fn code_actions(
 
 /// Every fix of this file's findings that edits only this file, merged into one edit.
 fn fix_all_action(b: &Builder, file: &FileData, settings: &Settings) -> Option<CodeAction> {
-    let (edits, count) = FileFixes::collect(b, file, settings).merge(&file.text);
+    let (edits, count) =
+        FileFixes::collect(b, file, settings).merge(&file.text, Style::of_path(&file.path));
     if edits.is_empty() {
         return None;
     }
@@ -468,8 +541,8 @@ type LabelChange = (BTreeMap<String, String>, Vec<String>);
 struct FileFixes {
     /// Documents to append, by resource key (one per resource).
     appends: BTreeMap<String, String>,
-    /// Label changes by (file, document).
-    labels: BTreeMap<(u32, u32), LabelChange>,
+    /// Label changes by object: (document, span of the object — a `List` item or the root).
+    labels: BTreeMap<(u32, u32, u32), LabelChange>,
     deletes: Vec<TextEdit>,
 }
 
@@ -508,7 +581,10 @@ impl FileFixes {
                 if r.file != file.id {
                     return;
                 }
-                let e = self.labels.entry((r.file, r.doc)).or_default();
+                let e = self
+                    .labels
+                    .entry((r.doc, r.span.start, r.span.end))
+                    .or_default();
                 for (k, v) in set {
                     e.0.insert(k.clone(), v.clone());
                 }
@@ -531,16 +607,17 @@ impl FileFixes {
 
     /// The edits that do not overlap (labels first, then deletions, then appended documents)
     /// and the number of fixes they carry out.
-    fn merge(self, text: &str) -> (Vec<TextEdit>, usize) {
+    fn merge(self, text: &str, style: Style) -> (Vec<TextEdit>, usize) {
         let mut edits: Vec<TextEdit> = Vec::new();
         let mut count = 0;
         let free = |e: &TextEdit, edits: &[TextEdit]| edits.iter().all(|x| !edit::overlaps(e, x));
-        for ((_, doc), (set, remove)) in self.labels {
+        for ((doc, start, end), (set, remove)) in self.labels {
             let set: Vec<(String, String)> = set
                 .into_iter()
                 .filter(|(k, _)| !remove.contains(k))
                 .collect();
-            if let Ok(es) = edit::label_edits(text, doc as usize, &set, &remove) {
+            let object = Some(crate::yaml::Span { start, end });
+            if let Ok(es) = edit::label_edits_in(text, doc as usize, object, style, &set, &remove) {
                 if es.iter().all(|e| free(e, &edits)) {
                     count += 1;
                     edits.extend(es);
@@ -553,7 +630,8 @@ impl FileFixes {
                 edits.push(d);
             }
         }
-        if !self.appends.is_empty() {
+        // never YAML documents appended to a JSON file
+        if !self.appends.is_empty() && style == Style::Yaml {
             count += self.appends.len();
             let docs: Vec<String> = self.appends.into_values().collect();
             let e = edit::append_documents(text, &docs.join("---\n"));
