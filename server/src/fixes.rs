@@ -170,6 +170,9 @@ pub fn plural(kind: &str) -> &'static str {
         "MutatingWebhookConfiguration" => {
             "mutatingwebhookconfigurations.admissionregistration.k8s.io"
         }
+        "ValidatingWebhookConfiguration" => {
+            "validatingwebhookconfigurations.admissionregistration.k8s.io"
+        }
         _ => "",
     }
 }
