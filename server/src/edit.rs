@@ -189,6 +189,36 @@ pub fn label_edits(
     set: &[(String, String)],
     remove: &[String],
 ) -> Result<Vec<TextEdit>, String> {
+    labels_at(text, doc, &["metadata"], set, remove)
+}
+
+/// Edits that make the pod template labels of workload document `doc` (of kind `kind`) hold
+/// `set` and not `remove`: `spec.template.metadata.labels`, a CronJob's
+/// `spec.jobTemplate.spec.template.metadata.labels`, a Pod's own `metadata.labels`.
+pub fn template_label_edits(
+    text: &str,
+    doc: usize,
+    kind: &str,
+    set: &[(String, String)],
+    remove: &[String],
+) -> Result<Vec<TextEdit>, String> {
+    let path: &[&str] = match kind {
+        "Pod" => &["metadata"],
+        "CronJob" => &["spec", "jobTemplate", "spec", "template", "metadata"],
+        _ => &["spec", "template", "metadata"],
+    };
+    labels_at(text, doc, path, set, remove)
+}
+
+/// Edits that make the `labels` of the map at `path` in document `doc` hold `set` and not
+/// `remove`.
+fn labels_at(
+    text: &str,
+    doc: usize,
+    path: &[&str],
+    set: &[(String, String)],
+    remove: &[String],
+) -> Result<Vec<TextEdit>, String> {
     let stream = parse_stream(text, &Limits::default());
     let d = stream
         .docs
@@ -198,11 +228,16 @@ pub fn label_edits(
         .root
         .as_ref()
         .ok_or_else(|| format!("document {} does not parse", doc + 1))?;
-    let meta = root
-        .entry("metadata")
-        .ok_or_else(|| "the object has no metadata".to_string())?;
-    if !meta.value.is_map() {
-        return Err("metadata is not a map".to_string());
+    let mut node = root;
+    for key in path {
+        node = &node
+            .entry(key)
+            .ok_or_else(|| format!("the object has no {}", path.join(".")))?
+            .value;
+    }
+    let meta = node;
+    if !meta.is_map() {
+        return Err(format!("{} is not a map", path.join(".")));
     }
     let edit = LabelEdit {
         text,
@@ -211,11 +246,11 @@ pub fn label_edits(
         set,
         remove,
     };
-    match meta.value.entry("labels") {
+    match meta.entry("labels") {
         Some(l) if l.value.is_map() && l.value.flow => Ok(edit.flow_map(l)),
         Some(l) if l.value.is_map() => Ok(edit.block_map(l)),
         Some(l) => edit.empty_value(l),
-        None => edit.absent(&meta.value),
+        None => edit.absent(meta),
     }
 }
 

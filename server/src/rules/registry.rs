@@ -202,7 +202,8 @@ rules {
     S007 = "S007", CLEANUP, Info: "Delete no-op DestinationRules";
     S008 = "S008", CLEANUP, Info: "Delete relocated VirtualService/DestinationRule originals";
     S009 = "S009", CLEANUP, Warning, security("7.0", "deleting the policy early leaves sidecar pods unprotected"): "Keep a policy until the pods it selects are migrated";
-    // ---- remove-sidecars
+    // ---- remove-sidecars (R013 first: its opt-outs must precede R001's switch in commands.sh)
+    R013 = "R013", SIDECARS, Warning: "A workload that opted out of injection is captured by ztunnel once its namespace is ambient";
     R001 = "R001", SIDECARS, Info: "Switch a namespace from sidecars to ambient";
     R002 = "R002", INJECTION, Error: "Injection is enabled by default: removing the label is not enough";
     R003 = "R003", INJECTION, Warning: "Workload-level injection request";

@@ -6,6 +6,7 @@ mod dual_labels;
 mod fail_closed;
 mod injection_by_default;
 mod not_captured;
+mod opted_out;
 mod remaining_sidecars;
 mod switch_namespace;
 mod waypoint_revision;
@@ -17,6 +18,7 @@ use crate::finding::Finding;
 /// The rules that look at one application namespace.
 pub fn namespace(ctx: &mut NsCtx) {
     dual_labels::namespace(ctx);
+    opted_out::namespace(ctx);
     switch_namespace::namespace(ctx);
     injection_by_default::namespace(ctx);
     fail_closed::namespace(ctx);
