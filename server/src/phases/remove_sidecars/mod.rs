@@ -7,6 +7,7 @@ mod fail_closed;
 mod injection_by_default;
 mod not_captured;
 mod opted_out;
+mod outbound_restrictions;
 mod remaining_sidecars;
 mod switch_namespace;
 mod waypoint_revision;
@@ -25,6 +26,7 @@ pub fn namespace(ctx: &mut NsCtx) {
     workload_injection::namespace(ctx);
     remaining_sidecars::namespace(ctx);
     not_captured::namespace(ctx);
+    outbound_restrictions::namespace(ctx);
     waypoint_revision::namespace(ctx);
 }
 
