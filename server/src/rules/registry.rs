@@ -214,6 +214,7 @@ rules {
     R008 = "R008", SIDECARS, Warning, medium_precision: "Clients would lose sidecar routing before servers' waypoints are enabled";
     R009 = "R009", SIDECARS, Error, blocking: "Fail-closed policies still present for pods about to lose their sidecar";
     R011 = "R011", SIDECARS, Warning, security("5.3", "egress to any destination becomes possible"): "Outbound restrictions (REGISTRY_ONLY) disappear with the sidecars";
+    R012 = "R012", SIDECARS, Info: "Gateways and waypoints keep their Envoy";
 }
 
 // Variants: a rule whose severity depends on what was found.
@@ -235,5 +236,6 @@ variants {
     S001_ENFORCED_WITHOUT_HTTP = S001, Error: "ztunnel now enforces the original without its HTTP rules";
     S003_KEEP = S003, Warning: "workloads without another ALLOW policy: keep the baseline";
     U008_IN_USE = U008, Error, blocking: "the waypoint already serves the target";
+    R012_NEEDS_INJECTION = R012, Warning: "a gateway injected only by its namespace label would start without its proxy";
 }
 }

@@ -4,6 +4,7 @@
 mod client_routing;
 mod dual_labels;
 mod fail_closed;
+mod gateways_keep_proxies;
 mod injection_by_default;
 mod not_captured;
 mod opted_out;
@@ -27,6 +28,7 @@ pub fn namespace(ctx: &mut NsCtx) {
     remaining_sidecars::namespace(ctx);
     not_captured::namespace(ctx);
     outbound_restrictions::namespace(ctx);
+    gateways_keep_proxies::namespace(ctx);
     waypoint_revision::namespace(ctx);
 }
 
