@@ -213,6 +213,7 @@ rules {
     R007 = "R007", SIDECARS, Warning: "Removing the revision label moves a waypoint to another control plane";
     R008 = "R008", SIDECARS, Warning, medium_precision: "Clients would lose sidecar routing before servers' waypoints are enabled";
     R009 = "R009", SIDECARS, Error, blocking: "Fail-closed policies still present for pods about to lose their sidecar";
+    R010 = "R010", SIDECARS, Warning: "Formerly excluded inbound ports become captured (STRICT mTLS rejects plaintext)";
     R011 = "R011", SIDECARS, Warning, security("5.3", "egress to any destination becomes possible"): "Outbound restrictions (REGISTRY_ONLY) disappear with the sidecars";
     R012 = "R012", SIDECARS, Info: "Gateways and waypoints keep their Envoy";
 }

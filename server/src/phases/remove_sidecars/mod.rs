@@ -3,6 +3,7 @@
 
 mod client_routing;
 mod dual_labels;
+mod excluded_ports;
 mod fail_closed;
 mod gateways_keep_proxies;
 mod injection_by_default;
@@ -27,6 +28,7 @@ pub fn namespace(ctx: &mut NsCtx) {
     workload_injection::namespace(ctx);
     remaining_sidecars::namespace(ctx);
     not_captured::namespace(ctx);
+    excluded_ports::namespace(ctx);
     outbound_restrictions::namespace(ctx);
     gateways_keep_proxies::namespace(ctx);
     waypoint_revision::namespace(ctx);
