@@ -877,3 +877,63 @@ fn repeated_stdio_flags_start_the_server() {
         assert!(status.success(), "{args:?}: {status}");
     }
 }
+
+#[test]
+fn keep_an_opted_out_workload_out_of_ambient_by_editing_its_pod_template() {
+    let ws = tempfile::TempDir::new().unwrap();
+    let fx = repo_root().join("server/tests/fixtures");
+    std::fs::copy(
+        fx.join("control-plane.yaml"),
+        ws.path().join("control-plane.yaml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fx.join("rules/R013/opted-out-deployment-and-cronjob/app.yaml"),
+        ws.path().join("app.yaml"),
+    )
+    .unwrap();
+    let mut c = start(ws.path());
+    let f = ws.path().join("app.yaml");
+    let before = std::fs::read_to_string(&f).unwrap();
+    let u = c.open(&f);
+    let d = settle(&mut c, &u);
+    let r = find(&d, "R013", "shop/exporter").clone();
+    let actions = c.code_actions(&u, r["range"].clone(), None);
+    let a = action(
+        &actions,
+        "Label the pod template of Deployment shop/exporter: istio.io/dataplane-mode=none",
+    );
+    c.apply(&a["edit"]);
+    let after = c.text(&u);
+    // only the template's labels change: one line added, every other byte kept
+    assert_eq!(
+        diff_lines(&before, &after),
+        ["+        istio.io/dataplane-mode: none"],
+        "{after}"
+    );
+    let d = settle(&mut c, &u);
+    assert!(
+        !render(&d)
+            .iter()
+            .any(|l| l.starts_with("R013") && l.contains("shop/exporter")),
+        "{:#?}",
+        render(&d)
+    );
+    // the CronJob's template is two levels deeper
+    let r = find(&d, "R013", "shop/report").clone();
+    let actions = c.code_actions(&u, r["range"].clone(), None);
+    let a = action(&actions, "Label the pod template of CronJob shop/report");
+    c.apply(&a["edit"]);
+    let d = settle(&mut c, &u);
+    assert!(
+        !codes(&d).contains(&"R013".to_string()),
+        "{:#?}",
+        render(&d)
+    );
+    assert!(
+        c.text(&u)
+            .contains("          labels: {app: report, istio.io/dataplane-mode: none}"),
+        "{}",
+        c.text(&u)
+    );
+}

@@ -188,7 +188,72 @@ impl Builder<'_> {
                 ..
             } => self.label(target, set, remove),
             Action::Delete { resource, .. } => self.delete(resource),
+            Action::LabelTemplate {
+                workload,
+                set,
+                remove,
+                ..
+            } => self.label_template(workload, set, remove),
             _ => Vec::new(),
+        }
+    }
+
+    /// The workload manifest of a `label-template` action.
+    fn workload(&self, w: &crate::finding::WorkloadTarget) -> Option<&Arc<Resource>> {
+        self.session.index.ns(&w.namespace).find(|r| {
+            r.kind == w.kind
+                && r.name == w.name
+                && matches!(r.body, crate::model::Body::Workload(_))
+        })
+    }
+
+    /// Set and remove labels on a workload's pod template, where it is written.
+    fn label_template(
+        &self,
+        w: &crate::finding::WorkloadTarget,
+        set: &BTreeMap<String, String>,
+        remove: &[String],
+    ) -> Vec<(String, Vec<FileEdits>)> {
+        let Some(r) = self.workload(w) else {
+            return Vec::new();
+        };
+        let Some(tf) = self.session.index.file(r.file) else {
+            return Vec::new();
+        };
+        let set_v: Vec<(String, String)> =
+            set.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        match edit::template_label_edits(
+            &tf.text,
+            r.doc as usize,
+            Some(r.span),
+            Style::of_path(&tf.path),
+            &r.kind,
+            &set_v,
+            remove,
+        ) {
+            Ok(edits) if !edits.is_empty() => {
+                let mut parts: Vec<String> = remove.iter().map(|k| format!("-{k}")).collect();
+                parts.extend(set.iter().map(|(k, v)| format!("{k}={v}")));
+                let what = if r.kind == "Pod" {
+                    "Label"
+                } else {
+                    "Label the pod template of"
+                };
+                vec![(
+                    format!("{what} {} {}: {}", r.kind, r.ns_name(), parts.join(" ")),
+                    vec![FileEdits {
+                        key: tf.path.to_string(),
+                        text: tf.text.clone(),
+                        edits,
+                        create: false,
+                    }],
+                )]
+            }
+            Ok(_) => Vec::new(),
+            Err(e) => {
+                tracing::info!("no pod template label edit for {}: {e}", r.ns_name());
+                Vec::new()
+            }
         }
     }
 
@@ -543,6 +608,8 @@ struct FileFixes {
     appends: BTreeMap<String, String>,
     /// Label changes by object: (document, span of the object — a `List` item or the root).
     labels: BTreeMap<(u32, u32, u32), LabelChange>,
+    /// Pod template label changes by object (as `labels`), with the workload's kind.
+    templates: BTreeMap<(u32, u32, u32), (String, LabelChange)>,
     deletes: Vec<TextEdit>,
 }
 
@@ -601,6 +668,31 @@ impl FileFixes {
                     }
                 }
             }
+            Action::LabelTemplate {
+                workload,
+                set,
+                remove,
+                ..
+            } => {
+                let Some(r) = b.workload(workload) else {
+                    return;
+                };
+                if r.file != file.id {
+                    return;
+                }
+                let e = self
+                    .templates
+                    .entry((r.doc, r.span.start, r.span.end))
+                    .or_insert_with(|| (r.kind.to_string(), LabelChange::default()));
+                for (k, v) in set {
+                    e.1 .0.insert(k.clone(), v.clone());
+                }
+                for k in remove {
+                    if !e.1 .1.contains(k) {
+                        e.1 .1.push(k.clone());
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -618,6 +710,21 @@ impl FileFixes {
                 .collect();
             let object = Some(crate::yaml::Span { start, end });
             if let Ok(es) = edit::label_edits_in(text, doc as usize, object, style, &set, &remove) {
+                if es.iter().all(|e| free(e, &edits)) {
+                    count += 1;
+                    edits.extend(es);
+                }
+            }
+        }
+        for ((doc, start, end), (kind, (set, remove))) in self.templates {
+            let set: Vec<(String, String)> = set
+                .into_iter()
+                .filter(|(k, _)| !remove.contains(k))
+                .collect();
+            let object = Some(crate::yaml::Span { start, end });
+            if let Ok(es) =
+                edit::template_label_edits(text, doc as usize, object, style, &kind, &set, &remove)
+            {
                 if es.iter().all(|e| free(e, &edits)) {
                     count += 1;
                     edits.extend(es);
