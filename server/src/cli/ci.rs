@@ -106,6 +106,28 @@ fn absolute(p: &Path) -> PathBuf {
     abs.canonicalize().unwrap_or_else(|_| normalize(&abs))
 }
 
+/// The absolute path of an input file as the reports name it: the path as walked (a file
+/// reached through a symlinked directory keeps that spelling, as in the JSON and text
+/// reports) when it is under `root`, else its canonical path.
+fn as_named(p: &Path, root: &Path) -> PathBuf {
+    let canonical = absolute(p);
+    let lexical = if p.is_absolute() {
+        normalize(p)
+    } else {
+        std::env::current_dir()
+            .map(|d| normalize(&d.join(p)))
+            .unwrap_or_else(|_| canonical.clone())
+    };
+    if lexical != canonical
+        && lexical.starts_with(root)
+        && std::fs::canonicalize(&lexical).ok().as_deref() == Some(canonical.as_path())
+    {
+        lexical
+    } else {
+        canonical
+    }
+}
+
 /// How the source root was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RootFrom {
@@ -175,8 +197,10 @@ pub fn sarif_options(index: &Index, root: &Path, max_results: usize) -> SarifOpt
             // a `cluster://` object: its URI is kept as is (`Plan::uri`)
             continue;
         }
-        let abs = absolute(Path::new(&*f.path));
-        uris.insert(f.id, file_uri_under(&abs, root));
+        uris.insert(
+            f.id,
+            file_uri_under(&as_named(Path::new(&*f.path), root), root),
+        );
     }
     SarifOptions {
         root_uri: Some(file_uri(root, true)),

@@ -121,8 +121,19 @@ fn temp_output_dir() -> std::io::Result<PathBuf> {
 /// Load manifest files into an index (read and parse in parallel). Unreadable files become
 /// input problems; a path that does not exist is an error.
 pub fn load(paths: &[PathBuf], max_kb: u64) -> Result<Index, String> {
-    let files = sources::expand(paths)?;
-    if files.is_empty() {
+    Ok(load_walk(paths, max_kb, None)?.0)
+}
+
+/// [`load`], not reading `exclude` (the run's `--output-dir`) nor any directory that holds an
+/// earlier run's output; also returns what was skipped for that reason. Entries that cannot be
+/// walked (dangling symlinks, loops, unreadable directories) become YAML-005 problems.
+pub fn load_walk(
+    paths: &[PathBuf],
+    max_kb: u64,
+    exclude: Option<&std::path::Path>,
+) -> Result<(Index, Vec<PathBuf>), String> {
+    let walk = sources::walk(paths, exclude)?;
+    if walk.files.is_empty() && walk.problems.is_empty() {
         return Err(format!(
             "no *.yaml, *.yml or *.json files under {}",
             paths
@@ -133,13 +144,14 @@ pub fn load(paths: &[PathBuf], max_kb: u64) -> Result<Index, String> {
         ));
     }
     let mut index = Index::new();
-    let ids: Vec<(u32, PathBuf)> = files
+    let ids: Vec<(u32, PathBuf)> = walk
+        .files
         .into_iter()
         .map(|p| (index.id_for(&p.to_string_lossy()), p))
         .collect();
     let limits = Limits::default();
     let max = max_kb.saturating_mul(1024);
-    let parsed: Vec<FileData> = ids
+    let mut parsed: Vec<FileData> = ids
         .into_par_iter()
         .map(|(id, p)| {
             let display = p.to_string_lossy().to_string();
@@ -149,10 +161,20 @@ pub fn load(paths: &[PathBuf], max_kb: u64) -> Result<Index, String> {
             }
         })
         .collect();
+    for (p, message) in walk.problems {
+        let display = p.to_string_lossy().to_string();
+        let id = index.id_for(&display);
+        parsed.push(FileData::unreadable(
+            id,
+            display,
+            &crate::rules::YAML_005,
+            format!("cannot read: {message}"),
+        ));
+    }
     for fd in parsed {
         index.upsert(fd);
     }
-    Ok(index)
+    Ok((index, walk.skipped_outputs))
 }
 
 pub fn run(mut args: MigrateArgs) -> i32 {
@@ -179,7 +201,18 @@ fn input(args: &MigrateArgs) -> Result<(Index, Option<report::ClusterInput>), St
                 d.display()
             ));
         }
-        return Ok((load(&args.from_files, args.max_file_size_kb)?, None));
+        let (index, skipped) = load_walk(
+            &args.from_files,
+            args.max_file_size_kb,
+            args.output_dir.as_deref(),
+        )?;
+        for p in skipped {
+            eprintln!(
+                "ambient-lsp: not reading {}: it holds the output of ambient-lsp migrate (--output-dir)",
+                p.display()
+            );
+        }
+        return Ok((index, None));
     }
     let request_timeout = crate::cluster::cli::parse_timeout(&args.request_timeout)?;
     let l = crate::cluster::cli::load(crate::cluster::cli::Request {
