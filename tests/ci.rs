@@ -1237,3 +1237,125 @@ fn a_file_reached_twice_is_read_once_and_named_alike() {
     assert_eq!(uris, files);
     assert!(files.contains("m5/ext/extra.yaml"), "{files:?}");
 }
+
+// ---------------------------------------------------------------- pre-commit edge cases
+
+/// The finding lines of a hook's output.
+fn hook_findings(out: &str) -> Vec<&str> {
+    out.lines()
+        .filter(|l| l.contains(": error[") || l.contains(": warning[") || l.contains(": note["))
+        .collect()
+}
+
+#[test]
+fn pre_commit_never_pins_mesh_wide_findings_on_a_changed_file() {
+    // an application repository without the control plane: the cluster-level findings (no
+    // istiod, no CRDs) have no node; they used to land on the first input file
+    let d = tempfile::TempDir::new().unwrap();
+    let repo = d.path();
+    copy_tree(
+        &repo_root().join("examples/mesh/bookinfo"),
+        &repo.join("deploy/bookinfo"),
+    );
+    std::fs::write(
+        repo.join("deploy/a-settings.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: bookinfo}\ndata: {a: b}\n",
+    )
+    .unwrap();
+    let full = json_of(repo, &["deploy"], &[]);
+    let placed_first: BTreeSet<String> = findings(&full)
+        .iter()
+        .filter(|f| f["location"]["placed"] == "first-input")
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !placed_first.is_empty(),
+        "the case needs node-less findings"
+    );
+    for from in ["--from-files=deploy", "--from-files=."] {
+        let r = run_in(
+            repo,
+            &["migrate", "--pre-commit", from, "deploy/a-settings.yaml"],
+        );
+        assert_eq!(r.code, 0, "{from}: {}{}", r.stdout, r.stderr);
+        assert!(hook_findings(&r.stdout).is_empty(), "{from}: {}", r.stdout);
+        assert!(r.stdout.contains("more finding(s)"), "{}", r.stdout);
+    }
+}
+
+#[test]
+fn pre_commit_options_are_honoured_or_refused() {
+    let d = example_copy();
+    let m = d.path();
+    // --output-dir keeps the hook's semantics (and writes the files)
+    let out = tempfile::TempDir::new().unwrap();
+    let r = run_in(
+        m,
+        &[
+            "migrate",
+            "--pre-commit",
+            "--output-dir",
+            out.path().to_str().unwrap(),
+            "--from-files=.",
+            "payments/namespace.yaml",
+        ],
+    );
+    assert!(r.code == 0 || r.code == 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("ambient-lsp: analysed"), "{}", r.stdout);
+    assert!(hook_findings(&r.stdout)
+        .iter()
+        .all(|l| l.starts_with("payments/namespace.yaml:")));
+    assert!(out.path().join("recommended-policies.yaml").is_file());
+    // what the hook cannot honour is refused, saying why
+    for (extra, says) in [
+        (&["--format", "json"][..], "--format"),
+        (&["--format", "sarif"][..], "--format"),
+        (&["--phase", "pre-reqs"][..], "--phase"),
+        (&["--context", "prod"][..], "--context"),
+    ] {
+        let mut args = vec!["migrate", "--pre-commit"];
+        args.extend(extra);
+        args.extend(["--from-files=.", "payments/namespace.yaml"]);
+        let r = run_in(m, &args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stdout);
+        assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
+    }
+    // --context/--kubeconfig with --from-files were silently ignored
+    let r = run_in(
+        m,
+        &["migrate", "--from-files", ".", "--kubeconfig", "kc.yaml"],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--kubeconfig"), "{}", r.stderr);
+    // the temporary output directory is named when the report is not text
+    let r = run_in(m, &["migrate", "--from-files", ".", "--format", "sarif"]);
+    let line = r
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("ambient-lsp: recommended files written to "))
+        .unwrap_or_else(|| panic!("{}", r.stderr));
+    let tmp = PathBuf::from(line.trim_start_matches("ambient-lsp: recommended files written to "));
+    assert!(tmp.join("commands.sh").is_file(), "{line}");
+    std::fs::remove_dir_all(&tmp).unwrap();
+
+    // a mesh directory that needs quoting, and a deleted changed file
+    let d2 = tempfile::TempDir::new().unwrap();
+    copy_tree(m, &d2.path().join("my mesh"));
+    let r = run_in(
+        d2.path(),
+        &[
+            "migrate",
+            "--pre-commit",
+            "--from-files=my mesh",
+            "my mesh/payments/namespace.yaml",
+            "my mesh/gone.yaml",
+        ],
+    );
+    assert!(r.stdout.contains("--from-files 'my mesh'`"), "{}", r.stdout);
+    let deleted = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("my mesh/gone.yaml"))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(deleted.contains("deleted"), "{deleted}");
+}

@@ -210,23 +210,28 @@ pub fn sarif_options(index: &Index, root: &Path, max_results: usize) -> SarifOpt
 }
 
 /// The files of `index` named by `changed` (paths as pre-commit passes them); the changed
-/// paths that are not in the index.
-pub fn changed_files(index: &Index, changed: &[PathBuf]) -> (HashSet<FileId>, Vec<String>) {
+/// paths that are not in the index; those that no longer exist (deleted by the commit).
+pub fn changed_files(
+    index: &Index,
+    changed: &[PathBuf],
+) -> (HashSet<FileId>, Vec<String>, Vec<String>) {
     let by_abs: HashMap<PathBuf, FileId> = index
         .files()
         .map(|f| (absolute(Path::new(&*f.path)), f.id))
         .collect();
     let mut ids = HashSet::new();
     let mut outside = Vec::new();
+    let mut deleted = Vec::new();
     for c in changed {
         match by_abs.get(&absolute(c)) {
             Some(id) => {
                 ids.insert(*id);
             }
+            None if std::fs::symlink_metadata(c).is_err() => deleted.push(c.display().to_string()),
             None => outside.push(c.display().to_string()),
         }
     }
-    (ids, outside)
+    (ids, outside, deleted)
 }
 
 /// Defaults of `--pre-commit`: every phase (a failed phase elsewhere is no reason to hide the
@@ -243,6 +248,27 @@ pub fn hook_args(args: &mut crate::cli::MigrateArgs) -> Result<(), String> {
                 .to_string(),
         );
     }
+    // what the hook cannot honour is refused rather than ignored
+    if args.format != crate::cli::Format::Text {
+        return Err(
+            "--pre-commit prints one line per finding of the changed files; --format json|sarif \
+             is for the whole report (run without --pre-commit)"
+                .to_string(),
+        );
+    }
+    if let Some(p) = &args.phase {
+        return Err(format!(
+            "--pre-commit runs every phase (a failed phase elsewhere must not hide the changed \
+             files' findings); --phase {p} cannot be used with it"
+        ));
+    }
+    if args.context.is_some() || args.kubeconfig.is_some() || args.dump_dir.is_some() {
+        return Err(
+            "--pre-commit analyses the manifests of the repository, not a live cluster; \
+             --context, --kubeconfig and --dump-dir cannot be used with it"
+                .to_string(),
+        );
+    }
     args.ignore_failures = true;
     if args.from_files.is_empty() {
         args.from_files.push(PathBuf::from("."));
@@ -254,11 +280,11 @@ pub fn hook_args(args: &mut crate::cli::MigrateArgs) -> Result<(), String> {
 /// above `--fail-on` (default `error`), else 0. Findings elsewhere in the mesh, and failed
 /// phases, never fail the hook: the commit did not cause them.
 pub fn run_hook(args: &crate::cli::MigrateArgs, index: &Index, report: &Report) -> i32 {
-    let (changed, outside) = changed_files(index, &args.ci.changed);
+    let (changed, outside, deleted) = changed_files(index, &args.ci.changed);
     let threshold = args.ci.fail_on.unwrap_or(FailOn::Error).threshold();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let res = crate::report::hook::write(&mut out, report, &changed, &outside, threshold)
+    let res = crate::report::hook::write(&mut out, report, &changed, &outside, &deleted, threshold)
         .and_then(|s| std::io::Write::flush(&mut out).map(|_| s));
     match res {
         Ok(s) if s.failing > 0 => EXIT_FINDINGS,

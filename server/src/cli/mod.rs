@@ -201,6 +201,12 @@ fn input(args: &MigrateArgs) -> Result<(Index, Option<report::ClusterInput>), St
                 d.display()
             ));
         }
+        if args.context.is_some() || args.kubeconfig.is_some() {
+            return Err(
+                "--context and --kubeconfig choose a live cluster to read; they cannot be used with --from-files"
+                    .to_string(),
+            );
+        }
         let (index, skipped) = load_walk(
             &args.from_files,
             args.max_file_size_kb,
@@ -251,12 +257,25 @@ fn migrate(args: &MigrateArgs) -> Result<i32, String> {
             .collect(),
     };
     let rep = report::build_from(&index, &analysis, &ropts, cluster_input.as_ref());
-    if args.ci.pre_commit && args.output_dir.is_none() {
+    if args.ci.pre_commit {
+        // the hook writes the recommended files only when asked to (--output-dir)
+        if let Some(d) = &args.output_dir {
+            let dir = output_dir(args)?;
+            crate::output::write_outputs(&dir, &rep).map_err(|e| format!("cannot write {e}"))?;
+            tracing::debug!(dir = %d.display(), "recommended files written");
+        }
         return Ok(ci::run_hook(args, &index, &rep));
     }
     let dir = output_dir(args)?;
     let written =
         crate::output::write_outputs(&dir, &rep).map_err(|e| format!("cannot write {e}"))?;
+    if args.output_dir.is_none() && args.format != Format::Text {
+        // the text report names the files; JSON and SARIF readers may not look inside
+        eprintln!(
+            "ambient-lsp: recommended files written to {}",
+            dir.display()
+        );
+    }
     let sarif = match args.format {
         Format::Sarif => {
             let root = args.ci.source_root.as_deref();
