@@ -155,42 +155,12 @@ fn without_dots(p: &Path) -> PathBuf {
     }
 }
 
-/// `p` without `.` components and with `..` resolved lexically, when that names the same file
-/// (a `..` after a symlink does not); else `p` without its `.` components.
-fn tidy(p: &Path, canonical: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                if matches!(
-                    out.components().next_back(),
-                    Some(std::path::Component::Normal(_))
-                ) {
-                    out.pop();
-                } else {
-                    out.push("..");
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    if out.as_os_str().is_empty() {
-        out.push(".");
-    }
-    if std::fs::canonicalize(&out).ok().as_deref() == Some(canonical) {
-        out
-    } else {
-        without_dots(p)
-    }
-}
-
 /// Expand `--from-files` arguments into manifest files (recursively: `*.yaml`, `*.yml`,
 /// `*.json`), skipping `.git`, `node_modules`, the directory `exclude` (the run's
 /// `--output-dir`) and every directory that holds an earlier run's output ([`holds_output`]);
 /// the generated files themselves are skipped even in a directory named as an argument.
-/// Each file is listed once, under the tidiest of the spellings it was reached by (not through
-/// a symlink if possible, then the shortest). An argument that does not exist is an error;
+/// Each file is listed once, under the most direct of the spellings it was reached by (not
+/// through a symlink if possible, then the shortest; `.` components dropped). An argument that does not exist is an error;
 /// an entry under an argument that cannot be walked is a [`Walk::problems`] entry.
 pub fn walk(paths: &[PathBuf], exclude: Option<&Path>) -> Result<Walk, String> {
     use std::collections::BTreeMap;
@@ -271,7 +241,7 @@ pub fn walk(paths: &[PathBuf], exclude: Option<&Path>) -> Result<Walk, String> {
         .map(|(canonical, spellings)| {
             spellings
                 .into_iter()
-                .map(|s| tidy(&s, &canonical))
+                .map(|s| without_dots(&s))
                 .min_by_key(|s| {
                     let direct = !s
                         .ancestors()
