@@ -1359,3 +1359,74 @@ fn pre_commit_options_are_honoured_or_refused() {
         .unwrap_or_else(|| panic!("{}", r.stdout));
     assert!(deleted.contains("deleted"), "{deleted}");
 }
+
+#[test]
+fn same_text_findings_keep_their_fingerprints_when_another_is_fixed() {
+    let d = tempfile::TempDir::new().unwrap();
+    let doc = |name: &str, dup: bool| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n{}  namespace: x\n",
+            if dup {
+                format!("  name: {name}\n")
+            } else {
+                String::new()
+            }
+        )
+    };
+    let yaml004 = |log: &Value| -> Vec<String> {
+        log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["ruleId"] == "YAML-004")
+            .map(|r| {
+                r["partialFingerprints"]["ambientFinding/v1"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    std::fs::write(
+        d.path().join("f.yaml"),
+        format!("{}---\n{}", doc("a", true), doc("b", true)),
+    )
+    .unwrap();
+    let both = yaml004(&sarif_of(d.path(), &["."], &[]));
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert_ne!(both[0], both[1]);
+    // fix the first: the second keeps its alert
+    std::fs::write(
+        d.path().join("f.yaml"),
+        format!("{}---\n{}", doc("a", false), doc("b", true)),
+    )
+    .unwrap();
+    let one = yaml004(&sarif_of(d.path(), &["."], &[]));
+    assert_eq!(one, vec![both[1].clone()]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_name_that_is_not_utf8_keeps_its_bytes_in_uris() {
+    use std::os::unix::ffi::OsStrExt;
+    let d = example_copy();
+    let name = std::ffi::OsStr::from_bytes(b"team\xff.yaml");
+    std::fs::write(
+        d.path().join("bookinfo").join(name),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: t\n  name: t\n  namespace: bookinfo\n",
+    )
+    .unwrap();
+    let s = sarif_of(d.path(), &["."], &[]);
+    let uris: Vec<&str> = s["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == "YAML-004")
+        .map(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(uris, vec!["bookinfo/team%FF.yaml"]);
+}

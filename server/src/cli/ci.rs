@@ -190,17 +190,24 @@ pub fn source_root(
 }
 
 /// SARIF options for the files of `index`, relative to `root`.
-pub fn sarif_options(index: &Index, root: &Path, max_results: usize) -> SarifOptions {
+/// `raw`: the real paths of files whose names are not UTF-8.
+pub fn sarif_options(
+    index: &Index,
+    root: &Path,
+    max_results: usize,
+    raw: &crate::cli::RawPaths,
+) -> SarifOptions {
     let mut uris = HashMap::new();
     for f in index.files() {
         if crate::report::is_cluster_path(&f.path) {
             // a `cluster://` object: its URI is kept as is (`Plan::uri`)
             continue;
         }
-        uris.insert(
-            f.id,
-            file_uri_under(&as_named(Path::new(&*f.path), root), root),
-        );
+        let path = raw
+            .get(&f.id)
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from(&*f.path));
+        uris.insert(f.id, file_uri_under(&as_named(&path, root), root));
     }
     SarifOptions {
         root_uri: Some(file_uri(root, true)),

@@ -118,6 +118,10 @@ fn temp_output_dir() -> std::io::Result<PathBuf> {
     Err(std::io::Error::other("cannot create a temporary directory"))
 }
 
+/// The paths of loaded files whose names are not UTF-8 (the index keeps a lossy display path;
+/// the URIs of the SARIF report need the real bytes).
+pub type RawPaths = std::collections::HashMap<u32, PathBuf>;
+
 /// Load manifest files into an index (read and parse in parallel). Unreadable files become
 /// input problems; a path that does not exist is an error.
 pub fn load(paths: &[PathBuf], max_kb: u64) -> Result<Index, String> {
@@ -131,7 +135,7 @@ pub fn load_walk(
     paths: &[PathBuf],
     max_kb: u64,
     exclude: Option<&std::path::Path>,
-) -> Result<(Index, Vec<PathBuf>), String> {
+) -> Result<(Index, Vec<PathBuf>, RawPaths), String> {
     let walk = sources::walk(paths, exclude)?;
     if walk.files.is_empty() && walk.problems.is_empty() {
         return Err(format!(
@@ -149,6 +153,13 @@ pub fn load_walk(
         .into_iter()
         .map(|p| (index.id_for(&p.to_string_lossy()), p))
         .collect();
+    // names that are not UTF-8: the index has them lossily; URIs need the real bytes
+    let raw: Vec<(u32, PathBuf)> = ids
+        .iter()
+        .filter(|(_, p)| p.to_str().is_none())
+        .cloned()
+        .collect();
+    let raw: RawPaths = raw.into_iter().collect();
     let limits = Limits::default();
     let max = max_kb.saturating_mul(1024);
     let mut parsed: Vec<FileData> = ids
@@ -174,7 +185,7 @@ pub fn load_walk(
     for fd in parsed {
         index.upsert(fd);
     }
-    Ok((index, walk.skipped_outputs))
+    Ok((index, walk.skipped_outputs, raw))
 }
 
 pub fn run(mut args: MigrateArgs) -> i32 {
@@ -193,7 +204,7 @@ pub fn run(mut args: MigrateArgs) -> i32 {
 
 /// The input: the files of `--from-files`, or the live cluster (`crate::cluster`), then what
 /// a report needs to know of a cluster.
-fn input(args: &MigrateArgs) -> Result<(Index, Option<report::ClusterInput>), String> {
+fn input(args: &MigrateArgs) -> Result<(Index, Option<report::ClusterInput>, RawPaths), String> {
     if !args.from_files.is_empty() {
         if let Some(d) = &args.dump_dir {
             return Err(format!(
@@ -207,7 +218,7 @@ fn input(args: &MigrateArgs) -> Result<(Index, Option<report::ClusterInput>), St
                     .to_string(),
             );
         }
-        let (index, skipped) = load_walk(
+        let (index, skipped, raw) = load_walk(
             &args.from_files,
             args.max_file_size_kb,
             args.output_dir.as_deref(),
@@ -218,7 +229,7 @@ fn input(args: &MigrateArgs) -> Result<(Index, Option<report::ClusterInput>), St
                 p.display()
             );
         }
-        return Ok((index, None));
+        return Ok((index, None, raw));
     }
     let request_timeout = crate::cluster::cli::parse_timeout(&args.request_timeout)?;
     let l = crate::cluster::cli::load(crate::cluster::cli::Request {
@@ -232,14 +243,14 @@ fn input(args: &MigrateArgs) -> Result<(Index, Option<report::ClusterInput>), St
         context: l.who.context.clone(),
         unverified: crate::cluster::unverified(&l.kinds),
     };
-    Ok((l.index, Some(cluster)))
+    Ok((l.index, Some(cluster), RawPaths::new()))
 }
 
 /// Load, analyse, write the output files and print the report (or run the pre-commit hook).
 /// Ok is the exit status (`--fail-on`); Err is a usage error.
 fn migrate(args: &MigrateArgs) -> Result<i32, String> {
     let started = std::time::Instant::now();
-    let (index, cluster_input) = input(args)?;
+    let (index, cluster_input, raw) = input(args)?;
     tracing::info!(files = index.file_count(), resources = index.resource_count(), elapsed = ?started.elapsed(), rss_mb = rss_mb(), "loaded");
     let opts = Options {
         waypoint_name: args.waypoint_name.clone(),
@@ -280,7 +291,12 @@ fn migrate(args: &MigrateArgs) -> Result<i32, String> {
         Format::Sarif => {
             let root = args.ci.source_root.as_deref();
             let (root, _) = ci::source_root(root, &args.from_files)?;
-            Some(ci::sarif_options(&index, &root, args.ci.sarif_max_results))
+            Some(ci::sarif_options(
+                &index,
+                &root,
+                args.ci.sarif_max_results,
+                &raw,
+            ))
         }
         _ => None,
     };
