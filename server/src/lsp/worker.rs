@@ -82,7 +82,7 @@ fn read_disk(path: &str, max_bytes: u64) -> Option<Arc<str>> {
     match crate::sources::read_manifest(p, max_bytes) {
         Ok(t) => Some(Arc::from(t)),
         Err(e) => {
-            tracing::info!("not indexing {path}: {}", e.message());
+            tracing::info!("not indexing {path}: {}", e.lsp_message());
             None
         }
     }

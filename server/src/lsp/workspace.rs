@@ -134,7 +134,7 @@ fn read_workspace(roots: &[PathBuf], max_bytes: u64) -> Vec<(String, Arc<str>)> 
         .filter_map(|p| match crate::sources::read_manifest(p, max_bytes) {
             Ok(t) => Some((p.to_string_lossy().to_string(), Arc::from(t))),
             Err(e) => {
-                tracing::info!("not indexing {}: {}", p.display(), e.message());
+                tracing::info!("not indexing {}: {}", p.display(), e.lsp_message());
                 None
             }
         })
