@@ -433,9 +433,13 @@ pub fn code_actions(
     out
 }
 
-/// Every fix of this file's findings that edits only this file, merged into one edit.
+/// Every fix of this file's findings that edits only this file, merged into one edit. Its
+/// title counts the quick fixes it carries out, and those left out: they edit other files, or
+/// are one of several alternatives (where to put a waypoint).
 fn fix_all_action(b: &Builder, file: &FileData, settings: &Settings) -> Option<CodeAction> {
-    let (edits, count) = FileFixes::collect(b, file, settings).merge(&file.text);
+    let fixes = FileFixes::collect(b, file, settings);
+    let elsewhere = fixes.elsewhere;
+    let (edits, count) = fixes.merge(&file.text);
     if edits.is_empty() {
         return None;
     }
@@ -446,7 +450,18 @@ fn fix_all_action(b: &Builder, file: &FileData, settings: &Settings) -> Option<C
         create: false,
     }])?;
     Some(CodeAction {
-        title: format!("Apply all {count} ambient migration fixes of this file"),
+        title: format!(
+            "Apply all {count} ambient migration fix{} of this file{}",
+            if count == 1 { "" } else { "es" },
+            match elsewhere {
+                0 => String::new(),
+                1 => " (1 more quick fix edits another file or is an alternative: apply it by itself)"
+                    .to_string(),
+                n => format!(
+                    " ({n} more quick fixes edit other files or are alternatives: apply them by themselves)"
+                ),
+            }
+        ),
         kind: Some(CodeActionKind::new(FIX_ALL)),
         diagnostics: None,
         edit: Some(edit),
@@ -460,14 +475,17 @@ fn fix_all_action(b: &Builder, file: &FileData, settings: &Settings) -> Option<C
 /// Labels to set and to remove on one document.
 type LabelChange = (BTreeMap<String, String>, Vec<String>);
 
-/// The actions of one file's findings that edit only that file, gathered by kind.
+/// The actions of one file's findings that edit only that file, gathered by kind, with the
+/// number of quick fixes each carries out (several findings may offer the same fix).
 #[derive(Default)]
 struct FileFixes {
     /// Documents to append, by resource key (one per resource).
-    appends: BTreeMap<String, String>,
+    appends: BTreeMap<String, (String, usize)>,
     /// Label changes by (file, document).
-    labels: BTreeMap<(u32, u32), LabelChange>,
+    labels: BTreeMap<(u32, u32), (LabelChange, usize)>,
     deletes: Vec<TextEdit>,
+    /// Quick fixes of the file's findings left out of the fix-all edit (other files, alternatives).
+    elsewhere: usize,
 }
 
 impl FileFixes {
@@ -478,18 +496,23 @@ impl FileFixes {
                 continue;
             }
             for a in &f.actions {
-                fixes.add(b, file, a);
+                if !fixes.add(b, file, a) {
+                    fixes.elsewhere += b.actions_for(file, a).len();
+                }
             }
         }
         fixes
     }
 
-    fn add(&mut self, b: &Builder, file: &FileData, a: &Action) {
+    /// Whether the action is taken (it edits this file only).
+    fn add(&mut self, b: &Builder, file: &FileData, a: &Action) -> bool {
         match a {
             Action::Apply { resource, .. } if !b.exists(resource) => {
                 self.appends
                     .entry(resource.key())
-                    .or_insert_with(|| emit::to_yaml(&resource.value()));
+                    .or_insert_with(|| (emit::to_yaml(&resource.value()), 0))
+                    .1 += 1;
+                true
             }
             Action::Label {
                 target,
@@ -500,12 +523,13 @@ impl FileFixes {
                 let Some(r) =
                     b.label_target(&target.kind, target.namespace.as_deref(), &target.name)
                 else {
-                    return;
+                    return false;
                 };
                 if r.file != file.id {
-                    return;
+                    return false;
                 }
-                let e = self.labels.entry((r.file, r.doc)).or_default();
+                let (e, n) = self.labels.entry((r.file, r.doc)).or_default();
+                *n += 1;
                 for (k, v) in set {
                     e.0.insert(k.clone(), v.clone());
                 }
@@ -514,15 +538,16 @@ impl FileFixes {
                         e.1.push(k.clone());
                     }
                 }
+                true
             }
-            Action::Delete { resource, .. } => {
-                if let Some((_, tf, e)) = b.deletion(resource) {
-                    if tf.id == file.id {
-                        self.deletes.push(e);
-                    }
+            Action::Delete { resource, .. } => match b.deletion(resource) {
+                Some((_, tf, e)) if tf.id == file.id => {
+                    self.deletes.push(e);
+                    true
                 }
-            }
-            _ => {}
+                _ => false,
+            },
+            _ => false,
         }
     }
 
@@ -532,14 +557,14 @@ impl FileFixes {
         let mut edits: Vec<TextEdit> = Vec::new();
         let mut count = 0;
         let free = |e: &TextEdit, edits: &[TextEdit]| edits.iter().all(|x| !edit::overlaps(e, x));
-        for ((_, doc), (set, remove)) in self.labels {
+        for ((_, doc), ((set, remove), n)) in self.labels {
             let set: Vec<(String, String)> = set
                 .into_iter()
                 .filter(|(k, _)| !remove.contains(k))
                 .collect();
             if let Ok(es) = edit::label_edits(text, doc as usize, &set, &remove) {
                 if es.iter().all(|e| free(e, &edits)) {
-                    count += 1;
+                    count += n;
                     edits.extend(es);
                 }
             }
@@ -551,10 +576,11 @@ impl FileFixes {
             }
         }
         if !self.appends.is_empty() {
-            count += self.appends.len();
-            let docs: Vec<String> = self.appends.into_values().collect();
+            let n: usize = self.appends.values().map(|(_, n)| n).sum();
+            let docs: Vec<String> = self.appends.into_values().map(|(d, _)| d).collect();
             let e = edit::append_documents(text, &docs.join("---\n"));
             if free(&e, &edits) {
+                count += n;
                 edits.push(e);
             }
         }
