@@ -409,6 +409,16 @@ fn usage_errors_exit_2_and_say_why() {
                 "migrate",
                 "--from-files",
                 "examples/mesh",
+                "--waypoint-name",
+                "Bad_Name!",
+            ],
+            "\"Bad_Name!\" is not a valid waypoint name: it must be an RFC 1123 label",
+        ),
+        (
+            &[
+                "migrate",
+                "--from-files",
+                "examples/mesh",
                 "--phase",
                 "deploy",
             ],

@@ -32,10 +32,18 @@ impl ReadError {
             _ => &rules::YAML_005,
         }
     }
+    /// The message of the CLI (the limit is `--max-file-size-kb`).
     pub fn message(&self) -> String {
+        self.message_naming("--max-file-size-kb")
+    }
+    /// The message of the language server (the limit is the `ambient.maxFileSizeKb` setting).
+    pub fn lsp_message(&self) -> String {
+        self.message_naming("the ambient.maxFileSizeKb setting")
+    }
+    fn message_naming(&self, limit_name: &str) -> String {
         match self {
             ReadError::TooLarge(size, limit) => format!(
-                "file is {} KB, over the limit of {} KB: not analysed (raise --max-file-size-kb)",
+                "file is {} KB, over the limit of {} KB: not analysed (raise {limit_name})",
                 size / 1024,
                 limit / 1024
             ),

@@ -60,7 +60,7 @@ pub struct MigrateArgs {
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// Name of generated waypoints.
-    #[arg(long, value_name = "NAME", default_value = "waypoint")]
+    #[arg(long, value_name = "NAME", default_value = "waypoint", value_parser = parse_waypoint_name)]
     pub waypoint_name: String,
     /// Count AUDIT policies, selector Telemetry and EnvoyFilters as needing a waypoint.
     #[arg(long)]
@@ -364,5 +364,12 @@ fn markers(choice: &str) -> &'static text::Markers {
         &text::ASCII
     } else {
         &text::EMOJI
+    }
+}
+
+fn parse_waypoint_name(s: &str) -> Result<String, String> {
+    match crate::analysis::waypoint_name_error(s) {
+        Some(why) => Err(why),
+        None => Ok(s.to_string()),
     }
 }
