@@ -332,7 +332,24 @@ pub fn kubectl_form(line: &str) -> Result<(Vec<String>, Vec<String>), String> {
             if !dns_subdomain(name) {
                 return Err(format!("invalid name {name:?}"));
             }
-            need_ns("delete")?;
+            // cluster-scoped kinds take no namespace; every other kind must say which
+            let cluster_scoped = matches!(
+                kind.split('.').next().unwrap_or(""),
+                "mutatingwebhookconfigurations"
+                    | "validatingwebhookconfigurations"
+                    | "customresourcedefinitions"
+                    | "clusterroles"
+                    | "clusterrolebindings"
+                    | "namespaces"
+                    | "gatewayclasses"
+            );
+            if cluster_scoped {
+                if ns.is_some() {
+                    return Err(format!("delete of cluster-scoped {kind:?} with -n"));
+                }
+            } else {
+                need_ns("delete")?;
+            }
             args.clear();
             vec![verb]
         }
