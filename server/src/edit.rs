@@ -153,6 +153,80 @@ pub fn delete_document(text: &str, docs: &[Span], idx: usize) -> Option<TextEdit
     Some(TextEdit::replace(Span::new(start, end), ""))
 }
 
+/// Delete the object at span `object` of document `doc`: the whole document when the object
+/// is its root (never in JSON, which would leave the file empty and not JSON), else only the
+/// `List` item (its `- ` entry, or its place in a flow sequence with its comma), every other
+/// item and byte kept.
+pub fn delete_object(
+    text: &str,
+    docs: &[Span],
+    doc: usize,
+    object: Span,
+    style: Style,
+) -> Option<TextEdit> {
+    let stream = parse_stream(text, &Limits::default());
+    let root = stream.docs.get(doc)?.root.as_ref()?;
+    if root.span == object {
+        if style == Style::Json {
+            return None;
+        }
+        return delete_document(text, docs, doc);
+    }
+    let list = list_of(root, object)?;
+    let items = list.entry("items")?;
+    let seq = items.value.as_seq()?;
+    let i = seq.iter().position(|n| n.span == object)?;
+    if items.value.flow {
+        let span = if seq.len() == 1 {
+            object
+        } else if i + 1 < seq.len() {
+            Span::new(object.start as usize, seq[i + 1].span.start as usize)
+        } else {
+            Span::new(seq[i - 1].span.end as usize, object.end as usize)
+        };
+        return Some(TextEdit::replace(span, ""));
+    }
+    if style == Style::Json {
+        return None;
+    }
+    let lines = LineIndex::new(text);
+    // the `-` of a block sequence entry (on the item's line or a line of its own)
+    let dash = |n: &Node| -> Option<usize> {
+        let before = text[..n.span.start as usize].trim_end();
+        before.ends_with('-').then(|| before.len() - 1)
+    };
+    let item_end = |n: &Node| next_line_start(text, (n.span.end as usize).saturating_sub(1));
+    if seq.len() == 1 {
+        // the only item: `items: []`, what follows the entry kept
+        let colon = items.key.span.end as usize + text[items.key.span.end as usize..].find(':')?;
+        let mut end = item_end(&seq[0]);
+        if text[..end].ends_with("\r\n") {
+            end -= 2;
+        } else if text[..end].ends_with('\n') {
+            end -= 1;
+        }
+        return Some(TextEdit::replace(Span::new(colon + 1, end), " []"));
+    }
+    let start = lines.line_start(lines.line_of(dash(&seq[i])?));
+    let end = match seq.get(i + 1) {
+        Some(next) => lines.line_start(lines.line_of(dash(next)?)),
+        None => item_end(&seq[i]),
+    };
+    Some(TextEdit::replace(Span::new(start, end), ""))
+}
+
+/// The List (a root or a nested List item) whose `items` hold the object at `object`.
+fn list_of(node: &Node, object: Span) -> Option<&Node> {
+    let items = node.get("items")?.as_seq()?;
+    if items.iter().any(|i| i.span == object) {
+        return Some(node);
+    }
+    items
+        .iter()
+        .filter(|i| i.span.start <= object.start && object.end <= i.span.end)
+        .find_map(|i| list_of(i, object))
+}
+
 /// Indentation (the bytes before the key on its line) of a block map entry.
 fn indent_of(text: &str, lines: &LineIndex, key: &Node) -> String {
     let ls = lines.line_start(lines.line_of(key.span.start as usize));
@@ -189,6 +263,88 @@ pub fn label_edits(
     set: &[(String, String)],
     remove: &[String],
 ) -> Result<Vec<TextEdit>, String> {
+    label_edits_in(text, doc, None, Style::Yaml, set, remove)
+}
+
+/// How new text is written: YAML, or JSON (quoted keys and strings, never block style) for a
+/// `.json` manifest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    Yaml,
+    Json,
+}
+
+impl Style {
+    /// The style of a file, by its name.
+    pub fn of_path(path: &str) -> Style {
+        let lower = path.to_ascii_lowercase();
+        if lower.ends_with(".json") {
+            Style::Json
+        } else {
+            Style::Yaml
+        }
+    }
+}
+
+/// The object node with span `object` in a document root: the root itself, or an item of its
+/// `items` (a `kind: List` as `kubectl get -o yaml` writes it, nested Lists included).
+pub fn object_node(root: &Node, object: Span) -> Option<&Node> {
+    if root.span == object {
+        return Some(root);
+    }
+    let items = root.get("items")?.as_seq()?;
+    items
+        .iter()
+        .filter(|i| i.span.start <= object.start && object.end <= i.span.end)
+        .find_map(|i| object_node(i, object))
+}
+
+/// `label_edits` for the object at span `object` of document `doc` (`None`: the document
+/// root), written in `style`.
+pub fn label_edits_in(
+    text: &str,
+    doc: usize,
+    object: Option<Span>,
+    style: Style,
+    set: &[(String, String)],
+    remove: &[String],
+) -> Result<Vec<TextEdit>, String> {
+    labels_at(text, doc, object, style, &["metadata"], set, remove)
+}
+
+/// Edits that make the pod template labels of workload `kind` (the object at span `object` of
+/// document `doc`, `None`: the root) hold `set` and not `remove`:
+/// `spec.template.metadata.labels`, a CronJob's
+/// `spec.jobTemplate.spec.template.metadata.labels`, a Pod's own `metadata.labels`.
+pub fn template_label_edits(
+    text: &str,
+    doc: usize,
+    object: Option<Span>,
+    style: Style,
+    kind: &str,
+    set: &[(String, String)],
+    remove: &[String],
+) -> Result<Vec<TextEdit>, String> {
+    let path: &[&str] = match kind {
+        "Pod" => &["metadata"],
+        "CronJob" => &["spec", "jobTemplate", "spec", "template", "metadata"],
+        _ => &["spec", "template", "metadata"],
+    };
+    labels_at(text, doc, object, style, path, set, remove)
+}
+
+/// Edits that make the `labels` of the map at `path` in the object at span `object` of
+/// document `doc` hold `set` and not `remove`.
+#[allow(clippy::too_many_arguments)]
+fn labels_at(
+    text: &str,
+    doc: usize,
+    object: Option<Span>,
+    style: Style,
+    path: &[&str],
+    set: &[(String, String)],
+    remove: &[String],
+) -> Result<Vec<TextEdit>, String> {
     let stream = parse_stream(text, &Limits::default());
     let d = stream
         .docs
@@ -198,11 +354,21 @@ pub fn label_edits(
         .root
         .as_ref()
         .ok_or_else(|| format!("document {} does not parse", doc + 1))?;
-    let meta = root
-        .entry("metadata")
-        .ok_or_else(|| "the object has no metadata".to_string())?;
-    if !meta.value.is_map() {
-        return Err("metadata is not a map".to_string());
+    let root = match object {
+        Some(span) => object_node(root, span)
+            .ok_or_else(|| format!("the object is not in document {}", doc + 1))?,
+        None => root,
+    };
+    let mut node = root;
+    for key in path {
+        node = &node
+            .entry(key)
+            .ok_or_else(|| format!("the object has no {}", path.join(".")))?
+            .value;
+    }
+    let meta = node;
+    if !meta.is_map() {
+        return Err(format!("{} is not a map", path.join(".")));
     }
     let edit = LabelEdit {
         text,
@@ -210,12 +376,16 @@ pub fn label_edits(
         nl: newline(text),
         set,
         remove,
+        json: style == Style::Json,
     };
-    match meta.value.entry("labels") {
+    if edit.json && !meta.flow {
+        return Err(format!("{} is not a JSON object", path.join(".")));
+    }
+    match meta.entry("labels") {
         Some(l) if l.value.is_map() && l.value.flow => Ok(edit.flow_map(l)),
         Some(l) if l.value.is_map() => Ok(edit.block_map(l)),
-        Some(l) => edit.empty_value(l),
-        None => edit.absent(&meta.value),
+        Some(l) => edit.empty_value(l, meta.flow),
+        None => edit.absent(meta),
     }
 }
 
@@ -226,11 +396,42 @@ struct LabelEdit<'a> {
     nl: &'static str,
     set: &'a [(String, String)],
     remove: &'a [String],
+    /// Write JSON (a `.json` manifest).
+    json: bool,
 }
 
 impl LabelEdit<'_> {
+    fn scalar(&self, s: &str) -> String {
+        if self.json {
+            serde_json::Value::String(s.to_string()).to_string()
+        } else {
+            scalar_text(s)
+        }
+    }
+
     fn pair(&self, k: &str, v: &str) -> String {
-        format!("{}: {}", scalar_text(k), scalar_text(v))
+        format!("{}: {}", self.scalar(k), self.scalar(v))
+    }
+
+    /// The separator between the entries of a flow map: `, `, or a line break and the indent
+    /// of its entries when they are on lines of their own.
+    fn flow_sep(&self, entries: &[Entry]) -> String {
+        match entries.first() {
+            Some(e) if self.multiline_flow(e) => {
+                format!(",{}{}", self.nl, indent_of(self.text, &self.lines, &e.key))
+            }
+            _ => ", ".to_string(),
+        }
+    }
+
+    /// Whether a flow map entry starts a line (only spaces before it).
+    fn multiline_flow(&self, e: &Entry) -> bool {
+        let ls = self
+            .lines
+            .line_start(self.lines.line_of(e.key.span.start as usize));
+        self.text[ls..e.key.span.start as usize]
+            .chars()
+            .all(|c| c == ' ' || c == '\t')
     }
 
     fn removes(&self, key: &str) -> bool {
@@ -272,7 +473,7 @@ impl LabelEdit<'_> {
                 items.push(format!(
                     "{}: {}",
                     &self.text[e.key.span.start as usize..e.key.span.end as usize],
-                    scalar_text(v)
+                    self.scalar(v)
                 ));
                 done.push(k);
             } else {
@@ -284,12 +485,21 @@ impl LabelEdit<'_> {
                 items.push(self.pair(k, v));
             }
         }
-        let map = if items.is_empty() {
-            "{}".to_string()
-        } else {
-            format!("{{{}}}", items.join(", "))
-        };
-        vec![TextEdit::replace(labels.value.span, map)]
+        match (entries.first(), entries.last()) {
+            (Some(first), Some(last)) if !items.is_empty() => {
+                // keep the braces and what surrounds the entries (line breaks, indentation)
+                let span = Span::new(
+                    first.key.span.start as usize,
+                    last.value.span.end.max(last.key.span.end) as usize,
+                );
+                vec![TextEdit::replace(span, items.join(&self.flow_sep(entries)))]
+            }
+            _ if items.is_empty() => vec![TextEdit::replace(labels.value.span, "{}")],
+            _ => vec![TextEdit::replace(
+                labels.value.span,
+                format!("{{{}}}", items.join(", ")),
+            )],
+        }
     }
 
     /// A block map: remove lines, change values in place, add new lines after the last label.
@@ -343,10 +553,10 @@ impl LabelEdit<'_> {
             // `key:` with no value
             TextEdit::replace(
                 Span::empty(e.key.span.end as usize + 1),
-                format!(" {}", scalar_text(v)),
+                format!(" {}", self.scalar(v)),
             )
         } else {
-            TextEdit::replace(e.value.span, scalar_text(v))
+            TextEdit::replace(e.value.span, self.scalar(v))
         })
     }
 
@@ -367,12 +577,21 @@ impl LabelEdit<'_> {
     }
 
     /// `labels:` with no value (or null): write the map in block style.
-    fn empty_value(&self, labels: &Entry) -> Result<Vec<TextEdit>, String> {
+    fn empty_value(&self, labels: &Entry, in_flow: bool) -> Result<Vec<TextEdit>, String> {
         if self.set.is_empty() {
             return Ok(Vec::new());
         }
         if !labels.value.is_null() {
             return Err("metadata.labels is not a map".to_string());
+        }
+        if self.json || in_flow {
+            let items: Vec<String> = self.set.iter().map(|(k, v)| self.pair(k, v)).collect();
+            let map = format!("{{{}}}", items.join(", "));
+            return Ok(vec![if labels.value.span.is_empty() {
+                TextEdit::insert(labels.key.span.end as usize + 1, format!(" {map}"))
+            } else {
+                TextEdit::replace(labels.value.span, map)
+            }]);
         }
         let indent = indent_of(self.text, &self.lines, &labels.key);
         let body: String = self
@@ -404,13 +623,18 @@ impl LabelEdit<'_> {
         if meta.flow {
             // {name: x, namespace: y} → {name: x, namespace: y, labels: {k: v}}
             let items: Vec<String> = self.set.iter().map(|(k, v)| self.pair(k, v)).collect();
+            let entry = format!("{}: {{{}}}", self.scalar("labels"), items.join(", "));
+            if let Some(last) = entries.last() {
+                // after the last entry, in the map's layout
+                let at = last.value.span.end.max(last.key.span.end) as usize;
+                return Ok(vec![TextEdit::insert(
+                    at,
+                    format!("{}{entry}", self.flow_sep(entries)),
+                )]);
+            }
             let close = meta.span.end as usize;
             let inner_end = self.text[..close].rfind('}').unwrap_or(close);
-            let sep = if entries.is_empty() { "" } else { ", " };
-            return Ok(vec![TextEdit::insert(
-                inner_end,
-                format!("{sep}labels: {{{}}}", items.join(", ")),
-            )]);
+            return Ok(vec![TextEdit::insert(inner_end, entry)]);
         }
         let last = entries.last().ok_or("metadata is empty")?;
         let indent = indent_of(self.text, &self.lines, &last.key);
@@ -435,6 +659,168 @@ mod tests {
             .collect();
         let remove: Vec<String> = remove.iter().map(|s| s.to_string()).collect();
         apply(text, &label_edits(text, 0, &set, &remove).unwrap())
+    }
+
+    fn root_items(text: &str) -> (Vec<Span>, Vec<Span>) {
+        let st = parse_stream(text, &Limits::default());
+        let docs = st.docs.iter().map(|d| d.span).collect();
+        let root = st.docs[0].root.as_ref().unwrap();
+        let items = root.get("items").unwrap().as_seq().unwrap();
+        (docs, items.iter().map(|i| i.span).collect())
+    }
+
+    fn delete_item(text: &str, i: usize, style: Style) -> Option<String> {
+        let (docs, items) = root_items(text);
+        delete_object(text, &docs, 0, items[i], style).map(|e| apply(text, &[e]))
+    }
+
+    const LIST: &str = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata:\n    name: a\n- apiVersion: v1\n  kind: Service\n  metadata:\n    name: b   # keep\n    labels:\n      app: b\n-\n  apiVersion: v1\n  kind: Service\n  metadata: {name: c}\nmetadata:\n  resourceVersion: \"\"\n";
+
+    #[test]
+    fn list_items_deleted_alone() {
+        let first = delete_item(LIST, 0, Style::Yaml).unwrap();
+        assert_eq!(
+            first,
+            LIST.replace(
+                "- apiVersion: v1\n  kind: Service\n  metadata:\n    name: a\n",
+                ""
+            )
+        );
+        let last = delete_item(LIST, 2, Style::Yaml).unwrap();
+        assert_eq!(
+            last,
+            LIST.replace(
+                "-\n  apiVersion: v1\n  kind: Service\n  metadata: {name: c}\n",
+                ""
+            )
+        );
+        let one = "kind: List\nitems:\n  - kind: Service\n    metadata: {name: a}\nmetadata: {}\n";
+        assert_eq!(
+            delete_item(one, 0, Style::Yaml).unwrap(),
+            "kind: List\nitems: []\nmetadata: {}\n"
+        );
+        let one = one.replace('\n', "\r\n");
+        assert_eq!(
+            delete_item(&one, 0, Style::Yaml).unwrap(),
+            "kind: List\r\nitems: []\r\nmetadata: {}\r\n"
+        );
+        let flow = "kind: List\nitems: [{kind: Service, metadata: {name: a}}, {kind: Service, metadata: {name: b}}]\n";
+        assert_eq!(
+            delete_item(flow, 0, Style::Yaml).unwrap(),
+            "kind: List\nitems: [{kind: Service, metadata: {name: b}}]\n"
+        );
+        assert_eq!(
+            delete_item(flow, 1, Style::Yaml).unwrap(),
+            "kind: List\nitems: [{kind: Service, metadata: {name: a}}]\n"
+        );
+        let json = "{\n  \"kind\": \"List\",\n  \"items\": [\n    {\"kind\": \"Service\", \"metadata\": {\"name\": \"a\"}},\n    {\"kind\": \"Service\", \"metadata\": {\"name\": \"b\"}}\n  ]\n}\n";
+        for i in 0..2 {
+            let out = delete_item(json, i, Style::Json).unwrap();
+            let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(v["items"].as_array().unwrap().len(), 1);
+            assert_eq!(
+                v["items"][0]["metadata"]["name"],
+                if i == 0 { "b" } else { "a" }
+            );
+        }
+        // the root of a JSON file is not deleted (the file would not be JSON)
+        let (docs, _) = root_items(json);
+        assert!(delete_object(json, &docs, 0, docs[0], Style::Json).is_none());
+    }
+
+    #[test]
+    fn labels_of_a_list_item() {
+        let (_, items) = root_items(LIST);
+        let set = vec![("istio.io/use-waypoint".to_string(), "waypoint".to_string())];
+        let out = apply(
+            LIST,
+            &label_edits_in(LIST, 0, Some(items[1]), Style::Yaml, &set, &[]).unwrap(),
+        );
+        assert_eq!(
+            out,
+            LIST.replace(
+                "      app: b\n",
+                "      app: b\n      istio.io/use-waypoint: waypoint\n"
+            )
+        );
+        let out = apply(
+            LIST,
+            &label_edits_in(LIST, 0, Some(items[2]), Style::Yaml, &set, &[]).unwrap(),
+        );
+        assert_eq!(
+            out,
+            LIST.replace(
+                "{name: c}",
+                "{name: c, labels: {istio.io/use-waypoint: waypoint}}"
+            )
+        );
+        let out = apply(
+            LIST,
+            &label_edits_in(LIST, 0, Some(items[0]), Style::Yaml, &set, &[]).unwrap(),
+        );
+        assert_eq!(
+            out,
+            LIST.replace(
+                "    name: a\n",
+                "    name: a\n    labels:\n      istio.io/use-waypoint: waypoint\n"
+            )
+        );
+        // the List's own metadata is untouched
+        assert!(out.ends_with("metadata:\n  resourceVersion: \"\"\n"));
+    }
+
+    #[test]
+    fn json_labels_are_json() {
+        let set = vec![("istio.io/dataplane-mode".to_string(), "ambient".to_string())];
+        let rm = vec!["istio-injection".to_string()];
+        let check = |text: &str, set: &[(String, String)], rm: &[String]| -> serde_json::Value {
+            let out = apply(
+                text,
+                &label_edits_in(text, 0, None, Style::Json, set, rm).unwrap(),
+            );
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+        };
+        let t = "{\n  \"kind\": \"Namespace\",\n  \"metadata\": {\n    \"name\": \"shop\",\n    \"labels\": {\n      \"istio-injection\": \"enabled\",\n      \"team\": \"a\"\n    }\n  }\n}\n";
+        let v = check(t, &set, &rm);
+        assert_eq!(
+            v["metadata"]["labels"],
+            serde_json::json!({"team": "a", "istio.io/dataplane-mode": "ambient"})
+        );
+        let out = apply(
+            t,
+            &label_edits_in(t, 0, None, Style::Json, &set, &rm).unwrap(),
+        );
+        assert!(
+            out.contains(
+                "      \"team\": \"a\",\n      \"istio.io/dataplane-mode\": \"ambient\"\n    }"
+            ),
+            "{out}"
+        );
+        // absent labels, null labels, every label removed
+        let t = "{\"kind\": \"Namespace\", \"metadata\": {\"name\": \"shop\"}}";
+        assert_eq!(
+            check(t, &set, &[])["metadata"]["labels"]["istio.io/dataplane-mode"],
+            "ambient"
+        );
+        let t = "{\"kind\": \"Namespace\", \"metadata\": {\"name\": \"shop\", \"labels\": null}}";
+        assert_eq!(
+            check(t, &set, &[])["metadata"]["labels"]["istio.io/dataplane-mode"],
+            "ambient"
+        );
+        let t = "{\"kind\": \"Namespace\", \"metadata\": {\"name\": \"shop\", \"labels\": {\"istio-injection\": \"enabled\"}}}";
+        assert_eq!(
+            check(t, &[], &rm)["metadata"]["labels"],
+            serde_json::json!({})
+        );
+        // a value that YAML would read as a boolean is a JSON string
+        let t2 = vec![(
+            "istio.io/ingress-use-waypoint".to_string(),
+            "true".to_string(),
+        )];
+        assert_eq!(
+            check(t, &t2, &[])["metadata"]["labels"]["istio.io/ingress-use-waypoint"],
+            "true"
+        );
     }
 
     #[test]

@@ -94,6 +94,19 @@ impl FileData {
                 fd.resources.push(Arc::new(r));
             }
         }
+        if fd.path.to_ascii_lowercase().ends_with(".json")
+            && !fd.problems.iter().any(|p| p.rule.id == rules::YAML_001.id)
+        {
+            if let Some((msg, at)) = json_problem(&text) {
+                fd.problems.push(
+                    Finding::new(
+                        &rules::YAML_001,
+                        format!("not valid JSON: {msg} (a .json manifest must stay JSON: kubectl and other tools read it as JSON)"),
+                    )
+                    .at(id, Span::empty(at)),
+                );
+            }
+        }
         fd
     }
 
@@ -420,5 +433,33 @@ impl Index {
 
     pub fn path(&self, id: FileId) -> &str {
         self.files.get(&id).map(|f| &*f.path).unwrap_or("")
+    }
+}
+
+/// Why `text` is not JSON (one or more JSON values, whitespace between) and where (a byte
+/// offset), or `None` when it is.
+pub fn json_problem(text: &str) -> Option<(String, usize)> {
+    let mut it = serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
+    loop {
+        match it.next() {
+            None => return None,
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => {
+                // line and column (1-based, the column in bytes) to an offset
+                let line_start: usize = text
+                    .split_inclusive('\n')
+                    .take(e.line().saturating_sub(1))
+                    .map(str::len)
+                    .sum();
+                let at = (line_start + e.column().saturating_sub(1)).min(text.len());
+                let at = (0..=at)
+                    .rev()
+                    .find(|i| text.is_char_boundary(*i))
+                    .unwrap_or(0);
+                let msg = e.to_string();
+                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                return Some((msg, at));
+            }
+        }
     }
 }

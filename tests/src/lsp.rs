@@ -34,6 +34,8 @@ struct Inbox {
     progress: Vec<Value>,
     /// `window/logMessage` notifications.
     log_messages: Vec<Value>,
+    /// `window/showMessage` notifications not yet read (a test fails on any it leaves).
+    show_messages: Vec<Value>,
     /// Messages no part of the client handles (they fail the test).
     unexpected: Vec<String>,
 }
@@ -48,6 +50,11 @@ impl Inbox {
             .collect();
         out.sort();
         out.extend(self.unexpected.iter().cloned());
+        out.extend(
+            self.show_messages
+                .iter()
+                .map(|m| format!("a window/showMessage never read: {m}")),
+        );
         out
     }
 }
@@ -193,7 +200,19 @@ impl Client {
     }
 
     pub fn start_with(root: &Path, settings: Value, utf8: bool, init_options: Value) -> Client {
+        Client::start_env(root, settings, utf8, init_options, &[])
+    }
+
+    /// `start_with`, the server with these environment variables (`KUBECONFIG`…).
+    pub fn start_env(
+        root: &Path,
+        settings: Value,
+        utf8: bool,
+        init_options: Value,
+        env: &[(&str, &str)],
+    ) -> Client {
         let mut child = Command::new(crate::binary())
+            .envs(env.iter().copied())
             .arg("--stdio")
             .current_dir(root)
             .env("AMBIENT_LOG", "ambient_lsp=debug")
@@ -212,6 +231,7 @@ impl Client {
             log: Vec::new(),
             progress: Vec::new(),
             log_messages: Vec::new(),
+            show_messages: Vec::new(),
             unexpected: Vec::new(),
         }));
         let settings = Arc::new(Mutex::new(settings));
@@ -289,6 +309,13 @@ impl Client {
                         }
                         (Some("window/logMessage"), None) => {
                             inbox.lock().unwrap().log_messages.push(m["params"].clone());
+                        }
+                        (Some("window/showMessage"), None) => {
+                            inbox
+                                .lock()
+                                .unwrap()
+                                .show_messages
+                                .push(m["params"].clone());
                         }
                         (Some(other), None) => {
                             inbox
@@ -453,6 +480,26 @@ impl Client {
     /// The `window/logMessage` notifications so far.
     pub fn log_messages(&self) -> Vec<Value> {
         self.inbox.lock().unwrap().log_messages.clone()
+    }
+
+    /// The `window/showMessage` notifications that arrived since the last call (read: the
+    /// test does not fail on them).
+    pub fn show_messages(&self) -> Vec<Value> {
+        std::mem::take(&mut self.inbox.lock().unwrap().show_messages)
+    }
+
+    /// Wait until the latest diagnostics published for `uri` satisfy `ok`; returns them.
+    pub fn wait_diagnostics(
+        &mut self,
+        uri: &str,
+        what: &str,
+        mut ok: impl FnMut(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        let u = uri.to_string();
+        self.wait(&format!("diagnostics of {uri}: {what}"), |ib| {
+            let p = ib.diagnostics.get(&u)?;
+            ok(&p.diagnostics).then(|| p.diagnostics.clone())
+        })
     }
 
     /// Panic if the server sent something the test did not read (see the module doc).

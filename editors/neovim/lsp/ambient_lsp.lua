@@ -9,6 +9,8 @@ return {
     ambient = {
       waypointName = "waypoint",
       maxFileSizeKb = 1024,
+      -- the live cluster, read-only (context: nil = the kubeconfig's current context)
+      cluster = { enabled = false },
     },
   },
 }

@@ -5,13 +5,17 @@
 
 import * as cp from "node:child_process";
 import * as fs from "node:fs";
+import * as readline from "node:readline";
 import * as vscode from "vscode";
 import {
+  CloseAction,
+  ErrorAction,
   LanguageClient,
   LanguageClientOptions,
   ServerOptions,
   TransportKind,
 } from "vscode-languageclient/node";
+import { CrashTracker, readVersion, stderrLine } from "./health";
 import { Detected, readDetect, resolveServer, serverSettings } from "./settings";
 import { isMarkdownReport, MarkdownReport, statusText, statusTooltip } from "./status";
 
@@ -23,14 +27,17 @@ const REPORT_URI = vscode.Uri.parse("ambient-report:/Ambient%20migration%20repor
 const CMD_SHOW_REPORT = "ambient.showReport";
 const CMD_WRITE = "ambient.writeRecommendedManifests";
 const CMD_RESTART = "ambient.restartServer";
+const CMD_REFRESH_CLUSTER = "ambient.refreshLiveCluster";
 // Commands of the server (workspace/executeCommand).
 const SERVER_REPORT = "ambient.migrationReport";
 const SERVER_WRITE = "ambient.writeRecommendations";
+const SERVER_REFRESH_CLUSTER = "ambient.refreshCluster";
 
 let client: LanguageClient | undefined;
 let status: vscode.StatusBarItem;
 let output: vscode.LogOutputChannel;
 let waiting: vscode.Disposable | undefined;
+const crashes = new CrashTracker();
 
 class ReportProvider implements vscode.TextDocumentContentProvider {
   private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
@@ -81,6 +88,24 @@ function detect(server: string, paths: string[]): Promise<Detected> {
   });
 }
 
+/** `ambient-lsp --version`: undefined if the binary is a working ambient-lsp, else why not. */
+function checkVersion(server: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    cp.execFile(server, ["--version"], { timeout: 30_000, maxBuffer: 1 << 16 }, (err, stdout, stderr) => {
+      const e = err as (cp.ExecFileException & { code?: number | string }) | null;
+      resolve(
+        readVersion(server, {
+          code: e ? (typeof e.code === "number" ? e.code : null) : 0,
+          signal: e?.signal ?? null,
+          stdout: String(stdout),
+          stderr: String(stderr),
+          spawnError: e && typeof e.code === "string" ? e.message : undefined,
+        }),
+      );
+    });
+  });
+}
+
 function resolve(ctx: vscode.ExtensionContext): string | undefined {
   const resolved = resolveServer(config().get<string>("server.path", ""), ctx.extensionPath, {
     isFile: (p) => {
@@ -120,6 +145,12 @@ async function maybeStart(ctx: vscode.ExtensionContext): Promise<void> {
   waiting = undefined;
   const server = resolve(ctx);
   if (!server) {
+    return;
+  }
+  // a binary that exits at once would otherwise look like "no mesh resources" to `detect`
+  const broken = await checkVersion(server);
+  if (broken) {
+    showError(broken, "server failed");
     return;
   }
   const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file");
@@ -255,6 +286,29 @@ async function writeRecommendations(): Promise<void> {
   }
 }
 
+async function refreshCluster(): Promise<void> {
+  if (!client || !client.isRunning()) {
+    void vscode.window.showWarningMessage("Ambient: the language server is not running.");
+    return;
+  }
+  try {
+    const res = (await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: "Ambient: reading the cluster" },
+      () =>
+        client!.sendRequest("workspace/executeCommand", {
+          command: SERVER_REFRESH_CLUSTER,
+          arguments: [],
+        }),
+    )) as { context: string; server: string; objects: number; problems: string[] };
+    const problems = res.problems.length > 0 ? ` (${res.problems.length} kind(s) could not be read)` : "";
+    void vscode.window.showInformationMessage(
+      `Ambient: read ${res.objects} objects from context "${res.context}"${problems}.`,
+    );
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Ambient: ${e instanceof Error ? e.message : e}`);
+  }
+}
+
 async function startClient(server: string): Promise<void> {
   const serverOptions: ServerOptions = {
     command: server,
@@ -271,6 +325,35 @@ async function startClient(server: string): Promise<void> {
     initializationOptions: serverSettings((k, d) => config().get(k, d)),
     synchronize: { configurationSection: "ambient" },
     outputChannel: output,
+    // the server's stderr at the level of each line, not all as [error] (the default)
+    stdioOptions: {
+      stdout: (input, channel) => {
+        readline.createInterface({ input, crlfDelay: Infinity, terminal: false }).on("line", (l) => channel.info(l));
+      },
+      stderr: (input, channel) => {
+        readline.createInterface({ input, crlfDelay: Infinity, terminal: false }).on("line", (l) => {
+          const { level, text } = stderrLine(l);
+          channel[level](text);
+        });
+      },
+    },
+    // a server that dies is restarted a few times, then reported (notification + status bar)
+    errorHandler: {
+      error: (_e, _m, count) => ({ action: count && count > 3 ? ErrorAction.Shutdown : ErrorAction.Continue }),
+      closed: () => {
+        const d = crashes.closed(server);
+        if (d.restart) {
+          output.warn(d.message);
+          status.text = "$(sync~spin) Ambient: restarting…";
+          status.tooltip = d.message;
+          status.show();
+          scheduleRefresh();
+          return { action: CloseAction.Restart, handled: true };
+        }
+        showError(d.message, "server failed");
+        return { action: CloseAction.DoNotRestart, handled: true };
+      },
+    },
   };
   client = new LanguageClient("ambient", "Ambient Mesh Migration", serverOptions, clientOptions);
   status.text = "$(sync~spin) Ambient: indexing…";
@@ -312,14 +395,15 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<void> {
     vscode.workspace.registerTextDocumentContentProvider("ambient-report", report),
     vscode.commands.registerCommand(CMD_SHOW_REPORT, showReport),
     vscode.commands.registerCommand(CMD_WRITE, writeRecommendations),
+    vscode.commands.registerCommand(CMD_REFRESH_CLUSTER, refreshCluster),
     vscode.commands.registerCommand(CMD_RESTART, async () => {
-      if (client) {
-        status.text = "$(sync~spin) Ambient: restarting…";
-        await client.restart();
-        scheduleRefresh();
-      } else {
-        await maybeStart(ctx);
-      }
+      // a new client, as at start-up: the binary is checked again and a failure to start is
+      // reported (restart() of a client whose server crashed would leave "restarting…")
+      status.text = "$(sync~spin) Ambient: restarting…";
+      status.show();
+      crashes.reset();
+      await stopClient();
+      await maybeStart(ctx);
     }),
     vscode.languages.onDidChangeDiagnostics((e) => {
       if (client && e.uris.length > 0) {

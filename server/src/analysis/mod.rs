@@ -7,9 +7,12 @@
 pub mod authz;
 pub mod compat;
 pub mod context;
+pub mod drift;
 pub mod facts;
 pub mod mesh;
 pub mod platform;
 pub mod version;
 
-pub use context::{ClusterCtx, NsCtx, NsResult, NsSummary, Options, Target, TargetKind};
+pub use context::{
+    waypoint_name_error, ClusterCtx, NsCtx, NsResult, NsSummary, Options, Target, TargetKind,
+};

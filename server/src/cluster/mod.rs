@@ -50,6 +50,9 @@ pub struct Options {
     pub concurrency: usize,
     /// Write what was read as YAML here (one file per namespace and kind).
     pub dump_dir: Option<PathBuf>,
+    /// Keep each object's YAML as the text of its `FileData` (the language server compares
+    /// it with the workspace: drift). Pods and metadata-only kinds keep what is read of them.
+    pub keep_text: bool,
 }
 
 impl Default for Options {
@@ -61,6 +64,7 @@ impl Default for Options {
             page_size: 500,
             concurrency: 4,
             dump_dir: None,
+            keep_text: false,
         }
     }
 }
@@ -168,6 +172,17 @@ impl Snapshot {
     pub fn objects(&self) -> usize {
         self.files.len()
     }
+}
+
+/// `(group, kind)` of the kinds read completely: listed without error and without a label
+/// selector (Secrets are read only when labelled as remote secrets). Only of these can a
+/// workspace object be said to be absent from the cluster (drift).
+pub fn complete_kinds(kinds: &[KindStatus]) -> std::collections::BTreeSet<(String, String)> {
+    kinds
+        .iter()
+        .filter(|k| matches!(k.outcome, Outcome::Read { .. }) && k.want.label_selector.is_none())
+        .map(|k| (k.want.group.to_string(), k.want.kind.to_string()))
+        .collect()
 }
 
 /// Checks that could not be evaluated, with the reason (the kinds that could not be read).
@@ -470,7 +485,11 @@ impl Cluster {
         }
         objects::drop_last_applied(&mut n);
         let uri = objects::cluster_uri(&self.inner.who.context, &ns, &r.want.uri_kind(), &name);
-        objects::file_data(0, &uri, &n)
+        if self.inner.opts.keep_text {
+            objects::file_data_text(0, &uri, &n)
+        } else {
+            objects::file_data(0, &uri, &n)
+        }
     }
 
     async fn list_kind(

@@ -473,6 +473,13 @@ pub fn file_data(id: FileId, uri: &str, root: &Node) -> FileData {
     fd
 }
 
+/// [`file_data`] keeping the object's YAML as the file's text, with spans into it (what the
+/// language server compares with the workspace).
+pub fn file_data_text(id: FileId, uri: &str, root: &Node) -> FileData {
+    let text = crate::yaml::emit::to_yaml(&root.to_json());
+    FileData::parse(id, uri, text, &crate::yaml::Limits::default())
+}
+
 /// Give a file built with a provisional id the id its index allocated.
 pub fn reassign(fd: &mut FileData, id: FileId) {
     if fd.id == id {

@@ -9,19 +9,22 @@
 //! Protocol types stay in this module.
 
 pub mod actions;
+pub mod cluster;
 pub mod convert;
 pub mod nav;
 pub mod notifications;
 pub mod requests;
+pub mod routes;
 pub mod server;
 pub mod state;
+pub mod transport;
 pub mod worker;
 pub mod workspace;
 
 use std::sync::{Arc, OnceLock};
 
 use tower_lsp_server::ls_types::MessageType;
-use tower_lsp_server::{LspService, Server};
+use tower_lsp_server::LspService;
 
 use state::ServerState;
 use worker::{Outbox, Worker, WorkerHandle};
@@ -76,13 +79,15 @@ pub fn run_stdio() -> i32 {
             return 2;
         }
     };
-    rt.block_on(async {
+    let code = rt.block_on(async {
         let stdin = tokio::io::stdin();
         let stdout = tokio::io::stdout();
         let (service, socket) = build();
-        Server::new(stdin, stdout, socket).serve(service).await;
+        transport::serve(stdin, stdout, service, socket).await
     });
-    0
+    // the read of stdin runs on a blocking thread that may never return: do not wait for it
+    rt.shutdown_background();
+    code
 }
 
 /// The service: shared state, the analysis worker, the publisher and the log forwarder.

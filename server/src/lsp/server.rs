@@ -18,6 +18,7 @@ use super::worker::WorkerHandle;
 /// The commands the server runs (`workspace/executeCommand`).
 pub const CMD_REPORT: &str = "ambient.migrationReport";
 pub const CMD_WRITE: &str = "ambient.writeRecommendations";
+pub const CMD_REFRESH_CLUSTER: &str = "ambient.refreshCluster";
 
 pub struct Server {
     pub client: Client,

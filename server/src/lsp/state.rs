@@ -71,8 +71,18 @@ impl Settings {
             tracing::warn!("ignoring invalid ambient settings: {e}");
             Settings::default()
         });
-        if s.waypoint_name.trim().is_empty() {
-            s.waypoint_name = "waypoint".to_string();
+        if let Some(why) = crate::analysis::waypoint_name_error(&s.waypoint_name) {
+            let default = Settings::default().waypoint_name;
+            tracing::warn!("setting ambient.waypointName: {why}; using {default:?}");
+            s.waypoint_name = default;
+        }
+        // an empty context (VS Code's default "") is the kubeconfig's current context
+        if s.cluster
+            .context
+            .as_deref()
+            .is_some_and(|c| c.trim().is_empty())
+        {
+            s.cluster.context = None;
         }
         if s.max_file_size_kb == 0 {
             s.max_file_size_kb = Settings::default().max_file_size_kb;
@@ -161,6 +171,8 @@ pub struct ServerState {
     client: Mutex<ClientState>,
     session: RwLock<Session>,
     progress: tokio::sync::watch::Sender<Progress>,
+    /// The live cluster (`ambient.cluster.*`) and the drift findings against it.
+    pub cluster: super::cluster::ClusterStore,
 }
 
 impl ServerState {
@@ -169,6 +181,7 @@ impl ServerState {
             client: Mutex::new(ClientState::default()),
             session: RwLock::new(Session::new(Default::default())),
             progress: tokio::sync::watch::channel(Progress::default()).0,
+            cluster: Default::default(),
         }
     }
 
@@ -215,5 +228,27 @@ impl ServerState {
 impl Default for ServerState {
     fn default() -> Self {
         ServerState::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Settings;
+
+    #[test]
+    fn an_invalid_waypoint_name_falls_back_to_the_default() {
+        for bad in [
+            "Bad_Name!",
+            "",
+            "  ",
+            "-waypoint",
+            "Waypoint",
+            &"w".repeat(64),
+        ] {
+            let s = Settings::from_json(&serde_json::json!({ "ambient": { "waypointName": bad } }));
+            assert_eq!(s.waypoint_name, "waypoint", "{bad:?}");
+        }
+        let s = Settings::from_json(&serde_json::json!({ "waypointName": "mesh-gw-1" }));
+        assert_eq!(s.waypoint_name, "mesh-gw-1");
     }
 }

@@ -62,8 +62,10 @@ struct Batch {
     load: Option<Vec<(String, Arc<str>)>>,
     acks: Vec<tokio::sync::oneshot::Sender<()>>,
     settings_changed: bool,
-    /// Open documents whose text this batch applies.
-    open_touched: BTreeSet<String>,
+    /// Open documents whose text this batch applies, with the version of that text (read with
+    /// the text, under the same lock: the client may be at a newer version by the time the
+    /// batch is published, and diagnostics must carry the version they were computed from).
+    open_touched: BTreeMap<String, i32>,
     shutdown: bool,
 }
 
@@ -80,9 +82,13 @@ fn read_disk(path: &str, max_bytes: u64) -> Option<Arc<str>> {
         return None;
     }
     match crate::sources::read_manifest(p, max_bytes) {
+        Ok(t) if crate::output::is_generated(&t) => {
+            tracing::info!("not indexing {path}: a file of recommendations ambient-lsp wrote");
+            None
+        }
         Ok(t) => Some(Arc::from(t)),
         Err(e) => {
-            tracing::info!("not indexing {path}: {}", e.message());
+            tracing::info!("not indexing {path}: {}", e.lsp_message());
             None
         }
     }
@@ -137,7 +143,7 @@ impl Worker {
                 Msg::DocumentChanged(k) => {
                     if let Some(d) = client.docs.get(&k) {
                         b.changes.insert(k.clone(), Some(d.text.clone()));
-                        b.open_touched.insert(k);
+                        b.open_touched.insert(k, d.version);
                     }
                 }
                 Msg::DocumentClosed(k) if !client.docs.contains_key(&k) => {
@@ -171,7 +177,10 @@ impl Worker {
         }
         if b.load.is_some() {
             // a full load puts every open document on top of the disk
-            b.open_touched.extend(client.docs.keys().cloned());
+            for (k, d) in client.docs.iter() {
+                b.changes.insert(k.clone(), Some(d.text.clone()));
+                b.open_touched.insert(k.clone(), d.version);
+            }
         }
         b
     }
@@ -181,14 +190,21 @@ impl Worker {
         let started = Instant::now();
         let settings = self.state.client().settings.clone();
         let mut b = self.collect(msgs, settings.max_bytes());
-        let (stats, full) = self.apply(&mut b, &settings);
+        let (stats, mut full) = self.apply(&mut b, &settings);
+        let overlay = super::cluster::overlay_changes(&self.state, &self.state.session());
+        if !overlay.is_empty() {
+            // cluster-only facts joined or left the analysis: every file may be affected
+            self.state.session_mut().update_arcs(overlay);
+            full = true;
+        }
+        let drift_changed = super::cluster::recompute_drift(&self.state, &self.state.session());
         self.record_analysed(&b.open_touched);
         let t_analysed = started.elapsed();
         let changed_keys: Vec<String> = b.changes.keys().cloned().collect();
         {
             let state = self.state.clone();
             let session = state.session();
-            if full || stats.all || b.settings_changed {
+            if full || stats.all || b.settings_changed || drift_changed {
                 self.publish_all(&session, &settings);
             } else {
                 self.publish_incremental(
@@ -261,9 +277,6 @@ impl Worker {
         opts: crate::analysis::Options,
     ) {
         let mut files: BTreeMap<String, Arc<str>> = files.into_iter().collect();
-        for (k, d) in self.state.client().docs.iter() {
-            files.insert(k.clone(), d.text.clone());
-        }
         for (k, v) in changes {
             match v {
                 Some(t) => files.insert(k, t),
@@ -277,14 +290,20 @@ impl Worker {
 
     /// Record which version of each open document the analysis now covers, and share the
     /// analysed text with the document (one copy of each text).
-    fn record_analysed(&self, keys: &BTreeSet<String>) {
+    fn record_analysed(&self, keys: &BTreeMap<String, i32>) {
         let session = self.state.session();
         let mut client = self.state.client();
-        for k in keys {
+        for (k, v) in keys {
             let Some(d) = client.docs.get_mut(k) else {
                 continue;
             };
-            d.analysed = Some(d.version);
+            if d.analysed.is_some_and(|a| a > *v) {
+                continue;
+            }
+            d.analysed = Some(*v);
+            if d.version != *v {
+                continue;
+            }
             if let Some(f) = session.index.id_of(k).and_then(|id| session.index.file(id)) {
                 if *d.text == *f.text && !Arc::ptr_eq(&d.text, &f.text) {
                     d.text = f.text.clone();
@@ -304,7 +323,9 @@ impl Worker {
         let Some(file) = index.file(fid) else {
             return (Vec::new(), 0);
         };
+        let drift = self.state.cluster.drift_in(&file.path);
         let mut list: Vec<&Finding> = session.analysis.findings_in(file);
+        list.extend(drift.iter());
         list.retain(|f| settings.phase_enabled(f.phase()));
         list.sort_by_key(|f| {
             (
@@ -329,7 +350,12 @@ impl Worker {
     }
 
     fn send(&mut self, key: &str, diagnostics: Vec<Diagnostic>, hash: u64, force: bool) {
-        let version = self.state.client().docs.get(key).map(|d| d.version);
+        if crate::cluster::objects::is_cluster_uri(key) {
+            // a live cluster object (`ambient.cluster.enabled`): in the report, not a document
+            return;
+        }
+        // the version the analysed text had (never a newer one the analysis has not seen)
+        let version = self.state.client().docs.get(key).and_then(|d| d.analysed);
         let prev = self.published.get(key);
         if !force && prev.is_some_and(|(h, v)| *h == hash && *v == version) {
             return;
@@ -381,12 +407,12 @@ impl Worker {
         settings: &Settings,
         stats: &UpdateStats,
         changed: &[String],
-        open_touched: &BTreeSet<String>,
+        open_touched: &BTreeMap<String, i32>,
     ) {
         let enc = self.state.client().encoding;
         let index = &session.index;
         let mut affected: BTreeSet<FileId> = stats.files.clone();
-        for k in changed.iter().chain(open_touched.iter()) {
+        for k in changed.iter().chain(open_touched.keys()) {
             if let Some(id) = index.id_of(k) {
                 affected.insert(id);
             }

@@ -12,6 +12,11 @@ use super::server::Server;
 use super::state::Settings;
 use super::worker::Msg;
 
+/// How long we wait for the client to answer one of our requests (`workspace/configuration`,
+/// `window/workDoneProgress/create`, `client/registerCapability`): a client that never answers
+/// must not leave the workspace unindexed. Past it, we go on with defaults.
+pub const CLIENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The client's settings of section `ambient` (the current ones when it cannot tell).
 pub async fn read_settings(server: &Server) -> Settings {
     if !server.state.client().caps.configuration {
@@ -21,9 +26,15 @@ pub async fn read_settings(server: &Server) -> Settings {
         scope_uri: None,
         section: Some("ambient".to_string()),
     }];
-    match server.client.configuration(items).await {
-        Ok(v) => v.first().map(Settings::from_json).unwrap_or_default(),
-        Err(e) => {
+    match tokio::time::timeout(CLIENT_TIMEOUT, server.client.configuration(items)).await {
+        Ok(Ok(v)) => v.first().map(Settings::from_json).unwrap_or_default(),
+        Err(_) => {
+            tracing::warn!(
+                "the client did not answer workspace/configuration in {CLIENT_TIMEOUT:?}: using the current settings"
+            );
+            server.state.client().settings.clone()
+        }
+        Ok(Err(e)) => {
             tracing::info!("workspace/configuration failed: {e}");
             server.state.client().settings.clone()
         }
@@ -36,12 +47,10 @@ pub fn apply_settings(server: &Server, s: Settings) -> bool {
     if client.settings == s {
         return false;
     }
-    if s.cluster.enabled {
-        tracing::warn!(
-            "ambient.cluster.enabled: comparing with a live cluster is not available in this build; analysing the workspace only"
-        );
-    }
+    let cluster = s.cluster.clone();
     client.settings = s;
+    drop(client);
+    super::cluster::settings_changed(&server.client, &server.state, &server.worker, &cluster);
     true
 }
 
@@ -65,8 +74,12 @@ pub async fn register_watchers(server: &Server) {
         })
         .ok(),
     };
-    if let Err(e) = server.client.register_capability(vec![reg]).await {
-        tracing::info!("could not register file watchers: {e}");
+    match tokio::time::timeout(CLIENT_TIMEOUT, server.client.register_capability(vec![reg])).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::info!("could not register file watchers: {e}"),
+        Err(_) => tracing::warn!(
+            "the client did not answer client/registerCapability in {CLIENT_TIMEOUT:?}"
+        ),
     }
 }
 
@@ -83,12 +96,14 @@ pub async fn index(server: &Server) {
     };
     let token = NumberOrString::String("ambient/indexing".to_string());
     let progress = if progress_cap
-        && server
-            .client
-            .create_work_done_progress(token.clone())
-            .await
-            .is_ok()
-    {
+        && matches!(
+            tokio::time::timeout(
+                CLIENT_TIMEOUT,
+                server.client.create_work_done_progress(token.clone())
+            )
+            .await,
+            Ok(Ok(()))
+        ) {
         Some(
             server
                 .client
@@ -132,9 +147,16 @@ fn read_workspace(roots: &[PathBuf], max_bytes: u64) -> Vec<(String, Arc<str>)> 
     paths
         .par_iter()
         .filter_map(|p| match crate::sources::read_manifest(p, max_bytes) {
+            Ok(t) if crate::output::is_generated(&t) => {
+                tracing::info!(
+                    "not indexing {}: a file of recommendations ambient-lsp wrote (not applied yet)",
+                    p.display()
+                );
+                None
+            }
             Ok(t) => Some((p.to_string_lossy().to_string(), Arc::from(t))),
             Err(e) => {
-                tracing::info!("not indexing {}: {}", p.display(), e.message());
+                tracing::info!("not indexing {}: {}", p.display(), e.lsp_message());
                 None
             }
         })

@@ -14,6 +14,9 @@ mod pre_reqs;
 mod remove_sidecars;
 mod use_waypoints;
 
+/// The workspace against the live cluster (DRIFT-*), run by the language server.
+pub use input::drift;
+
 use crate::analysis::facts::Facts;
 use crate::analysis::{ClusterCtx, NsCtx, NsResult, Options};
 use crate::finding::Finding;

@@ -24,6 +24,10 @@
 //! `no-blocking: true` (no finding blocks), `namespaces: [a]` (their Namespace manifests are
 //! read), `max-seconds: 5` and `max-file-size-kb: 1`.
 //!
+//! A case may also have a folder `cluster/`: the objects of a live cluster (context `fixture`,
+//! every kind the cluster source reads served without a label selector), compared with the
+//! manifests by the drift rules (`phases::drift`, DRIFT-*), whose findings join the case's.
+//!
 //! The findings of the rules the case names are kept as an insta snapshot (`findings.snap`)
 //! beside it.
 
@@ -198,7 +202,33 @@ pub fn load(dir: &Path) -> Result<Case, String> {
         opts.waypoint_name = n.clone();
     }
     opts.strict_waypoints = spec.options.strict_waypoints;
-    let analysis = Analysis::run(&index, &opts);
+    let mut analysis = Analysis::run(&index, &opts);
+    let cluster_dir = dir.join("cluster");
+    if cluster_dir.is_dir() {
+        let mut objects = Index::new();
+        for p in input_files(&cluster_dir) {
+            let uri = format!(
+                "cluster://fixture/{}",
+                p.file_name().unwrap().to_string_lossy()
+            );
+            let id = objects.id_for(&uri);
+            let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+            objects.upsert(FileData::parse(id, uri, text, &limits));
+        }
+        let read: BTreeSet<(String, String)> = ambient_lsp::cluster::kinds::WANTED
+            .iter()
+            .filter(|w| w.label_selector.is_none())
+            .map(|w| (w.group.to_string(), w.kind.to_string()))
+            .collect();
+        let view = ambient_lsp::phases::drift::ClusterView {
+            context: "fixture",
+            objects: &objects,
+            read: &read,
+        };
+        analysis
+            .global
+            .extend(ambient_lsp::phases::drift::findings(&index, &view));
+    }
     let elapsed = started.elapsed();
     let rule = dir
         .parent()

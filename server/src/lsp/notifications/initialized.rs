@@ -6,6 +6,9 @@ use crate::lsp::workspace;
 pub async fn handle(server: &Server) {
     let s = workspace::read_settings(server).await;
     workspace::apply_settings(server, s);
-    workspace::register_watchers(server).await;
-    workspace::index(server).await;
+    // indexing does not wait for the client to accept our watchers
+    tokio::join!(
+        workspace::register_watchers(server),
+        workspace::index(server)
+    );
 }

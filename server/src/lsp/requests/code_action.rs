@@ -1,5 +1,6 @@
 //! `textDocument/codeAction`: the fixes of the findings in the range (quick fixes) and of the
-//! whole file (`source.fixAll.ambient`), computed from the findings' actions.
+//! whole file (`source.fixAll.ambient`), computed from the findings' actions; and "Convert to
+//! HTTPRoute" on a VirtualService (`lsp::routes`).
 
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::{CodeActionParams, CodeActionResponse};
@@ -17,7 +18,8 @@ pub async fn handle(server: &Server, p: CodeActionParams) -> Result<Option<CodeA
     let only = p.context.only;
     let out = tokio::task::spawn_blocking(move || {
         let session = state.session();
-        actions::code_actions(
+        let mut out = crate::lsp::routes::code_actions(&session, &state, &key, range, &only);
+        out.extend(actions::code_actions(
             &session,
             &state,
             actions::Request {
@@ -25,7 +27,8 @@ pub async fn handle(server: &Server, p: CodeActionParams) -> Result<Option<CodeA
                 range,
                 only,
             },
-        )
+        ));
+        out
     })
     .await
     .map_err(|e| {

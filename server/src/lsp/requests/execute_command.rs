@@ -8,7 +8,7 @@ use serde_json::Value;
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::{ExecuteCommandParams, LSPAny, Uri};
 
-use crate::lsp::server::{Server, CMD_REPORT, CMD_WRITE};
+use crate::lsp::server::{Server, CMD_REFRESH_CLUSTER, CMD_REPORT, CMD_WRITE};
 use crate::lsp::worker::Msg;
 use crate::report::markdown::{self, Links};
 use crate::report::{self, ReportOptions};
@@ -32,10 +32,26 @@ pub async fn handle(server: &Server, p: ExecuteCommandParams) -> Result<Option<L
             )),
         },
         CMD_WRITE => {
-            let dir = folder_argument(p.arguments.first().cloned().unwrap_or(Value::Null))?;
-            write_recommendations(server, &dir)
+            let arg = p.arguments.first().cloned().unwrap_or(Value::Null);
+            let overwrite = arg
+                .get("overwrite")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let dir = folder_argument(arg)?;
+            write_recommendations(server, &dir, overwrite)
                 .map(Some)
                 .map_err(Error::invalid_params)
+        }
+        CMD_REFRESH_CLUSTER => {
+            crate::lsp::cluster::refresh(&server.client, &server.state, &server.worker)
+                .await
+                .map(Some)
+                .map_err(|e| Error {
+                    // RequestFailed (LSP 3.17): valid request, the server could not do it
+                    code: tower_lsp_server::jsonrpc::ErrorCode::ServerError(-32803),
+                    message: e.into(),
+                    data: None,
+                })
         }
         other => Err(Error::invalid_params(format!("unknown command {other}"))),
     }
@@ -125,8 +141,21 @@ fn migration_report(server: &Server) -> Value {
     v
 }
 
-/// The folder argument: a path, a `file:` URI, or `{"folder": …}`.
+/// The folder argument: an absolute path, a local `file:` URI, or `{"folder": …}` (with
+/// `"overwrite": true` to replace files that are not ours). Anything else — `""`, a relative
+/// path, another scheme, a `file:` URI of another host — is refused.
 fn folder_argument(arg: Value) -> Result<PathBuf> {
+    let dir = folder_argument_any(arg)?;
+    if !dir.is_absolute() {
+        return Err(Error::invalid_params(format!(
+            "the folder must be an absolute path or a file: URI, not {:?}",
+            dir.display().to_string()
+        )));
+    }
+    Ok(dir)
+}
+
+fn folder_argument_any(arg: Value) -> Result<PathBuf> {
     let dir = arg
         .as_str()
         .map(str::to_string)
@@ -136,16 +165,34 @@ fn folder_argument(arg: Value) -> Result<PathBuf> {
                 .map(str::to_string)
         })
         .ok_or_else(|| Error::invalid_params("expected a folder (path or file: URI)"))?;
+    if dir.trim().is_empty() {
+        return Err(Error::invalid_params("the folder is empty"));
+    }
+    if dir.starts_with('/') {
+        return Ok(PathBuf::from(dir));
+    }
     match dir.parse::<Uri>() {
         Ok(u)
             if u.as_str()
                 .get(..5)
                 .is_some_and(|s| s.eq_ignore_ascii_case("file:")) =>
         {
+            let host = u
+                .authority()
+                .map(|a| a.host().to_string())
+                .unwrap_or_default();
+            if !(host.is_empty() || host.eq_ignore_ascii_case("localhost")) {
+                return Err(Error::invalid_params(format!(
+                    "{dir}: a file: URI of another host ({host})"
+                )));
+            }
             u.to_file_path()
                 .map(|p| p.to_path_buf())
                 .ok_or_else(|| Error::invalid_params("not a file URI"))
         }
+        Ok(_) => Err(Error::invalid_params(format!(
+            "{dir}: only file: URIs and absolute paths are written to"
+        ))),
         _ => Ok(PathBuf::from(dir)),
     }
 }
@@ -154,6 +201,7 @@ fn folder_argument(arg: Value) -> Result<PathBuf> {
 fn write_recommendations(
     server: &Server,
     dir: &std::path::Path,
+    overwrite: bool,
 ) -> std::result::Result<Value, String> {
     let session = server.state.session();
     let opts = ReportOptions {
@@ -163,6 +211,17 @@ fn write_recommendations(
     };
     let rep = report::build(&session.index, &session.analysis, &opts);
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let foreign = crate::output::foreign_files(dir, &rep);
+    if !foreign.is_empty() && !overwrite {
+        return Err(format!(
+            "not overwriting files that ambient-lsp did not write: {} (choose another folder, or pass {{\"folder\": …, \"overwrite\": true}})",
+            foreign
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     let mut out = serde_json::Map::new();
     for (name, path) in crate::output::write_outputs(dir, &rep)? {
         out.insert(name, Value::String(path));

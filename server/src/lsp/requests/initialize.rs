@@ -7,7 +7,7 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 
 use crate::lsp::actions::FIX_ALL;
-use crate::lsp::server::{Server, CMD_REPORT, CMD_WRITE};
+use crate::lsp::server::{Server, CMD_REFRESH_CLUSTER, CMD_REPORT, CMD_WRITE};
 use crate::lsp::state::{ClientCaps, ClientEdits, Settings};
 use crate::yaml::Encoding;
 
@@ -108,7 +108,11 @@ fn server_capabilities(utf8: bool) -> ServerCapabilities {
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
         execute_command_provider: Some(ExecuteCommandOptions {
-            commands: vec![CMD_REPORT.to_string(), CMD_WRITE.to_string()],
+            commands: vec![
+                CMD_REPORT.to_string(),
+                CMD_WRITE.to_string(),
+                CMD_REFRESH_CLUSTER.to_string(),
+            ],
             work_done_progress_options: Default::default(),
         }),
         workspace: Some(WorkspaceServerCapabilities {
