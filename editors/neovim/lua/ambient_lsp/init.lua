@@ -221,6 +221,7 @@ local function write_into(client, dir)
   end
   local root = client.config and client.config.root_dir
   local inside = root and vim.startswith(dir, vim.fn.fnamemodify(root, ":p"))
+  local overwrite = false
   if #existing > 0 or inside then
     local why = {}
     if #existing > 0 then
@@ -233,9 +234,12 @@ local function write_into(client, dir)
       vim.notify("ambient-lsp: nothing written", vim.log.levels.INFO)
       return false
     end
+    -- the user said Write: the server replaces files it did not write only when told so
+    overwrite = #existing > 0
   end
   vim.fn.mkdir(dir, "p")
-  local res = request_sync(client, "workspace/executeCommand", { command = "ambient.writeRecommendations", arguments = { dir } }, 30000)
+  local arg = overwrite and { folder = dir, overwrite = true } or dir
+  local res = request_sync(client, "workspace/executeCommand", { command = "ambient.writeRecommendations", arguments = { arg } }, 30000)
   if res and res.result then
     vim.notify(("ambient-lsp: wrote %d waypoint(s) and %d policies to %s"):format(res.result.waypoints, res.result.policies, dir))
     return true
