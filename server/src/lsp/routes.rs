@@ -74,29 +74,8 @@ fn translation(iw: &IndexWorld, vsr: &Resource) -> Option<Translation> {
     (!t.targets.is_empty()).then_some(t)
 }
 
-fn key_of(o: &serde_json::Value) -> (String, String, String, String) {
-    let s = |p: &str| {
-        o.pointer(p)
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_string()
-    };
-    let api = s("/apiVersion");
-    let group = api
-        .rsplit_once('/')
-        .map(|(g, _)| g)
-        .unwrap_or("")
-        .to_string();
-    (
-        group,
-        s("/kind"),
-        s("/metadata/namespace"),
-        s("/metadata/name"),
-    )
-}
-
 fn in_workspace(session: &Session, o: &serde_json::Value) -> bool {
-    let (g, k, ns, n) = key_of(o);
+    let (g, k, ns, n) = crate::routes::object_key(o);
     session.index.find(&g, &k, &ns, &n).is_some()
 }
 
@@ -105,7 +84,7 @@ fn names(t: &Translation, kind: &str) -> Vec<String> {
         .iter()
         .filter(|o| o["kind"] == kind)
         .map(|o| {
-            let (_, _, ns, n) = key_of(o);
+            let (_, _, ns, n) = crate::routes::object_key(o);
             format!("{ns}/{n}")
         })
         .collect()

@@ -87,8 +87,8 @@ pub fn translate(world: &dyn World, vs: &VsRef, spec: &crate::yaml::Node) -> Tra
     build::translate(world, vs, spec)
 }
 
-/// `ns/name` of an object of a translation, and its API group.
-fn object_key(o: &Value) -> (String, String, String, String) {
+/// The (API group, kind, namespace, name) of an object of a translation.
+pub fn object_key(o: &Value) -> (String, String, String, String) {
     let s = |p: &str| {
         o.pointer(p)
             .and_then(|v| v.as_str())
