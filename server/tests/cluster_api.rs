@@ -472,6 +472,7 @@ async fn watch_follows_changes_from_the_list_resource_version() {
             }
             Change::Deleted { uri } => deleted.push(uri),
             Change::Bookmark { .. } => bookmarks += 1,
+            Change::Relisted { .. } => panic!("a plain watch never lists"),
         }
         if !applied.is_empty() && !deleted.is_empty() {
             break;
@@ -492,6 +493,143 @@ async fn watch_follows_changes_from_the_list_resource_version() {
         w.query
     );
     assert!(w.query.contains("allowWatchBookmarks=true"));
+}
+
+/// A watch that cannot resume (its history was compacted: `410 Gone`; the connection was
+/// closed meanwhile) lists the kind again and watches from that list: changes made while the
+/// watch was down are seen, the objects deleted meanwhile leave the view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_lists_again_after_410_gone_and_keeps_watching() {
+    let server = ApiServer::start(istio_scenario());
+    let dir = tempfile::tempdir().unwrap();
+    let c = Cluster::connect(opts(&server, dir.path())).await.unwrap();
+    let snap = c.load(quiet()).await.unwrap();
+    let vs = status(&snap.kinds, "networking.istio.io", "VirtualService").clone();
+    let Outcome::Read {
+        resource_version, ..
+    } = vs.outcome.clone()
+    else {
+        panic!()
+    };
+    let r = vs.resolved.clone().unwrap();
+    let (index, _, _) = snap.into_index();
+    let cart = "cluster://test/shop/VirtualService/cart";
+    let reviews = "cluster://test/shop/VirtualService/reviews";
+    let ratings = "cluster://test/shop/VirtualService/ratings";
+    assert!(index.id_of(cart).is_some());
+    let index = Arc::new(Mutex::new(index));
+    let seen: Arc<Mutex<Vec<&'static str>>> = Arc::default();
+    let task = {
+        let (c, r, index, seen) = (c.clone(), r.clone(), index.clone(), seen.clone());
+        tokio::spawn(async move {
+            let kind = r.clone();
+            c.follow(&kind, resource_version, 30, move |ch| {
+                seen.lock().unwrap().push(match &ch {
+                    Change::Applied(_) => "applied",
+                    Change::Deleted { .. } => "deleted",
+                    Change::Bookmark { .. } => "bookmark",
+                    Change::Relisted { .. } => "relisted",
+                });
+                cluster::apply_change(&mut index.lock().unwrap(), &r, ch);
+            })
+            .await
+        })
+    };
+    let vs_requests = |verb: &str| {
+        server
+            .requests()
+            .into_iter()
+            .filter(|q| {
+                q.verb == verb
+                    && q.resource
+                        == Some((
+                            "networking.istio.io".to_string(),
+                            "virtualservices".to_string(),
+                        ))
+            })
+            .collect::<Vec<_>>()
+    };
+    let wait = |what: &str, f: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while !f() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out: {what}; changes {:?}; requests {:#?}",
+                seen.lock().unwrap(),
+                server
+                    .requests()
+                    .iter()
+                    .filter(|q| q.verb != "get")
+                    .map(|q| format!("{} {} {} {}", q.verb, q.path, q.query, q.status))
+                    .collect::<Vec<_>>()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    wait("the first watch", &|| !vs_requests("watch").is_empty());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let lists_before = vs_requests("list").len();
+
+    // the connection breaks, and before the client is back the history is compacted
+    server.expire_watches(
+        vec![obj(
+            "networking.istio.io/v1",
+            "VirtualService",
+            Some("shop"),
+            "reviews",
+        )],
+        &[("networking.istio.io", "virtualservices", "shop", "cart")],
+    );
+    let has = |uri: &str| {
+        let idx = index.lock().unwrap();
+        idx.id_of(uri).and_then(|id| idx.file(id)).is_some()
+    };
+    wait("the change made while the watch was down", &|| {
+        has(reviews) && !has(cart)
+    });
+    assert!(
+        seen.lock().unwrap().contains(&"relisted"),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    assert_eq!(
+        vs_requests("list").len(),
+        lists_before + 1,
+        "listed once more"
+    );
+    // and it watches again from that list: a later change arrives as an event
+    wait("a watch after that list", &|| {
+        let log: Vec<String> = server
+            .requests()
+            .into_iter()
+            .filter(|q| {
+                q.resource
+                    == Some((
+                        "networking.istio.io".to_string(),
+                        "virtualservices".to_string(),
+                    ))
+            })
+            .map(|q| q.verb)
+            .collect();
+        log.iter().rposition(|v| v == "watch") > log.iter().rposition(|v| v == "list")
+    });
+    server.apply(vec![obj(
+        "networking.istio.io/v1",
+        "VirtualService",
+        Some("shop"),
+        "ratings",
+    )]);
+    wait("a later change", &|| has(ratings));
+    assert_eq!(
+        vs_requests("list").len(),
+        lists_before + 1,
+        "no list for an event"
+    );
+    assert!(seen.lock().unwrap().contains(&"applied"));
+    for q in server.requests() {
+        assert!(["get", "list", "watch"].contains(&q.verb.as_str()), "{q:?}");
+    }
+    task.abort();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

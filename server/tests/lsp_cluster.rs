@@ -280,6 +280,68 @@ fn drift_against_the_live_cluster_in_the_editor() {
     assert_eq!(c.shutdown(), 0);
 }
 
+/// The watches survive what ends them on a real cluster: the connection closes and the history
+/// they would resume from is compacted (`410 Gone`). The server lists the kind again, so the
+/// change made meanwhile shows, and watches on, so later changes show too.
+#[test]
+fn the_view_stays_current_after_a_watch_gets_410_gone() {
+    let server = apiserver::ApiServer::start(cluster_objects());
+    let tmp = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(tmp.path());
+    let ws = tempfile::tempdir().unwrap();
+    let file = ws.path().join("shop.yaml");
+    std::fs::write(&file, WORKSPACE).unwrap();
+    let u = uri(&file);
+    let mut c = start(ws.path(), &kc, json!({"cluster": {"enabled": true}}));
+    let _ = c.wait_diagnostics(&u, "drift of replicas", |d| {
+        has(d, "DRIFT-002", "spec.replicas")
+    });
+    let deployments = |verb: &str| {
+        server
+            .requests()
+            .iter()
+            .filter(|q| q.verb == verb && q.resource == Some(("apps".into(), "deployments".into())))
+            .count()
+    };
+    let deadline = std::time::Instant::now() + lsp::TIMEOUT;
+    while deployments("watch") == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no watch of deployments"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let lists = deployments("list");
+    server.expire_watches(vec![deployment(2, "1.4.2")], &[]);
+    let _ = c.wait_diagnostics(&u, "DRIFT-002 gone after listing again", |d| {
+        !has(d, "DRIFT-002", "cart") && has(d, "DRIFT-001", "allow-frontend")
+    });
+    assert_eq!(deployments("list"), lists + 1, "deployments listed again");
+    // and watched again: a later change shows without another list
+    let watches = deployments("watch");
+    let deadline = std::time::Instant::now() + lsp::TIMEOUT;
+    while deployments("watch") == watches {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no new watch of deployments"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    server.apply(vec![deployment(6, "1.4.2")]);
+    let _ = c.wait_diagnostics(&u, "DRIFT-002 back from the resumed watch", |d| {
+        has(d, "DRIFT-002", "spec.replicas")
+    });
+    assert_eq!(deployments("list"), lists + 1);
+    for req in server.requests() {
+        assert!(
+            matches!(req.verb.as_str(), "get" | "list" | "watch"),
+            "{req:?}"
+        );
+    }
+    assert_eq!(c.shutdown(), 0);
+}
+
 #[test]
 fn an_unknown_context_is_reported_and_the_workspace_still_analysed() {
     let server = apiserver::ApiServer::start(cluster_objects());

@@ -233,6 +233,64 @@ pub enum Change {
     Bookmark {
         resource_version: String,
     },
+    /// The kind was listed again (its watch expired with `410 Gone` or broke): these are all
+    /// its objects now; any other object of the kind is gone.
+    Relisted {
+        files: Vec<FileData>,
+        resource_version: String,
+    },
+}
+
+/// How long [`Cluster::follow`] waits before its `failures`-th retry: 250 ms doubling, at most
+/// 30 s.
+pub fn backoff(failures: u32) -> Duration {
+    if failures == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_millis(250u64.saturating_mul(1 << (failures - 1).min(7)))
+        .min(Duration::from_secs(30))
+}
+
+/// Apply a change of kind `r` seen by [`Cluster::follow`] to an index of cluster objects (ids
+/// allocated by the index). Returns whether the index changed.
+pub fn apply_change(index: &mut Index, r: &Resolved, change: Change) -> bool {
+    match change {
+        Change::Applied(mut fd) => {
+            let id = index.id_for(&fd.path);
+            objects::reassign(&mut fd, id);
+            index.upsert(fd);
+            true
+        }
+        Change::Deleted { uri } => match index.id_of(&uri).filter(|id| index.file(*id).is_some()) {
+            Some(id) => {
+                index.remove(id);
+                true
+            }
+            None => false,
+        },
+        Change::Bookmark { .. } => false,
+        Change::Relisted { mut files, .. } => {
+            let kind = r.want.uri_kind();
+            let fresh: std::collections::HashSet<&str> = files.iter().map(|f| &*f.path).collect();
+            let stale: Vec<crate::model::FileId> = index
+                .files()
+                .filter(|f| {
+                    objects::uri_kind(&f.path) == Some(kind.as_str()) && !fresh.contains(&*f.path)
+                })
+                .map(|f| f.id)
+                .collect();
+            for id in stale {
+                index.remove(id);
+            }
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            for mut fd in files {
+                let id = index.id_for(&fd.path);
+                objects::reassign(&mut fd, id);
+                index.upsert(fd);
+            }
+            true
+        }
+    }
 }
 
 impl Cluster {
@@ -639,14 +697,133 @@ impl Cluster {
         )
     }
 
+    /// List one kind again (what [`Cluster::follow`] does when a watch cannot resume).
+    pub async fn relist(&self, r: &Resolved) -> (KindStatus, Vec<FileData>) {
+        let quiet: Progress = Arc::new(|_: &Event| {});
+        self.list_kind(r.clone(), None, &quiet).await
+    }
+
+    /// Keep kind `r` current from `resource_version` (its list's) for as long as the future
+    /// runs, handing every change to `on`: each watch is resumed from the newest
+    /// resourceVersion seen (objects and bookmarks) when the server ends it; when a watch
+    /// fails — `410 Gone` (the history it would resume from is compacted), a broken stream, a
+    /// watch that cannot be started — the kind is listed again ([`Change::Relisted`]) and
+    /// watched from that list, after a backoff that grows while failures repeat
+    /// ([`backoff`]).
+    pub async fn follow(
+        &self,
+        r: &Resolved,
+        resource_version: String,
+        timeout_secs: u32,
+        mut on: impl FnMut(Change) + Send,
+    ) {
+        let mut rv = resource_version;
+        let mut failures: u32 = 0;
+        let mut relist = false;
+        loop {
+            if relist {
+                tokio::time::sleep(backoff(failures)).await;
+                let (status, files) = self.relist(r).await;
+                match status.outcome {
+                    Outcome::Read {
+                        resource_version, ..
+                    } => {
+                        tracing::info!(
+                            "listed {} again: {} objects at resourceVersion {resource_version}",
+                            r.resource(),
+                            files.len()
+                        );
+                        rv = resource_version.clone();
+                        relist = false;
+                        on(Change::Relisted {
+                            files,
+                            resource_version,
+                        });
+                    }
+                    _ => {
+                        failures = failures.saturating_add(1);
+                        tracing::info!(
+                            "list {} again: {}; retrying in {:?}",
+                            r.resource(),
+                            status.problem().unwrap_or_default(),
+                            backoff(failures)
+                        );
+                        continue;
+                    }
+                }
+            }
+            let started = Instant::now();
+            let stream = match self.watch_events(r, &rv, timeout_secs).await {
+                Ok(s) => s,
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    tracing::info!(
+                        "watch {}: {e:?}; listing it again in {:?}",
+                        r.resource(),
+                        backoff(failures)
+                    );
+                    relist = true;
+                    continue;
+                }
+            };
+            futures::pin_mut!(stream);
+            let mut events = 0usize;
+            while let Some(ev) = stream.next().await {
+                match ev {
+                    Ok((change, object_rv)) => {
+                        match &change {
+                            Change::Bookmark { resource_version } => rv = resource_version.clone(),
+                            _ => {
+                                if let Some(v) = object_rv.filter(|v| !v.is_empty()) {
+                                    rv = v;
+                                }
+                            }
+                        }
+                        events += 1;
+                        failures = 0;
+                        on(change);
+                    }
+                    Err(e) => {
+                        failures = failures.saturating_add(1);
+                        tracing::info!(
+                            "watch {}: {e:?}; listing it again in {:?}",
+                            r.resource(),
+                            backoff(failures)
+                        );
+                        relist = true;
+                        break;
+                    }
+                }
+            }
+            if !relist && events == 0 && started.elapsed() < Duration::from_secs(1) {
+                // closed at once without a word: do not spin
+                failures = failures.saturating_add(1);
+                tokio::time::sleep(backoff(failures)).await;
+            }
+        }
+    }
+
     /// Watch one kind from `resource_version` (a list's, or a bookmark's). The stream ends when
-    /// the server closes it (after `timeout_secs`); resume from the last bookmark.
+    /// the server closes it (after `timeout_secs`); resume from the last bookmark, or use
+    /// [`Cluster::follow`], which also lists again when the watch cannot resume.
     pub async fn watch(
         &self,
         r: &Resolved,
         resource_version: &str,
         timeout_secs: u32,
     ) -> Result<impl Stream<Item = Result<Change, Failure>> + use<>, Failure> {
+        let events = self.watch_events(r, resource_version, timeout_secs).await?;
+        Ok(StreamExt::map(events, |ev| ev.map(|(c, _)| c)))
+    }
+
+    /// The changes of a watch, each with its object's resourceVersion.
+    async fn watch_events(
+        &self,
+        r: &Resolved,
+        resource_version: &str,
+        timeout_secs: u32,
+    ) -> Result<impl Stream<Item = Result<(Change, Option<String>), Failure>> + use<>, Failure>
+    {
         let wp = WatchParams {
             label_selector: r.want.label_selector.map(str::to_string),
             timeout: Some(timeout_secs),
@@ -676,19 +853,32 @@ impl Cluster {
             events,
             move |ev: Result<WatchEvent<JsonNode>, kube::Error>| {
                 let ev = ev.map_err(|e| error::classify(&e))?;
+                let rv = |n: &crate::yaml::Node| {
+                    n.path(&["metadata", "resourceVersion"])
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string)
+                };
                 Ok(match ev {
                     WatchEvent::Added(JsonNode(n)) | WatchEvent::Modified(JsonNode(n)) => {
-                        Change::Applied(me.convert(&r, n, None))
+                        let v = rv(&n);
+                        (Change::Applied(me.convert(&r, n, None)), v)
                     }
                     WatchEvent::Deleted(JsonNode(n)) => {
+                        let v = rv(&n);
                         let fd = me.convert(&r, n, None);
-                        Change::Deleted {
-                            uri: fd.path.to_string(),
-                        }
+                        (
+                            Change::Deleted {
+                                uri: fd.path.to_string(),
+                            },
+                            v,
+                        )
                     }
-                    WatchEvent::Bookmark(b) => Change::Bookmark {
-                        resource_version: b.metadata.resource_version,
-                    },
+                    WatchEvent::Bookmark(b) => (
+                        Change::Bookmark {
+                            resource_version: b.metadata.resource_version,
+                        },
+                        None,
+                    ),
                     WatchEvent::Error(s) => return Err(Failure::Status(s.code, s.message.clone())),
                 })
             },
@@ -729,4 +919,18 @@ fn write_dump(
         std::fs::rename(&tmp, d.join(&name))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_thirty_seconds() {
+        assert_eq!(backoff(0), Duration::ZERO);
+        assert_eq!(backoff(1), Duration::from_millis(250));
+        assert_eq!(backoff(3), Duration::from_secs(1));
+        assert_eq!(backoff(8), Duration::from_secs(30));
+        assert_eq!(backoff(u32::MAX), Duration::from_secs(30));
+    }
 }

@@ -529,6 +529,17 @@ pub fn cluster_uri(context: &str, namespace: &str, kind: &str, name: &str) -> St
     }
 }
 
+/// The kind segment of a `cluster://` URI (`Pod`, `Gateway.networking.istio.io`).
+pub fn uri_kind(uri: &str) -> Option<&str> {
+    let rest = uri.strip_prefix("cluster://")?;
+    let parts: Vec<&str> = rest.split('/').collect();
+    match parts.len() {
+        3 => Some(parts[1]),
+        4 => Some(parts[2]),
+        _ => None,
+    }
+}
+
 /// Whether a display path is a cluster object's URI.
 pub fn is_cluster_uri(path: &str) -> bool {
     path.starts_with("cluster://")
@@ -571,6 +582,19 @@ mod tests {
             cluster_uri("kind-a", "", "Namespace", "ns"),
             "cluster://kind-a/Namespace/ns"
         );
+    }
+
+    #[test]
+    fn kind_of_a_uri() {
+        assert_eq!(
+            uri_kind(&cluster_uri("a/b", "ns", "Pod", "p/q")),
+            Some("Pod")
+        );
+        assert_eq!(
+            uri_kind(&cluster_uri("c", "", "Gateway.networking.istio.io", "g")),
+            Some("Gateway.networking.istio.io")
+        );
+        assert_eq!(uri_kind("file:///x.yaml"), None);
     }
 
     #[test]

@@ -11,9 +11,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
-use std::time::Duration;
 
-use futures::StreamExt;
 use serde_json::{json, Value};
 use tower_lsp_server::ls_types::{MessageType, NumberOrString};
 use tower_lsp_server::Client;
@@ -443,8 +441,9 @@ async fn load(
     Ok(())
 }
 
-/// One watch per kind read, from the list's resourceVersion, resumed from the last bookmark when
-/// the server ends it; changes go into the view and the worker compares again.
+/// One watch per kind read, from the list's resourceVersion, kept going by
+/// `Cluster::follow` (resumed when the server ends it, listed again after `410 Gone` or a
+/// broken stream); changes go into the view and the worker compares again.
 fn start_watches(
     c: &Cluster,
     view: &Arc<View>,
@@ -462,63 +461,24 @@ fn start_watches(
             continue;
         };
         let (c, r, view, worker) = (c.clone(), r.clone(), view.clone(), worker.clone());
-        let mut rv = resource_version.clone();
+        let rv = resource_version.clone();
         // Pods do not take part in drift: their changes need no new comparison
         let notify = !(r.want.group.is_empty() && r.want.kind == "Pod");
         out.push(tokio::spawn(async move {
-            loop {
-                let stream = match c.watch(&r, &rv, 290).await {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tracing::info!(
-                            "watch {}: {e:?}; the view of it stays as read",
-                            r.resource()
-                        );
-                        return;
-                    }
+            c.follow(&r, rv, 290, |change: Change| {
+                let changed = {
+                    let mut idx = view.objects.write().unwrap_or_else(|e| e.into_inner());
+                    cluster::apply_change(&mut idx, &r, change)
                 };
-                futures::pin_mut!(stream);
-                while let Some(ev) = stream.next().await {
-                    let changed = match ev {
-                        Ok(Change::Applied(mut fd)) => {
-                            let mut idx = view.objects.write().unwrap_or_else(|e| e.into_inner());
-                            let id = idx.id_for(&fd.path);
-                            cluster::objects::reassign(&mut fd, id);
-                            idx.upsert(fd);
-                            true
-                        }
-                        Ok(Change::Deleted { uri }) => {
-                            let mut idx = view.objects.write().unwrap_or_else(|e| e.into_inner());
-                            match idx.id_of(&uri) {
-                                Some(id) => {
-                                    idx.remove(id);
-                                    true
-                                }
-                                None => false,
-                            }
-                        }
-                        Ok(Change::Bookmark { resource_version }) => {
-                            rv = resource_version;
-                            false
-                        }
-                        Err(e) => {
-                            tracing::info!(
-                                "watch {}: {e:?}; the view of it stays as read",
-                                r.resource()
-                            );
-                            return;
-                        }
-                    };
-                    if changed {
-                        view.version
-                            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        if notify {
-                            worker.send(Msg::SettingsChanged);
-                        }
+                if changed {
+                    view.version
+                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    if notify {
+                        worker.send(Msg::SettingsChanged);
                     }
                 }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
+            })
+            .await
         }));
     }
     out

@@ -191,6 +191,11 @@ struct Store {
     objects: HashMap<(String, String), BTreeMap<(String, String), Stored>>,
     rv: u64,
     events: Vec<Event>,
+    /// History before this resourceVersion is gone (etcd compaction): a watch from an older
+    /// one is answered `410 Gone` (reason `Expired`), as a real API server does.
+    compacted: u64,
+    /// Bumped to close every open watch (a broken connection, an API server restart).
+    watch_epoch: u64,
 }
 
 /// Behaviour switches of a test.
@@ -892,6 +897,14 @@ impl State {
                         .get("resourceVersion")
                         .and_then(|s| s.parse().ok())
                         .unwrap_or(0);
+                    if from != 0 && from < store.compacted {
+                        // what a real API server sends: 200, then one ERROR event, then the end
+                        let e = json!({"type": "ERROR", "object": {
+                            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                            "message": format!("too old resource version: {from} ({})", store.compacted),
+                            "reason": "Expired", "code": 410}});
+                        return respond(200, "application/json", format!("{e}\n"));
+                    }
                     let timeout: u64 = q
                         .get("timeoutSeconds")
                         .and_then(|s| s.parse().ok())
@@ -1047,12 +1060,17 @@ impl State {
         let mut rx = self.changed.subscribe();
         let (tx, out) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, Infallible>>(64);
         let me = self.clone();
+        let epoch = self.store.lock().unwrap().watch_epoch;
         tokio::spawn(async move {
             let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
             let mut sent = from;
             loop {
                 let (lines, rv) = {
                     let store = me.store.lock().unwrap();
+                    if store.watch_epoch != epoch {
+                        // closed by `expire_watches`
+                        return;
+                    }
                     let lines: Vec<String> = store
                         .events
                         .iter()
@@ -1192,6 +1210,30 @@ impl ApiServer {
         for o in objects {
             s.insert(o);
         }
+        let rv = s.rv;
+        drop(s);
+        let _ = self.state.changed.send(rv);
+    }
+
+    /// Close every open watch, apply `objects` meanwhile, and compact the history up to now: a
+    /// client that resumes watching from a resourceVersion it had must get `410 Gone` and list
+    /// again to see `objects` (what happens when a watch is down longer than etcd keeps history).
+    /// `deleted`: (group, plural, namespace, name) of objects removed meanwhile.
+    pub fn expire_watches(&self, objects: Vec<Value>, deleted: &[(&str, &str, &str, &str)]) {
+        let mut s = self.state.store.lock().unwrap();
+        s.watch_epoch += 1;
+        for o in objects {
+            s.insert(o);
+        }
+        for (g, p, ns, name) in deleted {
+            let key = (g.to_string(), p.to_string());
+            if let Some(m) = s.objects.get_mut(&key) {
+                if m.remove(&(ns.to_string(), name.to_string())).is_some() {
+                    s.rv += 1;
+                }
+            }
+        }
+        s.compacted = s.rv;
         let rv = s.rv;
         drop(s);
         let _ = self.state.changed.send(rv);
