@@ -492,3 +492,264 @@ fn an_untrusted_certificate_is_a_tls_error() {
         r.stderr
     );
 }
+
+const DRIFT_WORKSPACE: &str = r#"apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels:
+    istio.io/dataplane-mode: ambient
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: cart
+  namespace: shop
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: cart}
+  template:
+    metadata:
+      labels: {app: cart}
+    spec:
+      containers:
+      - name: cart
+        image: ghcr.io/acme/cart:1.4.2
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: cart
+  namespace: shop
+spec:
+  selector: {app: cart}
+  ports:
+  - name: http
+    port: 8080
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: allow-frontend
+  namespace: shop
+spec:
+  selector:
+    matchLabels: {app: cart}
+  rules:
+  - from:
+    - source:
+        principals: ["cluster.local/ns/web/sa/frontend"]
+"#;
+
+/// The cluster of the drift scenario: the Deployment scaled by hand to 5 with another image,
+/// the Service as the API server returns it (defaults and server-set fields), no
+/// `allow-frontend` policy, and a DENY policy only the cluster has.
+fn drift_cluster() -> Vec<Value> {
+    use serde_json::json;
+    vec![
+        json!({"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": "shop", "labels": {"istio.io/dataplane-mode": "ambient", "kubernetes.io/metadata.name": "shop"}},
+            "spec": {"finalizers": ["kubernetes"]}}),
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "cart", "namespace": "shop", "generation": 3,
+                "annotations": {"deployment.kubernetes.io/revision": "3"}},
+            "spec": {"replicas": 5, "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600,
+                "selector": {"matchLabels": {"app": "cart"}},
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+                "template": {"metadata": {"creationTimestamp": null, "labels": {"app": "cart"}},
+                    "spec": {"containers": [{"name": "cart", "image": "ghcr.io/acme/cart:1.4.3",
+                        "imagePullPolicy": "IfNotPresent", "terminationMessagePath": "/dev/termination-log",
+                        "terminationMessagePolicy": "File", "resources": {}}],
+                        "dnsPolicy": "ClusterFirst", "restartPolicy": "Always", "schedulerName": "default-scheduler",
+                        "securityContext": {}, "terminationGracePeriodSeconds": 30}}},
+            "status": {"replicas": 5, "readyReplicas": 5}}),
+        json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "cart", "namespace": "shop", "uid": "u-1", "resourceVersion": "7"},
+            "spec": {"selector": {"app": "cart"}, "clusterIP": "10.96.4.7", "clusterIPs": ["10.96.4.7"],
+                "type": "ClusterIP", "sessionAffinity": "None",
+                "ports": [{"name": "http", "port": 8080, "protocol": "TCP", "targetPort": 8080}]}}),
+        json!({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+            "metadata": {"name": "deny-legacy", "namespace": "shop"},
+            "spec": {"action": "DENY", "rules": [{"from": [{"source": {"namespaces": ["legacy"]}}]}]}}),
+    ]
+}
+
+/// `--from-files DIR --compare-cluster`: the drift rules of the editor, in the CLI, in every
+/// format, against the loopback API server (read-only); the analysis itself stays the files'.
+#[test]
+fn compare_cluster_reports_drift_in_every_format() {
+    let server = ApiServer::start(drift_cluster());
+    let dir = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(dir.path());
+    let ws = dir.path().join("ws");
+    std::fs::create_dir_all(&ws).unwrap();
+    std::fs::write(ws.join("shop.yaml"), DRIFT_WORKSPACE).unwrap();
+    let out = dir.path().join("out");
+    let args = |format: &str| {
+        vec![
+            "--from-files".to_string(),
+            ws.to_str().unwrap().to_string(),
+            "--compare-cluster".to_string(),
+            "--kubeconfig".to_string(),
+            kc.to_str().unwrap().to_string(),
+            "--context".to_string(),
+            "other".to_string(),
+            "--ignore-failures".to_string(),
+            "--format".to_string(),
+            format.to_string(),
+            "--output-dir".to_string(),
+            out.to_str().unwrap().to_string(),
+        ]
+    };
+    let run = |format: &str, extra: &[&str]| {
+        let mut a = args(format);
+        a.extend(extra.iter().map(|s| s.to_string()));
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        migrate(&a)
+    };
+
+    // JSON: the three drift rules, located in the file
+    let j = run("json", &[]);
+    let v = json_of(&j);
+    let mut drift: Vec<(String, String, i64)> = v["inputs"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"].as_str().is_some_and(|r| r.starts_with("DRIFT-")))
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+                f["location"]["line"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    drift.sort();
+    assert_eq!(drift.len(), 3, "{drift:#?}\n{}", j.stderr);
+    assert_eq!(drift[0].0, "DRIFT-001");
+    assert!(
+        drift[0].1.contains(
+            "AuthorizationPolicy \"shop/allow-frontend\" is not in the cluster (context \"other\")"
+        ),
+        "{drift:?}"
+    );
+    assert_eq!(drift[0].2, 39, "on metadata.name of the policy");
+    assert_eq!(drift[1].0, "DRIFT-002");
+    assert!(
+        drift[1].1.contains("\"spec.replicas\"")
+            && drift[1]
+                .1
+                .contains("\"spec.template.spec.containers[name=cart].image\""),
+        "{drift:?}"
+    );
+    assert_eq!(drift[1].2, 14, "on spec.replicas");
+    assert_eq!(drift[2].0, "DRIFT-003");
+    assert!(
+        drift[2].1.contains("\"AuthorizationPolicy deny-legacy\""),
+        "{drift:?}"
+    );
+    assert_eq!(drift[2].2, 4, "on the Namespace's name");
+    // the Service matches once server-set fields and defaults are ignored
+    assert!(!drift.iter().any(|d| d.1.contains("Service \"shop/cart\"")));
+    // the analysis is the files' (the report's source), not the cluster's
+    let f = migrate(&[
+        "--from-files",
+        ws.to_str().unwrap(),
+        "--ignore-failures",
+        "--format",
+        "json",
+        "--output-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(j.code, f.code, "{}", j.stderr);
+    let mut without = v.clone();
+    without["inputs"]["problems"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|f| !f["rule"].as_str().unwrap().starts_with("DRIFT-"));
+    assert_eq!(comparable(without), comparable(json_of(&f)));
+
+    // SARIF: the same results with their rule ids and regions
+    let s = run("sarif", &[]);
+    let sv = json_of(&s);
+    let mut ids: Vec<(String, i64)> = sv["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"].as_str().unwrap().starts_with("DRIFT-"))
+        .map(|r| {
+            (
+                r["ruleId"].as_str().unwrap().to_string(),
+                r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                    .as_i64()
+                    .unwrap_or(-1),
+            )
+        })
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            ("DRIFT-001".to_string(), 39),
+            ("DRIFT-002".to_string(), 14),
+            ("DRIFT-003".to_string(), 4)
+        ],
+        "{}",
+        s.stdout
+    );
+
+    // text (information findings need --verbose)
+    let t = run("text", &["--verbose", "--markers", "ascii"]);
+    for needle in [
+        "DRIFT-001",
+        "DRIFT-002",
+        "DRIFT-003",
+        "\"shop/allow-frontend\" is not in the cluster",
+    ] {
+        assert!(t.stdout.contains(needle), "{needle}:\n{}", t.stdout);
+    }
+
+    // only reads
+    for req in server.requests() {
+        assert!(
+            matches!(req.verb.as_str(), "get" | "list" | "watch"),
+            "{req:?}"
+        );
+    }
+
+    // a forbidden kind is named, and no drift is claimed for it
+    server.forbid("security.istio.io", "authorizationpolicies");
+    let j = run("json", &[]);
+    let v = json_of(&j);
+    let rules: Vec<&str> = v["inputs"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .filter(|r| r.starts_with("DRIFT-"))
+        .collect();
+    assert_eq!(rules, ["DRIFT-002"], "{}", j.stdout);
+    assert!(
+        j.stderr
+            .contains("authorizationpolicies.security.istio.io: forbidden (403)")
+            && j.stderr.contains("no drift is reported for it"),
+        "{}",
+        j.stderr
+    );
+
+    // without a reachable cluster: exit 2 and the reason
+    drop(server);
+    let e = run("json", &[]);
+    assert_eq!(e.code, 2, "{}", e.stderr);
+    assert!(
+        e.stderr.contains("cannot reach the API server"),
+        "{}",
+        e.stderr
+    );
+
+    // the cluster flags need --compare-cluster with --from-files
+    let u = migrate(&["--from-files", ws.to_str().unwrap(), "--context", "other"]);
+    assert_eq!(u.code, 2);
+    assert!(u.stderr.contains("--compare-cluster"), "{}", u.stderr);
+}

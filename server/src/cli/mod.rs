@@ -42,6 +42,10 @@ pub struct MigrateArgs {
     /// metadata only), to rerun offline with --from-files DIR.
     #[arg(long, value_name = "DIR")]
     pub dump_dir: Option<PathBuf>,
+    /// With --from-files: also read the live cluster (--kubeconfig, --context; read-only) and
+    /// report drift between the files and it (DRIFT-001…003).
+    #[arg(long, requires = "from_files")]
+    pub compare_cluster: bool,
     /// No progress lines on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -212,9 +216,9 @@ fn input(args: &MigrateArgs) -> Result<(Index, Option<report::ClusterInput>, Raw
                 d.display()
             ));
         }
-        if args.context.is_some() || args.kubeconfig.is_some() {
+        if !args.compare_cluster && (args.context.is_some() || args.kubeconfig.is_some()) {
             return Err(
-                "--context and --kubeconfig choose a live cluster to read; they cannot be used with --from-files"
+                "--context and --kubeconfig choose a live cluster to read; with --from-files they need --compare-cluster"
                     .to_string(),
             );
         }
@@ -238,6 +242,7 @@ fn input(args: &MigrateArgs) -> Result<(Index, Option<report::ClusterInput>, Raw
         request_timeout,
         dump_dir: args.dump_dir.clone(),
         quiet: args.quiet,
+        keep_text: false,
     })?;
     let cluster = report::ClusterInput {
         context: l.who.context.clone(),
@@ -256,7 +261,21 @@ fn migrate(args: &MigrateArgs) -> Result<i32, String> {
         waypoint_name: args.waypoint_name.clone(),
         strict_waypoints: args.strict_waypoints,
     };
-    let analysis = Analysis::run(&index, &opts);
+    let mut analysis = Analysis::run(&index, &opts);
+    if args.compare_cluster {
+        // DRIFT-001…003 are input findings located in the files (`crate::cluster::cli::drift`)
+        analysis.global.extend(crate::cluster::cli::drift(
+            crate::cluster::cli::Request {
+                kubeconfig: args.kubeconfig.clone(),
+                context: args.context.clone(),
+                request_timeout: crate::cluster::cli::parse_timeout(&args.request_timeout)?,
+                dump_dir: None,
+                quiet: args.quiet,
+                keep_text: true,
+            },
+            &index,
+        )?);
+    }
     tracing::info!(elapsed = ?started.elapsed(), rss_mb = rss_mb(), "analysed");
     let ropts = ReportOptions {
         ignore_failures: args.ignore_failures,

@@ -16,6 +16,8 @@ pub struct Request {
     pub dump_dir: Option<PathBuf>,
     /// No progress lines (warnings are still printed).
     pub quiet: bool,
+    /// Keep each object's YAML (what the drift comparison needs; `--compare-cluster`).
+    pub keep_text: bool,
 }
 
 pub struct Loaded {
@@ -103,6 +105,7 @@ pub fn load(req: Request) -> Result<Loaded, String> {
         context: req.context,
         request_timeout: req.request_timeout,
         dump_dir: req.dump_dir.clone(),
+        keep_text: req.keep_text,
         ..Options::default()
     };
     if let Some(d) = &opts.dump_dir {
@@ -143,9 +146,13 @@ pub fn load(req: Request) -> Result<Loaded, String> {
     }
     for k in &kinds {
         if let Some(p) = k.problem() {
-            eprintln!(
-                "warning: {p}. Continuing without it; the checks that need it are marked unverified."
-            );
+            if req.keep_text {
+                eprintln!("warning: {p}. Continuing without it; no drift is reported for it.");
+            } else {
+                eprintln!(
+                    "warning: {p}. Continuing without it; the checks that need it are marked unverified."
+                );
+            }
         }
     }
     if let Some(d) = &req.dump_dir {
@@ -158,6 +165,37 @@ pub fn load(req: Request) -> Result<Loaded, String> {
         }
     }
     Ok(Loaded { index, kinds, who })
+}
+
+/// `migrate --from-files … --compare-cluster`: read the cluster (as [`load`] does, keeping
+/// each object's YAML) and compare the workspace with it — DRIFT-001…003, the findings the
+/// editor shows with `ambient.cluster.enabled`. Kinds that could not be read are named in a
+/// warning; no drift is claimed for them. `Err`: the cluster could not be read at all.
+pub fn drift(req: Request, workspace: &Index) -> Result<Vec<crate::finding::Finding>, String> {
+    let quiet = req.quiet;
+    let l = load(Request {
+        keep_text: true,
+        dump_dir: None,
+        ..req
+    })?;
+    let read = super::complete_kinds(&l.kinds);
+    let view = crate::phases::drift::ClusterView {
+        context: &l.who.context,
+        objects: &l.index,
+        read: &read,
+    };
+    let found = crate::phases::drift::findings(workspace, &view);
+    if !quiet {
+        eprintln!(
+            "Compared the workspace with context \"{}\" ({} objects, {} kinds read completely): {} drift finding{}",
+            l.who.context,
+            l.index.file_count(),
+            read.len(),
+            found.len(),
+            if found.len() == 1 { "" } else { "s" }
+        );
+    }
+    Ok(found)
 }
 
 #[cfg(test)]
