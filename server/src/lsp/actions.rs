@@ -12,6 +12,7 @@ use tower_lsp_server::ls_types::{
 };
 
 use super::convert::{diagnostic, key_to_uri, text_range};
+use super::safety::{self, Change, Simulator};
 use super::state::{ClientEdits, ServerState, Settings};
 use crate::edit::{self, Style, TextEdit};
 use crate::engine::Session;
@@ -465,12 +466,14 @@ pub fn code_actions(
     };
     let settings = &settings;
     let mut out = Vec::new();
+    // every fix offered is tried first (docs/robustness.md, "Safe fixes")
+    let mut sim = Simulator::new(session);
     let quickfix = CodeActionKind::QUICKFIX;
     if wants(&req.only, &quickfix) {
         let start = super::convert::offset(&file, req.range.start, enc);
         let end = super::convert::offset(&file, req.range.end, enc);
         for f in findings_at(session, &file, start, end) {
-            if !settings.phase_enabled(f.phase()) {
+            if !settings.phase_enabled(f.phase()) || !safety::in_order(session, f) {
                 continue;
             }
             let diag = diagnostic(&session.index, &file, f, enc);
@@ -478,6 +481,7 @@ pub fn code_actions(
             for a in &f.actions {
                 candidates.extend(b.actions_for(&file, a));
             }
+            candidates.retain(|(_, edits)| sim.safe(&changes(edits)));
             let single = candidates.len() == 1;
             for (title, edits) in candidates {
                 if let Some(edit) = b.workspace_edit(edits) {
@@ -501,17 +505,65 @@ pub fn code_actions(
         .as_ref()
         .is_some_and(|_| wants(&req.only, &fix_all))
     {
-        if let Some(a) = fix_all_action(&b, &file, settings) {
+        if let Some(a) = fix_all_action(&b, &file, settings, &mut sim) {
             out.push(CodeActionOrCommand::CodeAction(a));
         }
     }
     out
 }
 
-/// Every fix of this file's findings that edits only this file, merged into one edit.
-fn fix_all_action(b: &Builder, file: &FileData, settings: &Settings) -> Option<CodeAction> {
-    let (edits, count) =
-        FileFixes::collect(b, file, settings).merge(&file.text, Style::of_path(&file.path));
+/// The edits of `files` as a simulation takes them.
+fn changes(files: &[FileEdits]) -> Vec<Change<'_>> {
+    files
+        .iter()
+        .map(|f| Change {
+            key: &f.key,
+            text: &f.text,
+            edits: &f.edits,
+        })
+        .collect()
+}
+
+/// Every fix of this file's findings that edits only this file, merged into one edit: all of
+/// them when together they are safe, else those that, added one by one, stay safe.
+fn fix_all_action(
+    b: &Builder,
+    file: &FileData,
+    settings: &Settings,
+    sim: &mut Simulator,
+) -> Option<CodeAction> {
+    let style = Style::of_path(&file.path);
+    let findings: Vec<&Finding> = findings_in_file(b.session, file)
+        .into_iter()
+        .filter(|f| settings.phase_enabled(f.phase()) && safety::in_order(b.session, f))
+        .filter(|f| !f.actions.is_empty())
+        .collect();
+    let try_set = |set: &[&Finding], sim: &mut Simulator| {
+        let (edits, count) = FileFixes::collect(b, file, set).merge(&file.text, style);
+        let ok = sim.safe(&[Change {
+            key: &file.path,
+            text: &file.text,
+            edits: &edits,
+        }]);
+        ok.then_some((edits, count))
+    };
+    let (edits, count) = match try_set(&findings, sim) {
+        Some(all) => all,
+        None => {
+            let mut kept: Vec<&Finding> = Vec::new();
+            let mut best = (Vec::new(), 0);
+            for f in &findings {
+                kept.push(f);
+                match try_set(&kept, sim) {
+                    Some(r) => best = r,
+                    None => {
+                        kept.pop();
+                    }
+                }
+            }
+            best
+        }
+    };
     if edits.is_empty() {
         return None;
     }
@@ -547,12 +599,9 @@ struct FileFixes {
 }
 
 impl FileFixes {
-    fn collect(b: &Builder, file: &FileData, settings: &Settings) -> FileFixes {
+    fn collect(b: &Builder, file: &FileData, findings: &[&Finding]) -> FileFixes {
         let mut fixes = FileFixes::default();
-        for f in findings_in_file(b.session, file) {
-            if !settings.phase_enabled(f.phase()) {
-                continue;
-            }
+        for f in findings {
             for a in &f.actions {
                 fixes.add(b, file, a);
             }
