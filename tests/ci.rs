@@ -1023,3 +1023,410 @@ fn pre_commit_mode_says_when_the_changed_files_were_swallowed() {
     );
     assert!(r.stdout.contains("README.md"), "{}", r.stdout);
 }
+
+// ---------------------------------------------------------------- the input walk
+
+/// The files a report names: `inputs.files`, and the file of every finding.
+fn report_files(report: &Value) -> BTreeSet<String> {
+    findings(report)
+        .iter()
+        .filter_map(|f| f["location"]["file"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Rules and messages of a report, counted.
+fn finding_counts(report: &Value) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for f in findings(report) {
+        *m.entry(format!("{} {}", f["rule"], f["message"]))
+            .or_default() += 1;
+    }
+    m
+}
+
+#[test]
+fn an_output_dir_inside_the_mesh_is_never_read_back() {
+    let d = tempfile::TempDir::new().unwrap();
+    let m = d.path().join("m1");
+    copy_tree(&repo_root().join("examples/mesh"), &m);
+    let run = || {
+        run_in(
+            d.path(),
+            &[
+                "migrate",
+                "--from-files",
+                "m1",
+                "--output-dir",
+                "m1/ambient-out",
+                "--ignore-failures",
+                "--format",
+                "json",
+            ],
+        )
+    };
+    let first = run();
+    assert_eq!(first.code, 3, "{}", first.stderr);
+    let first_json: Value = serde_json::from_str(&first.stdout).unwrap();
+    assert!(m.join("ambient-out/recommended-policies.yaml").is_file());
+    for i in 2..=3 {
+        let again = run();
+        assert_eq!(again.code, 3, "run {i}: {}", again.stderr);
+        let j: Value = serde_json::from_str(&again.stdout).unwrap();
+        assert_eq!(
+            j["inputs"]["files"], first_json["inputs"]["files"],
+            "run {i}"
+        );
+        assert_eq!(finding_counts(&j), finding_counts(&first_json), "run {i}");
+        assert!(
+            again.stderr.contains("not reading m1/ambient-out"),
+            "run {i}: {}",
+            again.stderr
+        );
+    }
+    // an earlier run's output under another name, with other files beside it, is not read
+    // either (recognised by the header of the generated files) — the whole directory
+    std::fs::rename(m.join("ambient-out"), m.join("old")).unwrap();
+    std::fs::write(m.join("old/report.json"), "{\"kind\": \"not a manifest\"}").unwrap();
+    let elsewhere = tempfile::TempDir::new().unwrap();
+    let r = run_in(
+        d.path(),
+        &[
+            "migrate",
+            "--from-files",
+            "m1",
+            "--output-dir",
+            elsewhere.path().to_str().unwrap(),
+            "--ignore-failures",
+            "--format",
+            "json",
+        ],
+    );
+    let j: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(j["inputs"]["files"], first_json["inputs"]["files"]);
+    assert_eq!(finding_counts(&j), finding_counts(&first_json));
+    assert!(r.stderr.contains("not reading m1/old"), "{}", r.stderr);
+    // an argument that is itself an output directory: its generated files are skipped
+    let r = run_in(
+        d.path(),
+        &["migrate", "--from-files", "m1/old", "--format", "json"],
+    );
+    let j: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(j["inputs"]["files"], 1, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("recommended-policies.yaml"),
+        "{}",
+        r.stderr
+    );
+
+    // the pre-commit hook over the whole repository does not read it either
+    let hook = |changed: &str| run_in(&m, &["migrate", "--pre-commit", "--from-files=.", changed]);
+    let with_old = hook("bookinfo/authorization.yaml");
+    std::fs::remove_dir_all(m.join("old")).unwrap();
+    let without = hook("bookinfo/authorization.yaml");
+    assert_eq!(with_old.code, without.code, "{}", with_old.stdout);
+    assert_eq!(with_old.stdout, without.stdout);
+    assert!(
+        with_old.stderr.contains("not reading old"),
+        "{}",
+        with_old.stderr
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn dangling_symlinks_and_loops_are_problems_of_their_own() {
+    let d = example_copy();
+    let m = d.path();
+    std::os::unix::fs::symlink("generated/missing.yaml", m.join("bookinfo/link.yaml")).unwrap();
+    std::os::unix::fs::symlink("..", m.join("bookinfo/loop")).unwrap();
+    // a dangling link that would not be a manifest is nobody's business
+    std::os::unix::fs::symlink("nowhere", m.join("bookinfo/README")).unwrap();
+    let j = json_of(m, &["."], &[]);
+    schema::assert_report(&j, "links");
+    let problems = j["inputs"]["problems"].as_array().unwrap();
+    let yaml005: Vec<(&str, &str)> = problems
+        .iter()
+        .filter(|p| p["rule"] == "YAML-005")
+        .map(|p| {
+            (
+                p["location"]["file"].as_str().unwrap(),
+                p["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(yaml005.len(), 2, "{problems:?}");
+    assert!(
+        yaml005
+            .iter()
+            .any(|(f, m)| *f == "bookinfo/link.yaml" && m.contains("dangling")),
+        "{yaml005:?}"
+    );
+    assert!(
+        yaml005
+            .iter()
+            .any(|(f, m)| *f == "bookinfo/loop" && m.contains("loop")),
+        "{yaml005:?}"
+    );
+    // the rest of the mesh is analysed as without them
+    let plain = json_of(&repo_root().join("examples/mesh"), &["."], &[]);
+    assert_eq!(j["inputs"]["resources"], plain["inputs"]["resources"]);
+    // SARIF too (it used to be empty, exit 2)
+    let s = sarif_of(m, &["."], &[]);
+    let results = s["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(
+        results.iter().filter(|r| r["ruleId"] == "YAML-005").count(),
+        2
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_reached_twice_is_read_once_and_named_alike() {
+    let d = tempfile::TempDir::new().unwrap();
+    let repo = d.path().join("repo");
+    copy_tree(&repo_root().join("examples/mesh"), &repo.join("m5"));
+    git_init(&repo);
+    let plain = json_of(&repo, &["m5"], &[]);
+    // overlapping arguments, `..`, a symlinked directory inside, and one outside the repo
+    std::os::unix::fs::symlink("bookinfo", repo.join("m5/bookinfo-again")).unwrap();
+    let outside = d.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(
+        outside.join("extra.yaml"),
+        // a duplicate key: a finding (YAML-004) on this file
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  name: extra\n  namespace: bookinfo\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&outside, repo.join("m5/ext")).unwrap();
+    let j = json_of(&repo, &["m5", "m5/../m5", "m5/bookinfo"], &[]);
+    schema::assert_report(&j, "overlaps");
+    assert_eq!(
+        j["inputs"]["files"].as_u64().unwrap(),
+        plain["inputs"]["files"].as_u64().unwrap() + 1
+    );
+    assert_eq!(
+        j["inputs"]["resources"].as_u64().unwrap(),
+        plain["inputs"]["resources"].as_u64().unwrap() + 1
+    );
+    assert!(
+        !findings(&j).iter().any(|f| f["rule"] == "CS-WH-001"),
+        "no false webhook overlap"
+    );
+    // every file named once, by its direct spelling
+    let files = report_files(&j);
+    assert!(
+        files
+            .iter()
+            .all(|f| !f.contains("bookinfo-again") && !f.contains("..")),
+        "{files:?}"
+    );
+    // the SARIF names the files as the JSON does, the outside one through its link
+    let s = sarif_of(&repo, &["m5", "m5/../m5", "m5/bookinfo"], &[]);
+    let uris: BTreeSet<String> = s["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            percent_decode(
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(uris, files);
+    assert!(files.contains("m5/ext/extra.yaml"), "{files:?}");
+}
+
+// ---------------------------------------------------------------- pre-commit edge cases
+
+/// The finding lines of a hook's output.
+fn hook_findings(out: &str) -> Vec<&str> {
+    out.lines()
+        .filter(|l| l.contains(": error[") || l.contains(": warning[") || l.contains(": note["))
+        .collect()
+}
+
+#[test]
+fn pre_commit_never_pins_mesh_wide_findings_on_a_changed_file() {
+    // an application repository without the control plane: the cluster-level findings (no
+    // istiod, no CRDs) have no node; they used to land on the first input file
+    let d = tempfile::TempDir::new().unwrap();
+    let repo = d.path();
+    copy_tree(
+        &repo_root().join("examples/mesh/bookinfo"),
+        &repo.join("deploy/bookinfo"),
+    );
+    std::fs::write(
+        repo.join("deploy/a-settings.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: bookinfo}\ndata: {a: b}\n",
+    )
+    .unwrap();
+    let full = json_of(repo, &["deploy"], &[]);
+    let placed_first: BTreeSet<String> = findings(&full)
+        .iter()
+        .filter(|f| f["location"]["placed"] == "first-input")
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !placed_first.is_empty(),
+        "the case needs node-less findings"
+    );
+    for from in ["--from-files=deploy", "--from-files=."] {
+        let r = run_in(
+            repo,
+            &["migrate", "--pre-commit", from, "deploy/a-settings.yaml"],
+        );
+        assert_eq!(r.code, 0, "{from}: {}{}", r.stdout, r.stderr);
+        assert!(hook_findings(&r.stdout).is_empty(), "{from}: {}", r.stdout);
+        assert!(r.stdout.contains("more finding(s)"), "{}", r.stdout);
+    }
+}
+
+#[test]
+fn pre_commit_options_are_honoured_or_refused() {
+    let d = example_copy();
+    let m = d.path();
+    // --output-dir keeps the hook's semantics (and writes the files)
+    let out = tempfile::TempDir::new().unwrap();
+    let r = run_in(
+        m,
+        &[
+            "migrate",
+            "--pre-commit",
+            "--output-dir",
+            out.path().to_str().unwrap(),
+            "--from-files=.",
+            "payments/namespace.yaml",
+        ],
+    );
+    assert!(r.code == 0 || r.code == 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("ambient-lsp: analysed"), "{}", r.stdout);
+    assert!(hook_findings(&r.stdout)
+        .iter()
+        .all(|l| l.starts_with("payments/namespace.yaml:")));
+    assert!(out.path().join("recommended-policies.yaml").is_file());
+    // what the hook cannot honour is refused, saying why
+    for (extra, says) in [
+        (&["--format", "json"][..], "--format"),
+        (&["--format", "sarif"][..], "--format"),
+        (&["--phase", "pre-reqs"][..], "--phase"),
+        (&["--context", "prod"][..], "--context"),
+    ] {
+        let mut args = vec!["migrate", "--pre-commit"];
+        args.extend(extra);
+        args.extend(["--from-files=.", "payments/namespace.yaml"]);
+        let r = run_in(m, &args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stdout);
+        assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
+    }
+    // --context/--kubeconfig with --from-files were silently ignored
+    let r = run_in(
+        m,
+        &["migrate", "--from-files", ".", "--kubeconfig", "kc.yaml"],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--kubeconfig"), "{}", r.stderr);
+    // the temporary output directory is named when the report is not text
+    let r = run_in(m, &["migrate", "--from-files", ".", "--format", "sarif"]);
+    let line = r
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("ambient-lsp: recommended files written to "))
+        .unwrap_or_else(|| panic!("{}", r.stderr));
+    let tmp = PathBuf::from(line.trim_start_matches("ambient-lsp: recommended files written to "));
+    assert!(tmp.join("commands.sh").is_file(), "{line}");
+    std::fs::remove_dir_all(&tmp).unwrap();
+
+    // a mesh directory that needs quoting, and a deleted changed file
+    let d2 = tempfile::TempDir::new().unwrap();
+    copy_tree(m, &d2.path().join("my mesh"));
+    let r = run_in(
+        d2.path(),
+        &[
+            "migrate",
+            "--pre-commit",
+            "--from-files=my mesh",
+            "my mesh/payments/namespace.yaml",
+            "my mesh/gone.yaml",
+        ],
+    );
+    assert!(r.stdout.contains("--from-files 'my mesh'`"), "{}", r.stdout);
+    let deleted = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("my mesh/gone.yaml"))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(deleted.contains("deleted"), "{deleted}");
+}
+
+#[test]
+fn same_text_findings_keep_their_fingerprints_when_another_is_fixed() {
+    let d = tempfile::TempDir::new().unwrap();
+    let doc = |name: &str, dup: bool| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n{}  namespace: x\n",
+            if dup {
+                format!("  name: {name}\n")
+            } else {
+                String::new()
+            }
+        )
+    };
+    let yaml004 = |log: &Value| -> Vec<String> {
+        log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["ruleId"] == "YAML-004")
+            .map(|r| {
+                r["partialFingerprints"]["ambientFinding/v1"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    std::fs::write(
+        d.path().join("f.yaml"),
+        format!("{}---\n{}", doc("a", true), doc("b", true)),
+    )
+    .unwrap();
+    let both = yaml004(&sarif_of(d.path(), &["."], &[]));
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert_ne!(both[0], both[1]);
+    // fix the first: the second keeps its alert
+    std::fs::write(
+        d.path().join("f.yaml"),
+        format!("{}---\n{}", doc("a", false), doc("b", true)),
+    )
+    .unwrap();
+    let one = yaml004(&sarif_of(d.path(), &["."], &[]));
+    assert_eq!(one, vec![both[1].clone()]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_name_that_is_not_utf8_keeps_its_bytes_in_uris() {
+    use std::os::unix::ffi::OsStrExt;
+    let d = example_copy();
+    let name = std::ffi::OsStr::from_bytes(b"team\xff.yaml");
+    std::fs::write(
+        d.path().join("bookinfo").join(name),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: t\n  name: t\n  namespace: bookinfo\n",
+    )
+    .unwrap();
+    let s = sarif_of(d.path(), &["."], &[]);
+    let uris: Vec<&str> = s["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == "YAML-004")
+        .map(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(uris, vec!["bookinfo/team%FF.yaml"]);
+}

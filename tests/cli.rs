@@ -2,6 +2,9 @@
 //! and error messages (contract §1–2).
 
 use e2e::*;
+
+#[path = "../server/tests/common/commands_check.rs"]
+mod commands_check;
 use serde_json::Value;
 use std::path::Path;
 
@@ -213,10 +216,10 @@ fn generated_files_are_valid_yaml_and_match_the_report_actions() {
         "example_routes",
         std::fs::read_to_string(out.path().join("recommended-routes.yaml")).unwrap()
     );
-    insta::assert_snapshot!(
-        "example_commands",
-        std::fs::read_to_string(out.path().join("commands.sh")).unwrap()
-    );
+    let commands = std::fs::read_to_string(out.path().join("commands.sh")).unwrap();
+    // sh -n, and every kubectl line in a form the checker knows, against the real kubectl
+    commands_check::check(&commands).unwrap_or_else(|e| panic!("{e}\n{commands}"));
+    insta::assert_snapshot!("example_commands", commands);
     // no temporary files left behind
     let names: Vec<String> = std::fs::read_dir(out.path())
         .unwrap()
@@ -400,6 +403,16 @@ fn usage_errors_exit_2_and_say_why() {
         (
             &["migrate", "--from-files", "does/not/exist"],
             "does/not/exist",
+        ),
+        (
+            &[
+                "migrate",
+                "--from-files",
+                "examples/mesh",
+                "--waypoint-name",
+                "Bad_Name!",
+            ],
+            "\"Bad_Name!\" is not a valid waypoint name: it must be an RFC 1123 label",
         ),
         (
             &[

@@ -394,6 +394,78 @@ fn fix_all_of_a_file() {
     }
 }
 
+/// The files a workspace edit touches (`changes` or `documentChanges`, creations included).
+fn edited_uris(edit: &Value) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if let Some(m) = edit["changes"].as_object() {
+        out.extend(m.keys().cloned());
+    }
+    for dc in edit["documentChanges"].as_array().into_iter().flatten() {
+        let u = dc["textDocument"]["uri"].as_str().or(dc["uri"].as_str());
+        out.extend(u.map(str::to_string));
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn fix_all_title_counts_the_quick_fixes_it_carries_out() {
+    let ws = example_copy();
+    let mut c = start(ws.path());
+    // namespace.yaml: the namespace label (this file) and the waypoint (waypoint.yaml)
+    for file in [
+        "bookinfo/namespace.yaml",
+        "bookinfo/authorization.yaml",
+        "bookinfo/services.yaml",
+        "istio-ingress/ingress.yaml",
+    ] {
+        let u = c.open(&ws.path().join(file));
+        let _ = settle(&mut c, &u);
+        let whole =
+            json!({"start": {"line": 0, "character": 0}, "end": {"line": 100000, "character": 0}});
+        let quick = c.code_actions(&u, whole.clone(), Some(vec!["quickfix"]));
+        let this_file_only = |a: &&Value| edited_uris(&a["edit"]) == vec![u.to_string()];
+        let here = quick.iter().filter(this_file_only).count();
+        let elsewhere = quick.len() - here;
+        let all = c.code_actions(&u, whole, Some(vec!["source.fixAll.ambient"]));
+        // the preferred (only) fixes of a finding that edit this file are all carried out
+        let preferred_here = quick
+            .iter()
+            .filter(this_file_only)
+            .filter(|a| a["isPreferred"] == true)
+            .count();
+        let titles: Vec<&str> = quick.iter().map(|a| a["title"].as_str().unwrap()).collect();
+        if all.is_empty() {
+            assert_eq!(preferred_here, 0, "{file}: no fix-all action\n{titles:#?}");
+            continue;
+        }
+        let title = all[0]["title"].as_str().unwrap();
+        let number = |prefix: &str| -> usize {
+            title
+                .split(prefix)
+                .nth(1)
+                .and_then(|r| r.split(' ').next())
+                .map_or(0, |n| n.parse().unwrap())
+        };
+        let (applied, left) = (number("Apply all "), number(" ("));
+        // every quick fix is either carried out by the fix-all action or counted as left out
+        assert_eq!(applied + left, quick.len(), "{file}: {title}\n{titles:#?}");
+        assert!(
+            applied >= preferred_here && applied <= here,
+            "{file}: {title}\n{titles:#?}"
+        );
+        assert_eq!(left > 0, elsewhere > 0 || applied < here, "{file}: {title}");
+        let fixes = if applied == 1 { "fix" } else { "fixes" };
+        assert!(
+            title.starts_with(&format!(
+                "Apply all {applied} ambient migration {fixes} of this file"
+            )),
+            "{title}"
+        );
+    }
+}
+
 /// A manifest whose flagged node follows emoji and CJK on the same line, with CRLF endings.
 const EMOJI: &str = "apiVersion: v1\r\nkind: Namespace\r\nmetadata: {name: shop, labels: {istio-injection: enabled}}\r\n---\r\napiVersion: v1\r\nkind: Service\r\nmetadata: {name: cart, namespace: shop}\r\nspec: {selector: {app: cart}, ports: [{name: http, port: 80}]}\r\n---\r\n{apiVersion: security.istio.io/v1, kind: AuthorizationPolicy, metadata: {name: get-only, namespace: shop, annotations: {note: \"🚀 日本語 ✓\"}}, spec: {selector: {matchLabels: {app: cart}}, rules: [{to: [{operation: {methods: [GET]}}]}]}}\r\n";
 
@@ -905,4 +977,64 @@ fn repeated_stdio_flags_start_the_server() {
         let status = child.wait().unwrap();
         assert!(status.success(), "{args:?}: {status}");
     }
+}
+
+#[test]
+fn keep_an_opted_out_workload_out_of_ambient_by_editing_its_pod_template() {
+    let ws = tempfile::TempDir::new().unwrap();
+    let fx = repo_root().join("server/tests/fixtures");
+    std::fs::copy(
+        fx.join("control-plane.yaml"),
+        ws.path().join("control-plane.yaml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fx.join("rules/R013/opted-out-deployment-and-cronjob/app.yaml"),
+        ws.path().join("app.yaml"),
+    )
+    .unwrap();
+    let mut c = start(ws.path());
+    let f = ws.path().join("app.yaml");
+    let before = std::fs::read_to_string(&f).unwrap();
+    let u = c.open(&f);
+    let d = settle(&mut c, &u);
+    let r = find(&d, "R013", "shop/exporter").clone();
+    let actions = c.code_actions(&u, r["range"].clone(), None);
+    let a = action(
+        &actions,
+        "Label the pod template of Deployment shop/exporter: istio.io/dataplane-mode=none",
+    );
+    c.apply(&a["edit"]);
+    let after = c.text(&u);
+    // only the template's labels change: one line added, every other byte kept
+    assert_eq!(
+        diff_lines(&before, &after),
+        ["+        istio.io/dataplane-mode: none"],
+        "{after}"
+    );
+    let d = settle(&mut c, &u);
+    assert!(
+        !render(&d)
+            .iter()
+            .any(|l| l.starts_with("R013") && l.contains("shop/exporter")),
+        "{:#?}",
+        render(&d)
+    );
+    // the CronJob's template is two levels deeper
+    let r = find(&d, "R013", "shop/report").clone();
+    let actions = c.code_actions(&u, r["range"].clone(), None);
+    let a = action(&actions, "Label the pod template of CronJob shop/report");
+    c.apply(&a["edit"]);
+    let d = settle(&mut c, &u);
+    assert!(
+        !codes(&d).contains(&"R013".to_string()),
+        "{:#?}",
+        render(&d)
+    );
+    assert!(
+        c.text(&u)
+            .contains("          labels: {app: report, istio.io/dataplane-mode: none}"),
+        "{}",
+        c.text(&u)
+    );
 }

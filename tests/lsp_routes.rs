@@ -103,6 +103,27 @@ fn convert_a_virtual_service_to_an_http_route() {
     assert!(inserted.contains("request: \"2s\""), "{inserted}");
     c.sync();
 
+    // the VirtualService does not conflict with its own translation (no RT-003), and the
+    // hover says it is converted
+    let v = c.docs.get(&u).unwrap().0;
+    let d = c.diagnostics_for(&u, Some(v), 0);
+    let rt003: Vec<&Value> = d
+        .iter()
+        .filter(|x| {
+            x["code"] == "RT-003"
+                && x["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("bookinfo/ratings")
+        })
+        .collect();
+    assert!(rt003.is_empty(), "{rt003:#?}");
+    let h = hover(&mut c, &u, &converted, name_at);
+    assert!(
+        h.contains("Converted:") && !h.contains("Not translated"),
+        "{h}"
+    );
+
     // now the routes are in the workspace: delete the VirtualService, not convert again
     let r = json!({"start": pos(&converted, inside, false), "end": pos(&converted, inside, false)});
     let acts = c.code_actions(&u, r, None);

@@ -309,6 +309,42 @@ pub fn label_edits_in(
     set: &[(String, String)],
     remove: &[String],
 ) -> Result<Vec<TextEdit>, String> {
+    labels_at(text, doc, object, style, &["metadata"], set, remove)
+}
+
+/// Edits that make the pod template labels of workload `kind` (the object at span `object` of
+/// document `doc`, `None`: the root) hold `set` and not `remove`:
+/// `spec.template.metadata.labels`, a CronJob's
+/// `spec.jobTemplate.spec.template.metadata.labels`, a Pod's own `metadata.labels`.
+pub fn template_label_edits(
+    text: &str,
+    doc: usize,
+    object: Option<Span>,
+    style: Style,
+    kind: &str,
+    set: &[(String, String)],
+    remove: &[String],
+) -> Result<Vec<TextEdit>, String> {
+    let path: &[&str] = match kind {
+        "Pod" => &["metadata"],
+        "CronJob" => &["spec", "jobTemplate", "spec", "template", "metadata"],
+        _ => &["spec", "template", "metadata"],
+    };
+    labels_at(text, doc, object, style, path, set, remove)
+}
+
+/// Edits that make the `labels` of the map at `path` in the object at span `object` of
+/// document `doc` hold `set` and not `remove`.
+#[allow(clippy::too_many_arguments)]
+fn labels_at(
+    text: &str,
+    doc: usize,
+    object: Option<Span>,
+    style: Style,
+    path: &[&str],
+    set: &[(String, String)],
+    remove: &[String],
+) -> Result<Vec<TextEdit>, String> {
     let stream = parse_stream(text, &Limits::default());
     let d = stream
         .docs
@@ -323,11 +359,16 @@ pub fn label_edits_in(
             .ok_or_else(|| format!("the object is not in document {}", doc + 1))?,
         None => root,
     };
-    let meta = root
-        .entry("metadata")
-        .ok_or_else(|| "the object has no metadata".to_string())?;
-    if !meta.value.is_map() {
-        return Err("metadata is not a map".to_string());
+    let mut node = root;
+    for key in path {
+        node = &node
+            .entry(key)
+            .ok_or_else(|| format!("the object has no {}", path.join(".")))?
+            .value;
+    }
+    let meta = node;
+    if !meta.is_map() {
+        return Err(format!("{} is not a map", path.join(".")));
     }
     let edit = LabelEdit {
         text,
@@ -337,14 +378,14 @@ pub fn label_edits_in(
         remove,
         json: style == Style::Json,
     };
-    if edit.json && !meta.value.flow {
-        return Err("metadata is not a JSON object".to_string());
+    if edit.json && !meta.flow {
+        return Err(format!("{} is not a JSON object", path.join(".")));
     }
-    match meta.value.entry("labels") {
+    match meta.entry("labels") {
         Some(l) if l.value.is_map() && l.value.flow => Ok(edit.flow_map(l)),
         Some(l) if l.value.is_map() => Ok(edit.block_map(l)),
-        Some(l) => edit.empty_value(l, meta.value.flow),
-        None => edit.absent(&meta.value),
+        Some(l) => edit.empty_value(l, meta.flow),
+        None => edit.absent(meta),
     }
 }
 

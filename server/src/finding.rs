@@ -66,6 +66,39 @@ pub enum Action {
         workload: WorkloadTarget,
         command: String,
     },
+    /// Set and remove labels on a workload's pod template (a Pod's own labels), so that the
+    /// pods it creates from now on carry them. `commands` do it with kubectl (a `patch` of the
+    /// template, which rolls a Deployment, DaemonSet or StatefulSet out, then a wait for the
+    /// rollout); empty when no command can (a Job's template is immutable): a `manual` action
+    /// of the same finding says what to do. Editors edit the manifest.
+    LabelTemplate {
+        workload: WorkloadTarget,
+        set: std::collections::BTreeMap<String, String>,
+        remove: Vec<String>,
+        commands: Vec<String>,
+    },
+    /// A step no command can do safely (re-create a bare Pod, wait for a CronJob's next run…):
+    /// written to `commands.sh` as a comment, never as a command.
+    Manual {
+        workload: WorkloadTarget,
+        step: String,
+    },
+}
+
+impl Action {
+    /// The shell commands of the action, in order (none for objects, which the recommended
+    /// files hold, and for manual steps).
+    pub fn commands(&self) -> Vec<&str> {
+        match self {
+            Action::Label { command, .. }
+            | Action::Delete { command, .. }
+            | Action::Restart { command, .. } => vec![command.as_str()],
+            Action::LabelTemplate { commands, .. } => commands.iter().map(String::as_str).collect(),
+            Action::DeployWaypoint { .. } | Action::Apply { .. } | Action::Manual { .. } => {
+                Vec::new()
+            }
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

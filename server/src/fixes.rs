@@ -170,6 +170,9 @@ pub fn plural(kind: &str) -> &'static str {
         "MutatingWebhookConfiguration" => {
             "mutatingwebhookconfigurations.admissionregistration.k8s.io"
         }
+        "ValidatingWebhookConfiguration" => {
+            "validatingwebhookconfigurations.admissionregistration.k8s.io"
+        }
         _ => "",
     }
 }
@@ -209,21 +212,140 @@ pub fn delete_action(r: &Resource) -> Action {
     }
 }
 
-/// Restart a workload (a Pod is deleted, a controller rolled out).
-pub fn restart_action(kind: &str, ns: &str, name: &str) -> Action {
-    let k = kind.to_ascii_lowercase();
-    Action::Restart {
-        workload: WorkloadTarget {
-            kind: kind.to_string(),
-            namespace: ns.to_string(),
-            name: name.to_string(),
-        },
-        command: if kind == "Pod" {
-            format!("kubectl delete pod -n {ns} {name}")
-        } else {
-            format!("kubectl rollout restart {k}/{name} -n {ns}")
-        },
+fn workload_target(kind: &str, ns: &str, name: &str) -> WorkloadTarget {
+    WorkloadTarget {
+        kind: kind.to_string(),
+        namespace: ns.to_string(),
+        name: name.to_string(),
     }
+}
+
+/// Whether `kubectl rollout restart` works for a kind (kubectl's
+/// `polymorphichelpers.defaultObjectRestarter` knows Deployment, DaemonSet and StatefulSet only).
+pub fn can_rollout(kind: &str) -> bool {
+    matches!(kind, "Deployment" | "DaemonSet" | "StatefulSet")
+}
+
+/// Re-create the pods of the controller `kind/name` (the top of their `ownerReferences` chain;
+/// `Pod` for a Pod nothing owns) so the webhook decides anew whether they get a sidecar:
+/// `kubectl rollout restart` for a Deployment, DaemonSet or StatefulSet, a manual step for every
+/// other kind. Never a command that deletes a Pod nothing re-creates.
+pub fn restart_action(kind: &str, ns: &str, name: &str) -> Action {
+    if can_rollout(kind) {
+        return Action::Restart {
+            workload: workload_target(kind, ns, name),
+            command: format!(
+                "kubectl rollout restart {}/{name} -n {ns}",
+                kind.to_ascii_lowercase()
+            ),
+        };
+    }
+    Action::Manual {
+        workload: workload_target(kind, ns, name),
+        step: manual_restart(kind, ns, name),
+    }
+}
+
+/// What to do by hand to re-create the pods of a controller `kubectl rollout restart` does not
+/// know.
+fn manual_restart(kind: &str, ns: &str, name: &str) -> String {
+    match kind {
+        "Pod" => format!("Pod {ns}/{name} has no controller (no ownerReferences): deleting it would not bring it back. Re-create it from its manifest when it can be interrupted (kubectl replace --force -f <its manifest>), or leave it on its sidecar."),
+        "Job" => format!("Job {ns}/{name}: its pod template cannot be changed and its running pods keep their sidecar until they finish; the next Job created from its manifest starts without one (delete and re-create the Job only if it must run again now)."),
+        "CronJob" => format!("CronJob {ns}/{name}: its next scheduled run starts without a sidecar, nothing to restart (to run it now: kubectl create job -n {ns} --from=cronjob/{name} {name}-ambient)."),
+        "ReplicaSet" | "ReplicationController" => format!("{kind} {ns}/{name} has no rollout: delete its pods one at a time (kubectl delete pod -n {ns} <pod>), waiting for each replacement to be ready."),
+        "Node" => format!("static Pod of node {name} in {ns}: the kubelet runs it from a manifest file on that node; change and restart it there."),
+        _ => format!("{kind} {ns}/{name} manages these pods; restart them the way that controller supports (kubectl rollout restart works only for Deployments, DaemonSets and StatefulSets)."),
+    }
+}
+
+/// Set and remove labels on the pod template of controller `kind/name` (the Pod's own labels
+/// for a bare Pod). With kubectl: a merge patch of the template (which rolls a Deployment,
+/// DaemonSet or StatefulSet out, so the script then waits for the rollout), `kubectl label` for
+/// a Pod when `live` (the change takes effect on the running Pod, like
+/// `istio.io/dataplane-mode`), else no command: the returned manual step says what to do.
+pub fn label_template_actions(
+    kind: &str,
+    ns: &str,
+    name: &str,
+    set: &[(&str, &str)],
+    remove: &[&str],
+    live: bool,
+) -> Vec<Action> {
+    let mut labels = Map::new();
+    for (k, v) in set {
+        labels.insert(k.to_string(), json!(v));
+    }
+    for k in remove {
+        labels.insert(k.to_string(), Value::Null);
+    }
+    let meta = json!({"metadata": {"labels": Value::Object(labels)}});
+    let patch = |template: Value| {
+        format!(
+            "kubectl patch {} {name} -n {ns} --type=merge -p {}",
+            kind.to_ascii_lowercase(),
+            sh(&template.to_string())
+        )
+    };
+    let mut commands = Vec::new();
+    let mut manual = None;
+    let what = set
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .chain(remove.iter().map(|k| format!("{k}-")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    match kind {
+        "Deployment" | "DaemonSet" | "StatefulSet" => {
+            commands.push(patch(json!({"spec": {"template": meta}})));
+            commands.push(format!(
+                "kubectl rollout status {}/{name} -n {ns} --timeout=10m",
+                kind.to_ascii_lowercase()
+            ));
+        }
+        "CronJob" => {
+            commands.push(patch(
+                json!({"spec": {"jobTemplate": {"spec": {"template": meta}}}}),
+            ));
+        }
+        "ReplicaSet" => {
+            commands.push(patch(json!({"spec": {"template": meta}})));
+            manual = Some(manual_restart(kind, ns, name));
+        }
+        "Pod" if live => {
+            let mut parts: Vec<String> = set.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            parts.extend(remove.iter().map(|k| format!("{k}-")));
+            commands.push(format!(
+                "kubectl label pod -n {ns} {name} {} --overwrite",
+                parts.join(" ")
+            ));
+        }
+        "Pod" => {
+            manual = Some(format!("Pod {ns}/{name} has no controller: change its labels ({what}) in its manifest and re-create it from that manifest when it can be interrupted (kubectl replace --force -f <its manifest>)."));
+        }
+        "Job" => {
+            manual = Some(format!("Job {ns}/{name}: a Job's pod template cannot be changed; set the labels ({what}) in its manifest, so the next Job created from it has them."));
+        }
+        _ => {
+            manual = Some(format!("{kind} {ns}/{name}: set the labels ({what}) on the pod template it creates pods from."));
+        }
+    }
+    let mut out = vec![Action::LabelTemplate {
+        workload: workload_target(kind, ns, name),
+        set: set
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        remove: remove.iter().map(|k| k.to_string()).collect(),
+        commands,
+    }];
+    if let Some(step) = manual {
+        out.push(Action::Manual {
+            workload: workload_target(kind, ns, name),
+            step,
+        });
+    }
+    out
 }
 
 /// `kubectl delete`; a cluster-scoped object (no namespace) gets no `-n`.

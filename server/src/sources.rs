@@ -32,10 +32,18 @@ impl ReadError {
             _ => &rules::YAML_005,
         }
     }
+    /// The message of the CLI (the limit is `--max-file-size-kb`).
     pub fn message(&self) -> String {
+        self.message_naming("--max-file-size-kb")
+    }
+    /// The message of the language server (the limit is the `ambient.maxFileSizeKb` setting).
+    pub fn lsp_message(&self) -> String {
+        self.message_naming("the ambient.maxFileSizeKb setting")
+    }
+    fn message_naming(&self, limit_name: &str) -> String {
         match self {
             ReadError::TooLarge(size, limit) => format!(
-                "file is {} KB, over the limit of {} KB: not analysed (raise --max-file-size-kb)",
+                "file is {} KB, over the limit of {} KB: not analysed (raise {limit_name})",
                 size / 1024,
                 limit / 1024
             ),
@@ -63,39 +71,211 @@ pub fn read_manifest(path: &Path, max_bytes: u64) -> Result<String, ReadError> {
         .unwrap_or(text))
 }
 
-/// Expand `--from-files` arguments into manifest files (sorted, deduplicated). Errors name the
-/// path and the reason.
-pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
+/// What [`walk`] found under the `--from-files` arguments.
+#[derive(Debug, Default)]
+pub struct Walk {
+    /// Manifest files, each once however often it was reached (overlapping arguments, `..`,
+    /// symlinked directories: deduplicated by canonical path), sorted.
+    pub files: Vec<PathBuf>,
+    /// Entries that could not be walked (a dangling symlink, a symlink loop, an unreadable
+    /// directory): the path and why. The run reports each as a YAML-005 problem and goes on.
+    pub problems: Vec<(PathBuf, String)>,
+    /// Directories (and files) not read because they hold the output of `ambient-lsp migrate`
+    /// (this run's `--output-dir`, or recommended files of an earlier run).
+    pub skipped_outputs: Vec<PathBuf>,
+}
+
+/// The names of the files `ambient-lsp migrate` writes to its output directory.
+pub const OUTPUT_NAMES: [&str; 4] = [
+    "recommended-waypoints.yaml",
+    "recommended-policies.yaml",
+    "recommended-routes.yaml",
+    "commands.sh",
+];
+
+/// A file ambient-lsp generated: one of [`OUTPUT_NAMES`] whose header carries our mark.
+pub fn is_generated_file(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    if !OUTPUT_NAMES.contains(&name) {
+        return false;
+    }
+    let mut head = [0u8; 512];
+    let n = match std::fs::File::open(path) {
+        Ok(mut f) => {
+            use std::io::Read;
+            f.read(&mut head).unwrap_or(0)
+        }
+        Err(_) => return false,
+    };
+    let head = String::from_utf8_lossy(&head[..n]);
+    head.lines().take(3).any(|l| {
+        l.starts_with(crate::report::GENERATED_MARK) || l.starts_with(crate::report::COMMANDS_MARK)
+    })
+}
+
+/// A directory that holds the output of an earlier `ambient-lsp migrate` run.
+pub fn holds_output(dir: &Path) -> bool {
+    OUTPUT_NAMES.iter().any(|n| is_generated_file(&dir.join(n)))
+}
+
+/// The path a walk error is about, and a message for it.
+fn walk_error(e: &ignore::Error) -> (Option<PathBuf>, String) {
+    match e {
+        ignore::Error::WithPath { path, err } => {
+            let (p, m) = walk_error(err);
+            (p.or_else(|| Some(path.clone())), m)
+        }
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error(err)
+        }
+        ignore::Error::Loop { ancestor, child } => (
+            Some(child.clone()),
+            format!(
+                "symbolic link loop (it leads back to {}): not followed",
+                without_dots(ancestor).display()
+            ),
+        ),
+        ignore::Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound => (
+            None,
+            "dangling symbolic link (its target does not exist)".to_string(),
+        ),
+        ignore::Error::Io(io) => (None, io.to_string()),
+        ignore::Error::Partial(errs) => errs
+            .first()
+            .map(walk_error)
+            .unwrap_or((None, e.to_string())),
+        other => (None, other.to_string()),
+    }
+}
+
+/// `p` without its `.` components (`./a/./b` → `a/b`; `.` stays `.`).
+fn without_dots(p: &Path) -> PathBuf {
+    let out: PathBuf = p
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
+}
+
+/// Expand `--from-files` arguments into manifest files (recursively: `*.yaml`, `*.yml`,
+/// `*.json`), skipping `.git`, `node_modules`, the directory `exclude` (the run's
+/// `--output-dir`) and every directory that holds an earlier run's output ([`holds_output`]);
+/// the generated files themselves are skipped even in a directory named as an argument.
+/// Each file is listed once, under the most direct of the spellings it was reached by (not
+/// through a symlink if possible, then the shortest; `.` components dropped). An argument that does not exist is an error;
+/// an entry under an argument that cannot be walked is a [`Walk::problems`] entry.
+pub fn walk(paths: &[PathBuf], exclude: Option<&Path>) -> Result<Walk, String> {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+    let exclude = exclude.and_then(|d| std::fs::canonicalize(d).ok());
+    let skipped = Arc::new(Mutex::new(Vec::<PathBuf>::new()));
+    let mut problems = Vec::new();
+    // canonical path → the spellings it was reached by
+    let mut found: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    let mut add = |p: PathBuf| {
+        let canonical = std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone());
+        found.entry(canonical).or_default().push(p);
+    };
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|e| format!("{}: {}", p.display(), e))?;
         if meta.is_file() {
-            out.push(p.clone());
+            add(p.clone());
             continue;
         }
         if !meta.is_dir() {
             return Err(format!("{}: not a file or directory", p.display()));
         }
+        let exclude = exclude.clone();
+        let skipped_in = Arc::clone(&skipped);
         let walker = ignore::WalkBuilder::new(p)
             .standard_filters(false)
             .hidden(false)
             .follow_links(true)
-            .filter_entry(|e| {
+            .filter_entry(move |e| {
+                let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+                if !is_dir {
+                    return true;
+                }
                 let name = e.file_name().to_string_lossy();
-                !(e.file_type().is_some_and(|t| t.is_dir())
-                    && (name == ".git" || name == "node_modules"))
+                if name == ".git" || name == "node_modules" {
+                    return false;
+                }
+                // an argument is read even when it is an output directory (its generated
+                // files are still skipped below)
+                if e.depth() == 0 {
+                    return true;
+                }
+                let ours = exclude.as_ref().is_some_and(|x| {
+                    std::fs::canonicalize(e.path()).ok().as_deref() == Some(x.as_path())
+                }) || holds_output(e.path());
+                if ours {
+                    skipped_in.lock().unwrap().push(without_dots(e.path()));
+                }
+                !ours
             })
             .build();
         for entry in walker {
-            let entry = entry.map_err(|e| format!("{}: {}", p.display(), e))?;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    let (path, message) = walk_error(&e);
+                    let path = path.unwrap_or_else(|| p.clone());
+                    // a dangling link is a problem only when it would have been a manifest;
+                    // a loop or an unreadable directory always is
+                    let dangling = message.starts_with("dangling");
+                    if !dangling || is_manifest(&path) {
+                        problems.push((without_dots(&path), message));
+                    }
+                    continue;
+                }
+            };
             if entry.file_type().is_some_and(|t| t.is_file()) && is_manifest(entry.path()) {
-                out.push(entry.path().to_path_buf());
+                if is_generated_file(entry.path()) {
+                    skipped.lock().unwrap().push(without_dots(entry.path()));
+                    continue;
+                }
+                add(entry.into_path());
             }
         }
     }
-    out.sort();
-    out.dedup();
-    Ok(out)
+    let mut files: Vec<PathBuf> = found
+        .into_iter()
+        .map(|(canonical, spellings)| {
+            spellings
+                .into_iter()
+                .map(|s| without_dots(&s))
+                .min_by_key(|s| {
+                    let direct = !s
+                        .ancestors()
+                        .any(|a| !a.as_os_str().is_empty() && a.is_symlink());
+                    (!direct, s.components().count(), s.clone())
+                })
+                .unwrap_or(canonical)
+        })
+        .collect();
+    files.sort();
+    problems.sort();
+    problems.dedup();
+    let mut skipped_outputs = std::mem::take(&mut *skipped.lock().unwrap());
+    skipped_outputs.sort();
+    skipped_outputs.dedup();
+    Ok(Walk {
+        files,
+        problems,
+        skipped_outputs,
+    })
+}
+
+/// Expand `--from-files` arguments into manifest files (sorted, deduplicated): [`walk`]
+/// without an output directory, its problems dropped. Errors name the path and the reason.
+pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    Ok(walk(paths, None)?.files)
 }
 
 /// Files of a workspace folder for the language server: respects `.gitignore`, skips

@@ -81,6 +81,10 @@ fn cel(rule: &str, v: &Value) -> Option<bool> {
         }
         "self.all(key, !key.contains(\"*\"))" => v.as_object()?.keys().all(|k| !k.contains('*')),
         "self.all(key, key.size() != 0)" => v.as_object()?.keys().all(|k| !k.is_empty()),
+        "self.all(key, 0 < int(key) && int(key) <= 65535)" => v
+            .as_object()?
+            .keys()
+            .all(|k| k.parse::<u32>().is_ok_and(|p| (1..=65535).contains(&p))),
         "!self.contains(\"*\")" => !v.as_str()?.contains('*'),
         "self.size() == 0" => v.as_str()?.is_empty(),
         "(has(self.jwksUri) ? 1 : 0) + (has(self.jwks_uri) ? 1 : 0) + (has(self.jwks) ? 1 : 0) <= 1" => {

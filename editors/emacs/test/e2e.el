@@ -4,6 +4,8 @@
 ;; ../ambient-lsp.el (what the README tells users to load) and the real server:
 ;;   PLUGIN=editors/emacs WS=<a git copy of examples/mesh> PATH=<dir of ambient-lsp>:$PATH \
 ;;     emacs --batch -l e2e.el
+;; Checks that no server starts in a project without mesh manifests (PLAIN) nor over a YAML
+;; server the user configured, that the user's `eglot-workspace-configuration' is kept.
 ;; Opens bookinfo/namespace.yaml, waits for the server's diagnostics through eglot and flymake,
 ;; applies the "Label Namespace" code action through `eglot-code-actions', saves, sees the
 ;; diagnostic go, and shows the migration report.  Exits 1 on any failure.
@@ -48,16 +50,53 @@
 
 (condition-case err
     (let ((ws (file-name-as-directory (getenv "WS")))
-          (plugin (getenv "PLUGIN")))
+          (plain (file-name-as-directory (getenv "PLAIN")))
+          (plugin (getenv "PLUGIN"))
+          (user-conf '(:yaml (:schemas (:kubernetes "*.yaml")))))
       (unless (and ws plugin) (e2e-fail "set WS and PLUGIN"))
       (unless (executable-find "ambient-lsp") (e2e-fail "ambient-lsp is not on PATH"))
       ;; Emacs 28 has no YAML mode; users have yaml-mode (MELPA) or yaml-ts-mode (Emacs 29)
       (define-derived-mode yaml-mode prog-mode "YAML")
       (add-to-list 'auto-mode-alist '("\\.ya?ml\\'" . yaml-mode))
+      ;; the user's own configuration, set before the plugin is loaded: kept as it is
+      (setq-default eglot-workspace-configuration user-conf)
       (load (expand-file-name "ambient-lsp.el" plugin) nil t)
+      (unless (equal (default-value 'eglot-workspace-configuration) user-conf)
+        (e2e-fail "eglot-workspace-configuration clobbered: %S"
+                  (default-value 'eglot-workspace-configuration)))
+      (setq ambient-lsp-settings '(:waypointName "e2e-gw"))
 
-      ;; 1. open a manifest: yaml-mode-hook runs eglot-ensure, which connects after the next
-      ;; command (post-command-hook, run by hand in batch mode)
+      ;; 0a. a project without Istio / Gateway API manifests (`ambient-lsp detect' exits 1):
+      ;; no server
+      (find-file (expand-file-name ".github/workflows/ci.yaml" plain))
+      (run-hooks 'post-command-hook)
+      (accept-process-output nil 1)
+      (when (or (eglot-current-server) (> (hash-table-count eglot--servers-by-project) 0))
+        (e2e-fail "a server started in a project without mesh manifests"))
+      (e2e-log "no server in %s (not a mesh project)" plain)
+      (kill-buffer)
+
+      ;; 0b. a YAML server the user configured (and installed) is not displaced by default
+      (let ((fake (expand-file-name "fakebin/my-yaml-server" (getenv "HOME"))))
+        (make-directory (file-name-directory fake) t)
+        (with-temp-file fake (insert "#!/bin/sh\nexit 3\n"))
+        (set-file-modes fake #o755)
+        (add-to-list 'exec-path (file-name-directory fake))
+        (add-to-list 'eglot-server-programs '((yaml-mode) . ("my-yaml-server" "--stdio"))))
+      (find-file (expand-file-name "bookinfo/namespace.yaml" ws))
+      (run-hooks 'post-command-hook)
+      (accept-process-output nil 1)
+      (when (eglot-current-server) (e2e-fail "a server started over the user's YAML server"))
+      (unless (equal (car eglot-server-programs) '((yaml-mode) . ("my-yaml-server" "--stdio")))
+        (e2e-fail "eglot-server-programs changed: %S" (car eglot-server-programs)))
+      (e2e-log "the user's YAML server is kept (ambient-lsp-take-over-yaml: %s)"
+               ambient-lsp-take-over-yaml)
+      (kill-buffer)
+      ;; ... and ambient-lsp takes mesh projects over when asked to
+      (setq ambient-lsp-take-over-yaml t)
+
+      ;; 1. open a manifest of a mesh project: ambient-lsp-maybe-start runs eglot-ensure, which
+      ;; connects after the next command (post-command-hook, run by hand in batch mode)
       (find-file (expand-file-name "bookinfo/namespace.yaml" ws))
       (unless (eq major-mode 'yaml-mode) (e2e-fail "major mode %s" major-mode))
       (run-hooks 'post-command-hook)
@@ -110,6 +149,21 @@
           (unless (string-match-p (regexp-quote (concat "(file://" ws)) md)
             (e2e-fail "no file links in the report"))
           (e2e-log "report: %d lines" (count-lines (point-min) (point-max)))))
+
+      ;; 5. the settings reached the server (the `:ambient' section added to the user's
+      ;; configuration): the waypoint is named after ambient-lsp-settings
+      (find-file (expand-file-name "bookinfo/services.yaml" ws))
+      (let ((d (e2e-wait 30 "a diagnostic naming waypoint e2e-gw"
+                         (lambda ()
+                           (flymake-start)
+                           (accept-process-output nil 0.05)
+                           (seq-find (lambda (d) (string-match-p "bookinfo/e2e-gw"
+                                                                 (flymake-diagnostic-text d)))
+                                     (flymake-diagnostics))))))
+        (e2e-log "setting applied: %s" (car (split-string (flymake-diagnostic-text d) "\n"))))
+      (let ((conf (eglot--workspace-configuration-plist (eglot-current-server))))
+        (unless (equal (plist-get conf :yaml) (plist-get user-conf :yaml))
+          (e2e-fail "the user's :yaml section is not sent: %S" conf)))
 
       (eglot-shutdown (eglot-current-server))
       (e2e-log "PASS")

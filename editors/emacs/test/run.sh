@@ -16,10 +16,17 @@ trap 'rm -rf "$ws"' EXIT
 cp -r "$repo/examples/mesh/." "$ws/"
 git -C "$ws" init -q   # the project eglot finds (project.el: the VC root)
 
+# a project without Istio / Gateway API manifests: the server must not start there
+plain="$(mktemp -d)"
+mkdir -p "$plain/.github/workflows"
+printf 'name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make test\n' \
+  >"$plain/.github/workflows/ci.yaml"
+git -C "$plain" init -q
+
 bin="$(mktemp -d)"
 home="$(mktemp -d)"   # Emacs writes ~/.emacs.d (native-compiled trampolines): not the user's
-trap 'rm -rf "$ws" "$bin" "$home"' EXIT
+trap 'rm -rf "$ws" "$plain" "$bin" "$home"' EXIT
 ln -s "$SERVER" "$bin/ambient-lsp"   # the snippet runs `ambient-lsp` from PATH
 
-HOME="$home" WS="$ws" PLUGIN="$repo/editors/emacs" PATH="$bin:$PATH" \
+HOME="$home" WS="$ws" PLAIN="$plain" PLUGIN="$repo/editors/emacs" PATH="$bin:$PATH" \
   timeout 120 "$EMACS" --batch -l "$here/e2e.el"

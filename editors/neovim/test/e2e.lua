@@ -2,7 +2,7 @@
 --   SERVER=... PLUGIN=... WS=... nvim --headless --clean -l e2e.lua
 -- Opens a manifest of a copy of examples/mesh, waits for the server's diagnostics, checks a
 -- rule at its line, applies a code action, checks the buffer text and that the diagnostic is
--- gone, then :AmbientReport, :AmbientFixAll, :checkhealth and :AmbientRefreshCluster. Exits non-zero on any failure.
+-- gone, then :AmbientReport, :AmbientFixAll, :AmbientWriteRecommendations, :checkhealth and :AmbientRefreshCluster. Exits non-zero on any failure.
 
 local SERVER = assert(os.getenv("SERVER"), "SERVER: path of ambient-lsp")
 local PLUGIN = assert(os.getenv("PLUGIN"), "PLUGIN: editors/neovim")
@@ -133,6 +133,52 @@ wait(20000, function()
   return #lsp_diags(abuf, "P001") == 0
 end, "P001 to disappear after :AmbientFixAll")
 log(("fix all: %d → %d lines, P001 gone"):format(before, after))
+
+-- 4b. :AmbientWriteRecommendations without a folder asks for one; the default is a new folder
+-- outside the workspace; files already there are not overwritten without asking
+local asked
+local real_input, real_confirm = vim.ui.input, vim.fn.confirm
+vim.ui.input = function(opts, on_confirm)
+  asked = opts
+  on_confirm(opts.default)
+end
+local confirmed = {}
+local confirm_answer = 2 -- Cancel
+vim.fn.confirm = function(msg)
+  confirmed[#confirmed + 1] = msg
+  return confirm_answer
+end
+vim.cmd("AmbientWriteRecommendations")
+check(asked and asked.default, "no folder asked for")
+local out = vim.fn.fnamemodify(asked.default, ":p")
+check(not vim.startswith(out, vim.fn.fnamemodify(WS, ":p")), "default folder inside the workspace: " .. out)
+for _, f in ipairs(plugin.recommendation_files) do
+  -- recommended-routes.yaml only when there are routes to write
+  check(f == "recommended-routes.yaml" or vim.fn.filereadable(out .. f) == 1, "not written: " .. out .. f)
+  check(vim.fn.filereadable(WS .. "/" .. f) == 0, "written into the workspace: " .. f)
+end
+check(#confirmed == 0, "asked to confirm a new folder: " .. vim.inspect(confirmed))
+log("write recommendations: asked, default " .. out)
+-- a folder with a commands.sh of the user's: Cancel keeps it, Write replaces it
+local keep = vim.fn.tempname() .. "/"
+vim.fn.mkdir(keep, "p")
+vim.fn.writefile({ "echo mine" }, keep .. "commands.sh")
+vim.cmd("AmbientWriteRecommendations " .. keep)
+check(#confirmed == 1 and confirmed[1]:find("commands.sh", 1, true), "no confirmation: " .. vim.inspect(confirmed))
+check(vim.fn.readfile(keep .. "commands.sh")[1] == "echo mine", "commands.sh overwritten after Cancel")
+check(vim.fn.filereadable(keep .. "recommended-policies.yaml") == 0, "written after Cancel")
+confirm_answer = 1
+vim.cmd("AmbientWriteRecommendations " .. keep)
+check(vim.fn.readfile(keep .. "commands.sh")[1] ~= "echo mine", "commands.sh not written after Write")
+-- a folder inside the workspace: asked too (the server would read the files as applied)
+confirm_answer = 2
+vim.cmd("AmbientWriteRecommendations " .. WS .. "/out")
+check(#confirmed == 3 and confirmed[3]:find("inside the workspace", 1, true), "no warning for the workspace: " .. vim.inspect(confirmed))
+check(vim.fn.isdirectory(WS .. "/out") == 0, "written into the workspace after Cancel")
+vim.ui.input, vim.fn.confirm = real_input, real_confirm
+vim.fn.delete(out, "rf")
+vim.fn.delete(keep, "rf")
+log("write recommendations: existing files and workspace folders need a confirmation")
 
 -- 5. :checkhealth
 vim.cmd("checkhealth ambient_lsp")

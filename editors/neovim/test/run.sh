@@ -20,3 +20,10 @@ git -C "$ws" init -q   # the project root the plugin looks for
 export SERVER WS="$ws" PLUGIN="$repo/editors/neovim"
 # --clean: default runtime (filetype detection) without user config
 timeout 120 "$NVIM" --headless --clean -l "$here/e2e.lua"
+
+# servers that fail: one that exits at once, one that crashes as a server
+bad="$xdg/bad"
+mkdir -p "$bad"
+printf '#!/bin/sh\ncase "$1" in --version|detect) exec "%s" "$@";; esac\nkill -SEGV $$\n' "$SERVER" >"$bad/crash.sh"
+chmod +x "$bad/crash.sh"
+BAD="$bad" timeout 60 "$NVIM" --headless --clean -l "$here/failures.lua"

@@ -5,13 +5,17 @@
 
 import * as cp from "node:child_process";
 import * as fs from "node:fs";
+import * as readline from "node:readline";
 import * as vscode from "vscode";
 import {
+  CloseAction,
+  ErrorAction,
   LanguageClient,
   LanguageClientOptions,
   ServerOptions,
   TransportKind,
 } from "vscode-languageclient/node";
+import { CrashTracker, readVersion, stderrLine } from "./health";
 import { Detected, readDetect, resolveServer, serverSettings } from "./settings";
 import { isMarkdownReport, MarkdownReport, statusText, statusTooltip } from "./status";
 
@@ -33,6 +37,7 @@ let client: LanguageClient | undefined;
 let status: vscode.StatusBarItem;
 let output: vscode.LogOutputChannel;
 let waiting: vscode.Disposable | undefined;
+const crashes = new CrashTracker();
 
 class ReportProvider implements vscode.TextDocumentContentProvider {
   private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
@@ -83,6 +88,24 @@ function detect(server: string, paths: string[]): Promise<Detected> {
   });
 }
 
+/** `ambient-lsp --version`: undefined if the binary is a working ambient-lsp, else why not. */
+function checkVersion(server: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    cp.execFile(server, ["--version"], { timeout: 30_000, maxBuffer: 1 << 16 }, (err, stdout, stderr) => {
+      const e = err as (cp.ExecFileException & { code?: number | string }) | null;
+      resolve(
+        readVersion(server, {
+          code: e ? (typeof e.code === "number" ? e.code : null) : 0,
+          signal: e?.signal ?? null,
+          stdout: String(stdout),
+          stderr: String(stderr),
+          spawnError: e && typeof e.code === "string" ? e.message : undefined,
+        }),
+      );
+    });
+  });
+}
+
 function resolve(ctx: vscode.ExtensionContext): string | undefined {
   const resolved = resolveServer(config().get<string>("server.path", ""), ctx.extensionPath, {
     isFile: (p) => {
@@ -122,6 +145,12 @@ async function maybeStart(ctx: vscode.ExtensionContext): Promise<void> {
   waiting = undefined;
   const server = resolve(ctx);
   if (!server) {
+    return;
+  }
+  // a binary that exits at once would otherwise look like "no mesh resources" to `detect`
+  const broken = await checkVersion(server);
+  if (broken) {
+    showError(broken, "server failed");
     return;
   }
   const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file");
@@ -296,6 +325,35 @@ async function startClient(server: string): Promise<void> {
     initializationOptions: serverSettings((k, d) => config().get(k, d)),
     synchronize: { configurationSection: "ambient" },
     outputChannel: output,
+    // the server's stderr at the level of each line, not all as [error] (the default)
+    stdioOptions: {
+      stdout: (input, channel) => {
+        readline.createInterface({ input, crlfDelay: Infinity, terminal: false }).on("line", (l) => channel.info(l));
+      },
+      stderr: (input, channel) => {
+        readline.createInterface({ input, crlfDelay: Infinity, terminal: false }).on("line", (l) => {
+          const { level, text } = stderrLine(l);
+          channel[level](text);
+        });
+      },
+    },
+    // a server that dies is restarted a few times, then reported (notification + status bar)
+    errorHandler: {
+      error: (_e, _m, count) => ({ action: count && count > 3 ? ErrorAction.Shutdown : ErrorAction.Continue }),
+      closed: () => {
+        const d = crashes.closed(server);
+        if (d.restart) {
+          output.warn(d.message);
+          status.text = "$(sync~spin) Ambient: restarting…";
+          status.tooltip = d.message;
+          status.show();
+          scheduleRefresh();
+          return { action: CloseAction.Restart, handled: true };
+        }
+        showError(d.message, "server failed");
+        return { action: CloseAction.DoNotRestart, handled: true };
+      },
+    },
   };
   client = new LanguageClient("ambient", "Ambient Mesh Migration", serverOptions, clientOptions);
   status.text = "$(sync~spin) Ambient: indexing…";
@@ -339,13 +397,13 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<void> {
     vscode.commands.registerCommand(CMD_WRITE, writeRecommendations),
     vscode.commands.registerCommand(CMD_REFRESH_CLUSTER, refreshCluster),
     vscode.commands.registerCommand(CMD_RESTART, async () => {
-      if (client) {
-        status.text = "$(sync~spin) Ambient: restarting…";
-        await client.restart();
-        scheduleRefresh();
-      } else {
-        await maybeStart(ctx);
-      }
+      // a new client, as at start-up: the binary is checked again and a failure to start is
+      // reported (restart() of a client whose server crashed would leave "restarting…")
+      status.text = "$(sync~spin) Ambient: restarting…";
+      status.show();
+      crashes.reset();
+      await stopClient();
+      await maybeStart(ctx);
     }),
     vscode.languages.onDidChangeDiagnostics((e) => {
       if (client && e.uris.length > 0) {

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { readDetect, resolveServer, serverSettings } from "../src/settings";
@@ -77,4 +78,18 @@ test("detect: exit 0 names a mesh file, exit 1 none, anything else is a broken s
   assert.match((old as { error: string }).error, /\/s is not a working ambient-lsp .*unrecognized subcommand 'detect'\)/);
   const gone = readDetect("/s", { code: null, stdout: "", stderr: "", spawnError: "spawn /s EACCES" });
   assert.match((gone as { error: string }).error, /cannot run the language server \/s: spawn \/s EACCES/);
+});
+
+test("package.json validates ambient.waypointName as the server does (RFC 1123 label)", () => {
+  const pkg = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8"));
+  const schema = pkg.contributes.configuration.properties["ambient.waypointName"];
+  const ok = (n: string) => new RegExp(schema.pattern).test(n) && n.length <= schema.maxLength;
+  for (const good of ["waypoint", "mesh-gw-1", "w", "a".repeat(63)]) {
+    assert.ok(ok(good), good);
+  }
+  // server/src/analysis/context.rs waypoint_name_error rejects the same names
+  for (const bad of ["Bad_Name!", "", "-waypoint", "waypoint-", "Waypoint", "way.point", "a".repeat(64)]) {
+    assert.ok(!ok(bad), bad);
+  }
+  assert.match(schema.patternErrorMessage, /RFC 1123/);
 });

@@ -29,6 +29,27 @@ pub struct Options {
     pub strict_waypoints: bool,
 }
 
+/// Why `name` cannot name generated waypoints, or `None` when it can. The name becomes a
+/// Gateway's name and, through istiod, the name of its Deployment and Service: an RFC 1123 label
+/// (lower-case letters, digits and `-`, starting and ending with a letter or digit, at most 63
+/// characters), as `kubectl` checks for Service names.
+pub fn waypoint_name_error(name: &str) -> Option<String> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    (!ok).then(|| {
+        format!(
+            "{name:?} is not a valid waypoint name: it must be an RFC 1123 label (lower-case \
+             letters, digits and '-', starting and ending with a letter or digit, at most 63 \
+             characters), e.g. \"waypoint\""
+        )
+    })
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {

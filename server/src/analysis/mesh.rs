@@ -76,6 +76,16 @@ impl NsMode {
         )
     }
 
+    /// The migration switches this namespace to ambient (R001): it injects sidecars, by its
+    /// label or because the injector injects every unlabeled namespace
+    /// (`enableNamespacesByDefault`, the `auto.` webhook).
+    pub fn switches(&self, facts: &Facts) -> bool {
+        self.injects()
+            || (self.injection == Injection::None
+                && facts.inject_by_default.is_some()
+                && !self.system)
+    }
+
     pub fn labels(&self) -> Labels {
         self.manifest
             .as_ref()
@@ -91,6 +101,118 @@ impl NsMode {
 // ------------------------------------------------------------------------------------------
 // Workload units
 
+/// What manages a workload's pods: the top of its `ownerReferences` chain (Pod → ReplicaSet →
+/// Deployment; Pod → Job → CronJob; Pod → StatefulSet / DaemonSet), which decides how it can be
+/// restarted. `kind` is `Pod` for a Pod without `ownerReferences` (a bare Pod: nothing
+/// re-creates it) and `Node` for a static (mirror) Pod.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Controller {
+    pub kind: String,
+    pub name: String,
+    /// The controller object is not in the input: it is named by an `ownerReferences` entry (a
+    /// Deployment is inferred from its ReplicaSet's name and the Pod's `pod-template-hash`).
+    pub inferred: bool,
+}
+
+impl Controller {
+    fn of(kind: &str, name: &str, inferred: bool) -> Controller {
+        Controller {
+            kind: kind.to_string(),
+            name: name.to_string(),
+            inferred,
+        }
+    }
+
+    /// `kubectl rollout restart` exists for these kinds only (kubectl's
+    /// `polymorphichelpers.defaultObjectRestarter`: Deployment, DaemonSet, StatefulSet).
+    pub fn can_rollout(&self) -> bool {
+        matches!(
+            self.kind.as_str(),
+            "Deployment" | "DaemonSet" | "StatefulSet"
+        )
+    }
+
+    /// A Pod that nothing re-creates: deleting it loses it.
+    pub fn is_bare_pod(&self) -> bool {
+        self.kind == "Pod"
+    }
+
+    pub fn display(&self) -> String {
+        format!("{}/{}", self.kind, self.name)
+    }
+}
+
+/// The Deployment that made ReplicaSet `rs`: Kubernetes names it `<deployment>-<pod-template-hash>`
+/// (`deployment/util.go` in kube-controller-manager); the hash is the Pod's `pod-template-hash`
+/// label, else a suffix in the alphabet of `rand.SafeEncodeString`.
+fn deployment_of_replicaset(rs: &str, pod_template_hash: Option<&str>) -> Option<String> {
+    let (dep, suffix) = rs.rsplit_once('-')?;
+    let hash_like = match pod_template_hash {
+        Some(h) => h == suffix,
+        None => {
+            (5..=10).contains(&suffix.len())
+                && suffix
+                    .chars()
+                    .all(|c| "bcdfghjklmnpqrstvwxz2456789".contains(c))
+        }
+    };
+    (hash_like && !dep.is_empty()).then(|| dep.to_string())
+}
+
+/// The workload resource `kind/name` of namespace `ns` in the input.
+fn workload_in(index: &Index, ns: &str, kind: &str, name: &str) -> Option<Arc<Resource>> {
+    index
+        .ns(ns)
+        .find(|r| r.kind == kind && r.name == name && matches!(r.body, Body::Workload(_)))
+        .cloned()
+}
+
+/// The controller of a Pod or controller `r`, following `ownerReferences` through the input.
+pub fn controller_of(index: &Index, r: &Resource) -> Controller {
+    let hash = match &r.body {
+        Body::Workload(w) => w.pod_labels.get("pod-template-hash").map(str::to_string),
+        _ => None,
+    };
+    let (kind, name) = top_owner(index, r, hash.as_deref());
+    let inferred = workload_in(index, &r.namespace, &kind, &name).is_none();
+    Controller::of(&kind, &name, inferred)
+}
+
+/// `(kind, name)` at the top of `r`'s `ownerReferences` chain.
+fn top_owner(index: &Index, r: &Resource, hash: Option<&str>) -> (String, String) {
+    let mut kind = r.kind.to_string();
+    let mut name = r.name.to_string();
+    let mut owners = r.owner_refs.clone();
+    // a chain is at most Pod → ReplicaSet → Deployment or Pod → Job → CronJob; the bound only
+    // guards against cyclic input
+    for _ in 0..4 {
+        let Some(o) = owners.first().cloned() else {
+            break;
+        };
+        match workload_in(index, &r.namespace, &o.kind, &o.name) {
+            Some(owner) => {
+                kind = o.kind.clone();
+                name = o.name.clone();
+                owners = owner.owner_refs.clone();
+            }
+            None if o.kind == "ReplicaSet" => {
+                // a Deployment of the input named like the ReplicaSet without its last part
+                if let Some((dep, _)) = o.name.rsplit_once('-') {
+                    if workload_in(index, &r.namespace, "Deployment", dep).is_some() {
+                        return ("Deployment".to_string(), dep.to_string());
+                    }
+                }
+                return match deployment_of_replicaset(&o.name, hash) {
+                    Some(dep) => ("Deployment".to_string(), dep),
+                    None => (o.kind, o.name),
+                };
+            }
+            None => return (o.kind, o.name),
+        }
+    }
+    (kind, name)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MeshStatus {
     /// Has (or will get) an injected sidecar.
@@ -105,6 +227,8 @@ pub enum MeshStatus {
 pub struct Unit {
     /// The controller or Pod; `None` for the unseen pods of a Service (no workload in input).
     pub res: Option<Arc<Resource>>,
+    /// What manages its pods (`None` for the unseen pods of a Service).
+    pub controller: Option<Controller>,
     pub kind: String,
     pub name: String,
     pub labels: Labels,
@@ -181,6 +305,7 @@ impl Unit {
         };
         Unit {
             res: None,
+            controller: None,
             kind: "Pods".to_string(),
             name: format!("pods of Service {ns}/{name}"),
             labels: selector,
@@ -218,6 +343,46 @@ impl Unit {
     pub fn has_sidecar(&self) -> bool {
         self.status == MeshStatus::Sidecar
     }
+}
+
+/// The pod-template label by which a workload asks for a sidecar itself: `sidecar.istio.io/inject`
+/// true, or `istio.io/rev`. Either still injects once the namespace has no injection label (the
+/// `object.` and `rev.object.` webhooks of `mutatingwebhook.yaml`); the `sidecar.istio.io/inject`
+/// annotation does not (the webhooks select on labels only).
+///
+/// On an already injected pod (or a `kube-inject`ed template: `sidecar.istio.io/status`) the
+/// injector itself wrote `istio.io/rev` (the `istio.io/rev` label of the injection template),
+/// so it is not read as a request there.
+pub fn injection_request(w: &Workload) -> Option<&crate::model::Label> {
+    let injected = w.pod_annotations.get("sidecar.istio.io/status").is_some();
+    w.pod_labels
+        .entry("sidecar.istio.io/inject")
+        .filter(|l| l.value == "true")
+        .or_else(|| {
+            (!injected)
+                .then(|| w.pod_labels.entry("istio.io/rev"))
+                .flatten()
+        })
+}
+
+/// What a pod (template) says about injection itself, as the injector reads it
+/// (`pkg/kube/inject/inject.go` `injectRequired`): the `sidecar.istio.io/inject` label, else the
+/// deprecated annotation of that name; `y`, `yes`, `true`, `on` ask for a sidecar, any other
+/// non-empty value refuses one, an empty value leaves it to the namespace. With the label the
+/// webhook itself is not even called for `"false"` (its `objectSelector`).
+pub fn injection_choice(w: &Workload) -> Option<(bool, &crate::model::Label)> {
+    let l = w
+        .pod_labels
+        .entry("sidecar.istio.io/inject")
+        .or_else(|| w.pod_annotations.entry("sidecar.istio.io/inject"))?;
+    if l.value.is_empty() {
+        return None;
+    }
+    let inject = matches!(
+        l.value.to_ascii_lowercase().as_str(),
+        "y" | "yes" | "true" | "on"
+    );
+    Some((inject, l))
 }
 
 /// The revision a sidecar was injected by (`sidecar.istio.io/status`, else `istio.io/rev`).
@@ -327,17 +492,9 @@ fn sidecar_state(facts: &Facts, mode: &NsMode, w: &Workload) -> (bool, bool) {
     }
     let l = &w.pod_labels;
     let label_inject = l.get("sidecar.istio.io/inject");
-    let ann_inject = w.pod_annotations.get("sidecar.istio.io/inject");
-    // the label wins over the deprecated annotation; other values fall back to the defaults
-    let explicit = match label_inject {
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        _ => match ann_inject {
-            Some("false") => Some(false),
-            _ => None,
-        },
-    };
-    if explicit == Some(false) {
+    let explicit = injection_choice(w).map(|(inject, _)| inject);
+    // the injector skips hostNetwork pods (`injectRequired`)
+    if explicit == Some(false) || w.host_network {
         return (false, true);
     }
     let pod_rev = l.get("istio.io/rev");
@@ -652,7 +809,7 @@ impl NsView {
     pub fn build(index: &Index, facts: &Facts, ns: &str) -> NsView {
         let mode = NsMode::of(index, facts, ns);
         let resources: Vec<Arc<Resource>> = index.ns(ns).cloned().collect();
-        let mut units = Self::units(facts, &mode, &resources);
+        let mut units = Self::units(index, facts, &mode, &resources);
         let mut services = Self::services(index, facts, &mode, ns, &resources);
         Self::link(facts, &mode, ns, &mut services, &mut units);
         let waypoints = resources
@@ -670,9 +827,16 @@ impl NsView {
         }
     }
 
-    /// The workload units: controllers (not ReplicaSets of a Deployment nor Jobs of a CronJob),
-    /// each with the Pods it selects; Pods that no controller owns are units of their own.
-    fn units(facts: &Facts, mode: &NsMode, resources: &[Arc<Resource>]) -> Vec<Unit> {
+    /// The workload units: one per controller at the top of an `ownerReferences` chain (a
+    /// ReplicaSet of a Deployment or a Job of a CronJob in the input is part of its owner's
+    /// unit), each with its Pods (by `ownerReferences`, else by selector); Pods that nothing
+    /// owns are units of their own.
+    fn units(
+        index: &Index,
+        facts: &Facts,
+        mode: &NsMode,
+        resources: &[Arc<Resource>],
+    ) -> Vec<Unit> {
         let mut units: Vec<Unit> = Vec::new();
         let mut pods: Vec<&Arc<Resource>> = Vec::new();
         for r in resources {
@@ -681,19 +845,31 @@ impl NsView {
                 pods.push(r);
                 continue;
             }
-            if (r.kind == "ReplicaSet" && r.owner_refs.iter().any(|o| o.kind == "Deployment"))
-                || (r.kind == "Job" && r.owner_refs.iter().any(|o| o.kind == "CronJob"))
-            {
+            let c = controller_of(index, r);
+            let owned_by_input = (c.kind != r.kind || c.name != *r.name)
+                && workload_in(index, &r.namespace, &c.kind, &c.name).is_some();
+            // two objects of the same controller (two ReplicaSets of a Deployment not in the
+            // input) stay two units, like two copies of one manifest in two files: each keeps
+            // its findings; restarts are deduplicated where they are written
+            if owned_by_input {
                 continue;
             }
-            units.push(Self::unit(facts, mode, r, w));
+            let mut u = Self::unit(facts, mode, r, w);
+            u.controller = Some(c);
+            units.push(u);
         }
         for p in pods {
             let Body::Workload(w) = &p.body else { continue };
-            match units.iter_mut().find(|u| u.owns(w)) {
-                Some(u) => u.observe(facts, mode, p, w),
+            let c = controller_of(index, p);
+            let by_owner = (!c.is_bare_pod())
+                .then(|| units.iter().position(|u| u.controller.as_ref() == Some(&c)))
+                .flatten();
+            let at = by_owner.or_else(|| units.iter().position(|u| u.owns(w)));
+            match at {
+                Some(i) => units[i].observe(facts, mode, p, w),
                 None => {
                     let mut u = Self::unit(facts, mode, p, w);
+                    u.controller = Some(c);
                     u.pods.push(p.clone());
                     units.push(u);
                 }
@@ -785,6 +961,7 @@ impl NsView {
         };
         Unit {
             res: Some(r.clone()),
+            controller: None,
             kind: r.kind.to_string(),
             name: r.name.to_string(),
             labels: w.pod_labels.clone(),

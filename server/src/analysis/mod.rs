@@ -13,4 +13,6 @@ pub mod mesh;
 pub mod platform;
 pub mod version;
 
-pub use context::{ClusterCtx, NsCtx, NsResult, NsSummary, Options, Target, TargetKind};
+pub use context::{
+    waypoint_name_error, ClusterCtx, NsCtx, NsResult, NsSummary, Options, Target, TargetKind,
+};

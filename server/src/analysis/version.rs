@@ -79,9 +79,17 @@ impl Version {
     }
 }
 
+/// Image variants Istio publishes for one release (`--set variant=`): not part of the version.
+const IMAGE_VARIANTS: [&str; 2] = ["-distroless", "-debug"];
+
 impl fmt::Display for Version {
+    /// The version as written, without an image variant suffix: `1.26.3-distroless` is 1.26.3.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.raw)
+        let shown = IMAGE_VARIANTS
+            .iter()
+            .find_map(|v| self.raw.strip_suffix(v))
+            .unwrap_or(&self.raw);
+        write!(f, "{shown}")
     }
 }
 
@@ -94,6 +102,11 @@ mod tests {
         let v = Version::parse("1.26.1-distroless").unwrap();
         assert_eq!((v.major, v.minor, v.patch), (1, 26, Some(1)));
         assert_eq!(v.suffix, "-distroless");
+        assert_eq!(v.to_string(), "1.26.1");
+        assert_eq!(
+            Version::parse("1.24.3-solo").unwrap().to_string(),
+            "1.24.3-solo"
+        );
         assert!(Version::parse("1.24.3-solo").unwrap().is_solo());
         let v = Version::parse("1.22.3-patch0-solo-fips").unwrap();
         assert!(v.is_solo() && !v.at_least(1, 25));

@@ -106,6 +106,28 @@ fn absolute(p: &Path) -> PathBuf {
     abs.canonicalize().unwrap_or_else(|_| normalize(&abs))
 }
 
+/// The absolute path of an input file as the reports name it: the path as walked (a file
+/// reached through a symlinked directory keeps that spelling, as in the JSON and text
+/// reports) when it is under `root`, else its canonical path.
+fn as_named(p: &Path, root: &Path) -> PathBuf {
+    let canonical = absolute(p);
+    let lexical = if p.is_absolute() {
+        normalize(p)
+    } else {
+        std::env::current_dir()
+            .map(|d| normalize(&d.join(p)))
+            .unwrap_or_else(|_| canonical.clone())
+    };
+    if lexical != canonical
+        && lexical.starts_with(root)
+        && std::fs::canonicalize(&lexical).ok().as_deref() == Some(canonical.as_path())
+    {
+        lexical
+    } else {
+        canonical
+    }
+}
+
 /// How the source root was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RootFrom {
@@ -168,15 +190,24 @@ pub fn source_root(
 }
 
 /// SARIF options for the files of `index`, relative to `root`.
-pub fn sarif_options(index: &Index, root: &Path, max_results: usize) -> SarifOptions {
+/// `raw`: the real paths of files whose names are not UTF-8.
+pub fn sarif_options(
+    index: &Index,
+    root: &Path,
+    max_results: usize,
+    raw: &crate::cli::RawPaths,
+) -> SarifOptions {
     let mut uris = HashMap::new();
     for f in index.files() {
         if crate::report::is_cluster_path(&f.path) {
             // a `cluster://` object: its URI is kept as is (`Plan::uri`)
             continue;
         }
-        let abs = absolute(Path::new(&*f.path));
-        uris.insert(f.id, file_uri_under(&abs, root));
+        let path = raw
+            .get(&f.id)
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from(&*f.path));
+        uris.insert(f.id, file_uri_under(&as_named(&path, root), root));
     }
     SarifOptions {
         root_uri: Some(file_uri(root, true)),
@@ -186,23 +217,28 @@ pub fn sarif_options(index: &Index, root: &Path, max_results: usize) -> SarifOpt
 }
 
 /// The files of `index` named by `changed` (paths as pre-commit passes them); the changed
-/// paths that are not in the index.
-pub fn changed_files(index: &Index, changed: &[PathBuf]) -> (HashSet<FileId>, Vec<String>) {
+/// paths that are not in the index; those that no longer exist (deleted by the commit).
+pub fn changed_files(
+    index: &Index,
+    changed: &[PathBuf],
+) -> (HashSet<FileId>, Vec<String>, Vec<String>) {
     let by_abs: HashMap<PathBuf, FileId> = index
         .files()
         .map(|f| (absolute(Path::new(&*f.path)), f.id))
         .collect();
     let mut ids = HashSet::new();
     let mut outside = Vec::new();
+    let mut deleted = Vec::new();
     for c in changed {
         match by_abs.get(&absolute(c)) {
             Some(id) => {
                 ids.insert(*id);
             }
+            None if std::fs::symlink_metadata(c).is_err() => deleted.push(c.display().to_string()),
             None => outside.push(c.display().to_string()),
         }
     }
-    (ids, outside)
+    (ids, outside, deleted)
 }
 
 /// Defaults of `--pre-commit`: every phase (a failed phase elsewhere is no reason to hide the
@@ -219,6 +255,27 @@ pub fn hook_args(args: &mut crate::cli::MigrateArgs) -> Result<(), String> {
                 .to_string(),
         );
     }
+    // what the hook cannot honour is refused rather than ignored
+    if args.format != crate::cli::Format::Text {
+        return Err(
+            "--pre-commit prints one line per finding of the changed files; --format json|sarif \
+             is for the whole report (run without --pre-commit)"
+                .to_string(),
+        );
+    }
+    if let Some(p) = &args.phase {
+        return Err(format!(
+            "--pre-commit runs every phase (a failed phase elsewhere must not hide the changed \
+             files' findings); --phase {p} cannot be used with it"
+        ));
+    }
+    if args.context.is_some() || args.kubeconfig.is_some() || args.dump_dir.is_some() {
+        return Err(
+            "--pre-commit analyses the manifests of the repository, not a live cluster; \
+             --context, --kubeconfig and --dump-dir cannot be used with it"
+                .to_string(),
+        );
+    }
     args.ignore_failures = true;
     if args.from_files.is_empty() {
         args.from_files.push(PathBuf::from("."));
@@ -230,11 +287,11 @@ pub fn hook_args(args: &mut crate::cli::MigrateArgs) -> Result<(), String> {
 /// above `--fail-on` (default `error`), else 0. Findings elsewhere in the mesh, and failed
 /// phases, never fail the hook: the commit did not cause them.
 pub fn run_hook(args: &crate::cli::MigrateArgs, index: &Index, report: &Report) -> i32 {
-    let (changed, outside) = changed_files(index, &args.ci.changed);
+    let (changed, outside, deleted) = changed_files(index, &args.ci.changed);
     let threshold = args.ci.fail_on.unwrap_or(FailOn::Error).threshold();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let res = crate::report::hook::write(&mut out, report, &changed, &outside, threshold)
+    let res = crate::report::hook::write(&mut out, report, &changed, &outside, &deleted, threshold)
         .and_then(|s| std::io::Write::flush(&mut out).map(|_| s));
     match res {
         Ok(s) if s.failing > 0 => EXIT_FINDINGS,

@@ -60,7 +60,7 @@ pub struct MigrateArgs {
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// Name of generated waypoints.
-    #[arg(long, value_name = "NAME", default_value = "waypoint")]
+    #[arg(long, value_name = "NAME", default_value = "waypoint", value_parser = parse_waypoint_name)]
     pub waypoint_name: String,
     /// Count AUDIT policies, selector Telemetry and EnvoyFilters as needing a waypoint.
     #[arg(long)]
@@ -118,11 +118,26 @@ fn temp_output_dir() -> std::io::Result<PathBuf> {
     Err(std::io::Error::other("cannot create a temporary directory"))
 }
 
+/// The paths of loaded files whose names are not UTF-8 (the index keeps a lossy display path;
+/// the URIs of the SARIF report need the real bytes).
+pub type RawPaths = std::collections::HashMap<u32, PathBuf>;
+
 /// Load manifest files into an index (read and parse in parallel). Unreadable files become
 /// input problems; a path that does not exist is an error.
 pub fn load(paths: &[PathBuf], max_kb: u64) -> Result<Index, String> {
-    let files = sources::expand(paths)?;
-    if files.is_empty() {
+    Ok(load_walk(paths, max_kb, None)?.0)
+}
+
+/// [`load`], not reading `exclude` (the run's `--output-dir`) nor any directory that holds an
+/// earlier run's output; also returns what was skipped for that reason. Entries that cannot be
+/// walked (dangling symlinks, loops, unreadable directories) become YAML-005 problems.
+pub fn load_walk(
+    paths: &[PathBuf],
+    max_kb: u64,
+    exclude: Option<&std::path::Path>,
+) -> Result<(Index, Vec<PathBuf>, RawPaths), String> {
+    let walk = sources::walk(paths, exclude)?;
+    if walk.files.is_empty() && walk.problems.is_empty() {
         return Err(format!(
             "no *.yaml, *.yml or *.json files under {}",
             paths
@@ -133,13 +148,21 @@ pub fn load(paths: &[PathBuf], max_kb: u64) -> Result<Index, String> {
         ));
     }
     let mut index = Index::new();
-    let ids: Vec<(u32, PathBuf)> = files
+    let ids: Vec<(u32, PathBuf)> = walk
+        .files
         .into_iter()
         .map(|p| (index.id_for(&p.to_string_lossy()), p))
         .collect();
+    // names that are not UTF-8: the index has them lossily; URIs need the real bytes
+    let raw: Vec<(u32, PathBuf)> = ids
+        .iter()
+        .filter(|(_, p)| p.to_str().is_none())
+        .cloned()
+        .collect();
+    let raw: RawPaths = raw.into_iter().collect();
     let limits = Limits::default();
     let max = max_kb.saturating_mul(1024);
-    let parsed: Vec<FileData> = ids
+    let mut parsed: Vec<FileData> = ids
         .into_par_iter()
         .map(|(id, p)| {
             let display = p.to_string_lossy().to_string();
@@ -149,10 +172,20 @@ pub fn load(paths: &[PathBuf], max_kb: u64) -> Result<Index, String> {
             }
         })
         .collect();
+    for (p, message) in walk.problems {
+        let display = p.to_string_lossy().to_string();
+        let id = index.id_for(&display);
+        parsed.push(FileData::unreadable(
+            id,
+            display,
+            &crate::rules::YAML_005,
+            format!("cannot read: {message}"),
+        ));
+    }
     for fd in parsed {
         index.upsert(fd);
     }
-    Ok(index)
+    Ok((index, walk.skipped_outputs, raw))
 }
 
 pub fn run(mut args: MigrateArgs) -> i32 {
@@ -171,7 +204,7 @@ pub fn run(mut args: MigrateArgs) -> i32 {
 
 /// The input: the files of `--from-files`, or the live cluster (`crate::cluster`), then what
 /// a report needs to know of a cluster.
-fn input(args: &MigrateArgs) -> Result<(Index, Option<report::ClusterInput>), String> {
+fn input(args: &MigrateArgs) -> Result<(Index, Option<report::ClusterInput>, RawPaths), String> {
     if !args.from_files.is_empty() {
         if let Some(d) = &args.dump_dir {
             return Err(format!(
@@ -179,7 +212,24 @@ fn input(args: &MigrateArgs) -> Result<(Index, Option<report::ClusterInput>), St
                 d.display()
             ));
         }
-        return Ok((load(&args.from_files, args.max_file_size_kb)?, None));
+        if args.context.is_some() || args.kubeconfig.is_some() {
+            return Err(
+                "--context and --kubeconfig choose a live cluster to read; they cannot be used with --from-files"
+                    .to_string(),
+            );
+        }
+        let (index, skipped, raw) = load_walk(
+            &args.from_files,
+            args.max_file_size_kb,
+            args.output_dir.as_deref(),
+        )?;
+        for p in skipped {
+            eprintln!(
+                "ambient-lsp: not reading {}: it holds the output of ambient-lsp migrate (--output-dir)",
+                p.display()
+            );
+        }
+        return Ok((index, None, raw));
     }
     let request_timeout = crate::cluster::cli::parse_timeout(&args.request_timeout)?;
     let l = crate::cluster::cli::load(crate::cluster::cli::Request {
@@ -193,14 +243,14 @@ fn input(args: &MigrateArgs) -> Result<(Index, Option<report::ClusterInput>), St
         context: l.who.context.clone(),
         unverified: crate::cluster::unverified(&l.kinds),
     };
-    Ok((l.index, Some(cluster)))
+    Ok((l.index, Some(cluster), RawPaths::new()))
 }
 
 /// Load, analyse, write the output files and print the report (or run the pre-commit hook).
 /// Ok is the exit status (`--fail-on`); Err is a usage error.
 fn migrate(args: &MigrateArgs) -> Result<i32, String> {
     let started = std::time::Instant::now();
-    let (index, cluster_input) = input(args)?;
+    let (index, cluster_input, raw) = input(args)?;
     tracing::info!(files = index.file_count(), resources = index.resource_count(), elapsed = ?started.elapsed(), rss_mb = rss_mb(), "loaded");
     let opts = Options {
         waypoint_name: args.waypoint_name.clone(),
@@ -218,17 +268,35 @@ fn migrate(args: &MigrateArgs) -> Result<i32, String> {
             .collect(),
     };
     let rep = report::build_from(&index, &analysis, &ropts, cluster_input.as_ref());
-    if args.ci.pre_commit && args.output_dir.is_none() {
+    if args.ci.pre_commit {
+        // the hook writes the recommended files only when asked to (--output-dir)
+        if let Some(d) = &args.output_dir {
+            let dir = output_dir(args)?;
+            crate::output::write_outputs(&dir, &rep).map_err(|e| format!("cannot write {e}"))?;
+            tracing::debug!(dir = %d.display(), "recommended files written");
+        }
         return Ok(ci::run_hook(args, &index, &rep));
     }
     let dir = output_dir(args)?;
     let written =
         crate::output::write_outputs(&dir, &rep).map_err(|e| format!("cannot write {e}"))?;
+    if args.output_dir.is_none() && args.format != Format::Text {
+        // the text report names the files; JSON and SARIF readers may not look inside
+        eprintln!(
+            "ambient-lsp: recommended files written to {}",
+            dir.display()
+        );
+    }
     let sarif = match args.format {
         Format::Sarif => {
             let root = args.ci.source_root.as_deref();
             let (root, _) = ci::source_root(root, &args.from_files)?;
-            Some(ci::sarif_options(&index, &root, args.ci.sarif_max_results))
+            Some(ci::sarif_options(
+                &index,
+                &root,
+                args.ci.sarif_max_results,
+                &raw,
+            ))
         }
         _ => None,
     };
@@ -296,5 +364,12 @@ fn markers(choice: &str) -> &'static text::Markers {
         &text::ASCII
     } else {
         &text::EMOJI
+    }
+}
+
+fn parse_waypoint_name(s: &str) -> Result<String, String> {
+    match crate::analysis::waypoint_name_error(s) {
+        Some(why) => Err(why),
+        None => Ok(s.to_string()),
     }
 }

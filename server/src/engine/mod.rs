@@ -95,7 +95,7 @@ impl Analysis {
         if by_file.has_global(file.id) {
             out.extend(self.global.iter().filter(here));
         }
-        out
+        dedupe(out)
     }
 
     /// Every finding: input problems, then namespace findings, then cluster-wide ones.
@@ -110,6 +110,23 @@ impl Analysis {
             out.extend(r.findings.iter());
         }
         out.extend(self.global.iter());
-        out
+        dedupe(out)
     }
+}
+
+/// Identical findings once (the first kept): a resource visible from several namespaces (a
+/// DestinationRule with a wildcard host, an exported VirtualService) is analysed in each of
+/// them, and a rule about the resource itself then finds the same thing in each.
+fn dedupe(list: Vec<&Finding>) -> Vec<&Finding> {
+    let mut seen = std::collections::HashSet::new();
+    list.into_iter()
+        .filter(|f| {
+            seen.insert((
+                f.rule.id,
+                f.location,
+                f.message.as_str(),
+                f.namespace.as_deref(),
+            ))
+        })
+        .collect()
 }

@@ -189,7 +189,72 @@ impl Builder<'_> {
                 ..
             } => self.label(target, set, remove),
             Action::Delete { resource, .. } => self.delete(resource),
+            Action::LabelTemplate {
+                workload,
+                set,
+                remove,
+                ..
+            } => self.label_template(workload, set, remove),
             _ => Vec::new(),
+        }
+    }
+
+    /// The workload manifest of a `label-template` action.
+    fn workload(&self, w: &crate::finding::WorkloadTarget) -> Option<&Arc<Resource>> {
+        self.session.index.ns(&w.namespace).find(|r| {
+            r.kind == w.kind
+                && r.name == w.name
+                && matches!(r.body, crate::model::Body::Workload(_))
+        })
+    }
+
+    /// Set and remove labels on a workload's pod template, where it is written.
+    fn label_template(
+        &self,
+        w: &crate::finding::WorkloadTarget,
+        set: &BTreeMap<String, String>,
+        remove: &[String],
+    ) -> Vec<(String, Vec<FileEdits>)> {
+        let Some(r) = self.workload(w) else {
+            return Vec::new();
+        };
+        let Some(tf) = self.session.index.file(r.file) else {
+            return Vec::new();
+        };
+        let set_v: Vec<(String, String)> =
+            set.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        match edit::template_label_edits(
+            &tf.text,
+            r.doc as usize,
+            Some(r.span),
+            Style::of_path(&tf.path),
+            &r.kind,
+            &set_v,
+            remove,
+        ) {
+            Ok(edits) if !edits.is_empty() => {
+                let mut parts: Vec<String> = remove.iter().map(|k| format!("-{k}")).collect();
+                parts.extend(set.iter().map(|(k, v)| format!("{k}={v}")));
+                let what = if r.kind == "Pod" {
+                    "Label"
+                } else {
+                    "Label the pod template of"
+                };
+                vec![(
+                    format!("{what} {} {}: {}", r.kind, r.ns_name(), parts.join(" ")),
+                    vec![FileEdits {
+                        key: tf.path.to_string(),
+                        text: tf.text.clone(),
+                        edits,
+                        create: false,
+                    }],
+                )]
+            }
+            Ok(_) => Vec::new(),
+            Err(e) => {
+                tracing::info!("no pod template label edit for {}: {e}", r.ns_name());
+                Vec::new()
+            }
         }
     }
 
@@ -525,7 +590,9 @@ fn changes(files: &[FileEdits]) -> Vec<Change<'_>> {
 }
 
 /// Every fix of this file's findings that edits only this file, merged into one edit: all of
-/// them when together they are safe, else those that, added one by one, stay safe.
+/// them when together they are safe, else those that, added one by one, stay safe. Its title
+/// counts the quick fixes it carries out, and those left out: they edit other files, or are one
+/// of several alternatives (where to put a waypoint).
 fn fix_all_action(
     b: &Builder,
     file: &FileData,
@@ -539,19 +606,21 @@ fn fix_all_action(
         .filter(|f| !f.actions.is_empty())
         .collect();
     let try_set = |set: &[&Finding], sim: &mut Simulator| {
-        let (edits, count) = FileFixes::collect(b, file, set).merge(&file.text, style);
+        let fixes = FileFixes::collect(b, file, set);
+        let elsewhere = fixes.elsewhere;
+        let (edits, count) = fixes.merge(&file.text, style);
         let ok = sim.safe(&[Change {
             key: &file.path,
             text: &file.text,
             edits: &edits,
         }]);
-        ok.then_some((edits, count))
+        ok.then_some((edits, count, elsewhere))
     };
-    let (edits, count) = match try_set(&findings, sim) {
+    let (edits, count, elsewhere) = match try_set(&findings, sim) {
         Some(all) => all,
         None => {
             let mut kept: Vec<&Finding> = Vec::new();
-            let mut best = (Vec::new(), 0);
+            let mut best = (Vec::new(), 0, 0);
             for f in &findings {
                 kept.push(f);
                 match try_set(&kept, sim) {
@@ -574,7 +643,18 @@ fn fix_all_action(
         create: false,
     }])?;
     Some(CodeAction {
-        title: format!("Apply all {count} ambient migration fixes of this file"),
+        title: format!(
+            "Apply all {count} ambient migration fix{} of this file{}",
+            if count == 1 { "" } else { "es" },
+            match elsewhere {
+                0 => String::new(),
+                1 => " (1 more quick fix edits another file or is an alternative: apply it by itself)"
+                    .to_string(),
+                n => format!(
+                    " ({n} more quick fixes edit other files or are alternatives: apply them by themselves)"
+                ),
+            }
+        ),
         kind: Some(CodeActionKind::new(FIX_ALL)),
         diagnostics: None,
         edit: Some(edit),
@@ -588,14 +668,19 @@ fn fix_all_action(
 /// Labels to set and to remove on one document.
 type LabelChange = (BTreeMap<String, String>, Vec<String>);
 
-/// The actions of one file's findings that edit only that file, gathered by kind.
+/// The actions of one file's findings that edit only that file, gathered by kind, with the
+/// number of quick fixes each carries out (several findings may offer the same fix).
 #[derive(Default)]
 struct FileFixes {
     /// Documents to append, by resource key (one per resource).
-    appends: BTreeMap<String, String>,
+    appends: BTreeMap<String, (String, usize)>,
     /// Label changes by object: (document, span of the object — a `List` item or the root).
-    labels: BTreeMap<(u32, u32, u32), LabelChange>,
+    labels: BTreeMap<(u32, u32, u32), (LabelChange, usize)>,
+    /// Pod template label changes by object (as `labels`), with the workload's kind.
+    templates: BTreeMap<(u32, u32, u32), (String, LabelChange, usize)>,
     deletes: Vec<TextEdit>,
+    /// Quick fixes of the file's findings left out of the fix-all edit (other files, alternatives).
+    elsewhere: usize,
 }
 
 impl FileFixes {
@@ -603,18 +688,33 @@ impl FileFixes {
         let mut fixes = FileFixes::default();
         for f in findings {
             for a in &f.actions {
-                fixes.add(b, file, a);
+                if !fixes.add(b, file, a) {
+                    fixes.elsewhere += b.actions_for(file, a).len();
+                }
             }
         }
         fixes
     }
 
-    fn add(&mut self, b: &Builder, file: &FileData, a: &Action) {
+    /// Whether the action is taken (it edits this file only).
+    fn add(&mut self, b: &Builder, file: &FileData, a: &Action) -> bool {
+        let merge = |e: &mut LabelChange, set: &BTreeMap<String, String>, remove: &[String]| {
+            for (k, v) in set {
+                e.0.insert(k.clone(), v.clone());
+            }
+            for k in remove {
+                if !e.1.contains(k) {
+                    e.1.push(k.clone());
+                }
+            }
+        };
         match a {
             Action::Apply { resource, .. } if !b.exists(resource) => {
                 self.appends
                     .entry(resource.key())
-                    .or_insert_with(|| emit::to_yaml(&resource.value()));
+                    .or_insert_with(|| (emit::to_yaml(&resource.value()), 0))
+                    .1 += 1;
+                true
             }
             Action::Label {
                 target,
@@ -625,50 +725,79 @@ impl FileFixes {
                 let Some(r) =
                     b.label_target(&target.kind, target.namespace.as_deref(), &target.name)
                 else {
-                    return;
+                    return false;
                 };
                 if r.file != file.id {
-                    return;
+                    return false;
                 }
-                let e = self
+                let (e, n) = self
                     .labels
                     .entry((r.doc, r.span.start, r.span.end))
                     .or_default();
-                for (k, v) in set {
-                    e.0.insert(k.clone(), v.clone());
-                }
-                for k in remove {
-                    if !e.1.contains(k) {
-                        e.1.push(k.clone());
-                    }
-                }
+                *n += 1;
+                merge(e, set, remove);
+                true
             }
-            Action::Delete { resource, .. } => {
-                if let Some((_, tf, e)) = b.deletion(resource) {
-                    if tf.id == file.id {
-                        self.deletes.push(e);
-                    }
+            Action::LabelTemplate {
+                workload,
+                set,
+                remove,
+                ..
+            } => {
+                let Some(r) = b.workload(workload) else {
+                    return false;
+                };
+                if r.file != file.id {
+                    return false;
                 }
+                let (_, e, n) = self
+                    .templates
+                    .entry((r.doc, r.span.start, r.span.end))
+                    .or_insert_with(|| (r.kind.to_string(), LabelChange::default(), 0));
+                *n += 1;
+                merge(e, set, remove);
+                true
             }
-            _ => {}
+            Action::Delete { resource, .. } => match b.deletion(resource) {
+                Some((_, tf, e)) if tf.id == file.id => {
+                    self.deletes.push(e);
+                    true
+                }
+                _ => false,
+            },
+            _ => false,
         }
     }
 
-    /// The edits that do not overlap (labels first, then deletions, then appended documents)
-    /// and the number of fixes they carry out.
+    /// The edits that do not overlap (labels first, then pod templates, deletions, appended
+    /// documents) and the number of fixes they carry out.
     fn merge(self, text: &str, style: Style) -> (Vec<TextEdit>, usize) {
         let mut edits: Vec<TextEdit> = Vec::new();
         let mut count = 0;
         let free = |e: &TextEdit, edits: &[TextEdit]| edits.iter().all(|x| !edit::overlaps(e, x));
-        for ((doc, start, end), (set, remove)) in self.labels {
-            let set: Vec<(String, String)> = set
-                .into_iter()
+        let keep = |set: BTreeMap<String, String>, remove: &[String]| -> Vec<(String, String)> {
+            set.into_iter()
                 .filter(|(k, _)| !remove.contains(k))
-                .collect();
+                .collect()
+        };
+        for ((doc, start, end), ((set, remove), n)) in self.labels {
+            let set = keep(set, &remove);
             let object = Some(crate::yaml::Span { start, end });
             if let Ok(es) = edit::label_edits_in(text, doc as usize, object, style, &set, &remove) {
                 if es.iter().all(|e| free(e, &edits)) {
-                    count += 1;
+                    count += n;
+                    edits.extend(es);
+                }
+            }
+        }
+        for ((doc, start, end), (kind, (set, remove), n)) in self.templates {
+            let set = keep(set, &remove);
+            let object = Some(crate::yaml::Span { start, end });
+            if let Ok(es) =
+                edit::template_label_edits(text, doc as usize, object, style, &kind, &set, &remove)
+            {
+                if es.iter().all(|e| free(e, &edits)) {
+                    count += n;
                     edits.extend(es);
                 }
             }
@@ -681,10 +810,11 @@ impl FileFixes {
         }
         // never YAML documents appended to a JSON file
         if !self.appends.is_empty() && style == Style::Yaml {
-            count += self.appends.len();
-            let docs: Vec<String> = self.appends.into_values().collect();
+            let n: usize = self.appends.values().map(|(_, n)| n).sum();
+            let docs: Vec<String> = self.appends.into_values().map(|(d, _)| d).collect();
             let e = edit::append_documents(text, &docs.join("---\n"));
             if free(&e, &edits) {
+                count += n;
                 edits.push(e);
             }
         }

@@ -279,6 +279,15 @@ pub fn hover(session: &Session, file: &FileData, offset: usize, enc: Encoding) -
                 crate::finding::Action::Label { command, .. }
                 | crate::finding::Action::Delete { command, .. }
                 | crate::finding::Action::Restart { command, .. } => format!("`{command}`"),
+                crate::finding::Action::LabelTemplate { commands, .. } if commands.is_empty() => {
+                    "edit the pod template (code action)".to_string()
+                }
+                crate::finding::Action::LabelTemplate { commands, .. } => commands
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                crate::finding::Action::Manual { step, .. } => format!("by hand: {step}"),
                 crate::finding::Action::Apply { resource, .. } => {
                     format!("apply `{}` (code action)", resource.key())
                 }

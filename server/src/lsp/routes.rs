@@ -28,7 +28,7 @@ use crate::engine::Session;
 use crate::index::FileData;
 use crate::model::{Body, Resource};
 use crate::routes::world::crd_has_retry;
-use crate::routes::{translate, IndexWorld, SubsetInfo, SvcInfo, Translation, VsRef, World};
+use crate::routes::{translate_in_workspace, IndexWorld, Translation, VsRef};
 use crate::yaml::{emit, Encoding, Span};
 
 /// The workspace as the translation's world.
@@ -44,38 +44,6 @@ fn world(session: &Session) -> IndexWorld<'_> {
     IndexWorld::new(&session.index, &facts.dns_domain, retry)
 }
 
-/// The world without the HTTPRoutes already in the workspace: what the translation was before
-/// its routes were added.
-struct WithoutRoutes<'a>(&'a IndexWorld<'a>);
-
-impl World for WithoutRoutes<'_> {
-    fn domain(&self) -> &str {
-        self.0.domain()
-    }
-    fn services_for(&self, pattern: &str) -> Vec<SvcInfo> {
-        self.0.services_for(pattern)
-    }
-    fn service_named(&self, ns: &str, name: &str) -> Option<SvcInfo> {
-        self.0.service_named(ns, name)
-    }
-    fn subset(&self, fqdn: &str, subset: &str, from_ns: &str) -> Result<SubsetInfo, String> {
-        self.0.subset(fqdn, subset, from_ns)
-    }
-    fn retry_field(&self) -> bool {
-        self.0.retry_field()
-    }
-    fn route_exists(&self, _: &str, _: &str) -> bool {
-        false
-    }
-    fn competing(&self, svc: &SvcInfo, vs_ns: &str, vs_name: &str) -> Vec<String> {
-        self.0
-            .competing(svc, vs_ns, vs_name)
-            .into_iter()
-            .filter(|c| !c.starts_with("HTTPRoute "))
-            .collect()
-    }
-}
-
 /// The mesh VirtualService whose document holds `offset`.
 fn vs_at(file: &FileData, offset: usize) -> Option<&Arc<Resource>> {
     file.resources.iter().find(|r| {
@@ -85,8 +53,9 @@ fn vs_at(file: &FileData, offset: usize) -> Option<&Arc<Resource>> {
     })
 }
 
-/// The translation of one VirtualService in `w` (`None`: not mesh-bound, or no `http`).
-fn translation(w: &dyn World, iw: &IndexWorld, vsr: &Resource) -> Option<Translation> {
+/// The translation of one VirtualService in the workspace (`None`: not mesh-bound, or no
+/// `http`); `converted` when the workspace already holds it (`routes::translate_in_workspace`).
+fn translation(iw: &IndexWorld, vsr: &Resource) -> Option<Translation> {
     let Body::VirtualService(vs) = &vsr.body else {
         return None;
     };
@@ -101,33 +70,12 @@ fn translation(w: &dyn World, iw: &IndexWorld, vsr: &Resource) -> Option<Transla
         hosts: vs.hosts.iter().map(|h| (h.value.clone(), h.span)).collect(),
         span: vs.http_span.unwrap_or(vsr.name_span),
     };
-    let t = translate(w, &vref, spec);
+    let t = translate_in_workspace(iw, &vref, spec);
     (!t.targets.is_empty()).then_some(t)
 }
 
-fn key_of(o: &serde_json::Value) -> (String, String, String, String) {
-    let s = |p: &str| {
-        o.pointer(p)
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_string()
-    };
-    let api = s("/apiVersion");
-    let group = api
-        .rsplit_once('/')
-        .map(|(g, _)| g)
-        .unwrap_or("")
-        .to_string();
-    (
-        group,
-        s("/kind"),
-        s("/metadata/namespace"),
-        s("/metadata/name"),
-    )
-}
-
 fn in_workspace(session: &Session, o: &serde_json::Value) -> bool {
-    let (g, k, ns, n) = key_of(o);
+    let (g, k, ns, n) = crate::routes::object_key(o);
     session.index.find(&g, &k, &ns, &n).is_some()
 }
 
@@ -136,7 +84,7 @@ fn names(t: &Translation, kind: &str) -> Vec<String> {
         .iter()
         .filter(|o| o["kind"] == kind)
         .map(|o| {
-            let (_, _, ns, n) = key_of(o);
+            let (_, _, ns, n) = crate::routes::object_key(o);
             format!("{ns}/{n}")
         })
         .collect()
@@ -249,8 +197,8 @@ pub fn code_actions(
             data: None,
         })
     };
-    match translation(&iw, &iw, vsr) {
-        Some(t) if !t.noop && t.problems.is_empty() && !t.objects.is_empty() => {
+    match translation(&iw, vsr) {
+        Some(t) if !t.noop && t.problems.is_empty() && !t.objects.is_empty() && !t.converted => {
             let missing: Vec<&serde_json::Value> = t
                 .objects
                 .iter()
@@ -278,29 +226,20 @@ pub fn code_actions(
                 }
             }
         }
-        _ => {
-            // converted already? the translation without the workspace's routes is all there
-            let w = WithoutRoutes(&iw);
-            if let Some(t) = translation(&w, &iw, vsr) {
-                if !t.noop
-                    && t.problems.is_empty()
-                    && !t.objects.is_empty()
-                    && t.objects.iter().all(|o| in_workspace(session, o))
-                {
-                    if let Some(e) = edit::delete_document(&file.text, &file.docs, vsr.doc as usize)
-                    {
-                        let title = format!(
-                            "Delete VirtualService {}: HTTPRoute {} replaces it",
-                            vsr.ns_name(),
-                            names(&t, "HTTPRoute").join(", ")
-                        );
-                        if let Some(we) = single_file_edit(state, file, vec![e], enc) {
-                            out.push(action(title, we));
-                        }
-                    }
+        Some(t) if t.converted => {
+            // converted already: the translation without the workspace's routes is all there
+            if let Some(e) = edit::delete_document(&file.text, &file.docs, vsr.doc as usize) {
+                let title = format!(
+                    "Delete VirtualService {}: HTTPRoute {} replaces it",
+                    vsr.ns_name(),
+                    names(&t, "HTTPRoute").join(", ")
+                );
+                if let Some(we) = single_file_edit(state, file, vec![e], enc) {
+                    out.push(action(title, we));
                 }
             }
         }
+        _ => {}
     }
     out
 }
@@ -318,12 +257,20 @@ pub fn hover(session: &Session, file: &FileData, offset: usize) -> Option<(Strin
     } else {
         kind_span.filter(|k| on(*k))?
     };
-    let t = translation(&iw, &iw, vsr)?;
+    let t = translation(&iw, vsr)?;
     let mut text = format!(
         "**HTTPRoute translation** of VirtualService {} ([routes.md](https://github.com/ambient-lsp/ambient-lsp/blob/main/docs/routes.md))\n\n",
         vsr.ns_name()
     );
-    if t.noop {
+    if t.converted {
+        text.push_str(&format!(
+            "Converted: {} in the workspace route the same way (code action *Delete VirtualService*; a Service routed by both APIs has undefined behaviour):\n\n```yaml\n",
+            names(&t, "HTTPRoute").join(", ")
+        ));
+        let yaml: Vec<String> = t.objects.iter().map(emit::to_yaml).collect();
+        text.push_str(&yaml.join("---\n"));
+        text.push_str("```");
+    } else if t.noop {
         text.push_str("Nothing to translate: it routes every request to the Service itself, as the waypoint does without it.");
     } else if !t.problems.is_empty() {
         text.push_str("Not translated — the HTTPRoute would route differently:\n");

@@ -71,8 +71,10 @@ impl Settings {
             tracing::warn!("ignoring invalid ambient settings: {e}");
             Settings::default()
         });
-        if s.waypoint_name.trim().is_empty() {
-            s.waypoint_name = "waypoint".to_string();
+        if let Some(why) = crate::analysis::waypoint_name_error(&s.waypoint_name) {
+            let default = Settings::default().waypoint_name;
+            tracing::warn!("setting ambient.waypointName: {why}; using {default:?}");
+            s.waypoint_name = default;
         }
         // an empty context (VS Code's default "") is the kubeconfig's current context
         if s.cluster
@@ -226,5 +228,27 @@ impl ServerState {
 impl Default for ServerState {
     fn default() -> Self {
         ServerState::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Settings;
+
+    #[test]
+    fn an_invalid_waypoint_name_falls_back_to_the_default() {
+        for bad in [
+            "Bad_Name!",
+            "",
+            "  ",
+            "-waypoint",
+            "Waypoint",
+            &"w".repeat(64),
+        ] {
+            let s = Settings::from_json(&serde_json::json!({ "ambient": { "waypointName": bad } }));
+            assert_eq!(s.waypoint_name, "waypoint", "{bad:?}");
+        }
+        let s = Settings::from_json(&serde_json::json!({ "waypointName": "mesh-gw-1" }));
+        assert_eq!(s.waypoint_name, "mesh-gw-1");
     }
 }

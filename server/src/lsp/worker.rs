@@ -88,7 +88,7 @@ fn read_disk(path: &str, max_bytes: u64) -> Option<Arc<str>> {
         }
         Ok(t) => Some(Arc::from(t)),
         Err(e) => {
-            tracing::info!("not indexing {path}: {}", e.message());
+            tracing::info!("not indexing {path}: {}", e.lsp_message());
             None
         }
     }

@@ -156,7 +156,7 @@ fn read_workspace(roots: &[PathBuf], max_bytes: u64) -> Vec<(String, Arc<str>)> 
             }
             Ok(t) => Some((p.to_string_lossy().to_string(), Arc::from(t))),
             Err(e) => {
-                tracing::info!("not indexing {}: {}", p.display(), e.message());
+                tracing::info!("not indexing {}: {}", p.display(), e.lsp_message());
                 None
             }
         })

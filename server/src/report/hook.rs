@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use super::place::Placer;
+use super::place::{Placement, Placer};
 use super::Report;
 use crate::finding::{Finding, Severity};
 use crate::model::FileId;
@@ -20,21 +20,30 @@ pub struct HookSummary {
     pub elsewhere: usize,
 }
 
-/// The finding is located in a changed file, or points at one (a related location).
+/// The finding is located in a changed file, or points at one (a related location). A finding
+/// without a node of its own counts only when it is placed on what it is about (a resource's
+/// name, the namespace's Namespace manifest): a cluster-level finding placed on the control
+/// plane, or one placed on the first input file or the first resource of a namespace, was not
+/// caused by the file it lands on.
 fn touches(f: &Finding, placer: &Placer, changed: &HashSet<FileId>) -> bool {
-    placer
-        .place(f)
-        .is_some_and(|(l, _)| changed.contains(&l.file))
-        || f.related.iter().any(|r| changed.contains(&r.location.file))
+    placer.place(f).is_some_and(|(l, how)| {
+        changed.contains(&l.file)
+            && matches!(
+                how,
+                Placement::Exact | Placement::Resource | Placement::Namespace
+            )
+    }) || f.related.iter().any(|r| changed.contains(&r.location.file))
 }
 
-/// Write the findings of `changed` files; `threshold`: the lowest severity that fails the hook
+/// Write the findings of `changed` files; `outside`: changed paths that are not manifests of
+/// the mesh, `deleted`: changed paths that no longer exist; `threshold`: the lowest severity that fails the hook
 /// (`None`: never fails).
 pub fn write(
     out: &mut dyn std::io::Write,
     report: &Report,
     changed: &HashSet<FileId>,
     outside: &[String],
+    deleted: &[String],
     threshold: Option<Severity>,
 ) -> std::io::Result<HookSummary> {
     let placer = Placer::new(report.index);
@@ -50,8 +59,10 @@ pub fn write(
         if threshold.is_some_and(|t| f.severity() <= t) {
             sum.failing += 1;
         }
+        let mut note = None;
         let (path, line, col) = match placer.place(f) {
-            Some((loc, _)) => {
+            Some((loc, how)) => {
+                note = how.note(f);
                 let tmp = Finding {
                     location: Some(loc),
                     ..Finding::new(f.rule, "")
@@ -68,7 +79,14 @@ pub fn write(
             Severity::Warning => "warning",
             Severity::Info => "note",
         };
-        writeln!(out, "{path}:{line}:{col}: {sev}[{}] {}", f.rule, f.message)?;
+        match note {
+            Some(n) => writeln!(
+                out,
+                "{path}:{line}:{col}: {sev}[{}] {} {n}",
+                f.rule, f.message
+            )?,
+            None => writeln!(out, "{path}:{line}:{col}: {sev}[{}] {}", f.rule, f.message)?,
+        }
         for d in &f.details {
             writeln!(out, "    {d}")?;
         }
@@ -99,9 +117,21 @@ pub fn write(
     if sum.elsewhere > 0 {
         writeln!(
             out,
-            "ambient-lsp: {} more finding(s) in files this commit does not change are not shown; run `ambient-lsp migrate --from-files {}` for the whole report.",
+            "ambient-lsp: {} more finding(s) in files this commit does not change, or about the mesh as a whole, are not shown; run `ambient-lsp migrate --from-files {}` for the whole report.",
             sum.elsewhere,
-            report.sources.join(" ")
+            report
+                .sources
+                .iter()
+                .map(|s| shell_quote(s))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )?;
+    }
+    if !deleted.is_empty() {
+        writeln!(
+            out,
+            "ambient-lsp: deleted by this commit (not in the working tree, nothing to analyse): {}",
+            deleted.join(", ")
         )?;
     }
     if !outside.is_empty() {
@@ -112,4 +142,27 @@ pub fn write(
         )?;
     }
     Ok(sum)
+}
+
+/// `s` as one POSIX shell word (single-quoted when it holds anything but safe characters).
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shell_words() {
+        assert_eq!(super::shell_quote("deploy/"), "deploy/");
+        assert_eq!(super::shell_quote("my mesh"), "'my mesh'");
+        assert_eq!(super::shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(super::shell_quote(""), "''");
+    }
 }

@@ -244,6 +244,12 @@ impl Renderer<'_, '_> {
                 Action::Label { command, .. }
                 | Action::Delete { command, .. }
                 | Action::Restart { command, .. } => self.line(format!("  - {}", code(command))),
+                Action::LabelTemplate { commands, .. } => {
+                    for c in commands {
+                        self.line(format!("  - {}", code(c)));
+                    }
+                }
+                Action::Manual { step, .. } => self.line(format!("  - by hand: {}", escape(step))),
                 Action::DeployWaypoint {
                     namespace,
                     waypoint,

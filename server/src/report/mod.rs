@@ -333,41 +333,72 @@ impl<'a> Report<'a> {
         self.phases.iter().flat_map(|p| p.findings.iter())
     }
 
-    /// The kubectl commands of the run, phase by phase.
+    /// The kubectl commands of the run, phase by phase (`commands.sh`): safe to run top to
+    /// bottom. Manual steps are comments. From the first failed phase on, every step is written
+    /// as a comment with the blocking findings that stop it: the script never runs a step its
+    /// own report says must not be taken yet (this is decided by phase status only).
     pub fn commands(&self) -> String {
-        let mut out = String::from("#!/bin/sh\n# Commands recommended by ambient-lsp migrate, in phase order. Review before running.\nset -e\ncd \"$(dirname \"$0\")\"\n");
+        let mut out = format!("#!/bin/sh\n{COMMANDS_MARK}, in phase order. Review before running.\n# Lines starting with '# by hand:' are steps no command can do safely; do them yourself.\nset -e\ncd \"$(dirname \"$0\")\"\n");
         let mut seen = BTreeSet::new();
+        let mut stopped: Option<Phase> = None;
         for p in &self.phases {
-            let mut lines = Vec::new();
+            let mut lines: Vec<String> = Vec::new();
+            if p.phase == Phase::DeployWaypoints && !self.waypoints.is_empty() {
+                lines.push("kubectl apply -f recommended-waypoints.yaml".to_string());
+            }
+            if p.phase == Phase::MigratePolicies && !self.policies.is_empty() {
+                lines.push("kubectl apply -f recommended-policies.yaml".to_string());
+            }
+            let mut manual: Vec<String> = Vec::new();
             for f in &p.findings {
                 for a in &f.actions {
-                    let cmd = match a {
-                        Action::Label { command, .. }
-                        | Action::Delete { command, .. }
-                        | Action::Restart { command, .. } => Some(command.clone()),
-                        Action::DeployWaypoint { .. } => None,
-                        Action::Apply { .. } => None,
-                    };
-                    if let Some(c) = cmd {
-                        if seen.insert(c.clone()) {
-                            lines.push(c);
+                    for c in a.commands() {
+                        if seen.insert(c.to_string()) {
+                            lines.push(c.to_string());
+                        }
+                    }
+                    if let Action::Manual { step, .. } = a {
+                        let step = one_line(step);
+                        if seen.insert(step.clone()) {
+                            manual.push(step);
                         }
                     }
                 }
             }
-            if p.phase == Phase::DeployWaypoints && !self.waypoints.is_empty() {
-                lines.insert(0, "kubectl apply -f recommended-waypoints.yaml".to_string());
-            }
-            if p.phase == Phase::MigratePolicies && !self.policies.is_empty() {
-                lines.insert(0, "kubectl apply -f recommended-policies.yaml".to_string());
-            }
-            if lines.is_empty() {
+            let fails_here = p.status == PhaseStatus::Failed && stopped.is_none();
+            if lines.is_empty() && manual.is_empty() && !fails_here {
                 continue;
             }
             out.push_str(&format!("\n# --- {}\n", p.phase.id()));
+            if fails_here {
+                stopped = Some(p.phase);
+                out.push_str(&format!(
+                    "# STOP: phase {} failed. Its steps and every later step are written as comments, not run:\n",
+                    p.phase.id()
+                ));
+                let blocking: Vec<&&Finding> = p.findings.iter().filter(|f| f.blocking()).collect();
+                for f in blocking.iter().take(10) {
+                    out.push_str(&format!("#   [{}] {}\n", f.rule.id, one_line(&f.message)));
+                }
+                if blocking.len() > 10 {
+                    out.push_str(&format!("#   … and {} more\n", blocking.len() - 10));
+                }
+                out.push_str("# Fix what it reports, run ambient-lsp migrate again and use the new commands.sh.\n");
+            } else if let Some(failed) = stopped {
+                out.push_str(&format!(
+                    "# Not run: phase {} failed before this one (see above).\n",
+                    failed.id()
+                ));
+            }
             for l in lines {
+                if stopped.is_some() {
+                    out.push_str("# ");
+                }
                 out.push_str(&l);
                 out.push('\n');
+            }
+            for m in manual {
+                out.push_str(&format!("# by hand: {m}\n"));
             }
         }
         out
@@ -395,6 +426,11 @@ impl<'a> Report<'a> {
             .position(&file.text, l.span.end as usize, Encoding::Chars);
         Some((file.path.to_string(), sl + 1, sc + 1, el + 1, ec + 1))
     }
+}
+
+/// Text on one line (a comment of `commands.sh` must not end early).
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A file the run recommends (written by the CLI to `--output-dir`, by the language server
@@ -438,10 +474,15 @@ impl Report<'_> {
     }
 }
 
+/// The second line of every recommended YAML file: how `sources` recognises (and does not read
+/// back) the output of an earlier run.
+pub const GENERATED_MARK: &str = "# Generated by ambient-lsp migrate.";
+/// The second line of `commands.sh` starts with it.
+pub const COMMANDS_MARK: &str = "# Commands recommended by ambient-lsp migrate";
+
 /// The YAML files of a run, with a header comment.
 pub fn yaml_file(title: &str, objects: &[&crate::finding::Object]) -> String {
-    let mut out =
-        format!("# {title}\n# Generated by ambient-lsp migrate. Review before applying.\n");
+    let mut out = format!("# {title}\n{GENERATED_MARK} Review before applying.\n");
     if objects.is_empty() {
         out.push_str("# (nothing to apply)\n");
         return out;

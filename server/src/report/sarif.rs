@@ -207,6 +207,19 @@ fn region(report: &Report, l: Location) -> Region {
     }
 }
 
+/// A plain-text SARIF message: `[` and `]` escaped (SARIF 2.1.0 §3.11.6), so that text from
+/// the manifests (`claims[see](1)`) is never rendered as an embedded link.
+fn plain_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '[' | ']') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn message_of(f: &Finding, placement: Placement) -> String {
     let mut m = f.message.clone();
     if !f.details.is_empty() {
@@ -255,6 +268,28 @@ fn plan<'r, 'a>(report: &'r Report<'a>, opts: &'r SarifOptions) -> Plan<'r, 'a> 
     plan
 }
 
+/// The innermost object of the file whose document contains `l`.
+fn enclosing<'a>(report: &'a Report, l: Location) -> Option<&'a crate::model::Resource> {
+    report
+        .index
+        .file(l.file)?
+        .resources
+        .iter()
+        .filter(|r| r.span.start <= l.span.start && l.span.end <= r.span.end)
+        .min_by_key(|r| r.span.end - r.span.start)
+        .map(|r| &**r)
+}
+
+/// The text of the line `l` starts on, trimmed.
+fn line_text(report: &Report, l: Location) -> String {
+    let Some(file) = report.index.file(l.file) else {
+        return String::new();
+    };
+    let line = file.lines.line_of(l.span.start as usize);
+    let (s, e) = file.lines.line_range(&file.text, line);
+    file.text.get(s..e).unwrap_or("").trim().to_string()
+}
+
 /// 1. Place, name and deduplicate the findings (the items of the plan). Returns the number of
 ///    duplicates removed and of findings without a place.
 fn place(plan: &mut Plan) -> (usize, usize) {
@@ -277,13 +312,26 @@ fn place(plan: &mut Plan) -> (usize, usize) {
         let uri = match plan.uri(loc.file) {
             FileUri::Relative(u) | FileUri::Absolute(u) => u,
         };
-        let subject = identity::subject(f, Some(&uri));
+        // an input problem inside an object (a duplicate key…) is about that object
+        let subject = match (&f.resource, &f.namespace, f.location) {
+            (None, None, Some(l)) => enclosing(report, l)
+                .map(|r| format!("res:{}/{}/{}/{}", r.group, r.kind, r.namespace, r.name))
+                .unwrap_or_else(|| identity::subject(f, Some(&uri))),
+            _ => identity::subject(f, Some(&uri)),
+        };
         let mut fp = identity::fingerprint(f.rule.id, &subject, &f.message);
-        // two findings with the same identity: number them in report order
+        // the same identity twice: tell them apart by the text of their line (not by their
+        // order, which an edit elsewhere changes), numbered only when that is the same too
         let n = fp_count.entry(fp.clone()).or_insert(0);
         *n += 1;
         if *n > 1 {
-            fp = format!("{fp}:{n}");
+            let line = line_text(report, loc);
+            fp = identity::fingerprint(f.rule.id, &format!("{subject}\n{line}"), &f.message);
+            let m = fp_count.entry(fp.clone()).or_insert(0);
+            *m += 1;
+            if *m > 1 {
+                fp = format!("{fp}:{m}");
+            }
         }
         plan.items.push(Item {
             f,
@@ -472,7 +520,7 @@ fn result_single(plan: &Plan, i: usize) -> Value {
         "ruleId": f.rule.id,
         "ruleIndex": plan.rule_index.get(f.rule.id).copied().unwrap_or(0),
         "level": level(f.severity()),
-        "message": {"text": message_of(f, it.placement)},
+        "message": {"text": plain_text(&message_of(f, it.placement))},
         "locations": [{"physicalLocation": plan.physical(it.file, it.region)}],
         "partialFingerprints": {FINGERPRINT_KEY: it.fingerprint},
         "properties": Value::Object(props),
@@ -487,7 +535,7 @@ fn result_single(plan: &Plan, i: usize) -> Value {
             json!({
                 "id": n + 1,
                 "physicalLocation": plan.physical(r.location.file, region(plan.report, r.location)),
-                "message": {"text": r.message},
+                "message": {"text": plain_text(&r.message)},
             })
         })
         .collect();
@@ -545,7 +593,7 @@ fn result_group(plan: &Plan, info: &Rule, namespace: Option<&str>, members: &[us
             json!({
                 "id": n + 1,
                 "physicalLocation": plan.physical(it.file, it.region),
-                "message": {"text": message_of(it.f, it.placement)},
+                "message": {"text": plain_text(&message_of(it.f, it.placement))},
             })
         })
         .collect();
@@ -567,7 +615,7 @@ fn result_group(plan: &Plan, info: &Rule, namespace: Option<&str>, members: &[us
         "ruleId": rule,
         "ruleIndex": plan.rule_index.get(rule).copied().unwrap_or(0),
         "level": level(sev),
-        "message": {"text": text},
+        "message": {"text": plain_text(&text)},
         "locations": [{"physicalLocation": plan.physical(first.file, first.region)}],
         "relatedLocations": related,
         "partialFingerprints": {FINGERPRINT_KEY: identity::fingerprint(rule, &subject, "")},
@@ -623,7 +671,7 @@ fn invocations(report: &Report) -> Option<Value> {
         .map(|(p, c)| {
             json!({
                 "level": "warning",
-                "message": {"text": format!("{}: {}", c.title, c.message)},
+                "message": {"text": plain_text(&format!("{}: {}", c.title, c.message))},
                 "descriptor": {"id": c.id},
                 "properties": {"phase": p.phase.id(), "status": "unverified"},
             })
@@ -703,4 +751,16 @@ pub fn render_with(report: &Report, opts: &SarifOptions) -> Value {
 
 pub fn render(report: &Report) -> Value {
     render_with(report, &SarifOptions::default())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn brackets_from_manifests_are_not_links() {
+        assert_eq!(
+            super::plain_text("claims[see](1) stays text"),
+            "claims\\[see\\](1) stays text"
+        );
+        assert_eq!(super::plain_text("no brackets"), "no brackets");
+    }
 }

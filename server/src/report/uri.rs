@@ -7,8 +7,26 @@ use std::path::{Component, Path, PathBuf};
 /// sub-delimiters that are safe in a path (`:` is encoded, so a relative reference never looks
 /// like a scheme; `%`, `#`, `?`, spaces and non-ASCII bytes are encoded).
 pub fn encode_segment(seg: &str) -> String {
+    encode_bytes(seg.as_bytes())
+}
+
+/// The bytes of a path segment as the file system has them (a name that is not UTF-8 keeps
+/// its bytes: `%FF`, not the `%EF%BF%BD` of a replacement character).
+fn segment_bytes(s: &std::ffi::OsStr) -> std::borrow::Cow<'_, [u8]> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        std::borrow::Cow::Borrowed(s.as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        std::borrow::Cow::Owned(s.to_string_lossy().into_owned().into_bytes())
+    }
+}
+
+fn encode_bytes(seg: &[u8]) -> String {
     let mut out = String::with_capacity(seg.len());
-    for b in seg.bytes() {
+    for &b in seg {
         let keep = b.is_ascii_alphanumeric()
             || matches!(
                 b,
@@ -41,7 +59,7 @@ pub fn encode_segment(seg: &str) -> String {
 pub fn encode_relative(path: &Path) -> String {
     path.components()
         .filter_map(|c| match c {
-            Component::Normal(s) => Some(encode_segment(&s.to_string_lossy())),
+            Component::Normal(s) => Some(encode_bytes(&segment_bytes(s))),
             Component::ParentDir => Some("..".to_string()),
             _ => None,
         })
@@ -64,7 +82,7 @@ pub fn file_uri(abs: &Path, dir: bool) -> String {
             Component::RootDir => {}
             Component::Normal(s) => {
                 out.push('/');
-                out.push_str(&encode_segment(&s.to_string_lossy()));
+                out.push_str(&encode_bytes(&segment_bytes(s)));
                 any = true;
             }
             _ => {}
@@ -127,6 +145,14 @@ mod tests {
             "file:///srv/re%20po/"
         );
         assert_eq!(file_uri(Path::new("/"), true), "file:///");
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let p = Path::new(std::ffi::OsStr::from_bytes(b"/srv/team\xff.yaml"));
+            assert_eq!(file_uri(p, false), "file:///srv/team%FF.yaml");
+            let r = Path::new(std::ffi::OsStr::from_bytes(b"ns/team\xff.yaml"));
+            assert_eq!(encode_relative(r), "ns/team%FF.yaml");
+        }
     }
 
     #[test]

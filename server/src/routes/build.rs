@@ -82,7 +82,10 @@ impl Ctx<'_> {
         }
     }
     fn field(&mut self, field: &str, span: Span, why: impl Into<String>) {
-        let why = why.into();
+        let mut why = why.into();
+        if !why.ends_with(['.', '!', '?']) {
+            why.push('.');
+        }
         self.problem(
             ProblemKind::Field,
             Some(field),
@@ -710,7 +713,10 @@ fn backend(cx: &mut Ctx, d: &Dest, listen: Option<u32>) -> Option<Backend> {
         cx.field(&field, d.host_span, format!("\"{}\" is not a Kubernetes Service of the input (a ServiceEntry or external host would need Istio's own backend kinds)", d.host));
         return None;
     };
-    let Some(port) = d.port.or(listen) else {
+    // Istio's GetDestinationCluster: the destination's port, else the Service's only port,
+    // else the port the request came in on.
+    let only = (svc.ports.len() == 1).then(|| svc.ports[0].port);
+    let Some(port) = d.port.or(only).or(listen) else {
         cx.field(
             &format!("{}.destination.port", d.path),
             d.span,
@@ -821,6 +827,20 @@ fn backend(cx: &mut Ctx, d: &Dest, listen: Option<u32>) -> Option<Backend> {
             svc.namespace
         ));
     } else {
+        // Istio merges the DestinationRule's and the subset's policies per port
+        // (MergeSubsetTrafficPolicy); the copy must give each port the same policy.
+        let svc_ports: Vec<u32> = svc.ports.iter().map(|p| p.port).collect();
+        let policy = match super::policy::subset_service_policy(
+            info.dr_policy.as_ref(),
+            info.subset_policy.as_ref(),
+            &svc_ports,
+        ) {
+            Ok(p) => p,
+            Err(why) => {
+                cx.field(&sfield, d.span, format!("the traffic policy of subset \"{subset}\" (DestinationRule \"{}\") cannot be copied to a DestinationRule for the subset Service: {why}", info.destination_rule));
+                return None;
+            }
+        };
         let mut sel = Map::new();
         for (k, v) in &merged {
             sel.insert(k.clone(), json!(v));
@@ -834,7 +854,7 @@ fn backend(cx: &mut Ctx, d: &Dest, listen: Option<u32>) -> Option<Backend> {
                 "spec": {"selector": Value::Object(sel), "ports": ports},
             }),
         );
-        if let Some(tp) = &info.traffic_policy {
+        if let Some(tp) = &policy {
             cx.extra.insert(
                 format!("DestinationRule/{}/{name}", svc.namespace),
                 json!({
@@ -1068,6 +1088,11 @@ fn rule_body(
         }
         let mut refs = Vec::new();
         for d in &r.route {
+            // Istio drops zero-weight destinations of a weighted route before building
+            // clusters; an HTTPRoute backend of weight 0 gets no traffic either.
+            if r.route.len() > 1 && d.weight.unwrap_or(0) == 0 {
+                continue;
+            }
             let Some(b) = backend(cx, d, listen) else {
                 ok = false;
                 continue;

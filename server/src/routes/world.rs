@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::analysis::mesh::{host_matches, normalize_host, service_fqdn};
 use crate::index::Index;
@@ -69,9 +69,10 @@ pub struct SubsetInfo {
     pub labels: Vec<(String, String)>,
     /// `ns/name` of the DestinationRule.
     pub destination_rule: String,
-    /// The traffic policy a subset cluster gets: the top-level fields, overridden by the
-    /// subset's (Istio's `MergeTrafficPolicy`). `None` when neither sets one.
-    pub traffic_policy: Option<Value>,
+    /// The DestinationRule's `spec.trafficPolicy` (with its `portLevelSettings`).
+    pub dr_policy: Option<Value>,
+    /// The subset's `trafficPolicy`. The two are merged per port (`routes::policy`).
+    pub subset_policy: Option<Value>,
 }
 
 pub trait World {
@@ -195,21 +196,6 @@ pub fn crd_has_retry(crd: Option<&Resource>) -> bool {
     })
 }
 
-fn merged_policy(dr: &Node, subset: &Node) -> Option<Value> {
-    let top = dr.path(&["spec", "trafficPolicy"]).map(|n| n.to_json());
-    let sub = subset.get("trafficPolicy").map(|n| n.to_json());
-    let mut out: Map<String, Value> = match top {
-        Some(Value::Object(m)) => m,
-        _ => Map::new(),
-    };
-    if let Some(Value::Object(s)) = sub {
-        for (k, v) in s {
-            out.insert(k, v);
-        }
-    }
-    (!out.is_empty()).then_some(Value::Object(out))
-}
-
 impl World for IndexWorld<'_> {
     fn domain(&self) -> &str {
         &self.domain
@@ -282,13 +268,17 @@ impl World for IndexWorld<'_> {
                         drr.ns_name()
                     ));
                 };
-                let policy = self.node(drr).and_then(|node| {
-                    let subsets = node.path(&["spec", "subsets"])?.as_seq()?.to_vec();
-                    let sn = subsets
+                let node = self.node(drr);
+                let dr_policy = node
+                    .as_ref()
+                    .and_then(|n| n.path(&["spec", "trafficPolicy"]).map(|t| t.to_json()));
+                let subset_policy = node.as_ref().and_then(|n| {
+                    let subsets = n.path(&["spec", "subsets"])?.as_seq()?.to_vec();
+                    subsets
                         .iter()
-                        .find(|n| n.get("name").and_then(|x| x.as_str()) == Some(subset))?
-                        .clone();
-                    merged_policy(&node, &sn)
+                        .find(|x| x.get("name").and_then(|x| x.as_str()) == Some(subset))?
+                        .get("trafficPolicy")
+                        .map(|t| t.to_json())
                 });
                 return Ok(SubsetInfo {
                     labels: s
@@ -297,7 +287,8 @@ impl World for IndexWorld<'_> {
                         .map(|(k, v)| (k.to_string(), v.to_string()))
                         .collect(),
                     destination_rule: drr.ns_name(),
-                    traffic_policy: policy,
+                    dr_policy,
+                    subset_policy,
                 });
             }
         }
@@ -357,5 +348,44 @@ impl World for IndexWorld<'_> {
         out.sort();
         out.dedup();
         out
+    }
+}
+
+/// A world without the HTTPRoutes already in the workspace: what the translation of a
+/// VirtualService was before its routes were added (`routes::translate_in_workspace`).
+pub struct WithoutRoutes<'a>(pub &'a dyn World);
+
+impl World for WithoutRoutes<'_> {
+    fn domain(&self) -> &str {
+        self.0.domain()
+    }
+    fn services_for(&self, pattern: &str) -> Vec<SvcInfo> {
+        self.0.services_for(pattern)
+    }
+    fn service_named(&self, ns: &str, name: &str) -> Option<SvcInfo> {
+        self.0.service_named(ns, name)
+    }
+    fn subset(&self, fqdn: &str, subset: &str, from_ns: &str) -> Result<SubsetInfo, String> {
+        self.0.subset(fqdn, subset, from_ns)
+    }
+    fn retry_field(&self) -> bool {
+        self.0.retry_field()
+    }
+    fn route_exists(&self, _: &str, _: &str) -> bool {
+        false
+    }
+    fn competing(&self, svc: &SvcInfo, vs_ns: &str, vs_name: &str) -> Vec<String> {
+        self.0
+            .competing(svc, vs_ns, vs_name)
+            .into_iter()
+            .filter(|c| !c.starts_with("HTTPRoute "))
+            .collect()
+    }
+}
+
+impl IndexWorld<'_> {
+    /// An object of that group, kind, namespace and name is in the workspace.
+    pub fn exists(&self, group: &str, kind: &str, ns: &str, name: &str) -> bool {
+        self.index.find(group, kind, ns, name).is_some()
     }
 }

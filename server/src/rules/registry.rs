@@ -224,7 +224,8 @@ rules {
     S007 = "S007", CLEANUP, Info: "Delete no-op DestinationRules";
     S008 = "S008", CLEANUP, Info: "Delete relocated VirtualService/DestinationRule originals";
     S009 = "S009", CLEANUP, Warning, security("7.0", "deleting the policy early leaves sidecar pods unprotected"): "Keep a policy until the pods it selects are migrated";
-    // ---- remove-sidecars
+    // ---- remove-sidecars (R013 first: its opt-outs must precede R001's switch in commands.sh)
+    R013 = "R013", SIDECARS, Warning: "A workload that opted out of injection is captured by ztunnel once its namespace is ambient";
     R001 = "R001", SIDECARS, Info: "Switch a namespace from sidecars to ambient";
     R002 = "R002", INJECTION, Error: "Injection is enabled by default: removing the label is not enough";
     R003 = "R003", INJECTION, Warning: "Workload-level injection request";
@@ -234,6 +235,9 @@ rules {
     R007 = "R007", SIDECARS, Warning: "Removing the revision label moves a waypoint to another control plane";
     R008 = "R008", SIDECARS, Warning, medium_precision: "Clients would lose sidecar routing before servers' waypoints are enabled";
     R009 = "R009", SIDECARS, Error, blocking: "Fail-closed policies still present for pods about to lose their sidecar";
+    R010 = "R010", SIDECARS, Warning: "Formerly excluded inbound ports become captured (STRICT mTLS rejects plaintext)";
+    R011 = "R011", SIDECARS, Warning, security("5.3", "egress to any destination becomes possible"): "Outbound restrictions (REGISTRY_ONLY) disappear with the sidecars";
+    R012 = "R012", SIDECARS, Info: "Gateways and waypoints keep their Envoy";
 }
 
 // Variants: a rule whose severity depends on what was found.
@@ -260,5 +264,6 @@ variants {
     U008_IN_USE = U008, Error, blocking: "the waypoint already serves the target";
     U008_DENIED = U008, Error, blocking: "a policy at the workload would still deny the waypoint's traffic";
     P001_PARTIAL = P001, Error, blocking: "the policy selects only some workloads of the Service: a copy attached to the Service would apply to all of them";
+    R012_NEEDS_INJECTION = R012, Warning: "a gateway injected only by its namespace label would start without its proxy";
 }
 }

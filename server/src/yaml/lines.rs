@@ -3,8 +3,8 @@
 
 #[derive(Clone, Debug, Default)]
 pub struct LineIndex {
-    /// Byte offset where each line starts. A line ends before `\n` (a preceding `\r` is part
-    /// of the line ending, not the content).
+    /// Byte offset where each line starts. A line ends before `\n`, `\r\n` or a lone `\r`
+    /// (old Mac line endings).
     starts: Vec<u32>,
     len: u32,
 }
@@ -25,8 +25,10 @@ impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let mut starts = Vec::with_capacity(text.bytes().filter(|b| *b == b'\n').count() + 1);
         starts.push(0);
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
+        let bytes = text.as_bytes();
+        for (i, b) in bytes.iter().enumerate() {
+            // `\n`, `\r\n` and a lone `\r` end a line (YAML 1.2 §5.4, LSP positions)
+            if *b == b'\n' || (*b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
                 starts.push((i + 1) as u32);
             }
         }
@@ -148,5 +150,21 @@ mod tests {
         assert_eq!(idx.position(text, colon, Encoding::Utf16), (2, 2));
         assert_eq!(idx.position(text, colon, Encoding::Utf8), (2, 4));
         assert_eq!(idx.offset(text, 9, 0, Encoding::Utf16), text.len());
+    }
+
+    #[test]
+    fn a_lone_cr_ends_a_line() {
+        let text = "kind: Sidecar\rmetadata:\r  name: s2\r\n  namespace: b\n";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_count(), 5);
+        let name = text.find("s2").unwrap();
+        assert_eq!(idx.position(text, name, Encoding::Utf16), (2, 8));
+        let (s, e) = idx.line_range(text, 1);
+        assert_eq!(&text[s..e], "metadata:");
+        let (s, e) = idx.line_range(text, 2);
+        assert_eq!(&text[s..e], "  name: s2");
+        assert_eq!(idx.offset(text, 2, 8, Encoding::Utf16), name);
+        let ns = text.find("namespace").unwrap();
+        assert_eq!(idx.position(text, ns, Encoding::Chars), (3, 2));
     }
 }

@@ -174,9 +174,13 @@ impl DocBuilder {
     }
 
     fn poison(&mut self, message: String, at: usize) {
+        self.poison_as(ProblemKind::Limit, message, at)
+    }
+
+    fn poison_as(&mut self, kind: ProblemKind, message: String, at: usize) {
         if self.poisoned.is_none() {
             self.poisoned = Some(YamlProblem {
-                kind: ProblemKind::Limit,
+                kind,
                 message,
                 span: Span::new(at, at + 1),
             });
@@ -503,6 +507,14 @@ impl Broken<'_> {
             };
         }
         let err_at = self.err_at;
+        if self.info.contains("recursion limit") {
+            // the parser's own bound on flow nesting: a bound (YAML-003), like our depth limit
+            return YamlProblem {
+                kind: ProblemKind::Limit,
+                message: format!("nesting too deep: {}", self.info),
+                span: Span::new(err_at, (err_at + 1).min(text.len()).max(err_at)),
+            };
+        }
         let (message, span) = match unclosed {
             Some((at, what)) => (
                 format!(
@@ -629,7 +641,14 @@ impl DocBuilder {
             return;
         }
         let Some(n) = self.anchors.get(&id) else {
-            self.poison("unknown alias".to_string(), s);
+            // an alias to an anchor this document does not define (anchors do not cross
+            // documents): invalid YAML, not a bound
+            self.poison_as(
+                ProblemKind::Syntax,
+                "YAML syntax error: unknown alias (anchors are local to their document)"
+                    .to_string(),
+                s,
+            );
             return;
         };
         let count = n.count();
@@ -991,6 +1010,15 @@ mod tests {
         let s = parse(&text);
         assert_eq!(s.docs.len(), 1);
         assert!(s.docs[0].root.is_none());
+        // nesting beyond the bound is YAML-003 (docs/rules.md), not a syntax error
+        assert_eq!(s.docs[0].problems.last().unwrap().kind, ProblemKind::Limit);
+    }
+
+    #[test]
+    fn an_alias_to_another_documents_anchor_is_a_syntax_error() {
+        let s = parse("a: &x 1\n---\nb: *x\n");
+        assert_eq!(s.docs.len(), 2);
+        assert_eq!(s.docs[1].problems.last().unwrap().kind, ProblemKind::Syntax);
     }
 
     #[test]

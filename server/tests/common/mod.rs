@@ -1,6 +1,7 @@
 // Shared by every test binary of this folder; each uses a part of it, so unused items in one
 // binary are expected (the test-support idiom).
 #![allow(dead_code)]
+pub mod commands_check;
 pub mod fixture;
 use std::path::PathBuf;
 

@@ -389,7 +389,9 @@ impl Mesh {
         let svc = self
             .svc(&d.ns, &d.name)
             .ok_or_else(|| format!("no Service {}/{}", d.ns, d.name))?;
-        let port = d.port.unwrap_or(req_port);
+        // Istio GetDestinationCluster: a Service with one port uses it
+        let only = (svc.ports.len() == 1).then(|| svc.ports[0].0);
+        let port = d.port.or(only).unwrap_or(req_port);
         let target = svc
             .ports
             .iter()

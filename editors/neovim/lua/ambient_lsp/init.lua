@@ -55,6 +55,15 @@ function M.root_has_mesh(root)
     mesh_cache[root] = false
     return false
   end
+  -- a binary that is not a working ambient-lsp (exits at once, crashes, wrong program) is
+  -- reported here, not taken for "no mesh resources" (`detect` exits 1 for that)
+  local version = vim.fn.system({ exe, "--version" })
+  if vim.v.shell_error ~= 0 or not vim.startswith(version, "ambient-lsp ") then
+    vim.notify(("ambient-lsp: %q is not a working ambient-lsp (`%s --version`: exit %d%s); the server is not started"):format(
+      exe, exe, vim.v.shell_error, vim.trim(version) ~= "" and (", " .. vim.trim(version):gsub("\n.*", "")) or ""), vim.log.levels.ERROR)
+    mesh_cache[root] = false
+    return false
+  end
   local out = vim.fn.system({ exe, "detect", root })
   local code = vim.v.shell_error
   if code == 0 then
@@ -76,6 +85,15 @@ local function client_config(root)
     workspace_folders = { { uri = vim.uri_from_fname(root), name = vim.fn.fnamemodify(root, ":t") } },
     settings = { ambient = M.config.settings },
     init_options = M.config.settings,
+    -- a server that dies (crash, killed, exits at start) is reported; a clean exit is not
+    on_exit = function(code, signal)
+      if code ~= 0 or (signal or 0) ~= 0 then
+        vim.schedule(function()
+          vim.notify(("ambient-lsp: the server %s exited (%s); see :LspLog. Restart it with :e or :LspRestart"):format(
+            M.config.cmd[1], (signal or 0) ~= 0 and ("signal " .. signal) or ("exit code " .. code)), vim.log.levels.ERROR)
+        end)
+      end
+    end,
   }
 end
 
@@ -190,19 +208,70 @@ function M.fix_all(bufnr)
   return true
 end
 
---- :AmbientWriteRecommendations {dir}
+-- the files `ambient.writeRecommendations` writes (contract: the CLI's --output-dir)
+M.recommendation_files = { "recommended-waypoints.yaml", "recommended-policies.yaml", "recommended-routes.yaml", "commands.sh" }
+
+local function write_into(client, dir)
+  dir = vim.fn.fnamemodify(vim.fn.expand(dir), ":p")
+  local existing = {}
+  for _, f in ipairs(M.recommendation_files) do
+    if (vim.uv or vim.loop).fs_stat(dir .. f) then
+      existing[#existing + 1] = f
+    end
+  end
+  local root = client.config and client.config.root_dir
+  local inside = root and vim.startswith(dir, vim.fn.fnamemodify(root, ":p"))
+  local overwrite = false
+  if #existing > 0 or inside then
+    local why = {}
+    if #existing > 0 then
+      why[#why + 1] = ("%s already hold%s %s: overwrite?"):format(dir, #existing == 1 and "s" or "", table.concat(existing, ", "))
+    end
+    if inside then
+      why[#why + 1] = ("%s is inside the workspace: the server will read the written manifests as if they were applied."):format(dir)
+    end
+    if vim.fn.confirm("ambient-lsp: " .. table.concat(why, "\n"), "&Write\n&Cancel", 2) ~= 1 then
+      vim.notify("ambient-lsp: nothing written", vim.log.levels.INFO)
+      return false
+    end
+    -- the user said Write: the server replaces files it did not write only when told so
+    overwrite = #existing > 0
+  end
+  vim.fn.mkdir(dir, "p")
+  local arg = overwrite and { folder = dir, overwrite = true } or dir
+  local res = request_sync(client, "workspace/executeCommand", { command = "ambient.writeRecommendations", arguments = { arg } }, 30000)
+  if res and res.result then
+    vim.notify(("ambient-lsp: wrote %d waypoint(s) and %d policies to %s"):format(res.result.waypoints, res.result.policies, dir))
+    return true
+  end
+  vim.notify("ambient-lsp: " .. vim.inspect(res and res.err), vim.log.levels.ERROR)
+  return false
+end
+
+--- :AmbientWriteRecommendations [dir]: without a folder, asks for one (default: a new
+--- folder outside the workspace); never overwrites files without asking.
 function M.write_recommendations(dir)
   local client = the_client(vim.api.nvim_get_current_buf())
   if not client then
     return
   end
-  dir = vim.fn.fnamemodify(dir ~= "" and dir or vim.fn.getcwd(), ":p")
-  local res = request_sync(client, "workspace/executeCommand", { command = "ambient.writeRecommendations", arguments = { dir } }, 30000)
-  if res and res.result then
-    vim.notify(("ambient-lsp: wrote %d waypoint(s) and %d policies to %s"):format(res.result.waypoints, res.result.policies, dir))
-  else
-    vim.notify("ambient-lsp: " .. vim.inspect(res and res.err), vim.log.levels.ERROR)
+  if dir and dir ~= "" then
+    return write_into(client, dir)
   end
+  vim.ui.input({
+    prompt = "Write the recommended manifests into: ",
+    -- a new folder outside the workspace (not Neovim's tempname(): deleted when Neovim exits)
+    default = ("%s/ambient-recommendations-%s-%s/"):format(
+      (vim.uv or vim.loop).os_tmpdir(),
+      vim.fn.fnamemodify(client.config and client.config.root_dir or vim.fn.getcwd(), ":t"),
+      os.date("%Y%m%d-%H%M%S")
+    ),
+    completion = "dir",
+  }, function(input)
+    if input and input ~= "" then
+      write_into(client, input)
+    end
+  end)
 end
 
 --- :AmbientRefreshCluster — read the live cluster again (with cluster.enabled).

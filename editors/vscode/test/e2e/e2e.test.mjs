@@ -458,7 +458,7 @@ step("Ambient: Restart Server starts a new server", async () => {
   log(`restarted: pid ${before[0]} → ${serverPids()[0]}; ${summary}`);
 });
 
-step("a wrong ambient.server.path gives a clear message", async () => {
+step("a wrong ambient.server.path, a binary that exits at once, a crashing server: clear messages", async () => {
   const wrong = path.join(tmp, "no-such-dir", "ambient-lsp");
   const setting = await openSetting("ambient.server.path");
   await setting.fill(wrong);
@@ -467,6 +467,31 @@ step("a wrong ambient.server.path gives a clear message", async () => {
   await until("the status bar to say so", async () => (await statusText()).includes("server not found"));
   await until("the old server to stop", () => serverPids().length === 0);
   await screenshot("vscode-wrong-server-path.png");
+
+  // a binary that exits at once is not taken for "no mesh resources"
+  await page.locator(".notification-toast .codicon-notifications-clear").first().click().catch(() => {});
+  await setting.fill("/bin/false");
+  await until("the /bin/false notification", async () =>
+    (await notifications()).some((t) => t.includes("/bin/false is not a working ambient-lsp")));
+  await until("the status bar to say server failed", async () => (await statusText()).includes("server failed"));
+  log("/bin/false reported");
+
+  // a server that crashes at every start (it answers --version and detect): reported once the
+  // restarts are used up, and again after "Ambient: Restart Server" (not stuck at "restarting…")
+  const starts = path.join(tmp, "crash-starts");
+  const crash = path.join(tmp, "crash.sh");
+  fs.writeFileSync(crash, `#!/bin/sh\ncase "$1" in --version|detect) exec "${SERVER}" "$@";; esac\necho x >>"${starts}"\nkill -SEGV $$\n`);
+  fs.chmodSync(crash, 0o755);
+  const started = () => (fs.existsSync(starts) ? fs.readFileSync(starts, "utf8").split("\n").length - 1 : 0);
+  await setting.fill(crash);
+  await until("the crashing server to start", () => started() >= 1);
+  await until("the status bar to say server failed", async () => (await statusText()).includes("server failed"));
+  const before = started();
+  await runCommand("Ambient: Restart Server");
+  await until("a new start after the restart", () => started() > before);
+  await until("the status bar to say server failed after the restart", async () => (await statusText()).includes("server failed"));
+  log(`a crashing server reported (${started()} starts), also after a restart`);
+
   // cleared: the bundled server starts again
   await setting.fill("");
   await until("the server to start again", async () =>

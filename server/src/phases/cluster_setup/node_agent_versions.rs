@@ -3,7 +3,8 @@
 //! at version 1.x+1 and 1.x" (istio.io `ambient/upgrade/helm`), the same for the CNI node agent;
 //! so the control plane is upgraded first and the node agents follow within one minor. Also a
 //! ztunnel installed for a revision (`istio.io/rev` annotation, the ztunnel chart's `revision`)
-//! that has no control plane.
+//! that has no control plane. A node agent labelled for a revision (`istio.io/rev`) is compared
+//! with that revision's istiods only (a canary upgrade runs two).
 
 use std::sync::Arc;
 
@@ -40,7 +41,39 @@ fn skew(agent: &Version, cp: &Version) -> Option<&'static str> {
     }
 }
 
-/// The istiods a ztunnel talks to (its XDS address), else every istiod.
+/// The revision a node agent was installed for (`istio.io/rev` label or annotation, on the
+/// DaemonSet or its pods).
+fn own_revision(d: &Resource) -> Option<&str> {
+    d.labels
+        .get("istio.io/rev")
+        .or_else(|| d.annotations.get("istio.io/rev"))
+        .or_else(|| match &d.body {
+            Body::Workload(w) => w
+                .pod_labels
+                .get("istio.io/rev")
+                .or_else(|| w.pod_annotations.get("istio.io/rev")),
+            _ => None,
+        })
+}
+
+/// The istiods of a node agent's own revision, else every istiod.
+fn revision_istiods<'a>(g: &ClusterCtx<'a>, d: &Resource) -> Vec<&'a Istiod> {
+    let f = g.facts;
+    let own: Vec<&Istiod> = match own_revision(d) {
+        Some(rev) => {
+            let rev = f.resolve_rev(rev);
+            f.istiods.iter().filter(|i| i.revision == rev).collect()
+        }
+        None => Vec::new(),
+    };
+    if own.is_empty() {
+        f.istiods.iter().collect()
+    } else {
+        own
+    }
+}
+
+/// The istiods a ztunnel talks to (its XDS address), else those of its revision.
 fn ztunnel_istiods<'a>(g: &ClusterCtx<'a>, z: &Resource) -> Vec<&'a Istiod> {
     let f = g.facts;
     let behind = agent_address(z, "XDS_ADDRESS")
@@ -49,7 +82,7 @@ fn ztunnel_istiods<'a>(g: &ClusterCtx<'a>, z: &Resource) -> Vec<&'a Istiod> {
         .map(|s| f.istiods_behind(s))
         .unwrap_or_default();
     if behind.is_empty() {
-        f.istiods.iter().collect()
+        revision_istiods(g, z)
     } else {
         behind
     }
@@ -112,8 +145,7 @@ pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
     }
     for c in &f.cnis {
         if let Some(v) = agent_version(c, "install-cni") {
-            let istiods: Vec<&Istiod> = f.istiods.iter().collect();
-            report(out, "istio-cni", c, &v, &istiods);
+            report(out, "istio-cni", c, &v, &revision_istiods(g, c));
         }
     }
 }

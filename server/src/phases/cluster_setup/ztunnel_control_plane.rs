@@ -1,7 +1,9 @@
-//! CS-AMB-006: ztunnel's `XDS_ADDRESS`/`CA_ADDRESS` (`istiod[-<rev>].<istioNamespace>.svc:15012`
-//! in the ztunnel chart's `daemonset.yaml`; `istiod.istio-system.svc:15012` when unset) names a
-//! Service that does not exist, that fronts no istiod, or whose istiods are not ambient-enabled:
-//! ztunnel gets no workloads, no policies and no certificates.
+//! CS-AMB-006: ztunnel's `XDS_ADDRESS` (`istiod[-<rev>].<istioNamespace>.svc:15012` in the
+//! ztunnel chart's `daemonset.yaml`; `istiod.istio-system.svc:15012` when unset) names a Service
+//! that does not exist, that fronts no istiod, or whose istiods are not ambient-enabled: ztunnel
+//! gets no workloads and no policies. `CA_ADDRESS` is set separately by the chart (`caAddress`)
+//! and may name an external CA (cert-manager istio-csr, …): only when it is unset, so ztunnel's
+//! default istiod address is its CA, must that Service exist and front an istiod.
 
 use std::collections::BTreeSet;
 
@@ -25,9 +27,14 @@ pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
             let Some((ns, name)) = address_service(addr, &z.namespace) else {
                 continue;
             };
+            // An explicit CA_ADDRESS may be any CA that signs mesh certificates.
+            if key == "CA_ADDRESS" && set {
+                continue;
+            }
             if !seen.insert((ns.clone(), name.clone())) {
                 continue;
             }
+            let needs_ambient = key == "XDS_ADDRESS";
             let how = if set {
                 format!("{key}={addr}")
             } else {
@@ -43,7 +50,7 @@ pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
                         Some(format!(
                             "Service {ns}/{name} selects no istiod of the input"
                         ))
-                    } else if behind.iter().all(|i| !i.ambient_enabled()) {
+                    } else if needs_ambient && behind.iter().all(|i| !i.ambient_enabled()) {
                         Some(format!(
                             "the istiod behind Service {ns}/{name} ({}) does not run with PILOT_ENABLE_AMBIENT=true",
                             behind
@@ -58,6 +65,11 @@ pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
                 }
             };
             let Some(problem) = problem else { continue };
+            let loses = if needs_ambient {
+                "ztunnel gets no configuration (workloads, services, policies) from it"
+            } else {
+                "ztunnel, whose CA_ADDRESS is unset, gets no certificates from it"
+            };
             let span = match &z.body {
                 Body::Workload(w) if set => w
                     .containers
@@ -71,8 +83,9 @@ pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
                 Finding::new(
                     &rules::CS_AMB_006,
                     format!(
-                        "ztunnel {} points to control plane {addr} ({how}), but {problem}: ztunnel gets no configuration or certificates, so ambient pods on its nodes lose traffic. Align the ztunnel chart's revision and istioNamespace (or xdsAddress/caAddress) with an ambient-enabled istiod.",
-                        z.ns_name()
+                        "ztunnel {} points to control plane {addr} ({how}), but {problem}: {loses}, so ambient pods on its nodes lose traffic. Align the ztunnel chart's revision and istioNamespace (or {}) with an ambient-enabled istiod.",
+                        z.ns_name(),
+                        if needs_ambient { "xdsAddress" } else { "caAddress, or an external CA's address" }
                     ),
                 )
                 .on_node(z, span),

@@ -21,6 +21,8 @@ pub fn namespace(ctx: &mut NsCtx) {
         };
         let Some(host) = &dr.host else { continue };
         let pat = normalize_host(&host.value, &drr.namespace, &domain);
+        // W006 is about the DestinationRule itself: once, however many services it matches
+        let mut no_effect_reported = false;
         for si in 0..ctx.view.services.len() {
             let sv = &ctx.view.services[si];
             if sv.infra || !host_matches(&pat, &sv.fqdn) {
@@ -63,7 +65,8 @@ pub fn namespace(ctx: &mut NsCtx) {
                 .on_node(drr, dr.locality[0])
                 .ns(ctx.ns());
                 ctx.emit(f);
-            } else if !dr.tls_modes.is_empty() || !dr.subsets.is_empty() {
+            } else if (!dr.tls_modes.is_empty() || !dr.subsets.is_empty()) && !no_effect_reported {
+                no_effect_reported = true;
                 no_effect(ctx, drr, dr, host.span);
             }
         }
@@ -166,7 +169,7 @@ fn no_effect(
         ),
     )
     .on_node(drr, span)
-    .ns(ctx.ns());
+    .ns(drr.namespace.to_string());
     ctx.emit(f);
     if drr.namespace == ctx.ns() {
         ctx.summary.noop_destination_rules.push(drr.clone());

@@ -29,19 +29,35 @@ pub fn virtual_services(ctx: &mut NsCtx) {
             if !misplaced && !hidden {
                 continue;
             }
-            let why = if misplaced {
-                format!("it lives in namespace \"{}\", but a waypoint only reads VirtualServices of the service's namespace (\"{}\") or its own (\"{}\")", vsr.namespace, svc.namespace, wp_ns)
+            // the fix names what is actually wrong: the namespace it lives in, or only its
+            // exportTo (a VirtualService already in the service's or the waypoint's namespace is
+            // fixed by widening exportTo, never by "moving" it where it already is)
+            let (why, fix) = if misplaced {
+                (
+                    format!("it lives in namespace \"{}\", but a waypoint only reads VirtualServices of the service's namespace (\"{}\") or its own (\"{}\")", vsr.namespace, svc.namespace, wp_ns),
+                    format!(
+                        "Move it to namespace \"{}\" (or merge it into the service's own config){}.",
+                        svc.namespace,
+                        if exported_to(&vs.export_to, &svc.namespace, &wp_ns) {
+                            String::new()
+                        } else {
+                            format!(" with an exportTo that includes \"{wp_ns}\"")
+                        }
+                    ),
+                )
             } else {
-                format!("its exportTo hides it from the waypoint's namespace \"{wp_ns}\"")
+                (
+                    format!("its exportTo hides it from the waypoint's namespace \"{wp_ns}\""),
+                    widen_export_to(&vs.export_to, &wp_ns),
+                )
             };
             let f = Finding::new(
                 &rules::W004,
                 format!(
-                    "VirtualService \"{}\" applies to \"{}\" only from the client side ({}); the destination waypoint will ignore it. Move it to namespace \"{}\" (or merge it into the service's own config).",
+                    "VirtualService \"{}\" applies to \"{}\" only from the client side ({}); the destination waypoint will ignore it. {fix}",
                     vsr.ns_name(),
                     svc.ns_name(),
                     why,
-                    svc.namespace
                 ),
             )
             .on_node(&vsr, host_span)
@@ -80,14 +96,32 @@ pub fn destination_rules(ctx: &mut NsCtx) {
                 None
             };
             let Some((why, span)) = why else { continue };
+            let hidden = !exported_to(&dr.export_to, &drr.namespace, &wp_ns);
+            let fix = if dr.workload_selector.is_none() && hidden {
+                // only its visibility is wrong: it already lives where it is read from
+                widen_export_to(&dr.export_to, &wp_ns)
+            } else if drr.namespace == svc.namespace {
+                format!(
+                    "Remove its workloadSelector{}.",
+                    if hidden {
+                        format!(" and widen its exportTo to include \"{wp_ns}\"")
+                    } else {
+                        String::new()
+                    }
+                )
+            } else {
+                format!(
+                    "Move it to namespace \"{}\" without workloadSelector and with an exportTo that includes the waypoint namespace.",
+                    svc.namespace
+                )
+            };
             let f = Finding::new(
                 &rules::W004,
                 format!(
-                    "DestinationRule \"{}\" applies to \"{}\" only from the client side ({}); the destination waypoint will ignore it. Move it to namespace \"{}\" without workloadSelector and with an exportTo that includes the waypoint namespace.",
+                    "DestinationRule \"{}\" applies to \"{}\" only from the client side ({}); the destination waypoint will ignore it. {fix}",
                     drr.ns_name(),
                     svc.ns_name(),
                     why,
-                    svc.namespace
                 ),
             )
             .on_node(&drr, span)
@@ -95,4 +129,21 @@ pub fn destination_rules(ctx: &mut NsCtx) {
             ctx.emit(f);
         }
     }
+}
+
+/// The fix for a config that lives in the right namespace but whose `exportTo` hides it from
+/// the waypoint's namespace `wp_ns` (`exportTo` is read by `pilot/pkg/model/push_context.go`
+/// `initVirtualServices` / `setDestinationRules` per namespace: `.` is its own, `*` every one).
+fn widen_export_to(export_to: &Option<Vec<String>>, wp_ns: &str) -> String {
+    // unset: the mesh default (defaultVirtualServiceExportTo / defaultDestinationRuleExportTo)
+    // hides it; name its own namespace explicitly
+    let mut list: Vec<String> = export_to.clone().unwrap_or_else(|| vec![".".to_string()]);
+    list.push(wp_ns.to_string());
+    format!(
+        "Widen its exportTo to include \"{wp_ns}\" (e.g. exportTo: [{}]) — it already lives in the right namespace; do not move it.",
+        list.iter()
+            .map(|n| format!("\"{n}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }

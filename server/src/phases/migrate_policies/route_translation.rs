@@ -8,7 +8,7 @@ use crate::analysis::NsCtx;
 use crate::finding::{Action, Finding};
 use crate::model::{Body, Object, Resource};
 use crate::routes::world::crd_has_retry;
-use crate::routes::{translate, IndexWorld, Problem, ProblemKind, Translation, VsRef};
+use crate::routes::{translate_in_workspace, IndexWorld, Problem, ProblemKind, Translation, VsRef};
 use crate::rules::{self, Rule};
 use crate::yaml::Span;
 
@@ -62,7 +62,7 @@ fn findings(world: &IndexWorld, vsr: &Arc<Resource>) -> Vec<Finding> {
         hosts: vs.hosts.iter().map(|h| (h.value.clone(), h.span)).collect(),
         span: vs.http_span.unwrap_or(vsr.name_span),
     };
-    let t = translate(world, &vref, spec);
+    let t = translate_in_workspace(world, &vref, spec);
     if t.targets.is_empty() || t.noop {
         Vec::new()
     } else if !t.problems.is_empty() {
@@ -108,6 +108,23 @@ fn translation(vsr: &Arc<Resource>, span: Span, t: &Translation) -> Finding {
         .map(|o| o["metadata"]["name"].as_str().unwrap_or("").to_string())
         .collect();
     let plural = |n: usize| if n > 1 { "s" } else { "" };
+    if t.converted {
+        // its own translation is in the workspace: nothing to apply, the VirtualService to delete
+        return Finding::new(
+            &rules::RT_001,
+            format!(
+                "VirtualService \"{}\" is converted: HTTPRoute{} {} in the workspace route{} Service{} {} the same way. Delete the VirtualService in the same step as you apply them (a Service routed by both APIs has undefined behaviour).",
+                vsr.ns_name(),
+                plural(routes.len()),
+                routes.join(", "),
+                if routes.len() > 1 { "" } else { "s" },
+                plural(t.targets.len()),
+                t.targets.join(", ")
+            ),
+        )
+        .on_node(vsr, span)
+        .details(t.notes.iter().cloned());
+    }
     let mut msg = format!(
         "VirtualService \"{}\" translates to HTTPRoute{} {} for Service{} {} with the same routing behaviour",
         vsr.ns_name(),

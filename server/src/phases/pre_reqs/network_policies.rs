@@ -2,7 +2,9 @@
 //! not the HBONE port 15008 (nor every port): once the pods (or their clients) are in ambient,
 //! their traffic arrives on 15008 and is dropped. istio.io "Ambient and Kubernetes
 //! NetworkPolicy": add 15008 to such policies; sidecar pods that ambient clients call need it
-//! too.
+//! too. NetworkPolicies add up per peer: a source a rule admits on an app port is fine when
+//! some rule of a policy selecting the pod admits 15008 (or every port) from that source; one
+//! that admits 15008 only from other peers (monitoring, say) does not help.
 
 use std::collections::BTreeSet;
 
@@ -10,7 +12,7 @@ use serde_json::{json, Map, Value};
 
 use crate::analysis::NsCtx;
 use crate::finding::{workloads_list, Action, Finding, Object};
-use crate::model::{Body, LabelSelector, NetworkPolicy, Resource};
+use crate::model::{Body, LabelSelector, NetPolRule, NetworkPolicy, Resource};
 use crate::rules;
 
 const HBONE_PORT: i64 = 15008;
@@ -20,11 +22,56 @@ fn selects(p: &NetworkPolicy, labels: &crate::model::Labels) -> bool {
     p.pod_selector.as_ref().is_none_or(|s| s.matches(labels))
 }
 
-/// Whether a policy admits HBONE from some source: a rule without ports, or with 15008/TCP.
-fn admits_hbone(p: &NetworkPolicy) -> bool {
-    p.ingress
-        .iter()
-        .any(|r| r.ports.is_empty() || r.ports.iter().any(|x| x.admits_tcp(HBONE_PORT)))
+/// Whether a rule admits HBONE: it has no ports, or lists 15008/TCP.
+fn rule_admits_hbone(r: &NetPolRule) -> bool {
+    r.ports.is_empty() || r.ports.iter().any(|x| x.admits_tcp(HBONE_PORT))
+}
+
+/// A rule's peers; `None` when it admits every source (`from` absent or empty).
+fn peers(r: &NetPolRule) -> Option<&Vec<Value>> {
+    match &r.from {
+        Some(Value::Array(v)) if !v.is_empty() => Some(v),
+        _ => None,
+    }
+}
+
+/// Whether peer `q` admits every source peer `p` admits: the same peer, every pod of every
+/// namespace (`namespaceSelector: {}`) for a peer of pods, or every pod of the namespace
+/// (`podSelector: {}`) for a peer of this namespace's pods. Anything else is not proven.
+fn peer_covers(q: &Value, p: &Value) -> bool {
+    if q == p {
+        return true;
+    }
+    let (Some(q), Some(p)) = (q.as_object(), p.as_object()) else {
+        return false;
+    };
+    if p.contains_key("ipBlock") {
+        return false;
+    }
+    let empty = |v: &Value| v.as_object().is_some_and(|m| m.is_empty());
+    if q.len() == 1 && q.get("namespaceSelector").is_some_and(empty) {
+        return true;
+    }
+    q.len() == 1 && q.get("podSelector").is_some_and(empty) && !p.contains_key("namespaceSelector")
+}
+
+/// Whether the policies selecting a pod admit HBONE from every source rule `r` admits.
+fn hbone_covered(r: &NetPolRule, policies: &[&NetworkPolicy]) -> bool {
+    let rules = || {
+        policies
+            .iter()
+            .flat_map(|o| o.ingress.iter())
+            .filter(|o| rule_admits_hbone(o))
+    };
+    match peers(r) {
+        None => rules().any(|o| peers(o).is_none()),
+        Some(ps) => ps.iter().all(|p| {
+            rules().any(|o| match peers(o) {
+                None => true,
+                Some(qs) => qs.iter().any(|q| peer_covers(q, p)),
+            })
+        }),
+    }
 }
 
 fn selector_json(s: &LabelSelector) -> Value {
@@ -105,7 +152,7 @@ pub fn namespace(ctx: &mut NsCtx) {
     for (r, p) in &restricting {
         // a policy that admits nothing (default deny) changes nothing when pods move to
         // ambient; one that admits some ports of a pod is what breaks
-        if !p.ingress.iter().any(|x| !x.ports.is_empty()) || admits_hbone(p) {
+        if !p.ingress.iter().any(|x| !x.ports.is_empty()) {
             continue;
         }
         let blocked: Vec<String> = ctx
@@ -114,9 +161,15 @@ pub fn namespace(ctx: &mut NsCtx) {
             .iter()
             .filter(|u| u.ambient_bound() && selects(p, &u.labels))
             .filter(|u| {
-                !restricting
+                let on_pod: Vec<&NetworkPolicy> = restricting
                     .iter()
-                    .any(|(_, o)| selects(o, &u.labels) && admits_hbone(o))
+                    .filter(|(_, o)| selects(o, &u.labels))
+                    .map(|(_, o)| *o)
+                    .collect();
+                p.ingress
+                    .iter()
+                    .filter(|x| !x.ports.is_empty() && !rule_admits_hbone(x))
+                    .any(|x| !hbone_covered(x, &on_pod))
             })
             .map(|u| u.short())
             .collect();
@@ -133,7 +186,7 @@ pub fn namespace(ctx: &mut NsCtx) {
         let f = Finding::new(
             &rules::PR_CNI_015,
             format!(
-                "NetworkPolicy \"{}\" admits only some ports of {} and not the HBONE port 15008: once they (or their clients) use ambient, that traffic arrives on 15008 and is dropped. Allow TCP 15008 from the same sources (NetworkPolicy \"{name}\" does, without opening anything else).",
+                "NetworkPolicy \"{}\" admits only some ports of {}, and no policy selecting them admits the HBONE port 15008 from every source it admits: once they (or their clients) use ambient, that traffic arrives on 15008 and is dropped. Allow TCP 15008 from the same sources (NetworkPolicy \"{name}\" does, without opening anything else).",
                 r.ns_name(),
                 workloads_list(&blocked)
             ),

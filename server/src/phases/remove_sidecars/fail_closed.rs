@@ -10,9 +10,8 @@ use crate::model::{AuthorizationPolicy, AuthzAction, Body, Resource};
 use crate::rules;
 
 pub fn namespace(ctx: &mut NsCtx) {
-    if !ctx.view.mode.injects() {
-        return;
-    }
+    // every unit that loses its sidecar in this migration: by the namespace switch (R001) or by
+    // its own template change (R003)
     let units: Vec<usize> = ctx
         .view
         .app_units()

@@ -7,7 +7,7 @@ use crate::finding::Finding;
 use crate::rules;
 
 pub fn namespace(ctx: &mut NsCtx) {
-    let injects = ctx.view.mode.injects();
+    let injects = ctx.view.mode.switches(ctx.facts);
     for u in ctx.view.app_units() {
         let unit = ctx.unit(u).clone();
         if unit.status == MeshStatus::Out && !injects {

@@ -1,52 +1,44 @@
-//! R004: a Pod still has a sidecar: restart its owner (or delete it) once the namespace is
-//! switched.
+//! R004: a Pod still has a sidecar: re-create it through what manages it once the namespace is
+//! switched (`kubectl rollout restart` of its Deployment, DaemonSet or StatefulSet; a manual
+//! step for a Job, CronJob, ReplicaSet or a Pod nothing owns, which must never be deleted).
 
-use crate::analysis::mesh::has_sidecar;
+use crate::analysis::mesh::{controller_of, has_sidecar, injection_request};
 use crate::analysis::NsCtx;
 use crate::finding::Finding;
 use crate::fixes::restart_action;
-use crate::model::{Body, Resource};
+use crate::model::Body;
 use crate::rules;
-
-/// The controller that owns a Pod (Deployment via its ReplicaSet, or a direct owner).
-fn pod_owner(ctx: &NsCtx, pod: &Resource) -> Option<(String, String)> {
-    let o = pod.owner_refs.first()?;
-    if o.kind == "ReplicaSet" {
-        if let Some((dep, _)) = o.name.rsplit_once('-') {
-            let has = |kind: &str, name: &str| {
-                ctx.view
-                    .resources
-                    .iter()
-                    .any(|r| r.kind == kind && r.name == name)
-            };
-            if has("Deployment", dep) || !has("ReplicaSet", &o.name) {
-                return Some(("Deployment".to_string(), dep.to_string()));
-            }
-        }
-    }
-    Some((o.kind.clone(), o.name.clone()))
-}
 
 pub fn namespace(ctx: &mut NsCtx) {
     let ns = ctx.ns().to_string();
     for u in ctx.view.app_units() {
+        // a template that asks for the sidecar itself: R003's template change is the restart
+        // (restarting before it would inject the pods again)
+        let by_template = matches!(ctx.unit(u).res.as_deref().map(|r| &r.body),
+            Some(Body::Workload(t)) if injection_request(t).is_some());
         for p in ctx.unit(u).pods.clone() {
             let Body::Workload(w) = &p.body else { continue };
             if !has_sidecar(w) {
                 continue;
             }
+            let c = controller_of(ctx.index, &p);
             let f = Finding::new(
                 &rules::R004,
                 format!("sidecar found for Pod {}/{}", ns, p.name),
             )
             .on_node(&p, p.name_span);
-            let f = match pod_owner(ctx, &p) {
-                Some((kind, name)) => f
-                    .detail(format!("restart its owner {kind}/{name}"))
-                    .action(restart_action(&kind, &ns, &name)),
-                None => f.action(restart_action("Pod", &ns, &p.name)),
+            if by_template {
+                ctx.emit(f.detail(
+                    "its pod template asks for the sidecar (R003): the template change re-creates it",
+                ));
+                continue;
+            }
+            let f = if c.is_bare_pod() {
+                f.detail("it has no controller (no ownerReferences): do not delete it, it would not come back")
+            } else {
+                f.detail(format!("restart its owner {}", c.display()))
             };
-            ctx.emit(f);
+            ctx.emit(f.action(restart_action(&c.kind, &ns, &c.name)));
         }
     }
 }

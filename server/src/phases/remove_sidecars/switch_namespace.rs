@@ -3,10 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::analysis::mesh::Injection;
+use crate::analysis::mesh::{injection_request, Injection};
 use crate::analysis::NsCtx;
 use crate::finding::{Action, Finding, LabelTarget};
 use crate::fixes::restart_action;
+use crate::model::Body;
 use crate::rules;
 
 /// The kubectl command, the labels to remove and to set.
@@ -35,21 +36,38 @@ fn relabel(ctx: &NsCtx) -> (String, Vec<String>, BTreeMap<String, String>) {
     (cmd, remove, set)
 }
 
+/// What re-creates the pods of the units that have a sidecar, once per controller. Units whose
+/// pod template asks for a sidecar itself are left to R003: restarting them before their
+/// template changes would inject them again.
+fn restarts(ctx: &NsCtx, ns: &str) -> Vec<Action> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for u in ctx.view.app_units() {
+        let unit = ctx.unit(u);
+        if !unit.has_sidecar() {
+            continue;
+        }
+        let (Some(r), Some(c)) = (&unit.res, &unit.controller) else {
+            continue;
+        };
+        if matches!(&r.body, Body::Workload(w) if injection_request(w).is_some()) {
+            continue;
+        }
+        if seen.insert(c.clone()) {
+            out.push(restart_action(&c.kind, ns, &c.name));
+        }
+    }
+    out
+}
+
 pub fn namespace(ctx: &mut NsCtx) {
     let app_units = ctx.view.app_units();
-    if !ctx.view.mode.injects() || app_units.is_empty() {
+    if !ctx.view.mode.switches(ctx.facts) || app_units.is_empty() {
         return;
     }
     let ns = ctx.ns().to_string();
     let (cmd, remove, set) = relabel(ctx);
-    let restarts: Vec<Action> = app_units
-        .iter()
-        .map(|&u| ctx.unit(u))
-        .filter(|u| u.has_sidecar())
-        .filter_map(|u| u.res.as_ref())
-        .filter(|r| r.kind != "Pod")
-        .map(|r| restart_action(&r.kind, &ns, &r.name))
-        .collect();
+    let restarts = restarts(ctx, &ns);
     let mut msg = format!("namespace {ns} can disable its sidecars: {cmd}");
     if ctx.view.mode.injection == Injection::Assumed {
         msg.push_str(" (the Namespace manifest is not in the input: check its labels first)");
@@ -69,8 +87,10 @@ pub fn namespace(ctx: &mut NsCtx) {
     if !restarts.is_empty() {
         f = f.detail("then restart its workloads so they start without sidecars:");
         for a in &restarts {
-            if let Action::Restart { command, .. } = a {
-                f = f.detail(command.clone());
+            match a {
+                Action::Restart { command, .. } => f = f.detail(command.clone()),
+                Action::Manual { step, .. } => f = f.detail(format!("by hand: {step}")),
+                _ => {}
             }
         }
         for a in restarts {

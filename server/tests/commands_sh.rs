@@ -1,0 +1,190 @@
+//! `commands.sh` is safe to run top to bottom. Every script the suite can produce — the one of
+//! every rule fixture case (run with `--ignore-failures`, so failed phases are written too) and
+//! of the example — goes through `sh -n` and the checker of kubectl forms
+//! (`common/commands_check.rs`); the controller trees and a failed phase are checked line by
+//! line.
+
+mod common;
+use common::commands_check;
+use common::fixture;
+
+use ambient_lsp::report::{self, ReportOptions};
+
+fn script(case: &fixture::Case) -> String {
+    let opts = ReportOptions {
+        ignore_failures: true,
+        ..ReportOptions::default()
+    };
+    report::build(&case.index, &case.analysis, &opts).commands()
+}
+
+#[test]
+fn every_fixture_case_gives_a_valid_script() {
+    let mut problems = Vec::new();
+    let mut cases = 0;
+    let mut commands = 0;
+    for dir in fixture::all_cases() {
+        let case = fixture::load(&dir).unwrap();
+        cases += 1;
+        match commands_check::check(&script(&case)) {
+            Ok(s) => commands += s.commands.len() + s.disabled.len(),
+            Err(e) => problems.push(format!("{}:\n{e}", case.name)),
+        }
+    }
+    assert!(cases > 200, "only {cases} cases");
+    assert!(commands > 100, "only {commands} commands");
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[test]
+fn controller_trees_restart_what_can_be_restarted_and_say_what_to_do_for_the_rest() {
+    let case = fixture::case("R004/controller-trees");
+    let text = script(&case);
+    let s = commands_check::check(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert!(s.disabled.is_empty(), "{text}");
+    let at = |c: &str| s.commands.iter().position(|l| l == c);
+    let switch = at("kubectl label ns shop istio-injection- istio.io/dataplane-mode=ambient")
+        .unwrap_or_else(|| panic!("{text}"));
+    for c in [
+        "kubectl rollout restart deployment/web -n shop",
+        "kubectl rollout restart deployment/api -n shop",
+        "kubectl rollout restart statefulset/db -n shop",
+        "kubectl rollout restart daemonset/log-agent -n shop",
+    ] {
+        let i = at(c).unwrap_or_else(|| panic!("{c} missing:\n{text}"));
+        assert!(i > switch, "{c} before the namespace switch:\n{text}");
+        assert_eq!(
+            s.commands.iter().filter(|l| *l == c).count(),
+            1,
+            "{c} twice:\n{text}"
+        );
+    }
+    assert_eq!(s.commands.len(), 5, "{text}");
+    assert!(!text.contains("delete pod"), "{text}");
+    let manual = s.manual.join("\n");
+    for m in [
+        "Pod shop/debug has no controller",
+        "CronJob shop/nightly: its next scheduled run",
+        "Job shop/migrate: its pod template cannot be changed",
+    ] {
+        assert!(manual.contains(m), "{m} missing:\n{text}");
+    }
+}
+
+#[test]
+fn a_failed_phase_writes_its_steps_and_the_later_ones_commented_out_with_the_reason() {
+    // R009 (blocking) fails remove-sidecars: the namespace switch and the restarts would
+    // make ztunnel deny traffic
+    let case = fixture::case("R009/l7-allow-without-compensation");
+    let text = script(&case);
+    let s = commands_check::check(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert!(
+        !s.commands
+            .iter()
+            .any(|c| c.starts_with("kubectl label ns") || c.contains("rollout restart")),
+        "{text}"
+    );
+    assert!(
+        s.disabled
+            .iter()
+            .any(|c| c.starts_with("kubectl label ns shop")),
+        "{text}"
+    );
+    assert!(
+        text.contains("# STOP: phase remove-sidecars failed"),
+        "{text}"
+    );
+    assert!(text.contains("#   [R009] "), "{text}");
+}
+
+#[test]
+fn a_workload_injected_by_its_own_label_is_restarted_by_its_template_change_only() {
+    let case = fixture::case("R003/label-injected-in-plain-namespace");
+    let text = script(&case);
+    let s = commands_check::check(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(
+        s.commands,
+        [
+            "kubectl patch statefulset ledger -n payments --type=merge -p '{\"spec\":{\"template\":{\"metadata\":{\"labels\":{\"istio.io/dataplane-mode\":\"ambient\",\"sidecar.istio.io/inject\":null}}}}}'",
+            "kubectl rollout status statefulset/ledger -n payments --timeout=10m",
+        ],
+        "{text}"
+    );
+}
+
+#[test]
+fn opt_outs_come_before_the_namespace_switch() {
+    let case = fixture::case("R013/opted-out-deployment-and-cronjob");
+    let text = script(&case);
+    let s = commands_check::check(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let at = |p: &str| {
+        s.commands
+            .iter()
+            .position(|l| l.starts_with(p))
+            .unwrap_or_else(|| panic!("{p} missing:\n{text}"))
+    };
+    let switch = at("kubectl label ns shop ");
+    assert!(at("kubectl patch deployment exporter ") < switch, "{text}");
+    assert!(
+        at("kubectl rollout status deployment/exporter ") < switch,
+        "{text}"
+    );
+    assert!(at("kubectl patch cronjob report ") < switch, "{text}");
+}
+
+#[test]
+fn the_checker_refuses_what_is_unsafe_or_invalid() {
+    for bad in [
+        "kubectl delete pod -n shop debug",
+        "kubectl rollout restart job/migrate -n shop",
+        "kubectl rollout restart cronjob/nightly -n shop",
+        "kubectl rollout restart deployment/web",
+        "kubectl label ns shop bad key=x",
+        "kubectl label service -n shop echo istio.io/use-waypoint=way point",
+        "kubectl patch deployment web -n shop --type=merge -p '{\"spec\":{\"replicas\":0}}'",
+        "kubectl apply -f /etc/passwd",
+        "kubectl delete authorizationpolicy -n shop x",
+        "kubectl label ns shop a=b; rm -rf /",
+    ] {
+        assert!(commands_check::kubectl_form(bad).is_err(), "{bad}");
+    }
+    for good in [
+        "kubectl label ns shop istio-injection- istio.io/dataplane-mode=ambient",
+        "kubectl label ns shop istio-injection=disabled istio.io/dataplane-mode=ambient --overwrite",
+        "kubectl rollout restart statefulset/db -n shop",
+        "kubectl delete authorizationpolicies.security.istio.io -n shop viewer",
+    ] {
+        assert!(commands_check::kubectl_form(good).is_ok(), "{good}");
+    }
+    assert!(commands_check::check("#!/bin/sh\nkubectl label ns shop 'a=b\n").is_err());
+}
+
+#[test]
+fn the_kubectl_check_refuses_unknown_verbs_and_flags() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let form = |verb: &[&str], flags: &[&str]| {
+        let mut m = BTreeMap::new();
+        m.insert(
+            verb.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            flags.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>(),
+        );
+        commands_check::against_kubectl(&m)
+    };
+    assert!(form(&["rollout", "status"], &["--timeout", "--namespace"]).is_ok());
+    assert!(form(&["patch"], &["--type", "--patch"]).is_ok());
+    if std::process::Command::new(
+        std::env::var("AMBIENT_KUBECTL")
+            .unwrap_or("kubectl".into())
+            .split(':')
+            .next()
+            .unwrap(),
+    )
+    .arg("version")
+    .arg("--client")
+    .output()
+    .is_ok_and(|o| o.status.success())
+    {
+        assert!(form(&["rollout", "restart"], &["--no-such-flag"]).is_err());
+        assert!(form(&["rollout", "bounce"], &[]).is_err());
+    }
+}
