@@ -1,10 +1,18 @@
 //! Safe fixes (issue 12): a code action is offered only when applying it leaves no new error and
 //! no new blocking finding, and only when no earlier step of the migration blocks it.
 //!
-//! - Simulation: the edits of a candidate are applied to a copy of the session through the
-//!   incremental engine (`Session::update_arcs`), the findings of what it re-analysed are
-//!   compared with those before (by rule id + resource), then the copy is restored.
-//!   Unsafe: an error-severity or blocking finding after that was not there before.
+//! - Simulation: the edits of a candidate are applied to the live session through the
+//!   incremental engine (`Session::update_arcs`: the files edited are parsed again, the
+//!   namespaces they can affect and the cluster-wide findings are re-analysed), the findings of
+//!   what it re-analysed are compared with those before (by rule id + resource), then the old
+//!   texts are put back the same way. The engine's property "incremental == from scratch" makes
+//!   the restore exact (tested below); nothing is copied, and the write lock is held only for
+//!   the two updates. Unsafe: an error-severity or blocking finding after that was not there.
+//! - Verdicts are kept per analysis generation (`Verdicts`): the same candidate asked again
+//!   before the next edit is not simulated again.
+//! - Bounds: a request simulates at most `MIN_RUNS` candidates, then more only while under
+//!   `BUDGET` and not cancelled; a candidate not tried is not offered (a quick fix asked for at
+//!   its own position is tried first thing, so it is never cut).
 //! - Ordering: the fixes of a finding that does not block are not offered while its namespace has
 //!   a blocking finding of the same phase (R001 "switch to ambient" while R009 "fail-closed
 //!   policies still present"). A blocking finding keeps its own fixes (the fix that creates the
@@ -13,13 +21,22 @@
 //!   the waypoint exists is the documented order), and one that would break something — the
 //!   `istio.io/use-waypoint` label before the waypoint exists (U003) — fails the simulation.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use super::state::ServerState;
 use crate::edit::{self, TextEdit};
 use crate::engine::{Session, UpdateStats};
 use crate::finding::Finding;
 use crate::rules::Severity;
+
+/// Candidates a request always may simulate.
+pub const MIN_RUNS: usize = 16;
+/// Time a request may spend simulating beyond `MIN_RUNS`.
+pub const BUDGET: Duration = Duration::from_millis(100);
 
 /// Edits to one file, as a simulation needs them: the file, the text the edits apply to.
 pub struct Change<'a> {
@@ -65,60 +82,138 @@ fn bad(f: &Finding) -> bool {
     f.severity() == Severity::Error || f.blocking()
 }
 
-/// Tries candidate fixes on one copy of the session (made on first use).
+/// Verdicts of the current analysis generation, by candidate (a hash of its edits).
+#[derive(Default)]
+pub struct Verdicts {
+    generation: u64,
+    safe: HashMap<u64, bool>,
+}
+
+fn fingerprint(changes: &[Change]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for c in changes {
+        c.key.hash(&mut h);
+        c.text.len().hash(&mut h);
+        for e in c.edits {
+            (e.span.start, e.span.end).hash(&mut h);
+            e.new_text.hash(&mut h);
+        }
+    }
+    h.finish()
+}
+
+/// Tries candidate fixes on the live session (see the module doc), within a request's bounds.
 pub struct Simulator<'a> {
-    base: &'a Session,
-    copy: Option<Session>,
-    /// Simulations run (for logs and the benchmark).
+    state: &'a ServerState,
+    cancel: &'a AtomicBool,
+    started: Instant,
+    /// Simulations run (for logs and tests).
     pub runs: usize,
+    /// Candidates not tried (bounds or cancellation).
+    pub skipped: usize,
 }
 
 impl<'a> Simulator<'a> {
-    pub fn new(base: &'a Session) -> Simulator<'a> {
+    pub fn new(state: &'a ServerState, cancel: &'a AtomicBool) -> Simulator<'a> {
         Simulator {
-            base,
-            copy: None,
+            state,
+            cancel,
+            started: Instant::now(),
             runs: 0,
+            skipped: 0,
         }
     }
 
-    /// Whether applying `changes` leaves no error or blocking finding that was not there.
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// No more simulations in this request (cancelled, or out of its bounds).
+    pub fn exhausted(&self) -> bool {
+        self.cancelled() || (self.runs >= MIN_RUNS && self.started.elapsed() > BUDGET)
+    }
+
+    /// Whether applying `changes` leaves no error or blocking finding that was not there;
+    /// `false` too when it was not tried (out of bounds, cancelled).
     pub fn safe(&mut self, changes: &[Change]) -> bool {
         if changes.iter().all(|c| c.edits.is_empty()) {
             return true;
         }
+        let print = fingerprint(changes);
+        let generation = self.state.progress().generation;
+        {
+            let mut v = self.verdicts();
+            if v.generation != generation {
+                v.generation = generation;
+                v.safe.clear();
+            }
+            if let Some(ok) = v.safe.get(&print) {
+                return *ok;
+            }
+        }
+        if self.exhausted() {
+            self.skipped += 1;
+            return false;
+        }
         self.runs += 1;
-        let base = self.base;
-        let copy = self.copy.get_or_insert_with(|| base.clone());
-        let current = |s: &Session, k: &str| {
-            s.index
-                .id_of(k)
-                .and_then(|id| s.index.file(id))
-                .map(|fd| fd.text.clone())
+        let ok = {
+            let mut session = self.state.session_mut();
+            simulate(&mut session, changes)
         };
-        let mut new = Vec::new();
-        let mut old = Vec::new();
-        for c in changes {
-            old.push((c.key.to_string(), current(copy, c.key)));
-            new.push((
-                c.key.to_string(),
-                Some(Arc::<str>::from(edit::apply(c.text, c.edits))),
-            ));
+        let mut v = self.verdicts();
+        if v.generation == generation {
+            v.safe.insert(print, ok);
         }
-        let stats = copy.update_arcs(new);
-        let keys: Vec<&str> = changes.iter().map(|c| c.key).collect();
-        let before = bad_keys(base, &stats, &keys);
-        let after = bad_keys(copy, &stats, &keys);
-        let ok = after.is_subset(&before);
-        if !ok {
-            tracing::debug!(
-                "fix not offered: it would add {:?}",
-                after.difference(&before).collect::<Vec<_>>()
-            );
-        }
-        copy.update_arcs(old);
         ok
     }
+
+    fn verdicts(&self) -> std::sync::MutexGuard<'_, Verdicts> {
+        self.state
+            .verdicts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Apply `changes` to `session`, tell whether they add an error or blocking finding, and put
+/// the old texts back.
+pub fn simulate(session: &mut Session, changes: &[Change]) -> bool {
+    let current = |s: &Session, k: &str| {
+        s.index
+            .id_of(k)
+            .and_then(|id| s.index.file(id))
+            .map(|fd| fd.text.clone())
+    };
+    let mut new = Vec::new();
+    let mut old = Vec::new();
+    for c in changes {
+        old.push((c.key.to_string(), current(session, c.key)));
+        new.push((
+            c.key.to_string(),
+            Some(Arc::<str>::from(edit::apply(c.text, c.edits))),
+        ));
+    }
+    let keys: Vec<&str> = changes.iter().map(|c| c.key).collect();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let stats = session.update_arcs(new);
+        let after = bad_keys(session, &stats, &keys);
+        (stats, after)
+    }));
+    // restore first, whatever happened
+    session.update_arcs(old);
+    let Ok((stats, after)) = result else {
+        tracing::error!("a fix simulation failed (please report this); the fix is not offered");
+        return false;
+    };
+    let before = bad_keys(session, &stats, &keys);
+    let ok = after.is_subset(&before);
+    if !ok {
+        tracing::debug!(
+            "fix not offered: it would add {:?}",
+            after.difference(&before).collect::<Vec<_>>()
+        );
+    }
+    ok
 }
 
 /// The error or blocking findings an update can have changed: those of the namespaces it
@@ -150,4 +245,107 @@ fn bad_keys(s: &Session, stats: &UpdateStats, files: &[&str]) -> BTreeSet<Key> {
         }
     }
     out
+}
+
+/// Process-wide shared verdict store (one per server).
+pub type SharedVerdicts = Mutex<Verdicts>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edit::TextEdit;
+    use crate::yaml::Span;
+
+    fn all_findings(s: &Session) -> Vec<String> {
+        let mut v: Vec<String> = s
+            .analysis
+            .findings(&s.index)
+            .into_iter()
+            .map(|f| format!("{f:?}"))
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn files(s: &Session) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = s
+            .index
+            .files()
+            .map(|f| (f.path.to_string(), f.text.to_string()))
+            .collect();
+        v.sort();
+        v
+    }
+
+    const APP: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio-injection: enabled\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: cart\n  namespace: shop\nspec:\n  selector:\n    app: cart\n  ports:\n  - port: 80\n---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: cart-allow\n  namespace: shop\nspec:\n  selector:\n    matchLabels:\n      app: cart\n  action: ALLOW\n  rules:\n  - from:\n    - source:\n        principals: [\"cluster.local/ns/shop/sa/web\"]\n    to:\n    - operation:\n        methods: [\"GET\"]\n";
+    const SYSTEM: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: istio-system\n";
+
+    /// Simulating on the live session and restoring leaves it exactly as a from-scratch
+    /// analysis of the same files: for an edit in a namespace, a new file, and a cluster-wide
+    /// change (the root namespace: facts recomputed, every namespace re-analysed).
+    #[test]
+    fn a_simulation_restores_the_session_exactly() {
+        let mut s = Session::new(Default::default());
+        s.load(vec![
+            ("/ws/app.yaml".into(), APP.into()),
+            ("/ws/system.yaml".into(), SYSTEM.into()),
+        ]);
+        let before = all_findings(&s);
+        let before_files = files(&s);
+        let label = APP.find("istio-injection: enabled").unwrap() as u32;
+        let use_waypoint = TextEdit {
+            span: Span {
+                start: label,
+                end: label + "istio-injection: enabled".len() as u32,
+            },
+            new_text: "istio.io/dataplane-mode: ambient\n    istio.io/use-waypoint: waypoint"
+                .into(),
+        };
+        let new_ns = TextEdit {
+            span: Span { start: 0, end: 0 },
+            new_text: "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: other\n---\n".into(),
+        };
+        let system = TextEdit {
+            span: Span {
+                start: SYSTEM.len() as u32,
+                end: SYSTEM.len() as u32,
+            },
+            new_text: "  labels:\n    topology.istio.io/network: n1\n".into(),
+        };
+        let cases: Vec<Vec<Change>> = vec![
+            vec![Change {
+                key: "/ws/app.yaml",
+                text: APP,
+                edits: std::slice::from_ref(&use_waypoint),
+            }],
+            vec![Change {
+                key: "/ws/new.yaml",
+                text: "",
+                edits: std::slice::from_ref(&new_ns),
+            }],
+            vec![
+                Change {
+                    key: "/ws/system.yaml",
+                    text: SYSTEM,
+                    edits: std::slice::from_ref(&system),
+                },
+                Change {
+                    key: "/ws/app.yaml",
+                    text: APP,
+                    edits: std::slice::from_ref(&use_waypoint),
+                },
+            ],
+        ];
+        for changes in &cases {
+            simulate(&mut s, changes);
+            assert_eq!(files(&s), before_files);
+            assert_eq!(all_findings(&s), before);
+            let mut fresh = Session::new(Default::default());
+            fresh.load(before_files.clone());
+            assert_eq!(all_findings(&fresh), all_findings(&s));
+        }
+        // and the simulation saw a change: the use-waypoint label with no waypoint is unsafe
+        assert!(!simulate(&mut s, &cases[0]));
+        assert_eq!(all_findings(&s), before);
+    }
 }
