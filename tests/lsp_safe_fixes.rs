@@ -125,6 +125,21 @@ fn no_fix_while_an_earlier_step_blocks_it() {
             .all(|a| !a["edit"].to_string().contains("use-waypoint")),
         "{all:#?}"
     );
+    // the fix that unblocks it — create the waypoint — stays reachable while it does not exist,
+    // and asked again (a cached verdict) it is still offered
+    for _ in 0..2 {
+        let offered: Vec<String> = yaml_files(ws.path())
+            .iter()
+            .flat_map(|f| fixes_of(&mut c, f))
+            .map(|(t, _)| t)
+            .collect();
+        assert!(
+            offered
+                .iter()
+                .any(|t| t.contains("waypoint Gateway bookinfo/")),
+            "{offered:#?}"
+        );
+    }
     assert_eq!(c.shutdown(), 0);
 }
 

@@ -178,6 +178,7 @@ impl Builder<'_> {
             &resource.name,
         )?;
         let tf = index.file(r.file)?;
+        edit::keep(&tf.text);
         // the object alone: a `List` item, never the List; never a JSON file's only object
         let e = edit::delete_object(
             &tf.text,
@@ -239,6 +240,7 @@ impl Builder<'_> {
         let Some(tf) = self.session.index.file(r.file) else {
             return Vec::new();
         };
+        edit::keep(&tf.text);
         let set_v: Vec<(String, String)> =
             set.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         match edit::template_label_edits(
@@ -408,6 +410,7 @@ impl Builder<'_> {
         let Some(tf) = self.session.index.file(r.file) else {
             return Vec::new();
         };
+        edit::keep(&tf.text);
         let set_v: Vec<(String, String)> =
             set.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         match edit::label_edits_in(
@@ -545,6 +548,15 @@ pub fn code_actions(
     req: Request,
     cancel: &AtomicBool,
 ) -> Vec<CodeActionOrCommand> {
+    // each text parsed once for all the edits of the request
+    edit::with_cache(|| code_actions_in(state, req, cancel))
+}
+
+fn code_actions_in(
+    state: &ServerState,
+    req: Request,
+    cancel: &AtomicBool,
+) -> Vec<CodeActionOrCommand> {
     let (enc, client_edits, settings) = {
         let client = state.client();
         (client.encoding, client.caps.edits, client.settings.clone())
@@ -568,6 +580,7 @@ pub fn code_actions(
         let Some(file) = b.file(req.key).cloned() else {
             return Vec::new();
         };
+        edit::keep(&file.text);
         let mut planned = Vec::new();
         if wants(&req.only, &quickfix) {
             let start = super::convert::offset(&file, req.range.start, enc);

@@ -10,9 +10,10 @@
 //!   the two updates. Unsafe: an error-severity or blocking finding after that was not there.
 //! - Verdicts are kept per analysis generation (`Verdicts`): the same candidate asked again
 //!   before the next edit is not simulated again.
-//! - Bounds: a request simulates at most `MIN_RUNS` candidates, then more only while under
-//!   `BUDGET` and not cancelled; a candidate not tried is not offered (a quick fix asked for at
-//!   its own position is tried first thing, so it is never cut).
+//! - Bounds: a request simulates while the work done (bytes parsed, `WORK_BUDGET`) and time
+//!   (`TIME_BUDGET`) allow and it is not cancelled; a candidate not tried is not offered (the
+//!   first is always tried, so a quick fix asked for at its own position is never cut; a
+//!   request over a whole 1 MB file gets what two simulations can check).
 //! - Ordering: the fixes of a finding that does not block are not offered while its namespace has
 //!   a blocking finding of the same phase (R001 "switch to ambient" while R009 "fail-closed
 //!   policies still present"). A blocking finding keeps its own fixes (the fix that creates the
@@ -33,10 +34,13 @@ use crate::engine::{Session, UpdateStats};
 use crate::finding::Finding;
 use crate::rules::Severity;
 
-/// Candidates a request always may simulate.
-pub const MIN_RUNS: usize = 16;
-/// Time a request may spend simulating beyond `MIN_RUNS`.
-pub const BUDGET: Duration = Duration::from_millis(100);
+/// Work a request may spend simulating, in bytes: each simulation counts the texts it parses
+/// (the edited files, twice: with the fix and restored) plus `SIM_BASE` for the analysis.
+/// About 60 simulations on small manifests, two on a 1 MB file.
+pub const WORK_BUDGET: usize = 4 << 20;
+pub const SIM_BASE: usize = 64 << 10;
+/// And time (a slow machine): no simulation starts after this.
+pub const TIME_BUDGET: Duration = Duration::from_secs(1);
 
 /// Edits to one file, as a simulation needs them: the file, the text the edits apply to.
 pub struct Change<'a> {
@@ -109,6 +113,8 @@ pub struct Simulator<'a> {
     started: Instant,
     /// Simulations run (for logs and tests).
     pub runs: usize,
+    /// Work done (see `WORK_BUDGET`).
+    work: usize,
     /// Candidates not tried (bounds or cancellation).
     pub skipped: usize,
 }
@@ -120,6 +126,7 @@ impl<'a> Simulator<'a> {
             cancel,
             started: Instant::now(),
             runs: 0,
+            work: 0,
             skipped: 0,
         }
     }
@@ -130,7 +137,8 @@ impl<'a> Simulator<'a> {
 
     /// No more simulations in this request (cancelled, or out of its bounds).
     pub fn exhausted(&self) -> bool {
-        self.cancelled() || (self.runs >= MIN_RUNS && self.started.elapsed() > BUDGET)
+        self.cancelled()
+            || (self.runs > 0 && (self.work >= WORK_BUDGET || self.started.elapsed() > TIME_BUDGET))
     }
 
     /// Whether applying `changes` leaves no error or blocking finding that was not there;
@@ -156,6 +164,7 @@ impl<'a> Simulator<'a> {
             return false;
         }
         self.runs += 1;
+        self.work += SIM_BASE + changes.iter().map(|c| 2 * c.text.len()).sum::<usize>();
         let ok = {
             let mut session = self.state.session_mut();
             simulate(&mut session, changes)
