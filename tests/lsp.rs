@@ -239,8 +239,21 @@ fn allow_traffic_from_the_waypoint_and_label_the_service() {
             .as_str()
             .unwrap()
             .contains("reviews-from-waypoint"))));
-    // U002: enroll the service
+    // U002: enroll the service — not before the waypoint exists (it would raise U003)
     let lbl = find(&d, "U002", "bookinfo/reviews").clone();
+    let actions = c.code_actions(&u, lbl["range"].clone(), None);
+    assert!(
+        actions
+            .iter()
+            .all(|a| !a["title"].as_str().unwrap().contains("use-waypoint")),
+        "{actions:#?}"
+    );
+    let ns = ws.path().join("bookinfo/namespace.yaml");
+    let nu = uri(&ns);
+    let w = find(&diags_of(&c, &ns), "W020", "bookinfo").clone();
+    let create = c.code_actions(&nu, w["range"].clone(), None);
+    c.apply(&action(&create, "Create waypoint.yaml")["edit"]);
+    c.sync();
     let actions = c.code_actions(&u, lbl["range"].clone(), None);
     let a = action(
         &actions,
@@ -291,6 +304,22 @@ fn switch_the_namespace_labels() {
     let u = c.open(&f);
     let d = settle(&mut c, &u);
     let r = find(&d, "R001", "bookinfo").clone();
+    // not while R009 (fail-closed policies still present) blocks the same phase (issue 12)
+    let actions = c.code_actions(&u, r["range"].clone(), None);
+    assert!(
+        actions
+            .iter()
+            .all(|a| !a["title"].as_str().unwrap().contains("dataplane-mode")),
+        "{actions:#?}"
+    );
+    // offered once R009 is gone: the fail-closed policies of bookinfo removed
+    let auth = ws.path().join("bookinfo/authorization.yaml");
+    std::fs::write(&auth, "").unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&auth), "type": 2}]}),
+    );
+    c.sync();
     let actions = c.code_actions(&u, r["range"].clone(), None);
     let a = action(
         &actions,

@@ -4,8 +4,104 @@
 //!
 //! Pure: text in, edits out. The language server turns them into `WorkspaceEdit`s.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
 use crate::yaml::emit::scalar_text;
-use crate::yaml::{parse_stream, Entry, Limits, LineIndex, Node, NodeKind, Span};
+use crate::yaml::{parse_stream, Entry, Limits, LineIndex, Node, NodeKind, ParsedStream, Span};
+
+/// The parse and line index of texts kept while `with_cache` runs: many edits of one text (the
+/// fixes of a whole file) then parse it once instead of once each (which made whole-file code
+/// actions quadratic). An entry holds its `Arc<str>`, so a `&str` with the same address and
+/// length is the same, unchanged text.
+#[derive(Default)]
+struct Cached {
+    text: Option<Arc<str>>,
+    stream: Option<Rc<ParsedStream>>,
+    lines: Option<Rc<LineIndex>>,
+}
+
+thread_local! {
+    static CACHE: RefCell<Option<Vec<Cached>>> = const { RefCell::new(None) };
+}
+
+/// Run `f` with a cache of parses for the texts given to `keep` (this thread only).
+pub fn with_cache<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(Option<Vec<Cached>>);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let old = self.0.take();
+            CACHE.with(|c| *c.borrow_mut() = old);
+        }
+    }
+    let _reset = Reset(CACHE.with(|c| c.borrow_mut().replace(Vec::new())));
+    f()
+}
+
+/// Keep the parse of `text` for the rest of `with_cache` (no effect outside it).
+pub fn keep(text: &Arc<str>) {
+    CACHE.with(|c| {
+        if let Some(v) = c.borrow_mut().as_mut() {
+            if !v
+                .iter()
+                .any(|e| e.text.as_ref().is_some_and(|t| Arc::ptr_eq(t, text)))
+            {
+                v.push(Cached {
+                    text: Some(text.clone()),
+                    ..Default::default()
+                });
+            }
+        }
+    })
+}
+
+fn cached<T>(
+    text: &str,
+    slot: impl Fn(&mut Cached) -> &mut Option<Rc<T>>,
+    make: impl FnOnce() -> T,
+) -> Rc<T> {
+    let hit = CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        let e = c.as_mut()?.iter_mut().find(|e| {
+            e.text
+                .as_ref()
+                .is_some_and(|t| t.as_ptr() == text.as_ptr() && t.len() == text.len())
+        })?;
+        Some(slot(e).clone())
+    });
+    match hit {
+        Some(Some(v)) => v,
+        Some(None) => {
+            let v = Rc::new(make());
+            CACHE.with(|c| {
+                if let Some(e) = c.borrow_mut().as_mut().and_then(|v| {
+                    v.iter_mut().find(|e| {
+                        e.text
+                            .as_ref()
+                            .is_some_and(|t| t.as_ptr() == text.as_ptr() && t.len() == text.len())
+                    })
+                }) {
+                    *slot(e) = Some(v.clone());
+                }
+            });
+            v
+        }
+        None => Rc::new(make()),
+    }
+}
+
+fn stream_of(text: &str) -> Rc<ParsedStream> {
+    cached(
+        text,
+        |e| &mut e.stream,
+        || parse_stream(text, &Limits::default()),
+    )
+}
+
+fn lines_of(text: &str) -> Rc<LineIndex> {
+    cached(text, |e| &mut e.lines, || LineIndex::new(text))
+}
 
 /// Replace the bytes of `span` with `new_text`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -116,7 +212,7 @@ pub fn append_documents(text: &str, docs: &str) -> TextEdit {
 /// header) stays.
 pub fn delete_document(text: &str, docs: &[Span], idx: usize) -> Option<TextEdit> {
     let d = *docs.get(idx)?;
-    let lines = LineIndex::new(text);
+    let lines = lines_of(text);
     let start = lines.line_start(lines.line_of(d.start as usize));
     let end = match docs.get(idx + 1) {
         Some(next) => lines.line_start(lines.line_of(next.start as usize)),
@@ -164,7 +260,7 @@ pub fn delete_object(
     object: Span,
     style: Style,
 ) -> Option<TextEdit> {
-    let stream = parse_stream(text, &Limits::default());
+    let stream = stream_of(text);
     let root = stream.docs.get(doc)?.root.as_ref()?;
     if root.span == object {
         if style == Style::Json {
@@ -189,7 +285,7 @@ pub fn delete_object(
     if style == Style::Json {
         return None;
     }
-    let lines = LineIndex::new(text);
+    let lines = lines_of(text);
     // the `-` of a block sequence entry (on the item's line or a line of its own)
     let dash = |n: &Node| -> Option<usize> {
         let before = text[..n.span.start as usize].trim_end();
@@ -345,7 +441,8 @@ fn labels_at(
     set: &[(String, String)],
     remove: &[String],
 ) -> Result<Vec<TextEdit>, String> {
-    let stream = parse_stream(text, &Limits::default());
+    let stream = stream_of(text);
+    let lines = lines_of(text);
     let d = stream
         .docs
         .get(doc)
@@ -372,7 +469,7 @@ fn labels_at(
     }
     let edit = LabelEdit {
         text,
-        lines: LineIndex::new(text),
+        lines: &lines,
         nl: newline(text),
         set,
         remove,
@@ -392,7 +489,7 @@ fn labels_at(
 /// What a label edit needs to know: the text and the labels to set and remove.
 struct LabelEdit<'a> {
     text: &'a str,
-    lines: LineIndex,
+    lines: &'a LineIndex,
     nl: &'static str,
     set: &'a [(String, String)],
     remove: &'a [String],
@@ -418,7 +515,7 @@ impl LabelEdit<'_> {
     fn flow_sep(&self, entries: &[Entry]) -> String {
         match entries.first() {
             Some(e) if self.multiline_flow(e) => {
-                format!(",{}{}", self.nl, indent_of(self.text, &self.lines, &e.key))
+                format!(",{}{}", self.nl, indent_of(self.text, self.lines, &e.key))
             }
             _ => ", ".to_string(),
         }
@@ -524,7 +621,7 @@ impl LabelEdit<'_> {
         }
         let indent = entries
             .first()
-            .map(|e| indent_of(self.text, &self.lines, &e.key))
+            .map(|e| indent_of(self.text, self.lines, &e.key))
             .unwrap_or_default();
         let new: Vec<String> = self
             .set
@@ -593,7 +690,7 @@ impl LabelEdit<'_> {
                 TextEdit::replace(labels.value.span, map)
             }]);
         }
-        let indent = indent_of(self.text, &self.lines, &labels.key);
+        let indent = indent_of(self.text, self.lines, &labels.key);
         let body: String = self
             .set
             .iter()
@@ -637,7 +734,7 @@ impl LabelEdit<'_> {
             return Ok(vec![TextEdit::insert(inner_end, entry)]);
         }
         let last = entries.last().ok_or("metadata is empty")?;
-        let indent = indent_of(self.text, &self.lines, &last.key);
+        let indent = indent_of(self.text, self.lines, &last.key);
         let mut s = format!("{indent}labels:{}", self.nl);
         for (k, v) in self.set {
             s.push_str(&format!("{indent}  {}{}", self.pair(k, v), self.nl));

@@ -176,7 +176,7 @@ pub fn owner_ns(r: &Resource) -> &str {
 
 type Counts = BTreeMap<String, u32>;
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Index {
     files: BTreeMap<FileId, Arc<FileData>>,
     by_ns: HashMap<String, BTreeMap<ResKey, Arc<Resource>>>,

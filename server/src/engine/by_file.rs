@@ -12,7 +12,7 @@ use crate::analysis::NsResult;
 use crate::finding::Finding;
 use crate::model::FileId;
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct FileFindings {
     ns_files: HashMap<String, BTreeSet<FileId>>,
     file_ns: HashMap<FileId, BTreeSet<String>>,

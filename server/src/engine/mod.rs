@@ -19,7 +19,9 @@ use crate::phases::{analyze_namespace, combine};
 pub use by_file::FileFindings;
 pub use session::{Session, UpdateStats};
 
-/// The findings of an index: per namespace, cluster-wide, and where they are.
+/// The findings of an index: per namespace, cluster-wide, and where they are. A clone shares
+/// the per-namespace results (`Arc`s): cheap enough to simulate an edit (`lsp::actions`).
+#[derive(Clone)]
 pub struct Analysis {
     pub facts: Arc<Facts>,
     pub ns: BTreeMap<String, Arc<NsResult>>,

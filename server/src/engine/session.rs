@@ -13,6 +13,8 @@ use crate::phases::combine;
 use crate::yaml::Limits;
 
 /// An index plus its analysis, kept current file by file (the language server's state).
+/// Cloneable so that a code action can be tried on a copy (`lsp::actions::Simulator`).
+#[derive(Clone)]
 pub struct Session {
     pub index: Index,
     pub opts: Options,

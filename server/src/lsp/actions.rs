@@ -3,16 +3,18 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tower_lsp_server::ls_types::{
-    CodeAction, CodeActionKind, CodeActionOrCommand, CreateFile, CreateFileOptions,
+    CodeAction, CodeActionKind, CodeActionOrCommand, CreateFile, CreateFileOptions, Diagnostic,
     DocumentChangeOperation, DocumentChanges, OneOf, OptionalVersionedTextDocumentIdentifier,
-    Range, ResourceOp, TextDocumentEdit, TextEdit as LspTextEdit, Uri, WorkspaceEdit,
+    Position, Range, ResourceOp, TextDocumentEdit, TextEdit as LspTextEdit, Uri, WorkspaceEdit,
 };
 
-use super::convert::{diagnostic, key_to_uri, text_range};
-use super::state::{ClientEdits, ServerState, Settings};
+use super::convert::{diagnostic, key_to_uri};
+use super::safety::{self, Change, Simulator};
+use super::state::{ClientEdits, ServerState};
 use crate::edit::{self, Style, TextEdit};
 use crate::engine::Session;
 use crate::finding::{Action, Finding, LabelTarget, Object};
@@ -51,11 +53,28 @@ impl Builder<'_> {
         if files.iter().all(|f| f.edits.is_empty()) {
             return None;
         }
+        // positions from the file's own line index when the edits are against the analysed
+        // text (one scan of a text per edit made whole-file actions quadratic)
         let lsp_edits = |f: &FileEdits| -> Vec<LspTextEdit> {
+            let own;
+            let lines = match self.file(&f.key) {
+                Some(fd) if Arc::ptr_eq(&fd.text, &f.text) => &fd.lines,
+                _ => {
+                    own = crate::yaml::LineIndex::new(&f.text);
+                    &own
+                }
+            };
+            let position = |o: usize| {
+                let (line, character) = lines.position(&f.text, o.min(f.text.len()), self.enc);
+                Position { line, character }
+            };
             f.edits
                 .iter()
                 .map(|e| LspTextEdit {
-                    range: text_range(&f.text, e.span, self.enc),
+                    range: Range {
+                        start: position(e.span.start as usize),
+                        end: position(e.span.end as usize),
+                    },
                     new_text: e.new_text.clone(),
                 })
                 .collect()
@@ -159,6 +178,7 @@ impl Builder<'_> {
             &resource.name,
         )?;
         let tf = index.file(r.file)?;
+        edit::keep(&tf.text);
         // the object alone: a `List` item, never the List; never a JSON file's only object
         let e = edit::delete_object(
             &tf.text,
@@ -220,6 +240,7 @@ impl Builder<'_> {
         let Some(tf) = self.session.index.file(r.file) else {
             return Vec::new();
         };
+        edit::keep(&tf.text);
         let set_v: Vec<(String, String)> =
             set.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         match edit::template_label_edits(
@@ -389,6 +410,7 @@ impl Builder<'_> {
         let Some(tf) = self.session.index.file(r.file) else {
             return Vec::new();
         };
+        edit::keep(&tf.text);
         let set_v: Vec<(String, String)> =
             set.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         match edit::label_edits_in(
@@ -510,76 +532,227 @@ fn wants(only: &Option<Vec<CodeActionKind>>, kind: &CodeActionKind) -> bool {
     }
 }
 
+/// A quick fix planned under the read lock: its finding's rule and diagnostic, its candidates.
+struct Planned {
+    rule: &'static str,
+    diag: Diagnostic,
+    candidates: Vec<(String, Vec<FileEdits>)>,
+}
+
+/// The quick fixes of the findings in the range and the fix-all action of the file. Each is
+/// planned under the session's read lock, tried (`safety::Simulator`, which takes the write
+/// lock for each simulation only) and turned into a workspace edit; `cancel` (set when the
+/// request is cancelled) stops the work between findings and between simulations.
 pub fn code_actions(
-    session: &Session,
     state: &ServerState,
     req: Request,
+    cancel: &AtomicBool,
 ) -> Vec<CodeActionOrCommand> {
-    let (enc, edits, settings) = {
+    // each text parsed once for all the edits of the request
+    edit::with_cache(|| code_actions_in(state, req, cancel))
+}
+
+fn code_actions_in(
+    state: &ServerState,
+    req: Request,
+    cancel: &AtomicBool,
+) -> Vec<CodeActionOrCommand> {
+    let (enc, client_edits, settings) = {
         let client = state.client();
         (client.encoding, client.caps.edits, client.settings.clone())
     };
+    let settings = &settings;
+    let quickfix = CodeActionKind::QUICKFIX;
+    let fix_all = CodeActionKind::new(FIX_ALL);
+    let want_fix_all = req
+        .only
+        .as_ref()
+        .is_some_and(|_| wants(&req.only, &fix_all));
+    let cancelled = || cancel.load(Ordering::Relaxed);
+    let (file, mut planned, fix_all_findings) = {
+        let session = state.session();
+        let b = Builder {
+            session: &session,
+            state,
+            enc,
+            client: client_edits,
+        };
+        let Some(file) = b.file(req.key).cloned() else {
+            return Vec::new();
+        };
+        edit::keep(&file.text);
+        let mut planned = Vec::new();
+        if wants(&req.only, &quickfix) {
+            let start = super::convert::offset(&file, req.range.start, enc);
+            let end = super::convert::offset(&file, req.range.end, enc);
+            for f in findings_at(&session, &file, start, end) {
+                if cancelled() {
+                    return Vec::new();
+                }
+                if !settings.phase_enabled(f.phase()) || !safety::in_order(&session, f) {
+                    continue;
+                }
+                let mut candidates = Vec::new();
+                for a in &f.actions {
+                    candidates.extend(b.actions_for(&file, a));
+                }
+                if candidates.is_empty() {
+                    continue;
+                }
+                planned.push(Planned {
+                    rule: f.rule.id,
+                    diag: diagnostic(&session.index, &file, f, enc),
+                    candidates,
+                });
+            }
+        }
+        let findings: Vec<Finding> = if want_fix_all {
+            findings_in_file(&session, &file)
+                .into_iter()
+                .filter(|f| settings.phase_enabled(f.phase()) && safety::in_order(&session, f))
+                .filter(|f| !f.actions.is_empty())
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        (file, planned, findings)
+    };
+    // every fix offered is tried first (docs/robustness.md, "Safe fixes")
+    let mut sim = Simulator::new(state, cancel);
+    for p in &mut planned {
+        p.candidates.retain(|(_, edits)| sim.safe(&changes(edits)));
+    }
+    let fix_all_edits = if want_fix_all && !cancelled() {
+        fix_all_edits(state, enc, client_edits, &file, &fix_all_findings, &mut sim)
+    } else {
+        None
+    };
+    if sim.skipped > 0 {
+        tracing::info!(
+            "{} fix(es) of {} not offered: not tried within the request's bounds ({} tried)",
+            sim.skipped,
+            file.path,
+            sim.runs
+        );
+    }
+    if cancelled() {
+        return Vec::new();
+    }
+    let session = state.session();
     let b = Builder {
-        session,
+        session: &session,
         state,
         enc,
-        client: edits,
+        client: client_edits,
     };
-    let Some(file) = b.file(req.key).cloned() else {
-        return Vec::new();
-    };
-    let settings = &settings;
     let mut out = Vec::new();
-    let quickfix = CodeActionKind::QUICKFIX;
-    if wants(&req.only, &quickfix) {
-        let start = super::convert::offset(&file, req.range.start, enc);
-        let end = super::convert::offset(&file, req.range.end, enc);
-        for f in findings_at(session, &file, start, end) {
-            if !settings.phase_enabled(f.phase()) {
-                continue;
-            }
-            let diag = diagnostic(&session.index, &file, f, enc);
-            let mut candidates = Vec::new();
-            for a in &f.actions {
-                candidates.extend(b.actions_for(&file, a));
-            }
-            let single = candidates.len() == 1;
-            for (title, edits) in candidates {
-                if let Some(edit) = b.workspace_edit(edits) {
-                    out.push(CodeActionOrCommand::CodeAction(CodeAction {
-                        title: format!("{title} [{}]", f.rule.id),
-                        kind: Some(quickfix.clone()),
-                        diagnostics: Some(vec![diag.clone()]),
-                        edit: Some(edit),
-                        command: None,
-                        is_preferred: Some(single),
-                        disabled: None,
-                        data: None,
-                    }));
-                }
+    for p in planned {
+        let single = p.candidates.len() == 1;
+        for (title, edits) in p.candidates {
+            if let Some(edit) = b.workspace_edit(edits) {
+                out.push(CodeActionOrCommand::CodeAction(CodeAction {
+                    title: format!("{title} [{}]", p.rule),
+                    kind: Some(quickfix.clone()),
+                    diagnostics: Some(vec![p.diag.clone()]),
+                    edit: Some(edit),
+                    command: None,
+                    is_preferred: Some(single),
+                    disabled: None,
+                    data: None,
+                }));
             }
         }
     }
-    let fix_all = CodeActionKind::new(FIX_ALL);
-    if req
-        .only
-        .as_ref()
-        .is_some_and(|_| wants(&req.only, &fix_all))
-    {
-        if let Some(a) = fix_all_action(&b, &file, settings) {
+    if let Some((edits, count, elsewhere)) = fix_all_edits {
+        if let Some(a) = fix_all_action(&b, &file, edits, count, elsewhere) {
             out.push(CodeActionOrCommand::CodeAction(a));
         }
     }
     out
 }
 
-/// Every fix of this file's findings that edits only this file, merged into one edit. Its
-/// title counts the quick fixes it carries out, and those left out: they edit other files, or
-/// are one of several alternatives (where to put a waypoint).
-fn fix_all_action(b: &Builder, file: &FileData, settings: &Settings) -> Option<CodeAction> {
-    let fixes = FileFixes::collect(b, file, settings);
-    let elsewhere = fixes.elsewhere;
-    let (edits, count) = fixes.merge(&file.text, Style::of_path(&file.path));
+/// The edits of `files` as a simulation takes them.
+fn changes(files: &[FileEdits]) -> Vec<Change<'_>> {
+    files
+        .iter()
+        .map(|f| Change {
+            key: &f.key,
+            text: &f.text,
+            edits: &f.edits,
+        })
+        .collect()
+}
+
+/// Every fix of `findings` (this file's) that edits only this file, merged into one edit: all
+/// of them when together they are safe, else those that, added one by one, stay safe (while
+/// the request's bounds allow). With the number of quick fixes carried out and of those left
+/// out because they edit other files or are alternatives.
+fn fix_all_edits(
+    state: &ServerState,
+    enc: Encoding,
+    client: ClientEdits,
+    file: &Arc<FileData>,
+    findings: &[Finding],
+    sim: &mut Simulator,
+) -> Option<(Vec<TextEdit>, usize, usize)> {
+    let style = Style::of_path(&file.path);
+    let collect = |set: &[&Finding]| {
+        let session = state.session();
+        let b = Builder {
+            session: &session,
+            state,
+            enc,
+            client,
+        };
+        let fixes = FileFixes::collect(&b, file, set);
+        let elsewhere = fixes.elsewhere;
+        let (edits, count) = fixes.merge(&file.text, style);
+        (edits, count, elsewhere)
+    };
+    let try_set = |set: &[&Finding], sim: &mut Simulator| {
+        let r = collect(set);
+        let ok = sim.safe(&[Change {
+            key: &file.path,
+            text: &file.text,
+            edits: &r.0,
+        }]);
+        ok.then_some(r)
+    };
+    let all: Vec<&Finding> = findings.iter().collect();
+    let r = match try_set(&all, sim) {
+        Some(all) => all,
+        None => {
+            let mut kept: Vec<&Finding> = Vec::new();
+            let mut best = (Vec::new(), 0, 0);
+            for f in &all {
+                if sim.exhausted() {
+                    break;
+                }
+                kept.push(f);
+                match try_set(&kept, sim) {
+                    Some(r) => best = r,
+                    None => {
+                        kept.pop();
+                    }
+                }
+            }
+            best
+        }
+    };
+    (!r.0.is_empty()).then_some(r)
+}
+
+/// The fix-all action of `file`. Its title counts the quick fixes it carries out, and those
+/// left out: they edit other files, or are one of several alternatives (where to put a
+/// waypoint).
+fn fix_all_action(
+    b: &Builder,
+    file: &FileData,
+    edits: Vec<TextEdit>,
+    count: usize,
+    elsewhere: usize,
+) -> Option<CodeAction> {
     if edits.is_empty() {
         return None;
     }
@@ -631,12 +804,9 @@ struct FileFixes {
 }
 
 impl FileFixes {
-    fn collect(b: &Builder, file: &FileData, settings: &Settings) -> FileFixes {
+    fn collect(b: &Builder, file: &FileData, findings: &[&Finding]) -> FileFixes {
         let mut fixes = FileFixes::default();
-        for f in findings_in_file(b.session, file) {
-            if !settings.phase_enabled(f.phase()) {
-                continue;
-            }
+        for f in findings {
             for a in &f.actions {
                 if !fixes.add(b, file, a) {
                     fixes.elsewhere += b.actions_for(file, a).len();

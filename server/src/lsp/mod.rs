@@ -15,6 +15,7 @@ pub mod nav;
 pub mod notifications;
 pub mod requests;
 pub mod routes;
+pub mod safety;
 pub mod server;
 pub mod state;
 pub mod transport;

@@ -173,6 +173,8 @@ pub struct ServerState {
     progress: tokio::sync::watch::Sender<Progress>,
     /// The live cluster (`ambient.cluster.*`) and the drift findings against it.
     pub cluster: super::cluster::ClusterStore,
+    /// Safe-fix verdicts of the current analysis generation (`lsp::safety`).
+    pub verdicts: super::safety::SharedVerdicts,
 }
 
 impl ServerState {
@@ -182,6 +184,7 @@ impl ServerState {
             session: RwLock::new(Session::new(Default::default())),
             progress: tokio::sync::watch::channel(Progress::default()).0,
             cluster: Default::default(),
+            verdicts: Default::default(),
         }
     }
 

@@ -127,8 +127,34 @@ fn infra(r: &Resource) -> bool {
 /// The spanned node of a resource, re-read from its file.
 pub fn resource_node(index: &Index, r: &Resource) -> Option<Node> {
     let file = index.file(r.file)?;
-    let stream = parse_stream(&file.text, &Limits::default());
-    find_node(&stream, r)
+    find_node(&shared_parse(&file.text), r)
+}
+
+/// The parse of a file's text, shared by the worlds of every namespace: each namespace's
+/// analysis makes its own world, so a file holding many namespaces (a 1 MB `kubectl get -o
+/// yaml` dump) was parsed once per namespace — quadratic in the file (issue 12, item 4). The
+/// last few texts parsed are kept with their `Arc` (same pointer = same, unchanged text).
+fn shared_parse(text: &Arc<str>) -> Arc<crate::yaml::ParsedStream> {
+    type Recent = Vec<(Arc<str>, Arc<crate::yaml::ParsedStream>)>;
+    static RECENT: std::sync::Mutex<Recent> = std::sync::Mutex::new(Vec::new());
+    const KEEP: usize = 4;
+    let lock = || {
+        RECENT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if let Some((_, s)) = lock().iter().find(|(t, _)| Arc::ptr_eq(t, text)) {
+        return s.clone();
+    }
+    let s = Arc::new(parse_stream(text, &Limits::default()));
+    let mut recent = lock();
+    if !recent.iter().any(|(t, _)| Arc::ptr_eq(t, text)) {
+        if recent.len() >= KEEP {
+            recent.remove(0);
+        }
+        recent.push((text.clone(), s.clone()));
+    }
+    s
 }
 
 fn find_node(stream: &crate::yaml::ParsedStream, r: &Resource) -> Option<Node> {
@@ -164,7 +190,8 @@ impl<'a> IndexWorld<'a> {
         }
     }
 
-    /// The spanned node of a resource (files parsed once per world).
+    /// The spanned node of a resource (files parsed once per world, and once for all the
+    /// worlds of an analysis: `shared_parse`).
     pub fn node(&self, r: &Resource) -> Option<Node> {
         let stream = {
             let mut c = self.cache.borrow_mut();
@@ -172,7 +199,7 @@ impl<'a> IndexWorld<'a> {
                 Some(s) => s.clone(),
                 None => {
                     let file = self.index.file(r.file)?;
-                    let s = Arc::new(parse_stream(&file.text, &Limits::default()));
+                    let s = shared_parse(&file.text);
                     c.insert(r.file, s.clone());
                     s
                 }

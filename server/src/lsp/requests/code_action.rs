@@ -5,6 +5,9 @@
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::{CodeActionParams, CodeActionResponse};
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use super::wait_current;
 use crate::lsp::actions;
 use crate::lsp::convert::uri_to_key;
@@ -16,17 +19,22 @@ pub async fn handle(server: &Server, p: CodeActionParams) -> Result<Option<CodeA
     let state = server.state.clone();
     let range = p.range;
     let only = p.context.only;
+    // set when this handler is dropped ($/cancelRequest): the blocking work stops early
+    let cancel = Cancel::default();
+    let flag = cancel.0.clone();
     let out = tokio::task::spawn_blocking(move || {
-        let session = state.session();
-        let mut out = crate::lsp::routes::code_actions(&session, &state, &key, range, &only);
+        let mut out = {
+            let session = state.session();
+            crate::lsp::routes::code_actions(&session, &state, &key, range, &only)
+        };
         out.extend(actions::code_actions(
-            &session,
             &state,
             actions::Request {
                 key: &key,
                 range,
                 only,
             },
+            &flag,
         ));
         out
     })
@@ -37,4 +45,14 @@ pub async fn handle(server: &Server, p: CodeActionParams) -> Result<Option<CodeA
         err
     })?;
     Ok(Some(out))
+}
+
+/// A flag set when it is dropped: with the request's future when the request is cancelled.
+#[derive(Default)]
+struct Cancel(Arc<AtomicBool>);
+
+impl Drop for Cancel {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
