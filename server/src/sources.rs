@@ -301,3 +301,60 @@ pub fn workspace_files(root: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// Whether the language server leaves `path` out of the workspace folder `root` — the same
+/// decision as [`workspace_files`]: under `.git` or `node_modules`, or ignored by a
+/// `.gitignore` (of `root` or any folder between it and `path`) or `.git/info/exclude`.
+/// Used for files a watcher event names, so they are not indexed just because they changed.
+/// A path outside `root` is not decided here (false).
+pub fn is_ignored(root: &Path, path: &Path, is_dir: bool) -> bool {
+    use ignore::gitignore::GitignoreBuilder;
+    let Ok(rel) = path.strip_prefix(root) else {
+        return false;
+    };
+    if rel
+        .components()
+        .any(|c| c.as_os_str() == ".git" || c.as_os_str() == "node_modules")
+    {
+        return true;
+    }
+    // the folders from `path`'s own up to `root`: the deepest matching rule decides
+    let mut dirs: Vec<PathBuf> = path
+        .ancestors()
+        .skip(1)
+        .take_while(|a| a.starts_with(root))
+        .map(Path::to_path_buf)
+        .collect();
+    if dirs.is_empty() {
+        return false;
+    }
+    for dir in &dirs {
+        let file = dir.join(".gitignore");
+        if !file.is_file() {
+            continue;
+        }
+        let mut b = GitignoreBuilder::new(dir);
+        b.add(&file);
+        let Ok(gi) = b.build() else { continue };
+        match gi.matched_path_or_any_parents(path, is_dir) {
+            ignore::Match::Ignore(_) => return true,
+            ignore::Match::Whitelist(_) => return false,
+            ignore::Match::None => {}
+        }
+    }
+    // `.git/info/exclude` of the repository that holds `path`
+    dirs.reverse();
+    for dir in &dirs {
+        let exclude = dir.join(".git/info/exclude");
+        if exclude.is_file() {
+            let mut b = GitignoreBuilder::new(dir);
+            b.add(&exclude);
+            if let Ok(gi) = b.build() {
+                if gi.matched_path_or_any_parents(path, is_dir).is_ignore() {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}

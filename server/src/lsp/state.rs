@@ -156,6 +156,21 @@ impl ClientState {
                 .iter()
                 .any(|r| std::path::Path::new(path).starts_with(r))
     }
+
+    /// The innermost workspace folder holding `path`.
+    pub fn root_of(&self, path: &std::path::Path) -> Option<PathBuf> {
+        self.roots
+            .iter()
+            .filter(|r| path.starts_with(r))
+            .max_by_key(|r| r.components().count())
+            .cloned()
+    }
+
+    /// Whether the workspace walk leaves `path` out (`.gitignore`, `.git`, `node_modules`).
+    pub fn ignores(&self, path: &std::path::Path, is_dir: bool) -> bool {
+        self.root_of(path)
+            .is_some_and(|r| crate::sources::is_ignored(&r, path, is_dir))
+    }
 }
 
 /// How far the analysis worker has got.
@@ -165,6 +180,28 @@ pub struct Progress {
     pub generation: u64,
     /// The workspace folders have been read.
     pub indexed: bool,
+    /// Readings of the workspace started and not yet applied (folders added or removed, a new
+    /// size limit): requests that depend on the whole index wait for them.
+    pub pending: u32,
+}
+
+impl Progress {
+    /// The index holds every workspace folder the client told us about.
+    pub fn settled(&self) -> bool {
+        self.indexed && self.pending == 0
+    }
+}
+
+/// A reading of the workspace in progress ([`ServerState::begin_indexing`]); counted as done
+/// when dropped (finished, cancelled or failed).
+pub struct Indexing(Arc<ServerState>);
+
+impl Drop for Indexing {
+    fn drop(&mut self) {
+        self.0
+            .progress
+            .send_modify(|p| p.pending = p.pending.saturating_sub(1));
+    }
 }
 
 pub struct ServerState {
@@ -217,6 +254,13 @@ impl ServerState {
     /// For the analysis worker only: a batch was applied.
     pub fn analysed(&self) {
         self.progress.send_modify(|p| p.generation += 1);
+    }
+
+    /// A reading of the workspace starts (call it in the synchronous part of the notification
+    /// that asks for it, so a request that follows the notification waits for it).
+    pub fn begin_indexing(self: &Arc<Self>) -> Indexing {
+        self.progress.send_modify(|p| p.pending += 1);
+        Indexing(self.clone())
     }
 
     /// The workspace has been read.

@@ -134,6 +134,22 @@ impl Worker {
         tracing::debug!("analysis worker stopped");
     }
 
+    /// The indexed files under the folders among `paths` (a path is a folder when files are
+    /// indexed under it; it need not exist any more).
+    fn indexed_under(&self, paths: &[String]) -> Vec<String> {
+        let prefixes: Vec<String> = paths
+            .iter()
+            .map(|p| format!("{}{}", p.trim_end_matches('/'), std::path::MAIN_SEPARATOR))
+            .collect();
+        let session = self.state.session();
+        session
+            .index
+            .files()
+            .map(|f| f.path.to_string())
+            .filter(|k| prefixes.iter().any(|p| k.starts_with(p.as_str())))
+            .collect()
+    }
+
     /// Sort the messages of a batch out: the text each changed file now has.
     fn collect(&self, msgs: Vec<Msg>, max_bytes: u64) -> Batch {
         let client = self.state.client();
@@ -162,7 +178,13 @@ impl Worker {
                     }
                 }
                 Msg::DiskDeleted(paths) => {
-                    for p in paths.into_iter().filter(|p| !client.docs.contains_key(p)) {
+                    // a deleted folder takes every indexed file under it along
+                    let under = self.indexed_under(&paths);
+                    for p in paths
+                        .into_iter()
+                        .chain(under)
+                        .filter(|p| !client.docs.contains_key(p))
+                    {
                         b.changes.insert(p, None);
                     }
                 }

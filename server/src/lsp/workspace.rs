@@ -86,6 +86,14 @@ pub async fn register_watchers(server: &Server) {
 /// Read every manifest of the workspace folders and have the worker analyse them (with the
 /// open documents on top), reporting progress to the client.
 pub async fn index(server: &Server) {
+    let pending = server.state.begin_indexing();
+    index_counted(server, pending).await
+}
+
+/// [`index`], counted as pending from `pending` on (taken by the caller before its first
+/// `await`).
+pub async fn index_counted(server: &Server, pending: super::state::Indexing) {
+    let _pending = pending;
     let (roots, max, progress_cap) = {
         let client = server.state.client();
         (

@@ -6,6 +6,8 @@ use crate::lsp::server::Server;
 use crate::lsp::workspace;
 
 pub async fn handle(server: &Server, p: DidChangeWorkspaceFoldersParams) {
+    // counted now, before the first `await`: a request right after this notification waits
+    let pending = server.state.begin_indexing();
     {
         let mut client = server.state.client();
         for r in p.event.removed {
@@ -19,5 +21,5 @@ pub async fn handle(server: &Server, p: DidChangeWorkspaceFoldersParams) {
             }
         }
     }
-    workspace::index(server).await;
+    workspace::index_counted(server, pending).await;
 }
