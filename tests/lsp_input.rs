@@ -135,3 +135,175 @@ fn the_report_right_after_adding_a_folder_includes_it() {
     );
     assert_eq!(resources(&report(&mut c)), before);
 }
+
+/// A workspace of hostile and foreign files: binary, not UTF-8, over 1 KB, a symlinked manifest
+/// (read), a symlink loop and a dangling link (reported), a Helm chart (Chart.yaml and
+/// values.yaml not Kubernetes, a template reported), and other tools' YAML and JSON.
+fn foreign_workspace() -> tempfile::TempDir {
+    let d = tempfile::TempDir::new().unwrap();
+    let outside = d.path().join("outside");
+    let ws = d.path().join("ws");
+    for dir in [
+        &outside,
+        &ws.join("chart/templates"),
+        &ws.join(".github/workflows"),
+    ] {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    let w = |p: &str, t: &[u8]| std::fs::write(ws.join(p), t).unwrap();
+    w(
+        "ns.yaml",
+        b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels: {istio-injection: enabled}\n",
+    );
+    std::fs::write(
+        outside.join("ext.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata: {name: ext, namespace: a}\nspec: {ports: [{port: 80}]}\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("../outside/ext.yaml", ws.join("link.yaml")).unwrap();
+    std::os::unix::fs::symlink(".", ws.join("loop")).unwrap();
+    std::os::unix::fs::symlink("nowhere.yaml", ws.join("dangling.yaml")).unwrap();
+    w("bin.yaml", b"apiVersion: v1\x00\x01\x02");
+    w(
+        "latin1.yaml",
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: caf\xe9}\n",
+    );
+    let big = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: big, namespace: a}}\ndata:\n  x: {}\n",
+        "a".repeat(3000)
+    );
+    w("big.yaml", big.as_bytes());
+    w(
+        "chart/Chart.yaml",
+        b"apiVersion: v2\nname: mychart\nversion: 0.1.0\ndependencies:\n  - name: redis\n    version: 1.x\n",
+    );
+    w(
+        "chart/values.yaml",
+        b"replicaCount: 1\nimage: {repository: nginx, tag: \"\"}\nlabels: [a, b]\nkind: web\n",
+    );
+    w(
+        "chart/templates/svc.yaml",
+        b"apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n",
+    );
+    w(
+        "package.json",
+        br#"{"name":"x","version":"1.0.0","scripts":{"test":"jest"}}"#,
+    );
+    w("tsconfig.json", br#"{"compilerOptions":{"strict":true}}"#);
+    w(
+        ".github/workflows/ci.yml",
+        b"on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n",
+    );
+    w(
+        "docker-compose.yml",
+        b"version: \"3\"\nservices:\n  web:\n    image: nginx\n",
+    );
+    w(
+        "kind-config.yaml",
+        b"kind: Cluster\nnodes:\n- role: control-plane\n",
+    );
+    d
+}
+
+/// Every file of the workspace the tests look at, relative.
+const FOREIGN_FILES: [&str; 15] = [
+    "ns.yaml",
+    "link.yaml",
+    "loop",
+    "dangling.yaml",
+    "bin.yaml",
+    "latin1.yaml",
+    "big.yaml",
+    "chart/Chart.yaml",
+    "chart/values.yaml",
+    "chart/templates/svc.yaml",
+    "package.json",
+    "tsconfig.json",
+    ".github/workflows/ci.yml",
+    "docker-compose.yml",
+    "kind-config.yaml",
+];
+
+/// The CLI and the language server read the same inputs and report the same problems (rule
+/// and message; the message names each one's size-limit knob).
+#[test]
+fn the_cli_and_the_server_share_one_input_policy() {
+    use std::collections::BTreeMap;
+    let d = foreign_workspace();
+    let ws = d.path().join("ws");
+    // what differs by design: the knob of the size limit, and paths (the CLI's are relative
+    // to its arguments, the server's absolute)
+    let ws_path = ws.to_string_lossy().to_string();
+    let knob = |m: &str| {
+        m.replace("--max-file-size-kb", "KNOB")
+            .replace("the ambient.maxFileSizeKb setting", "KNOB")
+            .replace(&ws_path, ".")
+    };
+    // the CLI
+    let r = run_in(
+        &ws,
+        &[
+            "migrate",
+            "--from-files",
+            ".",
+            "--max-file-size-kb",
+            "1",
+            "--format",
+            "json",
+        ],
+    );
+    let cli_report: Value =
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stderr));
+    let mut cli: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for p in cli_report["inputs"]["problems"].as_array().unwrap() {
+        cli.entry(p["location"]["file"].as_str().unwrap().to_string())
+            .or_default()
+            .push((
+                p["rule"].as_str().unwrap().to_string(),
+                knob(p["message"].as_str().unwrap()),
+            ));
+    }
+    // the symlinked manifest is read; what is not Kubernetes is not reported
+    assert_eq!(
+        cli_report["inputs"]["resources"], 2,
+        "{}",
+        cli_report["inputs"]
+    );
+    let expected: BTreeMap<&str, &str> = [
+        ("bin.yaml", "YAML-005"),
+        ("latin1.yaml", "YAML-005"),
+        ("big.yaml", "YAML-003"),
+        ("dangling.yaml", "YAML-005"),
+        ("loop", "YAML-005"),
+        ("chart/templates/svc.yaml", "YAML-002"),
+    ]
+    .into_iter()
+    .collect();
+    let got: BTreeMap<&str, &str> = cli
+        .iter()
+        .map(|(f, v)| (f.as_str(), v[0].0.as_str()))
+        .collect();
+    assert_eq!(got, expected, "{cli:#?}");
+    // the language server, on the same folder with the same limit
+    let mut c = Client::start(&ws, json!({"maxFileSizeKb": 1}));
+    c.wait_indexed();
+    let lsp_report = report(&mut c);
+    assert_eq!(
+        lsp_report["inputs"]["resources"], 2,
+        "{}",
+        lsp_report["inputs"]
+    );
+    let mut lsp: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for f in FOREIGN_FILES {
+        let Some(p) = c.latest(&uri(&ws.join(f))) else {
+            continue;
+        };
+        for d in &p.diagnostics {
+            lsp.entry(f.to_string()).or_default().push((
+                d["code"].as_str().unwrap().to_string(),
+                knob(d["message"].as_str().unwrap()),
+            ));
+        }
+    }
+    assert_eq!(lsp, cli);
+}

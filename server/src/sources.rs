@@ -23,6 +23,9 @@ pub enum ReadError {
     Binary,
     NotUtf8,
     Io(String),
+    /// The entry could not be walked: a symbolic link loop, a dangling link, an unreadable
+    /// directory ([`Walk::problems`]).
+    Walk(String),
 }
 
 impl ReadError {
@@ -50,6 +53,7 @@ impl ReadError {
             ReadError::Binary => "binary file (contains NUL bytes): not analysed".to_string(),
             ReadError::NotUtf8 => "file is not valid UTF-8 text: not analysed".to_string(),
             ReadError::Io(e) => format!("cannot read file: {e}"),
+            ReadError::Walk(e) => format!("cannot read: {e}"),
         }
     }
 }
@@ -171,6 +175,15 @@ fn without_dots(p: &Path) -> PathBuf {
 /// through a symlink if possible, then the shortest; `.` components dropped). An argument that does not exist is an error;
 /// an entry under an argument that cannot be walked is a [`Walk::problems`] entry.
 pub fn walk(paths: &[PathBuf], exclude: Option<&Path>) -> Result<Walk, String> {
+    walk_with(paths, exclude, false)
+}
+
+/// The input policy of both front ends: what a walk of `paths` reads and what it reports.
+/// Symbolic links are followed (a manifest reached through a link is read, once); a loop, a
+/// dangling link to a manifest, an unreadable directory are [`Walk::problems`] (YAML-005 via
+/// [`ReadError::Walk`]); `.git` and `node_modules` are skipped. The language server's
+/// workspace folders also respect `.gitignore` (`gitignore`); the CLI reads what it is given.
+fn walk_with(paths: &[PathBuf], exclude: Option<&Path>, gitignore: bool) -> Result<Walk, String> {
     use std::collections::BTreeMap;
     use std::sync::{Arc, Mutex};
     let exclude = exclude.and_then(|d| std::fs::canonicalize(d).ok());
@@ -193,8 +206,16 @@ pub fn walk(paths: &[PathBuf], exclude: Option<&Path>) -> Result<Walk, String> {
         }
         let exclude = exclude.clone();
         let skipped_in = Arc::clone(&skipped);
-        let walker = ignore::WalkBuilder::new(p)
-            .standard_filters(false)
+        let mut builder = ignore::WalkBuilder::new(p);
+        builder.standard_filters(false);
+        if gitignore {
+            builder
+                .git_ignore(true)
+                .git_exclude(true)
+                .parents(true)
+                .require_git(false);
+        }
+        let walker = builder
             .hidden(false)
             .follow_links(true)
             .filter_entry(move |e| {
@@ -278,28 +299,16 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(walk(paths, None)?.files)
 }
 
-/// Files of a workspace folder for the language server: respects `.gitignore`, skips
-/// `.git` and `node_modules`.
+/// A workspace folder walked for the language server: [`walk`]'s policy (symbolic links
+/// followed, loops and dangling links reported) with `.gitignore` respected. A folder that
+/// does not exist is empty.
+pub fn walk_workspace(root: &Path) -> Walk {
+    walk_with(&[root.to_path_buf()], None, true).unwrap_or_default()
+}
+
+/// Files of a workspace folder for the language server ([`walk_workspace`], problems dropped).
 pub fn workspace_files(root: &Path) -> Vec<PathBuf> {
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .git_ignore(true)
-        .git_global(false)
-        .git_exclude(true)
-        .require_git(false)
-        .filter_entry(|e| {
-            let name = e.file_name().to_string_lossy();
-            !(e.file_type().is_some_and(|t| t.is_dir())
-                && (name == ".git" || name == "node_modules"))
-        })
-        .build();
-    let mut out: Vec<PathBuf> = walker
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()) && is_manifest(e.path()))
-        .map(|e| e.into_path())
-        .collect();
-    out.sort();
-    out
+    walk_workspace(root).files
 }
 
 /// Whether the language server leaves `path` out of the workspace folder `root` — the same

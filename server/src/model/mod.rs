@@ -579,6 +579,12 @@ fn type_meta(
             }
             return None;
         }
+        // half a type and no `metadata` at the top of a file: not a Kubernetes manifest at all
+        // (a Helm `Chart.yaml` has `apiVersion: v2`, other tools' YAML a `kind:` of their own)
+        (None, Some(_)) | (Some(_), None) if depth == 0 && node.get("metadata").is_none() => {
+            out.not_objects += 1;
+            return None;
+        }
         (None, Some(_)) => {
             ex.problem(span_of("kind"), "object has kind but no apiVersion");
             return None;
