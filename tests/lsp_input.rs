@@ -307,3 +307,145 @@ fn the_cli_and_the_server_share_one_input_policy() {
     }
     assert_eq!(lsp, cli);
 }
+
+fn phases(diags: &[Value]) -> Vec<String> {
+    diags
+        .iter()
+        .map(|d| d["data"]["phase"].as_str().unwrap_or("?").to_string())
+        .collect()
+}
+
+/// One wrong-typed settings field costs that field only; an invalid `waypointName` falls back
+/// to the default; each is reported (once) in the client's log.
+#[test]
+fn a_wrong_settings_field_keeps_the_others() {
+    let ws = example_copy();
+    let mut c = Client::start(
+        ws.path(),
+        json!({"maxFileSizeKb": "lots", "phases": ["migrate-policies"], "waypointName": "Bad_Name!"}),
+    );
+    c.wait_indexed();
+    c.sync();
+    let mut seen = Vec::new();
+    for f in ambient_lsp::sources::workspace_files(ws.path()) {
+        if let Some(p) = c.latest(&uri(&f)) {
+            seen.extend(phases(&p.diagnostics));
+        }
+    }
+    assert!(
+        !seen.is_empty(),
+        "migrate-policies has findings in the example"
+    );
+    assert!(
+        seen.iter().all(|p| p == "migrate-policies" || p == "input"),
+        "the phases setting was lost: {seen:?}"
+    );
+    let log: Vec<String> = c
+        .log_messages()
+        .iter()
+        .filter_map(|m| m["message"].as_str().map(str::to_string))
+        .collect();
+    for key in ["ambient.maxFileSizeKb", "ambient.waypointName"] {
+        let n = log.iter().filter(|m| m.contains(key)).count();
+        assert_eq!(n, 1, "{key} reported once: {log:#?}");
+    }
+}
+
+/// After `didClose` the file on disk applies again: its diagnostics are published for the disk
+/// text (no version), or cleared when the file is gone.
+#[test]
+fn closing_a_document_republishes_the_disk_version() {
+    let ws = example_copy();
+    let f = ws.path().join("extra.yaml");
+    std::fs::write(
+        &f,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: bookinfo}\n",
+    )
+    .unwrap();
+    let mut c = start(ws.path());
+    let u = c.open(&f);
+    c.change(&u, &policy("edited"));
+    c.wait_diagnostics(&u, "the edit's finding", |d| !d.is_empty());
+    let seq = c.seq();
+    c.close(&u);
+    c.sync();
+    let d = c.diagnostics_for(&u, None, seq);
+    assert!(d.is_empty(), "the disk text has no finding: {d:#?}");
+    assert_eq!(c.latest(&u).unwrap().version, None);
+    // a document whose file was deleted while open: cleared on close
+    let g = ws.path().join("gone.yaml");
+    std::fs::write(&g, policy("gone")).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&g), "type": 1}]}),
+    );
+    let gu = c.open(&g);
+    c.wait_diagnostics(&gu, "a finding", |d| !d.is_empty());
+    std::fs::remove_file(&g).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&g), "type": 3}]}),
+    );
+    let seq = c.seq();
+    c.close(&gu);
+    c.sync();
+    assert!(c.diagnostics_for(&gu, None, seq).is_empty());
+}
+
+/// Diagnostics are published under the URI the client used, byte for byte: lower-case
+/// percent-escapes, an escaped `+`, an unescaped `+`.
+#[test]
+fn published_uris_are_the_clients_own() {
+    let ws = example_copy();
+    let mut c = start(ws.path());
+    let base = uri(ws.path());
+    for (name, spelled) in [
+        ("a+b.yaml", "a%2bb.yaml"),
+        ("c+d.yaml", "c+d.yaml"),
+        ("with space.yaml", "with%20space.yaml"),
+    ] {
+        let client_uri = format!("{base}/{spelled}");
+        std::fs::write(ws.path().join(name), policy("u")).unwrap();
+        c.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": client_uri, "languageId": "yaml", "version": 1, "text": policy("u")}}),
+        );
+        let d = c.wait_diagnostics(&client_uri, "published under the client's URI", |d| {
+            !d.is_empty()
+        });
+        assert!(!d.is_empty());
+        c.notify(
+            "textDocument/didClose",
+            json!({"textDocument": {"uri": client_uri}}),
+        );
+    }
+    c.sync();
+}
+
+/// A folder added twice and removed once is still a workspace folder.
+#[test]
+fn a_folder_added_twice_and_removed_once_stays() {
+    let ws = example_copy();
+    let other = tempfile::TempDir::new().unwrap();
+    std::fs::write(other.path().join("p.yaml"), policy("o")).unwrap();
+    let mut c = start(ws.path());
+    let before = resources(&report(&mut c));
+    let folder = json!({"uri": uri(other.path()), "name": "other"});
+    for _ in 0..2 {
+        c.notify(
+            "workspace/didChangeWorkspaceFolders",
+            json!({"event": {"added": [folder], "removed": []}}),
+        );
+    }
+    assert_eq!(resources(&report(&mut c)), before + 1, "indexed once");
+    c.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [], "removed": [folder]}}),
+    );
+    assert_eq!(resources(&report(&mut c)), before + 1, "still a folder");
+    c.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [], "removed": [folder]}}),
+    );
+    assert_eq!(resources(&report(&mut c)), before);
+}

@@ -416,8 +416,15 @@ impl Worker {
             // a live cluster object (`ambient.cluster.enabled`): in the report, not a document
             return;
         }
-        // the version the analysed text had (never a newer one the analysis has not seen)
-        let version = self.state.client().docs.get(key).and_then(|d| d.analysed);
+        // the version the analysed text had (never a newer one the analysis has not seen), and
+        // the client's own URI for the file when it named it
+        let (version, client_uri) = {
+            let client = self.state.client();
+            (
+                client.docs.get(key).and_then(|d| d.analysed),
+                client.uris.get(key).cloned(),
+            )
+        };
         let prev = self.published.get(key);
         if !force && prev.is_some_and(|(h, v)| *h == hash && *v == version) {
             return;
@@ -428,7 +435,7 @@ impl Worker {
             return;
         }
         self.published.insert(key.to_string(), (hash, version));
-        if let Some(uri) = key_to_uri(key) {
+        if let Some(uri) = client_uri.or_else(|| key_to_uri(key)) {
             // bounded: the worker waits for the client instead of piling up diagnostics
             let _ = self.publish.blocking_send(Outbox::Publish(Publish {
                 uri,

@@ -16,7 +16,7 @@ pub fn handle(server: &Server, p: DidChangeWatchedFilesParams) {
     let mut changed = Vec::new();
     let mut deleted = Vec::new();
     {
-        let client = server.state.client();
+        let mut client = server.state.client();
         for c in p.changes {
             let key = uri_to_key(&c.uri);
             let key = match key.trim_end_matches('/') {
@@ -52,6 +52,7 @@ pub fn handle(server: &Server, p: DidChangeWatchedFilesParams) {
                         .map(|f| f.to_string_lossy().to_string()),
                 );
             } else {
+                client.uris.insert(key.clone(), c.uri.clone());
                 changed.push(key);
             }
         }

@@ -12,7 +12,10 @@ pub async fn handle(server: &Server, p: DidChangeWorkspaceFoldersParams) {
         let mut client = server.state.client();
         for r in p.event.removed {
             if let Some(path) = r.uri.to_file_path() {
-                client.roots.retain(|x| x != &*path);
+                // a folder added twice and removed once is still a folder
+                if let Some(i) = client.roots.iter().position(|x| x == &*path) {
+                    client.roots.remove(i);
+                }
             }
         }
         for a in p.event.added {
