@@ -56,12 +56,15 @@ pub enum Outbox {
     Ack(tokio::sync::oneshot::Sender<()>),
 }
 
+/// The workspace as read from disk: texts, and the files the input policy could not read.
+type Loaded = (Vec<(String, Arc<str>)>, Vec<Unreadable>);
+
 /// The messages of one batch, sorted out.
 #[derive(Default)]
 struct Batch {
     /// New text per index key (`None`: the file is gone).
     changes: BTreeMap<String, Option<Arc<str>>>,
-    load: Option<(Vec<(String, Arc<str>)>, Vec<Unreadable>)>,
+    load: Option<Loaded>,
     /// Files on disk the input policy cannot read, with their problem (not in `changes`).
     unreadable: BTreeMap<String, Unreadable>,
     acks: Vec<tokio::sync::oneshot::Sender<()>>,

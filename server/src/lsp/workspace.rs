@@ -59,13 +59,19 @@ pub async fn register_watchers(server: &Server) {
     if !server.state.client().caps.watch_dynamic {
         return;
     }
-    let watchers = ["**/*.yaml", "**/*.yml", "**/*.json"]
+    let mut watchers: Vec<FileSystemWatcher> = ["**/*.yaml", "**/*.yml", "**/*.json"]
         .iter()
         .map(|g| FileSystemWatcher {
             glob_pattern: GlobPattern::String(g.to_string()),
             kind: None,
         })
         .collect();
+    // folders deleted or moved in: clients report them only to a watcher whose glob matches
+    // the folder itself (the handler drops or reads the manifests under it)
+    watchers.push(FileSystemWatcher {
+        glob_pattern: GlobPattern::String("**/*".to_string()),
+        kind: Some(WatchKind::Create | WatchKind::Delete),
+    });
     let reg = Registration {
         id: "ambient-watch".to_string(),
         method: "workspace/didChangeWatchedFiles".to_string(),
