@@ -23,6 +23,9 @@ pub enum ReadError {
     Binary,
     NotUtf8,
     Io(String),
+    /// The entry could not be walked: a symbolic link loop, a dangling link, an unreadable
+    /// directory ([`Walk::problems`]).
+    Walk(String),
 }
 
 impl ReadError {
@@ -50,6 +53,7 @@ impl ReadError {
             ReadError::Binary => "binary file (contains NUL bytes): not analysed".to_string(),
             ReadError::NotUtf8 => "file is not valid UTF-8 text: not analysed".to_string(),
             ReadError::Io(e) => format!("cannot read file: {e}"),
+            ReadError::Walk(e) => format!("cannot read: {e}"),
         }
     }
 }
@@ -171,6 +175,15 @@ fn without_dots(p: &Path) -> PathBuf {
 /// through a symlink if possible, then the shortest; `.` components dropped). An argument that does not exist is an error;
 /// an entry under an argument that cannot be walked is a [`Walk::problems`] entry.
 pub fn walk(paths: &[PathBuf], exclude: Option<&Path>) -> Result<Walk, String> {
+    walk_with(paths, exclude, false)
+}
+
+/// The input policy of both front ends: what a walk of `paths` reads and what it reports.
+/// Symbolic links are followed (a manifest reached through a link is read, once); a loop, a
+/// dangling link to a manifest, an unreadable directory are [`Walk::problems`] (YAML-005 via
+/// [`ReadError::Walk`]); `.git` and `node_modules` are skipped. The language server's
+/// workspace folders also respect `.gitignore` (`gitignore`); the CLI reads what it is given.
+fn walk_with(paths: &[PathBuf], exclude: Option<&Path>, gitignore: bool) -> Result<Walk, String> {
     use std::collections::BTreeMap;
     use std::sync::{Arc, Mutex};
     let exclude = exclude.and_then(|d| std::fs::canonicalize(d).ok());
@@ -193,8 +206,16 @@ pub fn walk(paths: &[PathBuf], exclude: Option<&Path>) -> Result<Walk, String> {
         }
         let exclude = exclude.clone();
         let skipped_in = Arc::clone(&skipped);
-        let walker = ignore::WalkBuilder::new(p)
-            .standard_filters(false)
+        let mut builder = ignore::WalkBuilder::new(p);
+        builder.standard_filters(false);
+        if gitignore {
+            builder
+                .git_ignore(true)
+                .git_exclude(true)
+                .parents(true)
+                .require_git(false);
+        }
+        let walker = builder
             .hidden(false)
             .follow_links(true)
             .filter_entry(move |e| {
@@ -278,26 +299,71 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(walk(paths, None)?.files)
 }
 
-/// Files of a workspace folder for the language server: respects `.gitignore`, skips
-/// `.git` and `node_modules`.
+/// A workspace folder walked for the language server: [`walk`]'s policy (symbolic links
+/// followed, loops and dangling links reported) with `.gitignore` respected. A folder that
+/// does not exist is empty.
+pub fn walk_workspace(root: &Path) -> Walk {
+    walk_with(&[root.to_path_buf()], None, true).unwrap_or_default()
+}
+
+/// Files of a workspace folder for the language server ([`walk_workspace`], problems dropped).
 pub fn workspace_files(root: &Path) -> Vec<PathBuf> {
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .git_ignore(true)
-        .git_global(false)
-        .git_exclude(true)
-        .require_git(false)
-        .filter_entry(|e| {
-            let name = e.file_name().to_string_lossy();
-            !(e.file_type().is_some_and(|t| t.is_dir())
-                && (name == ".git" || name == "node_modules"))
-        })
-        .build();
-    let mut out: Vec<PathBuf> = walker
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()) && is_manifest(e.path()))
-        .map(|e| e.into_path())
+    walk_workspace(root).files
+}
+
+/// Whether the language server leaves `path` out of the workspace folder `root` — the same
+/// decision as [`workspace_files`]: under `.git` or `node_modules`, or ignored by a
+/// `.gitignore` (of `root` or any folder between it and `path`) or `.git/info/exclude`.
+/// Used for files a watcher event names, so they are not indexed just because they changed.
+/// A path outside `root` is not decided here (false).
+pub fn is_ignored(root: &Path, path: &Path, is_dir: bool) -> bool {
+    use ignore::gitignore::GitignoreBuilder;
+    let Ok(rel) = path.strip_prefix(root) else {
+        return false;
+    };
+    if rel
+        .components()
+        .any(|c| c.as_os_str() == ".git" || c.as_os_str() == "node_modules")
+    {
+        return true;
+    }
+    // the folders from `path`'s own up to `root`: the deepest matching rule decides
+    let mut dirs: Vec<PathBuf> = path
+        .ancestors()
+        .skip(1)
+        .take_while(|a| a.starts_with(root))
+        .map(Path::to_path_buf)
         .collect();
-    out.sort();
-    out
+    if dirs.is_empty() {
+        return false;
+    }
+    for dir in &dirs {
+        let file = dir.join(".gitignore");
+        if !file.is_file() {
+            continue;
+        }
+        let mut b = GitignoreBuilder::new(dir);
+        b.add(&file);
+        let Ok(gi) = b.build() else { continue };
+        match gi.matched_path_or_any_parents(path, is_dir) {
+            ignore::Match::Ignore(_) => return true,
+            ignore::Match::Whitelist(_) => return false,
+            ignore::Match::None => {}
+        }
+    }
+    // `.git/info/exclude` of the repository that holds `path`
+    dirs.reverse();
+    for dir in &dirs {
+        let exclude = dir.join(".git/info/exclude");
+        if exclude.is_file() {
+            let mut b = GitignoreBuilder::new(dir);
+            b.add(&exclude);
+            if let Ok(gi) = b.build() {
+                if gi.matched_path_or_any_parents(path, is_dir).is_ignore() {
+                    return true;
+                }
+            }
+        }
+    }
+    false
 }

@@ -179,12 +179,8 @@ pub fn load_walk(
     for (p, message) in walk.problems {
         let display = p.to_string_lossy().to_string();
         let id = index.id_for(&display);
-        parsed.push(FileData::unreadable(
-            id,
-            display,
-            &crate::rules::YAML_005,
-            format!("cannot read: {message}"),
-        ));
+        let e = sources::ReadError::Walk(message);
+        parsed.push(FileData::unreadable(id, display, e.rule(), e.message()));
     }
     for fd in parsed {
         index.upsert(fd);

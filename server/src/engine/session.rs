@@ -121,6 +121,23 @@ impl Session {
         self.apply(cs)
     }
 
+    /// Files the input policy could not read (binary, not UTF-8, over the size limit, a
+    /// symbolic link loop…): each becomes a file with that one problem and no resources.
+    pub fn set_unreadable(
+        &mut self,
+        files: Vec<(String, &'static crate::rules::Rule, String)>,
+    ) -> UpdateStats {
+        let mut cs = ChangeSet::default();
+        for (p, rule, message) in files {
+            let id = self.index.id_for(&p);
+            cs.merge(
+                self.index
+                    .upsert(FileData::unreadable(id, p, rule, message)),
+            );
+        }
+        self.apply(cs)
+    }
+
     pub fn remove_file(&mut self, path: &str) -> UpdateStats {
         match self.index.id_of(path) {
             Some(id) => {

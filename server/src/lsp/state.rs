@@ -67,10 +67,11 @@ impl Settings {
         if v.is_null() {
             return Settings::default();
         }
-        let mut s: Settings = serde_json::from_value(v.clone()).unwrap_or_else(|e| {
-            tracing::warn!("ignoring invalid ambient settings: {e}");
-            Settings::default()
-        });
+        let mut s: Settings = match serde_json::from_value(v.clone()) {
+            Ok(s) => s,
+            // one wrong field must not cost the others: read them one by one
+            Err(_) => Settings::field_by_field(v),
+        };
         if let Some(why) = crate::analysis::waypoint_name_error(&s.waypoint_name) {
             let default = Settings::default().waypoint_name;
             tracing::warn!("setting ambient.waypointName: {why}; using {default:?}");
@@ -86,6 +87,35 @@ impl Settings {
         }
         if s.max_file_size_kb == 0 {
             s.max_file_size_kb = Settings::default().max_file_size_kb;
+        }
+        s
+    }
+
+    /// Each field that has the right type, the default for the others (each wrong one
+    /// logged as a warning, which the client shows in its log).
+    fn field_by_field(v: &serde_json::Value) -> Settings {
+        fn field<T: serde::de::DeserializeOwned>(v: &serde_json::Value, key: &str, into: &mut T) {
+            let Some(x) = v.get(key) else { return };
+            match serde_json::from_value::<T>(x.clone()) {
+                Ok(t) => *into = t,
+                Err(e) => tracing::warn!("setting ambient.{key}: {e}; using the default"),
+            }
+        }
+        let mut s = Settings::default();
+        if !v.is_object() {
+            tracing::warn!("ambient settings must be an object, not {v}; using the defaults");
+            return s;
+        }
+        field(v, "phases", &mut s.phases);
+        field(v, "maxFileSizeKb", &mut s.max_file_size_kb);
+        field(v, "waypointName", &mut s.waypoint_name);
+        if let Some(c) = v.get("cluster") {
+            if c.is_object() {
+                field(c, "enabled", &mut s.cluster.enabled);
+                field(c, "context", &mut s.cluster.context);
+            } else {
+                tracing::warn!("setting ambient.cluster must be an object; using the default");
+            }
         }
         s
     }
@@ -138,6 +168,9 @@ pub struct ClientState {
     pub roots: Vec<PathBuf>,
     /// Open documents by index key (file path, or the URI for non-file documents).
     pub docs: HashMap<String, OpenDoc>,
+    /// The URI the client itself used for an index key (its case, `+`, percent-encoding, UNC
+    /// host): diagnostics are published under it, unchanged.
+    pub uris: HashMap<String, tower_lsp_server::ls_types::Uri>,
 }
 
 impl ClientState {
@@ -156,6 +189,21 @@ impl ClientState {
                 .iter()
                 .any(|r| std::path::Path::new(path).starts_with(r))
     }
+
+    /// The innermost workspace folder holding `path`.
+    pub fn root_of(&self, path: &std::path::Path) -> Option<PathBuf> {
+        self.roots
+            .iter()
+            .filter(|r| path.starts_with(r))
+            .max_by_key(|r| r.components().count())
+            .cloned()
+    }
+
+    /// Whether the workspace walk leaves `path` out (`.gitignore`, `.git`, `node_modules`).
+    pub fn ignores(&self, path: &std::path::Path, is_dir: bool) -> bool {
+        self.root_of(path)
+            .is_some_and(|r| crate::sources::is_ignored(&r, path, is_dir))
+    }
 }
 
 /// How far the analysis worker has got.
@@ -165,6 +213,28 @@ pub struct Progress {
     pub generation: u64,
     /// The workspace folders have been read.
     pub indexed: bool,
+    /// Readings of the workspace started and not yet applied (folders added or removed, a new
+    /// size limit): requests that depend on the whole index wait for them.
+    pub pending: u32,
+}
+
+impl Progress {
+    /// The index holds every workspace folder the client told us about.
+    pub fn settled(&self) -> bool {
+        self.indexed && self.pending == 0
+    }
+}
+
+/// A reading of the workspace in progress ([`ServerState::begin_indexing`]); counted as done
+/// when dropped (finished, cancelled or failed).
+pub struct Indexing(Arc<ServerState>);
+
+impl Drop for Indexing {
+    fn drop(&mut self) {
+        self.0
+            .progress
+            .send_modify(|p| p.pending = p.pending.saturating_sub(1));
+    }
 }
 
 pub struct ServerState {
@@ -222,6 +292,13 @@ impl ServerState {
         self.progress.send_modify(|p| p.generation += 1);
     }
 
+    /// A reading of the workspace starts (call it in the synchronous part of the notification
+    /// that asks for it, so a request that follows the notification waits for it).
+    pub fn begin_indexing(self: &Arc<Self>) -> Indexing {
+        self.progress.send_modify(|p| p.pending += 1);
+        Indexing(self.clone())
+    }
+
     /// The workspace has been read.
     pub fn indexed(&self) {
         self.progress.send_modify(|p| p.indexed = true);
@@ -253,5 +330,22 @@ mod tests {
         }
         let s = Settings::from_json(&serde_json::json!({ "waypointName": "mesh-gw-1" }));
         assert_eq!(s.waypoint_name, "mesh-gw-1");
+    }
+
+    #[test]
+    fn a_wrong_field_keeps_the_others() {
+        let s = Settings::from_json(&serde_json::json!({ "ambient": {
+            "maxFileSizeKb": "lots",
+            "waypointName": "mesh-gw",
+            "phases": ["pre-reqs"],
+            "cluster": {"enabled": "yes", "context": "kind-a"},
+        }}));
+        assert_eq!(s.max_file_size_kb, 1024);
+        assert_eq!(s.waypoint_name, "mesh-gw");
+        assert_eq!(s.phases, Some(vec!["pre-reqs".to_string()]));
+        assert!(!s.cluster.enabled);
+        assert_eq!(s.cluster.context.as_deref(), Some("kind-a"));
+        let s = Settings::from_json(&serde_json::json!({ "phases": 3, "maxFileSizeKb": 64 }));
+        assert_eq!((s.phases, s.max_file_size_kb), (None, 64));
     }
 }

@@ -15,6 +15,7 @@ use tower_lsp_server::ls_types::{Diagnostic, Uri};
 
 use super::convert::{diagnostic, key_to_uri};
 use super::state::{ServerState, Settings};
+use super::workspace::{Disk, Unreadable};
 use crate::engine::{Session, UpdateStats};
 use crate::finding::Finding;
 use crate::model::FileId;
@@ -32,6 +33,7 @@ pub enum Msg {
     /// The workspace as read from disk (replaces the index); the sender is told when done.
     Load(
         Vec<(String, Arc<str>)>,
+        Vec<Unreadable>,
         Option<tokio::sync::oneshot::Sender<()>>,
     ),
     SettingsChanged,
@@ -54,12 +56,17 @@ pub enum Outbox {
     Ack(tokio::sync::oneshot::Sender<()>),
 }
 
+/// The workspace as read from disk: texts, and the files the input policy could not read.
+type Loaded = (Vec<(String, Arc<str>)>, Vec<Unreadable>);
+
 /// The messages of one batch, sorted out.
 #[derive(Default)]
 struct Batch {
     /// New text per index key (`None`: the file is gone).
     changes: BTreeMap<String, Option<Arc<str>>>,
-    load: Option<Vec<(String, Arc<str>)>>,
+    load: Option<Loaded>,
+    /// Files on disk the input policy cannot read, with their problem (not in `changes`).
+    unreadable: BTreeMap<String, Unreadable>,
     acks: Vec<tokio::sync::oneshot::Sender<()>>,
     settings_changed: bool,
     /// Open documents whose text this batch applies, with the version of that text (read with
@@ -69,6 +76,22 @@ struct Batch {
     shutdown: bool,
 }
 
+impl Batch {
+    /// A file read from disk: its new text, or the problem reading it.
+    fn disk(&mut self, key: String, read: Result<Option<Arc<str>>, Unreadable>) {
+        match read {
+            Ok(t) => {
+                self.unreadable.remove(&key);
+                self.changes.insert(key, t);
+            }
+            Err(p) => {
+                self.changes.remove(&key);
+                self.unreadable.insert(key, p);
+            }
+        }
+    }
+}
+
 pub struct Worker {
     state: Arc<ServerState>,
     publish: tokio::sync::mpsc::Sender<Outbox>,
@@ -76,21 +99,16 @@ pub struct Worker {
     published: HashMap<String, (u64, Option<i32>)>,
 }
 
-fn read_disk(path: &str, max_bytes: u64) -> Option<Arc<str>> {
+/// A file's content on disk, for a batch: its text (`None`: gone or not ours), or a problem.
+fn read_disk(path: &str, max_bytes: u64) -> Result<Option<Arc<str>>, Unreadable> {
     let p = std::path::Path::new(path);
-    if !p.is_file() {
-        return None;
+    if p.is_dir() {
+        return Ok(None);
     }
-    match crate::sources::read_manifest(p, max_bytes) {
-        Ok(t) if crate::output::is_generated(&t) => {
-            tracing::info!("not indexing {path}: a file of recommendations ambient-lsp wrote");
-            None
-        }
-        Ok(t) => Some(Arc::from(t)),
-        Err(e) => {
-            tracing::info!("not indexing {path}: {}", e.lsp_message());
-            None
-        }
+    match super::workspace::read_disk(p, max_bytes) {
+        Disk::Text(t) => Ok(Some(t)),
+        Disk::Skip => Ok(None),
+        Disk::Problem(rule, m) => Err((path.to_string(), rule, m)),
     }
 }
 
@@ -134,6 +152,22 @@ impl Worker {
         tracing::debug!("analysis worker stopped");
     }
 
+    /// The indexed files under the folders among `paths` (a path is a folder when files are
+    /// indexed under it; it need not exist any more).
+    fn indexed_under(&self, paths: &[String]) -> Vec<String> {
+        let prefixes: Vec<String> = paths
+            .iter()
+            .map(|p| format!("{}{}", p.trim_end_matches('/'), std::path::MAIN_SEPARATOR))
+            .collect();
+        let session = self.state.session();
+        session
+            .index
+            .files()
+            .map(|f| f.path.to_string())
+            .filter(|k| prefixes.iter().any(|p| k.starts_with(p.as_str())))
+            .collect()
+    }
+
     /// Sort the messages of a batch out: the text each changed file now has.
     fn collect(&self, msgs: Vec<Msg>, max_bytes: u64) -> Batch {
         let client = self.state.client();
@@ -150,24 +184,32 @@ impl Worker {
                     let disk = if k.starts_with('/') {
                         read_disk(&k, max_bytes)
                     } else {
-                        None
+                        Ok(None)
                     };
-                    b.changes.insert(k, disk);
+                    b.disk(k, disk);
                 }
                 Msg::DocumentClosed(_) => {}
                 Msg::DiskChanged(paths) => {
                     for p in paths.into_iter().filter(|p| !client.docs.contains_key(p)) {
                         let t = read_disk(&p, max_bytes);
-                        b.changes.insert(p, t);
+                        b.disk(p, t);
                     }
                 }
                 Msg::DiskDeleted(paths) => {
-                    for p in paths.into_iter().filter(|p| !client.docs.contains_key(p)) {
+                    // a deleted folder takes every indexed file under it along
+                    let under = self.indexed_under(&paths);
+                    for p in paths
+                        .into_iter()
+                        .chain(under)
+                        .filter(|p| !client.docs.contains_key(p))
+                    {
+                        b.unreadable.remove(&p);
                         b.changes.insert(p, None);
                     }
                 }
-                Msg::Load(files, ack) => {
-                    b.load = Some(files);
+                Msg::Load(files, problems, ack) => {
+                    b.load = Some((files, problems));
+                    b.unreadable.clear();
                     b.acks.extend(ack);
                 }
                 Msg::SettingsChanged => b.settings_changed = true,
@@ -235,8 +277,13 @@ impl Worker {
     fn apply(&self, b: &mut Batch, settings: &Settings) -> (UpdateStats, bool) {
         let opts = settings.options();
         let mut full = false;
-        if let Some(files) = b.load.take() {
-            self.load(files, std::mem::take(&mut b.changes), opts.clone());
+        if let Some((files, problems)) = b.load.take() {
+            self.load(
+                files,
+                problems,
+                std::mem::take(&mut b.changes),
+                opts.clone(),
+            );
             full = true;
         }
         let mut session = self.state.session_mut();
@@ -266,6 +313,16 @@ impl Worker {
                     .collect(),
             );
         }
+        if !b.unreadable.is_empty() {
+            let more = session.set_unreadable(b.unreadable.values().cloned().collect());
+            stats.all |= more.all;
+            stats.files.extend(more.files);
+            stats.namespaces += more.namespaces;
+            // published like the changed files
+            for k in b.unreadable.keys() {
+                b.changes.entry(k.clone()).or_insert(None);
+            }
+        }
         (stats, full)
     }
 
@@ -273,9 +330,14 @@ impl Worker {
     fn load(
         &self,
         files: Vec<(String, Arc<str>)>,
+        problems: Vec<Unreadable>,
         changes: BTreeMap<String, Option<Arc<str>>>,
         opts: crate::analysis::Options,
     ) {
+        let problems: Vec<Unreadable> = problems
+            .into_iter()
+            .filter(|(k, ..)| !changes.contains_key(k))
+            .collect();
         let mut files: BTreeMap<String, Arc<str>> = files.into_iter().collect();
         for (k, v) in changes {
             match v {
@@ -285,6 +347,9 @@ impl Worker {
         }
         let mut s = Session::new(opts);
         s.load_arcs(files.into_iter().collect());
+        if !problems.is_empty() {
+            s.set_unreadable(problems);
+        }
         *self.state.session_mut() = s;
     }
 
@@ -354,8 +419,15 @@ impl Worker {
             // a live cluster object (`ambient.cluster.enabled`): in the report, not a document
             return;
         }
-        // the version the analysed text had (never a newer one the analysis has not seen)
-        let version = self.state.client().docs.get(key).and_then(|d| d.analysed);
+        // the version the analysed text had (never a newer one the analysis has not seen), and
+        // the client's own URI for the file when it named it
+        let (version, client_uri) = {
+            let client = self.state.client();
+            (
+                client.docs.get(key).and_then(|d| d.analysed),
+                client.uris.get(key).cloned(),
+            )
+        };
         let prev = self.published.get(key);
         if !force && prev.is_some_and(|(h, v)| *h == hash && *v == version) {
             return;
@@ -366,7 +438,7 @@ impl Worker {
             return;
         }
         self.published.insert(key.to_string(), (hash, version));
-        if let Some(uri) = key_to_uri(key) {
+        if let Some(uri) = client_uri.or_else(|| key_to_uri(key)) {
             // bounded: the worker waits for the client instead of piling up diagnostics
             let _ = self.publish.blocking_send(Outbox::Publish(Publish {
                 uri,

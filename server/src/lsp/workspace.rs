@@ -59,13 +59,19 @@ pub async fn register_watchers(server: &Server) {
     if !server.state.client().caps.watch_dynamic {
         return;
     }
-    let watchers = ["**/*.yaml", "**/*.yml", "**/*.json"]
+    let mut watchers: Vec<FileSystemWatcher> = ["**/*.yaml", "**/*.yml", "**/*.json"]
         .iter()
         .map(|g| FileSystemWatcher {
             glob_pattern: GlobPattern::String(g.to_string()),
             kind: None,
         })
         .collect();
+    // folders deleted or moved in: clients report them only to a watcher whose glob matches
+    // the folder itself (the handler drops or reads the manifests under it)
+    watchers.push(FileSystemWatcher {
+        glob_pattern: GlobPattern::String("**/*".to_string()),
+        kind: Some(WatchKind::Create | WatchKind::Delete),
+    });
     let reg = Registration {
         id: "ambient-watch".to_string(),
         method: "workspace/didChangeWatchedFiles".to_string(),
@@ -86,6 +92,14 @@ pub async fn register_watchers(server: &Server) {
 /// Read every manifest of the workspace folders and have the worker analyse them (with the
 /// open documents on top), reporting progress to the client.
 pub async fn index(server: &Server) {
+    let pending = server.state.begin_indexing();
+    index_counted(server, pending).await
+}
+
+/// [`index`], counted as pending from `pending` on (taken by the caller before its first
+/// `await`).
+pub async fn index_counted(server: &Server, pending: super::state::Indexing) {
+    let _pending = pending;
     let (roots, max, progress_cap) = {
         let client = server.state.client();
         (
@@ -117,16 +131,16 @@ pub async fn index(server: &Server) {
         None
     };
     let started = Instant::now();
-    let files = tokio::task::spawn_blocking(move || read_workspace(&roots, max))
+    let (files, problems) = tokio::task::spawn_blocking(move || read_workspace(&roots, max))
         .await
         .unwrap_or_default();
-    let n = files.len();
+    let n = files.len() + problems.len();
     if let Some(p) = &progress {
         p.report_with_message(format!("analysing {n} files"), 50)
             .await;
     }
     let (tx, rx) = tokio::sync::oneshot::channel();
-    server.worker.send(Msg::Load(files, Some(tx)));
+    server.worker.send(Msg::Load(files, problems, Some(tx)));
     let _ = rx.await;
     server.state.indexed();
     if let Some(p) = progress {
@@ -135,30 +149,75 @@ pub async fn index(server: &Server) {
     tracing::info!("indexed {n} files in {:?}", started.elapsed());
 }
 
-/// Every manifest under the workspace folders (respecting .gitignore), read in parallel.
-fn read_workspace(roots: &[PathBuf], max_bytes: u64) -> Vec<(String, Arc<str>)> {
+/// A file of the workspace the input policy could not read, with the problem to report.
+pub type Unreadable = (String, &'static crate::rules::Rule, String);
+
+/// Every manifest under the workspace folders, read in parallel, with the input policy the CLI
+/// uses (`sources::walk_workspace`, `sources::read_manifest`): the files it cannot read
+/// (binary, not UTF-8, over the size limit, symbolic link loops, dangling links) are reported,
+/// as the CLI reports them, not skipped.
+fn read_workspace(roots: &[PathBuf], max_bytes: u64) -> (Vec<(String, Arc<str>)>, Vec<Unreadable>) {
     use rayon::prelude::*;
     let mut paths: Vec<PathBuf> = Vec::new();
+    let mut problems: Vec<Unreadable> = Vec::new();
     for r in roots {
-        paths.extend(crate::sources::workspace_files(r));
+        let walk = crate::sources::walk_workspace(r);
+        paths.extend(walk.files);
+        for (p, m) in walk.problems {
+            let e = crate::sources::ReadError::Walk(m);
+            problems.push((p.to_string_lossy().to_string(), e.rule(), e.lsp_message()));
+        }
     }
     paths.sort();
     paths.dedup();
-    paths
+    let read: Vec<Result<(String, Arc<str>), Unreadable>> = paths
         .par_iter()
-        .filter_map(|p| match crate::sources::read_manifest(p, max_bytes) {
-            Ok(t) if crate::output::is_generated(&t) => {
-                tracing::info!(
-                    "not indexing {}: a file of recommendations ambient-lsp wrote (not applied yet)",
-                    p.display()
-                );
-                None
-            }
-            Ok(t) => Some((p.to_string_lossy().to_string(), Arc::from(t))),
-            Err(e) => {
-                tracing::info!("not indexing {}: {}", p.display(), e.lsp_message());
-                None
-            }
+        .filter_map(|p| match read_disk(p, max_bytes) {
+            Disk::Text(t) => Some(Ok((p.to_string_lossy().to_string(), t))),
+            Disk::Problem(rule, m) => Some(Err((p.to_string_lossy().to_string(), rule, m))),
+            Disk::Skip => None,
         })
-        .collect()
+        .collect();
+    let mut files = Vec::new();
+    for r in read {
+        match r {
+            Ok(f) => files.push(f),
+            Err(p) => problems.push(p),
+        }
+    }
+    problems.sort_by(|a, b| a.0.cmp(&b.0));
+    problems.dedup_by(|a, b| a.0 == b.0);
+    (files, problems)
+}
+
+/// What the language server makes of a file on disk.
+pub enum Disk {
+    /// Its text.
+    Text(Arc<str>),
+    /// Not readable: the problem to report (as the CLI does).
+    Problem(&'static crate::rules::Rule, String),
+    /// Not ours to index: gone, or a file of recommendations ambient-lsp wrote.
+    Skip,
+}
+
+/// Read one manifest with the input policy the CLI uses.
+pub fn read_disk(p: &std::path::Path, max_bytes: u64) -> Disk {
+    if !p.exists() {
+        // gone, or a dangling link (reported by the walk of its folder)
+        return Disk::Skip;
+    }
+    match crate::sources::read_manifest(p, max_bytes) {
+        Ok(t) if crate::output::is_generated(&t) => {
+            tracing::info!(
+                "not indexing {}: a file of recommendations ambient-lsp wrote (not applied yet)",
+                p.display()
+            );
+            Disk::Skip
+        }
+        Ok(t) => Disk::Text(Arc::from(t)),
+        Err(e) => {
+            tracing::info!("{}: {}", p.display(), e.lsp_message());
+            Disk::Problem(e.rule(), e.lsp_message())
+        }
+    }
 }

@@ -579,6 +579,15 @@ fn type_meta(
             }
             return None;
         }
+        // half a type and neither `metadata` nor `spec` at the top of a file: not a Kubernetes
+        // manifest at all (a Helm `Chart.yaml` has `apiVersion: v2`, other tools' YAML a
+        // `kind:` of their own); with either, a broken manifest (SCHEMA-001 below)
+        (None, Some(_)) | (Some(_), None)
+            if depth == 0 && node.get("metadata").is_none() && node.get("spec").is_none() =>
+        {
+            out.not_objects += 1;
+            return None;
+        }
         (None, Some(_)) => {
             ex.problem(span_of("kind"), "object has kind but no apiVersion");
             return None;

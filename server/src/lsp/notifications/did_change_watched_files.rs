@@ -1,5 +1,10 @@
 //! `workspace/didChangeWatchedFiles`: manifests of the workspace created, changed or deleted
-//! on disk (applied unless the document is open in the editor).
+//! on disk (applied unless the document is open in the editor). An event may name a folder
+//! (a folder deleted or moved in): every manifest under it goes or comes. A file the workspace
+//! walk leaves out (`.gitignore`, `.git`, `node_modules`) is not indexed because an event
+//! names it.
+
+use std::path::Path;
 
 use tower_lsp_server::ls_types::{DidChangeWatchedFilesParams, FileChangeType};
 
@@ -11,17 +16,43 @@ pub fn handle(server: &Server, p: DidChangeWatchedFilesParams) {
     let mut changed = Vec::new();
     let mut deleted = Vec::new();
     {
-        let client = server.state.client();
+        let mut client = server.state.client();
         for c in p.changes {
             let key = uri_to_key(&c.uri);
-            if !crate::sources::is_manifest(std::path::Path::new(&key))
-                || !client.in_workspace(&key)
-            {
+            let key = match key.trim_end_matches('/') {
+                "" => key,
+                k => k.to_string(),
+            };
+            let path = Path::new(&key);
+            if !client.in_workspace(&key) {
                 continue;
             }
             if c.typ == FileChangeType::DELETED {
+                // a file, or a folder: the worker drops every indexed file under it
                 deleted.push(key);
+                continue;
+            }
+            let is_dir = path.is_dir();
+            if !is_dir && !crate::sources::is_manifest(path) {
+                continue;
+            }
+            if client.ignores(path, is_dir) {
+                tracing::debug!("not indexing {key}: left out of the workspace (.gitignore)");
+                continue;
+            }
+            if is_dir {
+                let root = client.root_of(path);
+                changed.extend(
+                    crate::sources::workspace_files(path)
+                        .into_iter()
+                        .filter(|f| {
+                            root.as_ref()
+                                .is_none_or(|r| !crate::sources::is_ignored(r, f, false))
+                        })
+                        .map(|f| f.to_string_lossy().to_string()),
+                );
             } else {
+                client.uris.insert(key.clone(), c.uri.clone());
                 changed.push(key);
             }
         }

@@ -6,11 +6,16 @@ use crate::lsp::server::Server;
 use crate::lsp::workspace;
 
 pub async fn handle(server: &Server, p: DidChangeWorkspaceFoldersParams) {
+    // counted now, before the first `await`: a request right after this notification waits
+    let pending = server.state.begin_indexing();
     {
         let mut client = server.state.client();
         for r in p.event.removed {
             if let Some(path) = r.uri.to_file_path() {
-                client.roots.retain(|x| x != &*path);
+                // a folder added twice and removed once is still a folder
+                if let Some(i) = client.roots.iter().position(|x| x == &*path) {
+                    client.roots.remove(i);
+                }
             }
         }
         for a in p.event.added {
@@ -19,5 +24,5 @@ pub async fn handle(server: &Server, p: DidChangeWorkspaceFoldersParams) {
             }
         }
     }
-    workspace::index(server).await;
+    workspace::index_counted(server, pending).await;
 }

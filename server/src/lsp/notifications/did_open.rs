@@ -11,7 +11,9 @@ use crate::lsp::worker::Msg;
 
 pub fn handle(server: &Server, p: DidOpenTextDocumentParams) {
     let key = uri_to_key(&p.text_document.uri);
-    server.state.client().docs.insert(
+    let mut client = server.state.client();
+    client.uris.insert(key.clone(), p.text_document.uri.clone());
+    client.docs.insert(
         key.clone(),
         OpenDoc {
             version: p.text_document.version,
@@ -19,5 +21,6 @@ pub fn handle(server: &Server, p: DidOpenTextDocumentParams) {
             analysed: None,
         },
     );
+    drop(client);
     server.worker.send(Msg::DocumentChanged(key));
 }

@@ -14,9 +14,12 @@ use crate::report::markdown::{self, Links};
 use crate::report::{self, ReportOptions};
 
 pub async fn handle(server: &Server, p: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+    // the folders added so far read (bounded), then everything queued before us analysed
+    crate::lsp::requests::wait_settled(server).await;
     let (tx, rx) = tokio::sync::oneshot::channel();
     server.worker.send(Msg::Flush(tx));
     let _ = rx.await;
+    // the first reading of the workspace (as long as it takes: the report covers it all)
     let mut progress = server.state.watch_progress();
     while !progress.borrow_and_update().indexed {
         if progress.changed().await.is_err() {

@@ -18,13 +18,13 @@ use crate::engine::Session;
 use crate::index::FileData;
 use crate::yaml::Encoding;
 
-/// Wait until the workspace is indexed and the analysis covers the newest version of `key`.
+/// Wait until the workspace is indexed (with any folder added since), and the analysis covers the newest version of `key`.
 /// Dropped (cancelled) with the request; gives up after a while and answers with what there is.
 pub async fn wait_current(server: &Server, key: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + INDEX_WAIT;
     let mut progress = server.state.watch_progress();
     loop {
-        if progress.borrow_and_update().indexed && server.state.client().is_current(key) {
+        if progress.borrow_and_update().settled() && server.state.client().is_current(key) {
             return;
         }
         let left = deadline.saturating_duration_since(Instant::now());
@@ -41,6 +41,30 @@ pub async fn wait_current(server: &Server, key: &str) {
 
 /// Run `f` on the analysed file and byte offset of a position, once the analysis covers the
 /// document's newest version.
+/// Wait (at most `INDEX_WAIT`) until every reading of the workspace asked for so far is
+/// applied: folders added, a new size limit. Returns whether it is.
+pub async fn wait_settled(server: &Server) -> bool {
+    let deadline = Instant::now() + INDEX_WAIT;
+    let mut progress = server.state.watch_progress();
+    loop {
+        if progress.borrow_and_update().settled() {
+            return true;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            tracing::warn!("answering before the workspace is indexed");
+            return false;
+        }
+        tokio::select! {
+            r = progress.changed() => if r.is_err() { return false },
+            _ = tokio::time::sleep(left) => {}
+        }
+    }
+}
+
+/// How long a request waits for the index to catch up before answering with what there is.
+pub const INDEX_WAIT: Duration = Duration::from_secs(10);
+
 pub async fn at_position<T>(
     server: &Server,
     tp: TextDocumentPositionParams,
