@@ -19,7 +19,11 @@ pub enum Injection {
     Enabled,
     /// `istio.io/rev=<value>` (a revision or a tag).
     Rev(String),
-    /// `istio-injection=disabled`.
+    /// `istio-injection` with any value but `enabled` (`disabled`, or a mistake like `false`):
+    /// no webhook of Istio 1.26's `mutatingwebhook.yaml` injects there — the `namespace.` one
+    /// needs `istio-injection In [enabled]`, every other (`rev.namespace.`, `object.`,
+    /// `rev.object.`, the inject-by-default one) needs `istio-injection DoesNotExist` — so it
+    /// also overrides a pod's own `sidecar.istio.io/inject: "true"` or `istio.io/rev`.
     Disabled,
     /// No injection label.
     None,
@@ -49,8 +53,7 @@ impl NsMode {
                     m.labels.get("istio.io/rev"),
                 ) {
                     (Some("enabled"), _) => Injection::Enabled,
-                    (Some("disabled"), _) => Injection::Disabled,
-                    (Some(_), _) => Injection::None,
+                    (Some(_), _) => Injection::Disabled,
                     (None, Some(rev)) => Injection::Rev(rev.to_string()),
                     (None, None) => Injection::None,
                 };
