@@ -594,6 +594,20 @@ impl Binding {
     }
 }
 
+/// Whether a waypoint whose `istio.io/waypoint-for` is `for_` serves that traffic, as Istio 1.26
+/// decides it (`pilot/pkg/serviceregistry/kube/controller/ambient/waypoints.go`:
+/// `fetchWaypointForService` accepts `service` and `all`, `fetchWaypointForWorkload` accepts
+/// `workload` and `all`; `WaypointsCollection` takes the label verbatim, so `none` or any
+/// unknown value serves nobody). Every rule that reads a waypoint's traffic type asks this.
+pub fn serves(for_: &str, traffic: Traffic) -> bool {
+    match traffic {
+        Traffic::Service => matches!(for_, "service" | "all"),
+        Traffic::Workload => matches!(for_, "workload" | "all"),
+    }
+}
+
+/// The waypoint's `istio.io/waypoint-for`: the Gateway's label, else its GatewayClass's, else
+/// `service` (Istio 1.26 `WaypointsCollection`).
 pub fn waypoint_for(facts: &Facts, gw: &Resource) -> String {
     gw.labels
         .get("istio.io/waypoint-for")
@@ -701,11 +715,7 @@ pub fn resolve_binding(
         return broken(BindProblem::NotReady);
     }
     let for_ = waypoint_for(facts, gw);
-    let ok = match traffic {
-        Traffic::Service => matches!(for_.as_str(), "service" | "all"),
-        Traffic::Workload => matches!(for_.as_str(), "workload" | "all"),
-    };
-    if !ok {
+    if !serves(&for_, traffic) {
         return broken(BindProblem::TrafficType(for_));
     }
     if !allows_namespace(gw, consumer_ns, ns_labels) {

@@ -8,7 +8,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::analysis::context::PlannedWaypoint;
-use crate::analysis::mesh::{resolve_binding, waypoint_for, waypoint_sa, Binding, Traffic};
+use crate::analysis::mesh::{
+    resolve_binding, serves, waypoint_for, waypoint_sa, Binding, Traffic,
+};
 use crate::analysis::{NsCtx, Target, TargetKind};
 use crate::model::{Body, Resource};
 
@@ -56,7 +58,7 @@ fn usable(ctx: &NsCtx, gw: &Resource) -> bool {
     gw.name != "none"
         && g.hbone_listener().is_some()
         && g.status_addresses != Some(0)
-        && matches!(waypoint_for(ctx.facts, gw).as_str(), "service" | "all")
+        && serves(&waypoint_for(ctx.facts, gw), Traffic::Service)
 }
 
 /// The namespace's waypoint: a usable existing one (preferring the configured name), else a

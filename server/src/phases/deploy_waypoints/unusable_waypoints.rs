@@ -32,10 +32,7 @@ pub fn namespace(ctx: &mut NsCtx) {
         let what = match &other.body {
             Body::Gateway(g) if g.class == "istio-waypoint" => format!(
                 "is a waypoint that does not handle Service traffic (istio.io/waypoint-for: {})",
-                other
-                    .labels
-                    .get("istio.io/waypoint-for")
-                    .unwrap_or("workload")
+                crate::analysis::mesh::waypoint_for(ctx.facts, &other)
             ),
             _ => "is not a waypoint".to_string(),
         };

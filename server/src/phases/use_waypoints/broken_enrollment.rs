@@ -45,11 +45,17 @@ fn broken_message(
             &rules::U003,
             format!("\"{obj}\" is labeled to use waypoint \"{wp}\" which is not ready (no address in its status); traffic will bypass it (status WaypointIsNotReady){no_fallback}."),
         ),
+        // Istio 1.26 `fetchWaypointForService` / `fetchWaypointForWorkload` refuse it
         BindProblem::TrafficType(v) => (
             &rules::U004,
             format!(
-                "\"{obj}\" binds to \"{wp}\" which does not handle {} traffic (istio.io/waypoint-for={v}); no waypoint will be used.",
-                if traffic == Traffic::Service { "service" } else { "workload" }
+                "\"{obj}\" binds to \"{wp}\" which does not handle {} traffic (istio.io/waypoint-for={v}); no waypoint will be used. {}",
+                if traffic == Traffic::Service { "service" } else { "workload" },
+                match (traffic, v.as_str()) {
+                    (Traffic::Service, "workload") => "Label the pods instead (istio.io/use-waypoint on their pod template: pods use a workload waypoint), or set istio.io/waypoint-for: all on the waypoint.",
+                    (Traffic::Service, _) => "Set istio.io/waypoint-for: service (or all) on the waypoint, or point the label at a waypoint that serves services.",
+                    _ => "Set istio.io/waypoint-for: workload (or all) on the waypoint, or point the label at a waypoint that serves workloads.",
+                }
             ),
         ),
         BindProblem::NotAllowed => (
