@@ -50,13 +50,13 @@ fn targets(ctx: &NsCtx) -> Vec<(Target, Binding)> {
     targets
 }
 
-/// A waypoint of this namespace that can serve services.
+/// A waypoint of this namespace that can serve services. One without its HBONE listener is
+/// still a waypoint (W021 blocks until the listener is added): it is used, not duplicated.
 fn usable(ctx: &NsCtx, gw: &Resource) -> bool {
     let Body::Gateway(g) = &gw.body else {
         return false;
     };
     gw.name != "none"
-        && g.hbone_listener().is_some()
         && g.status_addresses != Some(0)
         && serves(&waypoint_for(ctx.facts, gw), Traffic::Service)
 }
