@@ -67,7 +67,12 @@ fn every_waypoint_the_advice_enrolls_in_exists_or_is_recommended() {
             .iter()
             .map(|o| {
                 let v = o.value();
-                let s = |p: &str| v.pointer(p).and_then(|x| x.as_str()).unwrap_or("").to_string();
+                let s = |p: &str| {
+                    v.pointer(p)
+                        .and_then(|x| x.as_str())
+                        .unwrap_or("")
+                        .to_string()
+                };
                 (s("/metadata/namespace"), s("/metadata/name"))
             })
             .collect();
@@ -77,7 +82,10 @@ fn every_waypoint_the_advice_enrolls_in_exists_or_is_recommended() {
                 for a in &f.actions {
                     let want = match a {
                         Action::Label { target, set, .. } => {
-                            let ns = target.namespace.clone().unwrap_or_else(|| target.name.clone());
+                            let ns = target
+                                .namespace
+                                .clone()
+                                .unwrap_or_else(|| target.name.clone());
                             promised(&case.index, &target.kind, &ns, &target.name, set)
                         }
                         Action::LabelTemplate { workload, set, .. } => promised(
@@ -112,10 +120,7 @@ fn every_waypoint_the_advice_enrolls_in_exists_or_is_recommended() {
                     .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
                     .collect();
                 if v != "none" && !v.is_empty() {
-                    let known = case
-                        .index
-                        .all()
-                        .any(|r| r.kind == "Gateway" && r.name == v)
+                    let known = case.index.all().any(|r| r.kind == "Gateway" && r.name == v)
                         || recommended.iter().any(|(_, n)| *n == v);
                     if !known {
                         problems.push(format!(

@@ -7,6 +7,7 @@ use super::facts::{is_cni, is_istiod, is_ztunnel, Facts};
 use super::version::Version;
 use crate::finding::Location;
 use crate::index::Index;
+use crate::model::refs::RefKey;
 use crate::model::{Body, Container, Labels, Resource, Service, Workload, WorkloadKind};
 use crate::yaml::Span;
 
@@ -722,6 +723,126 @@ pub fn resolve_binding(
         return broken(BindProblem::NotAllowed);
     }
     Binding::Bound(wp_ref(facts, gw), site)
+}
+
+/// A waypoint of namespace `ns` that `istio.io/use-waypoint` labels name but that does not
+/// exist (no Gateway of that name there): the plan generates it under that name rather than
+/// leave the labels pointing nowhere (W020 in its namespace; U003 then only warns).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WaypointRequest {
+    pub ns: String,
+    pub name: String,
+    /// What uses it for service traffic (`Namespace shop`, `Service shop/cart`…).
+    pub services: Vec<String>,
+    /// What uses it for workload traffic (a pod template, a Pod, a WorkloadEntry).
+    pub workloads: Vec<String>,
+    /// Namespaces other than `ns` whose objects use it (its listener must admit them).
+    pub from: std::collections::BTreeSet<String>,
+}
+
+impl WaypointRequest {
+    /// `istio.io/waypoint-for` that serves every user (`None`: the default, `service`).
+    pub fn waypoint_for(&self) -> Option<&'static str> {
+        match (self.services.is_empty(), self.workloads.is_empty()) {
+            (false, false) => Some("all"),
+            (true, false) => Some("workload"),
+            _ => None,
+        }
+    }
+}
+
+/// Whether the analysis runs namespace `ns` (it has objects or its Namespace in the input), so
+/// that a waypoint requested there is generated.
+pub fn analysed_namespace(index: &Index, ns: &str) -> bool {
+    index.namespace_object(ns).is_some() || index.ns(ns).next().is_some()
+}
+
+/// The missing waypoints of namespace `wp_ns` that labels name, from its own objects and from
+/// the namespaces that point at it (`istio.io/use-waypoint-namespace`). Objects owned by a
+/// controller (a ReplicaSet, a Job of a CronJob, their Pods) are counted through their
+/// controller.
+pub fn missing_waypoint_requests(
+    index: &Index,
+    facts: &Facts,
+    wp_ns: &str,
+) -> Vec<WaypointRequest> {
+    let mut out: Vec<WaypointRequest> = Vec::new();
+    let mut add = |name: &str, n: &str, who: String, traffic: Traffic| {
+        let i = match out.iter().position(|r| r.name == name) {
+            Some(i) => i,
+            None => {
+                out.push(WaypointRequest {
+                    ns: wp_ns.to_string(),
+                    name: name.to_string(),
+                    ..WaypointRequest::default()
+                });
+                out.len() - 1
+            }
+        };
+        let r = &mut out[i];
+        if n != wp_ns {
+            r.from.insert(n.to_string());
+        }
+        let list = match traffic {
+            Traffic::Service => &mut r.services,
+            Traffic::Workload => &mut r.workloads,
+        };
+        if !list.contains(&who) {
+            list.push(who);
+        }
+    };
+    let mut namespaces: Vec<String> = vec![wp_ns.to_string()];
+    namespaces.extend(
+        index
+            .users_of(&RefKey::Ns(wp_ns.to_string()))
+            .map(str::to_string),
+    );
+    namespaces.sort();
+    namespaces.dedup();
+    let missing = |b: &Binding| match b {
+        Binding::Broken {
+            ns,
+            name,
+            problem: BindProblem::Missing,
+            ..
+        } if ns == wp_ns => Some(name.clone()),
+        _ => None,
+    };
+    for n in namespaces {
+        let ns_labels = index
+            .namespace_object(&n)
+            .map(|m| m.labels.clone())
+            .unwrap_or_default();
+        if ns_labels.has("istio.io/use-waypoint") {
+            let b = resolve_binding(
+                index,
+                facts,
+                &n,
+                &ns_labels,
+                &Labels::default(),
+                Traffic::Service,
+            );
+            if let Some(name) = missing(&b) {
+                add(&name, &n, format!("Namespace {n}"), Traffic::Service);
+            }
+        }
+        for r in index.ns(&n) {
+            let (labels, traffic) = match &r.body {
+                Body::Service(_) | Body::ServiceEntry(_) => (&r.labels, Traffic::Service),
+                Body::WorkloadEntry(_) => (&r.labels, Traffic::Workload),
+                Body::Workload(w) if r.owner_refs.is_empty() => (&w.pod_labels, Traffic::Workload),
+                _ => continue,
+            };
+            if !labels.has("istio.io/use-waypoint") {
+                continue;
+            }
+            let b = resolve_binding(index, facts, &n, &ns_labels, labels, traffic);
+            if let Some(name) = missing(&b) {
+                add(&name, &n, format!("{} {}", r.kind, r.ns_name()), traffic);
+            }
+        }
+    }
+    out
 }
 
 // ------------------------------------------------------------------------------------------

@@ -255,6 +255,7 @@ variants {
     CS_CRD_003_V1 = CS_CRD_003, Warning, not_blocking: "v1 is not served (v1beta1 is)";
     W012_JWT_REQUIRED = W012, Error: "an AuthorizationPolicy on the same workloads relies on the JWT";
     W017_TLS_ORIGINATION = W017, Error: "a DestinationRule originates TLS: plaintext would leave the mesh";
+    U003_GENERATED = U003, Warning, not_blocking: "the waypoint does not exist yet, but recommended-waypoints.yaml creates it under that name";
     W021_NO_HBONE = W021, Error, blocking: "a waypoint without its HBONE listener (port 15008, protocol HBONE): its traffic fails";
     P004_NO_ALLOW_POLICY = P004, Info: "no ALLOW policy applies: the waypoint is already allowed";
     P011_SCOPING_ONLY = P011, Info: "only configuration scoping (egress hosts), nothing that stops working";

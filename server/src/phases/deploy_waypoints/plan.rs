@@ -8,9 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::analysis::context::PlannedWaypoint;
-use crate::analysis::mesh::{
-    resolve_binding, serves, waypoint_for, waypoint_sa, Binding, Traffic,
-};
+use crate::analysis::mesh::{resolve_binding, serves, waypoint_for, waypoint_sa, Binding, Traffic};
 use crate::analysis::{NsCtx, Target, TargetKind};
 use crate::model::{Body, Resource};
 

@@ -27,7 +27,8 @@ pub fn namespace(ctx: &mut NsCtx) {
                 .listeners
                 .iter()
                 .find(|l| l.protocol.as_deref() == Some("HBONE"));
-            let fix = "Add the listener {name: mesh, port: 15008, protocol: HBONE} to spec.listeners";
+            let fix =
+                "Add the listener {name: mesh, port: 15008, protocol: HBONE} to spec.listeners";
             let f = match (on_port, hbone_elsewhere) {
                 // the Service has port 15008: traffic flows, but istiod does not see an HBONE
                 // listener, so only same-namespace attachment works

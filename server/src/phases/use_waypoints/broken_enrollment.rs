@@ -4,9 +4,12 @@
 
 use std::sync::Arc;
 
-use crate::analysis::mesh::{resolve_binding, BindProblem, Binding, LabelSite, Traffic};
+use crate::analysis::mesh::{
+    analysed_namespace, resolve_binding, BindProblem, Binding, LabelSite, Traffic,
+};
 use crate::analysis::NsCtx;
 use crate::finding::Finding;
+use crate::index::Index;
 use crate::model::{Body, Labels, Resource};
 use crate::rules::{self, Rule};
 use crate::yaml::Span;
@@ -20,6 +23,7 @@ fn label_span(labels: &Labels, r: &Resource) -> Span {
 
 /// The rule and message for a broken binding of `obj` to waypoint `wp`.
 fn broken_message(
+    index: &Index,
     obj: &str,
     wp: &str,
     problem: &BindProblem,
@@ -33,9 +37,16 @@ fn broken_message(
         ""
     };
     match problem {
+        // its namespace is analysed: W020 there generates it under that name
+        // (`analysis::mesh::missing_waypoint_requests`), so applying recommended-waypoints.yaml
+        // in deploy-waypoints makes the label work
+        BindProblem::Missing if analysed_namespace(index, wp.split('/').next().unwrap_or("")) => (
+            &rules::U003_GENERATED,
+            format!("\"{obj}\" is labeled to use waypoint \"{wp}\" which does not exist yet; until it does, traffic bypasses it (status WaypointIsNotReady){no_fallback}. recommended-waypoints.yaml creates it under that name (deploy-waypoints, W020): apply it before relying on the label, or relabel to an existing waypoint."),
+        ),
         BindProblem::Missing => (
             &rules::U003,
-            format!("\"{obj}\" is labeled to use waypoint \"{wp}\" which does not exist; traffic will bypass it (status WaypointIsNotReady){no_fallback}."),
+            format!("\"{obj}\" is labeled to use waypoint \"{wp}\" which does not exist, in a namespace the input does not hold; traffic will bypass it (status WaypointIsNotReady){no_fallback}. Create the waypoint there (istioctl waypoint apply -n {} --name {}) or relabel to an existing waypoint.", wp.split('/').next().unwrap_or(""), wp.split('/').nth(1).unwrap_or("")),
         ),
         BindProblem::NotWaypoint => (
             &rules::U003,
@@ -110,8 +121,15 @@ fn services(ctx: &mut NsCtx) {
         };
         let wp = format!("{wns}/{name}");
         if site == LabelSite::Object {
-            let (rule, msg) =
-                broken_message(&r.ns_name(), &wp, &problem, site, Traffic::Service, &ns);
+            let (rule, msg) = broken_message(
+                ctx.index,
+                &r.ns_name(),
+                &wp,
+                &problem,
+                site,
+                Traffic::Service,
+                &ns,
+            );
             ctx.emit(Finding::new(rule, msg).on_node(&r, label_span(&r.labels, &r)));
             continue;
         }
@@ -120,6 +138,7 @@ fn services(ctx: &mut NsCtx) {
         }
         ns_reported = true;
         let (rule, msg) = broken_message(
+            ctx.index,
             &format!("Namespace {ns}"),
             &wp,
             &problem,
@@ -164,6 +183,7 @@ fn workloads(ctx: &mut NsCtx) {
         } = b
         {
             let (rule, msg) = broken_message(
+                ctx.index,
                 &r.ns_name(),
                 &format!("{wns}/{name}"),
                 &problem,
