@@ -198,6 +198,7 @@ rules {
     P013 = "P013", UNSUPPORTED, Warning: "Proxy-only annotations and ProxyConfig have no effect in ambient";
     P015 = "P015", POLICIES_MIGRATED, Warning, security("7.0", "ingress traffic skips the waypoint's policies"): "Ingress gateway traffic skips the waypoint";
     P016 = "P016", POLICIES_MIGRATED, Warning, medium_precision, security("4.0", "principal matching changes with trust-domain aliases"): "Principal relies on trust-domain alias expansion";
+    P021 = "P021", UNSUPPORTED, Warning, security("4.0", "a ServiceEntry restricted by exportTo becomes visible to every namespace"): "ServiceEntry exportTo is not enforced by ztunnel";
     P017 = "P017", POLICIES_MIGRATED, Warning, medium_precision, security("4.0", "a dry-run policy may be enforced or ignored"): "Dry-run AuthorizationPolicy on ambient workloads";
     P019 = "P019", UNSUPPORTED, Warning: "VirtualService and HTTPRoute for the same service";
     // ---- migrate-policies: VirtualService → HTTPRoute translation (routes/)
