@@ -751,10 +751,19 @@ impl WaypointRequest {
     }
 }
 
-/// Whether the analysis runs namespace `ns` (it has objects or its Namespace in the input), so
-/// that a waypoint requested there is generated.
-pub fn analysed_namespace(index: &Index, ns: &str) -> bool {
-    index.namespace_object(ns).is_some() || index.ns(ns).next().is_some()
+/// Whether a waypoint named `name` that labels request in namespace `ns` is generated: the
+/// analysis runs that namespace (it has objects or its Namespace in the input) and the name can
+/// be a Gateway's whose Service is named after it (a DNS-1035 label: lowercase letters, digits
+/// and `-`, starting with a letter, at most 63 characters). Otherwise U003 stays an error.
+pub fn generates_waypoint(index: &Index, ns: &str, name: &str) -> bool {
+    let b = name.as_bytes();
+    let dns_label = !b.is_empty()
+        && b.len() <= 63
+        && b[0].is_ascii_lowercase()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-');
+    dns_label && (index.namespace_object(ns).is_some() || index.ns(ns).next().is_some())
 }
 
 /// The missing waypoints of namespace `wp_ns` that labels name, from its own objects and from
@@ -805,7 +814,7 @@ pub fn missing_waypoint_requests(
             name,
             problem: BindProblem::Missing,
             ..
-        } if ns == wp_ns => Some(name.clone()),
+        } if ns == wp_ns && generates_waypoint(index, ns, name) => Some(name.clone()),
         _ => None,
     };
     for n in namespaces {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::analysis::mesh::{
-    analysed_namespace, resolve_binding, BindProblem, Binding, LabelSite, Traffic,
+    generates_waypoint, resolve_binding, BindProblem, Binding, LabelSite, Traffic,
 };
 use crate::analysis::NsCtx;
 use crate::finding::Finding;
@@ -40,13 +40,21 @@ fn broken_message(
         // its namespace is analysed: W020 there generates it under that name
         // (`analysis::mesh::missing_waypoint_requests`), so applying recommended-waypoints.yaml
         // in deploy-waypoints makes the label work
-        BindProblem::Missing if analysed_namespace(index, wp.split('/').next().unwrap_or("")) => (
+        BindProblem::Missing
+            if generates_waypoint(
+                index,
+                wp.split('/').next().unwrap_or(""),
+                wp.split('/').nth(1).unwrap_or(""),
+            ) =>
+        {
+            (
             &rules::U003_GENERATED,
             format!("\"{obj}\" is labeled to use waypoint \"{wp}\" which does not exist yet; until it does, traffic bypasses it (status WaypointIsNotReady){no_fallback}. recommended-waypoints.yaml creates it under that name (deploy-waypoints, W020): apply it before relying on the label, or relabel to an existing waypoint."),
-        ),
+            )
+        }
         BindProblem::Missing => (
             &rules::U003,
-            format!("\"{obj}\" is labeled to use waypoint \"{wp}\" which does not exist, in a namespace the input does not hold; traffic will bypass it (status WaypointIsNotReady){no_fallback}. Create the waypoint there (istioctl waypoint apply -n {} --name {}) or relabel to an existing waypoint.", wp.split('/').next().unwrap_or(""), wp.split('/').nth(1).unwrap_or("")),
+            format!("\"{obj}\" is labeled to use waypoint \"{wp}\" which does not exist, in a namespace the input does not hold or under a name a waypoint cannot have (a DNS label); traffic will bypass it (status WaypointIsNotReady){no_fallback}. Create the waypoint there (istioctl waypoint apply -n {} --name {}) or relabel to an existing waypoint.", wp.split('/').next().unwrap_or(""), wp.split('/').nth(1).unwrap_or("")),
         ),
         BindProblem::NotWaypoint => (
             &rules::U003,
