@@ -42,6 +42,18 @@ pub fn waypoint_gateway(
     revision: Option<&str>,
     waypoint_for: Option<&str>,
 ) -> Value {
+    waypoint_gateway_from(ns, name, revision, waypoint_for, &[])
+}
+
+/// A waypoint Gateway whose HBONE listener also admits the namespaces `from` (their
+/// `kubernetes.io/metadata.name`), for objects of other namespaces that use it.
+pub fn waypoint_gateway_from(
+    ns: &str,
+    name: &str,
+    revision: Option<&str>,
+    waypoint_for: Option<&str>,
+    from: &[String],
+) -> Value {
     let mut metadata = Map::new();
     metadata.insert("name".into(), json!(name));
     metadata.insert("namespace".into(), json!(ns));
@@ -55,13 +67,24 @@ pub fn waypoint_gateway(
     if !labels.is_empty() {
         metadata.insert("labels".into(), Value::Object(labels));
     }
+    let mut listener = json!({"name": "mesh", "port": 15008, "protocol": "HBONE"});
+    if !from.is_empty() {
+        listener["allowedRoutes"] = json!({"namespaces": {
+            "from": "Selector",
+            "selector": {"matchExpressions": [{
+                "key": "kubernetes.io/metadata.name",
+                "operator": "In",
+                "values": from
+            }]}
+        }});
+    }
     json!({
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "Gateway",
         "metadata": Value::Object(metadata),
         "spec": {
             "gatewayClassName": "istio-waypoint",
-            "listeners": [{"name": "mesh", "port": 15008, "protocol": "HBONE"}]
+            "listeners": [listener]
         }
     })
 }

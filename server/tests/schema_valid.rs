@@ -469,3 +469,48 @@ fn objects_recommended_for_the_real_manifests_of_the_corpus_are_valid() {
         &errs[..errs.len().min(40)]
     );
 }
+
+#[test]
+fn objects_recommended_for_every_rule_fixture_case_are_valid() {
+    // generated waypoints with a listener that admits other namespaces, copies, baselines…
+    let s = schemas();
+    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules");
+    let control_plane =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/control-plane.yaml");
+    let mut total = 0;
+    let mut errs = Vec::new();
+    let mut dirs: Vec<std::path::PathBuf> = std::fs::read_dir(&rules)
+        .unwrap()
+        .flatten()
+        .flat_map(|r| {
+            std::fs::read_dir(r.path())
+                .unwrap()
+                .flatten()
+                .map(|c| c.path())
+        })
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.is_file()
+                    && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+                    && p.file_name().is_some_and(|n| n != "case.yaml")
+            })
+            .collect();
+        files.push(control_plane.clone());
+        let objs = recommended(&index_of(&files));
+        total += objs.len();
+        errs.extend(
+            objs.iter()
+                .flat_map(|o| check(&s, o))
+                .map(|e| format!("{}: {e}", dir.display())),
+        );
+    }
+    assert!(total >= 50, "{total} objects");
+    assert!(errs.is_empty(), "{errs:#?}");
+}

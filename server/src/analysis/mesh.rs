@@ -7,6 +7,7 @@ use super::facts::{is_cni, is_istiod, is_ztunnel, Facts};
 use super::version::Version;
 use crate::finding::Location;
 use crate::index::Index;
+use crate::model::refs::RefKey;
 use crate::model::{Body, Container, Labels, Resource, Service, Workload, WorkloadKind};
 use crate::yaml::Span;
 
@@ -19,7 +20,11 @@ pub enum Injection {
     Enabled,
     /// `istio.io/rev=<value>` (a revision or a tag).
     Rev(String),
-    /// `istio-injection=disabled`.
+    /// `istio-injection` with any value but `enabled` (`disabled`, or a mistake like `false`):
+    /// no webhook of Istio 1.26's `mutatingwebhook.yaml` injects there — the `namespace.` one
+    /// needs `istio-injection In [enabled]`, every other (`rev.namespace.`, `object.`,
+    /// `rev.object.`, the inject-by-default one) needs `istio-injection DoesNotExist` — so it
+    /// also overrides a pod's own `sidecar.istio.io/inject: "true"` or `istio.io/rev`.
     Disabled,
     /// No injection label.
     None,
@@ -49,8 +54,7 @@ impl NsMode {
                     m.labels.get("istio.io/rev"),
                 ) {
                     (Some("enabled"), _) => Injection::Enabled,
-                    (Some("disabled"), _) => Injection::Disabled,
-                    (Some(_), _) => Injection::None,
+                    (Some(_), _) => Injection::Disabled,
                     (None, Some(rev)) => Injection::Rev(rev.to_string()),
                     (None, None) => Injection::None,
                 };
@@ -591,6 +595,20 @@ impl Binding {
     }
 }
 
+/// Whether a waypoint whose `istio.io/waypoint-for` is `for_` serves that traffic, as Istio 1.26
+/// decides it (`pilot/pkg/serviceregistry/kube/controller/ambient/waypoints.go`:
+/// `fetchWaypointForService` accepts `service` and `all`, `fetchWaypointForWorkload` accepts
+/// `workload` and `all`; `WaypointsCollection` takes the label verbatim, so `none` or any
+/// unknown value serves nobody). Every rule that reads a waypoint's traffic type asks this.
+pub fn serves(for_: &str, traffic: Traffic) -> bool {
+    match traffic {
+        Traffic::Service => matches!(for_, "service" | "all"),
+        Traffic::Workload => matches!(for_, "workload" | "all"),
+    }
+}
+
+/// The waypoint's `istio.io/waypoint-for`: the Gateway's label, else its GatewayClass's, else
+/// `service` (Istio 1.26 `WaypointsCollection`).
 pub fn waypoint_for(facts: &Facts, gw: &Resource) -> String {
     gw.labels
         .get("istio.io/waypoint-for")
@@ -698,17 +716,142 @@ pub fn resolve_binding(
         return broken(BindProblem::NotReady);
     }
     let for_ = waypoint_for(facts, gw);
-    let ok = match traffic {
-        Traffic::Service => matches!(for_.as_str(), "service" | "all"),
-        Traffic::Workload => matches!(for_.as_str(), "workload" | "all"),
-    };
-    if !ok {
+    if !serves(&for_, traffic) {
         return broken(BindProblem::TrafficType(for_));
     }
     if !allows_namespace(gw, consumer_ns, ns_labels) {
         return broken(BindProblem::NotAllowed);
     }
     Binding::Bound(wp_ref(facts, gw), site)
+}
+
+/// A waypoint of namespace `ns` that `istio.io/use-waypoint` labels name but that does not
+/// exist (no Gateway of that name there): the plan generates it under that name rather than
+/// leave the labels pointing nowhere (W020 in its namespace; U003 then only warns).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WaypointRequest {
+    pub ns: String,
+    pub name: String,
+    /// What uses it for service traffic (`Namespace shop`, `Service shop/cart`…).
+    pub services: Vec<String>,
+    /// What uses it for workload traffic (a pod template, a Pod, a WorkloadEntry).
+    pub workloads: Vec<String>,
+    /// Namespaces other than `ns` whose objects use it (its listener must admit them).
+    pub from: std::collections::BTreeSet<String>,
+}
+
+impl WaypointRequest {
+    /// `istio.io/waypoint-for` that serves every user (`None`: the default, `service`).
+    pub fn waypoint_for(&self) -> Option<&'static str> {
+        match (self.services.is_empty(), self.workloads.is_empty()) {
+            (false, false) => Some("all"),
+            (true, false) => Some("workload"),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a waypoint named `name` that labels request in namespace `ns` is generated: the
+/// analysis runs that namespace (it has objects or its Namespace in the input) and the name can
+/// be a Gateway's whose Service is named after it (a DNS-1035 label: lowercase letters, digits
+/// and `-`, starting with a letter, at most 63 characters). Otherwise U003 stays an error.
+pub fn generates_waypoint(index: &Index, ns: &str, name: &str) -> bool {
+    let b = name.as_bytes();
+    let dns_label = !b.is_empty()
+        && b.len() <= 63
+        && b[0].is_ascii_lowercase()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-');
+    dns_label && (index.namespace_object(ns).is_some() || index.ns(ns).next().is_some())
+}
+
+/// The missing waypoints of namespace `wp_ns` that labels name, from its own objects and from
+/// the namespaces that point at it (`istio.io/use-waypoint-namespace`). Objects owned by a
+/// controller (a ReplicaSet, a Job of a CronJob, their Pods) are counted through their
+/// controller.
+pub fn missing_waypoint_requests(
+    index: &Index,
+    facts: &Facts,
+    wp_ns: &str,
+) -> Vec<WaypointRequest> {
+    let mut out: Vec<WaypointRequest> = Vec::new();
+    let mut add = |name: &str, n: &str, who: String, traffic: Traffic| {
+        let i = match out.iter().position(|r| r.name == name) {
+            Some(i) => i,
+            None => {
+                out.push(WaypointRequest {
+                    ns: wp_ns.to_string(),
+                    name: name.to_string(),
+                    ..WaypointRequest::default()
+                });
+                out.len() - 1
+            }
+        };
+        let r = &mut out[i];
+        if n != wp_ns {
+            r.from.insert(n.to_string());
+        }
+        let list = match traffic {
+            Traffic::Service => &mut r.services,
+            Traffic::Workload => &mut r.workloads,
+        };
+        if !list.contains(&who) {
+            list.push(who);
+        }
+    };
+    let mut namespaces: Vec<String> = vec![wp_ns.to_string()];
+    namespaces.extend(
+        index
+            .users_of(&RefKey::Ns(wp_ns.to_string()))
+            .map(str::to_string),
+    );
+    namespaces.sort();
+    namespaces.dedup();
+    let missing = |b: &Binding| match b {
+        Binding::Broken {
+            ns,
+            name,
+            problem: BindProblem::Missing,
+            ..
+        } if ns == wp_ns && generates_waypoint(index, ns, name) => Some(name.clone()),
+        _ => None,
+    };
+    for n in namespaces {
+        let ns_labels = index
+            .namespace_object(&n)
+            .map(|m| m.labels.clone())
+            .unwrap_or_default();
+        if ns_labels.has("istio.io/use-waypoint") {
+            let b = resolve_binding(
+                index,
+                facts,
+                &n,
+                &ns_labels,
+                &Labels::default(),
+                Traffic::Service,
+            );
+            if let Some(name) = missing(&b) {
+                add(&name, &n, format!("Namespace {n}"), Traffic::Service);
+            }
+        }
+        for r in index.ns(&n) {
+            let (labels, traffic) = match &r.body {
+                Body::Service(_) | Body::ServiceEntry(_) => (&r.labels, Traffic::Service),
+                Body::WorkloadEntry(_) => (&r.labels, Traffic::Workload),
+                Body::Workload(w) if r.owner_refs.is_empty() => (&w.pod_labels, Traffic::Workload),
+                _ => continue,
+            };
+            if !labels.has("istio.io/use-waypoint") {
+                continue;
+            }
+            let b = resolve_binding(index, facts, &n, &ns_labels, labels, traffic);
+            if let Some(name) = missing(&b) {
+                add(&name, &n, format!("{} {}", r.kind, r.ns_name()), traffic);
+            }
+        }
+    }
+    out
 }
 
 // ------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ pub fn analyze_namespace(index: &Index, facts: &Facts, opts: &Options, ns: &str)
         if ctx.is_root() {
             migrate_policies::root_namespace(&mut ctx);
         }
+        deploy_waypoints::requested_waypoints(&mut ctx);
         use_waypoints::namespace(&mut ctx);
     } else {
         deploy_waypoints::namespace(&mut ctx);

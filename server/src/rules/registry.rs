@@ -198,6 +198,7 @@ rules {
     P013 = "P013", UNSUPPORTED, Warning: "Proxy-only annotations and ProxyConfig have no effect in ambient";
     P015 = "P015", POLICIES_MIGRATED, Warning, security("7.0", "ingress traffic skips the waypoint's policies"): "Ingress gateway traffic skips the waypoint";
     P016 = "P016", POLICIES_MIGRATED, Warning, medium_precision, security("4.0", "principal matching changes with trust-domain aliases"): "Principal relies on trust-domain alias expansion";
+    P021 = "P021", UNSUPPORTED, Warning, security("4.0", "a ServiceEntry restricted by exportTo becomes visible to every namespace"): "ServiceEntry exportTo is not enforced by ztunnel";
     P017 = "P017", POLICIES_MIGRATED, Warning, medium_precision, security("4.0", "a dry-run policy may be enforced or ignored"): "Dry-run AuthorizationPolicy on ambient workloads";
     P019 = "P019", UNSUPPORTED, Warning: "VirtualService and HTTPRoute for the same service";
     // ---- migrate-policies: VirtualService → HTTPRoute translation (routes/)
@@ -255,6 +256,8 @@ variants {
     CS_CRD_003_V1 = CS_CRD_003, Warning, not_blocking: "v1 is not served (v1beta1 is)";
     W012_JWT_REQUIRED = W012, Error: "an AuthorizationPolicy on the same workloads relies on the JWT";
     W017_TLS_ORIGINATION = W017, Error: "a DestinationRule originates TLS: plaintext would leave the mesh";
+    U003_GENERATED = U003, Warning, not_blocking: "the waypoint does not exist yet, but recommended-waypoints.yaml creates it under that name";
+    W021_NO_HBONE = W021, Error, blocking: "a waypoint without its HBONE listener (port 15008, protocol HBONE): its traffic fails";
     P004_NO_ALLOW_POLICY = P004, Info: "no ALLOW policy applies: the waypoint is already allowed";
     P011_SCOPING_ONLY = P011, Info: "only configuration scoping (egress hosts), nothing that stops working";
     P012_ROOT_SELECTOR = P012, Info: "a root-namespace PeerAuthentication with a selector";

@@ -11,7 +11,7 @@ pub fn namespace(ctx: &mut NsCtx) {
         let f = Finding::new(
             &rules::W018,
             format!(
-                "\"{}\" is headless; clients address pods directly, so a service waypoint (default istio.io/waypoint-for: service) is bypassed. Use a waypoint with istio.io/waypoint-for: all (or workload) and enroll the pods; Service-targeted policies do not cover pod-addressed traffic.",
+                "\"{}\" is headless; clients address pods directly, so a service waypoint (default istio.io/waypoint-for: service) is bypassed. Use a waypoint with istio.io/waypoint-for: all (or workload) and enroll the pods (istio.io/use-waypoint on their pod template, or the namespace label): a label on the Service enrolls nothing, ztunnel uses a Service's waypoint only for traffic addressed to the Service. Service-targeted policies do not cover pod-addressed traffic.",
                 res.ns_name()
             ),
         )

@@ -42,6 +42,11 @@ pub fn namespace(ctx: &mut NsCtx) {
     plan::finish(ctx);
 }
 
+/// A control-plane namespace: only the waypoints that labels name there but that do not exist.
+pub fn requested_waypoints(ctx: &mut NsCtx) {
+    waypoint_recommendation::requested_only(ctx);
+}
+
 /// The cluster-wide rules.
 pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
     selector_policies::cluster(g, out);

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::analysis::context::PlannedWaypoint;
-use crate::analysis::mesh::{resolve_binding, waypoint_for, waypoint_sa, Binding, Traffic};
+use crate::analysis::mesh::{resolve_binding, serves, waypoint_for, waypoint_sa, Binding, Traffic};
 use crate::analysis::{NsCtx, Target, TargetKind};
 use crate::model::{Body, Resource};
 
@@ -48,15 +48,15 @@ fn targets(ctx: &NsCtx) -> Vec<(Target, Binding)> {
     targets
 }
 
-/// A waypoint of this namespace that can serve services.
+/// A waypoint of this namespace that can serve services. One without its HBONE listener is
+/// still a waypoint (W021 blocks until the listener is added): it is used, not duplicated.
 fn usable(ctx: &NsCtx, gw: &Resource) -> bool {
     let Body::Gateway(g) = &gw.body else {
         return false;
     };
     gw.name != "none"
-        && g.hbone_listener().is_some()
         && g.status_addresses != Some(0)
-        && matches!(waypoint_for(ctx.facts, gw).as_str(), "service" | "all")
+        && serves(&waypoint_for(ctx.facts, gw), Traffic::Service)
 }
 
 /// The namespace's waypoint: a usable existing one (preferring the configured name), else a

@@ -11,6 +11,8 @@ use crate::rules;
 
 pub fn namespace(ctx: &mut NsCtx) {
     let domain = ctx.facts.dns_domain.clone();
+    // W001 findings are held until every VirtualService is seen: several for one service (E26)
+    let mut http: Vec<(usize, Finding, Target, String)> = Vec::new();
     for vsr in ctx.visible("VirtualService", &[]) {
         let Body::VirtualService(vs) = &vsr.body else {
             continue;
@@ -49,8 +51,7 @@ pub fn namespace(ctx: &mut NsCtx) {
                         format!("Service {} needs a waypoint", svc.ns_name()),
                     )
                     .related(&vsr, host.span, "host matching the service");
-                ctx.emit_need(f, vec![t.clone()]);
-                ctx.add_reason(t.clone(), &rules::W001, vsr.quoted());
+                http.push((si, f, t.clone(), vsr.quoted()));
             }
             for (routes, span, is_tls) in
                 [(&vs.tcp, vs.tcp_span, false), (&vs.tls, vs.tls_span, true)]
@@ -75,6 +76,31 @@ pub fn namespace(ctx: &mut NsCtx) {
                 ctx.add_reason(t.clone(), &rules::W002, vsr.quoted());
             }
         }
+    }
+    // E26: a waypoint of Istio 1.26 applies only the first VirtualService with `http` routes
+    // among those of the service's (or its own) namespace whose hosts match the service
+    // (`buildWaypointInboundHTTPRouteConfig` → `getVirtualServiceForWaypoint`, then
+    // `slices.FindFunc` for the first with Http; istiod orders configuration by
+    // creationTimestamp, then name). Sidecars merged them; 1.30 waypoints merge them again.
+    for (si, mut f, t, reason) in http.clone() {
+        let svc_ns = ctx.view.services[si].res.namespace.to_string();
+        let others: Vec<&String> = http
+            .iter()
+            .filter(|(sj, g, _, r)| {
+                *sj == si
+                    && *r != reason
+                    && g.resource.as_ref().is_some_and(|x| x.namespace == svc_ns)
+            })
+            .map(|(_, _, _, r)| r)
+            .collect();
+        if !others.is_empty() && f.resource.as_ref().is_some_and(|x| x.namespace == svc_ns) {
+            f.message.push_str(&format!(
+                " {} also routes this service with HTTP rules: a waypoint (before Istio 1.30) applies only one VirtualService per service, the oldest (creationTimestamp, then name), and ignores the others; merge them into one before the service uses a waypoint.",
+                others.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        ctx.emit_need(f, vec![t.clone()]);
+        ctx.add_reason(t, &rules::W001, reason);
     }
 }
 

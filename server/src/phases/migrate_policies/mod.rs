@@ -19,6 +19,7 @@ mod peer_authentication;
 mod proxy_only_config;
 mod route_translation;
 mod selector_authz_copies;
+mod service_entry_visibility;
 mod sidecar_resources;
 mod trust_domain_aliases;
 mod waypointed;
@@ -43,6 +44,7 @@ pub fn namespace(ctx: &mut NsCtx) {
     sidecar_resources::namespace(ctx);
     peer_authentication::namespace(ctx);
     proxy_only_config::namespace(ctx);
+    service_entry_visibility::namespace(ctx);
     mixed_route_apis::namespace(ctx);
     route_translation::namespace(ctx);
 }

@@ -5,7 +5,7 @@
 //! when its namespace will not be ambient (else the workload falls out of the mesh) — and it is
 //! also its restart: nothing restarts it before (R001 leaves it out).
 
-use crate::analysis::mesh::injection_request;
+use crate::analysis::mesh::{injection_request, Injection};
 use crate::analysis::NsCtx;
 use crate::finding::Finding;
 use crate::fixes::label_template_actions;
@@ -16,6 +16,12 @@ pub fn namespace(ctx: &mut NsCtx) {
     let ns = ctx.ns().to_string();
     // the namespace is, or the migration makes it, ambient
     let ns_ambient = ctx.view.mode.ambient || ctx.view.mode.switches(ctx.facts);
+    // `istio-injection=disabled` (any value but `enabled`) overrides the pod's own request:
+    // the `object.`/`rev.object.` webhooks need `istio-injection DoesNotExist` on the namespace
+    // (Istio 1.26 `mutatingwebhook.yaml`), so such a workload has no sidecar to keep.
+    if ctx.view.mode.injection == Injection::Disabled {
+        return;
+    }
     for u in ctx.view.app_units() {
         let unit = ctx.unit(u).clone();
         let (Some(r), Some(c)) = (&unit.res, &unit.controller) else {

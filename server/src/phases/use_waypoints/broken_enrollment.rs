@@ -4,9 +4,12 @@
 
 use std::sync::Arc;
 
-use crate::analysis::mesh::{resolve_binding, BindProblem, Binding, LabelSite, Traffic};
+use crate::analysis::mesh::{
+    generates_waypoint, resolve_binding, BindProblem, Binding, LabelSite, Traffic,
+};
 use crate::analysis::NsCtx;
 use crate::finding::Finding;
+use crate::index::Index;
 use crate::model::{Body, Labels, Resource};
 use crate::rules::{self, Rule};
 use crate::yaml::Span;
@@ -20,6 +23,7 @@ fn label_span(labels: &Labels, r: &Resource) -> Span {
 
 /// The rule and message for a broken binding of `obj` to waypoint `wp`.
 fn broken_message(
+    index: &Index,
     obj: &str,
     wp: &str,
     problem: &BindProblem,
@@ -33,9 +37,24 @@ fn broken_message(
         ""
     };
     match problem {
+        // its namespace is analysed: W020 there generates it under that name
+        // (`analysis::mesh::missing_waypoint_requests`), so applying recommended-waypoints.yaml
+        // in deploy-waypoints makes the label work
+        BindProblem::Missing
+            if generates_waypoint(
+                index,
+                wp.split('/').next().unwrap_or(""),
+                wp.split('/').nth(1).unwrap_or(""),
+            ) =>
+        {
+            (
+            &rules::U003_GENERATED,
+            format!("\"{obj}\" is labeled to use waypoint \"{wp}\" which does not exist yet; until it does, traffic bypasses it (status WaypointIsNotReady){no_fallback}. recommended-waypoints.yaml creates it under that name (deploy-waypoints, W020): apply it before relying on the label, or relabel to an existing waypoint."),
+            )
+        }
         BindProblem::Missing => (
             &rules::U003,
-            format!("\"{obj}\" is labeled to use waypoint \"{wp}\" which does not exist; traffic will bypass it (status WaypointIsNotReady){no_fallback}."),
+            format!("\"{obj}\" is labeled to use waypoint \"{wp}\" which does not exist, in a namespace the input does not hold or under a name a waypoint cannot have (a DNS label); traffic will bypass it (status WaypointIsNotReady){no_fallback}. Create the waypoint there (istioctl waypoint apply -n {} --name {}) or relabel to an existing waypoint.", wp.split('/').next().unwrap_or(""), wp.split('/').nth(1).unwrap_or("")),
         ),
         BindProblem::NotWaypoint => (
             &rules::U003,
@@ -45,11 +64,17 @@ fn broken_message(
             &rules::U003,
             format!("\"{obj}\" is labeled to use waypoint \"{wp}\" which is not ready (no address in its status); traffic will bypass it (status WaypointIsNotReady){no_fallback}."),
         ),
+        // Istio 1.26 `fetchWaypointForService` / `fetchWaypointForWorkload` refuse it
         BindProblem::TrafficType(v) => (
             &rules::U004,
             format!(
-                "\"{obj}\" binds to \"{wp}\" which does not handle {} traffic (istio.io/waypoint-for={v}); no waypoint will be used.",
-                if traffic == Traffic::Service { "service" } else { "workload" }
+                "\"{obj}\" binds to \"{wp}\" which does not handle {} traffic (istio.io/waypoint-for={v}); no waypoint will be used. {}",
+                if traffic == Traffic::Service { "service" } else { "workload" },
+                match (traffic, v.as_str()) {
+                    (Traffic::Service, "workload") => "Label the pods instead (istio.io/use-waypoint on their pod template: pods use a workload waypoint), or set istio.io/waypoint-for: all on the waypoint.",
+                    (Traffic::Service, _) => "Set istio.io/waypoint-for: service (or all) on the waypoint, or point the label at a waypoint that serves services.",
+                    _ => "Set istio.io/waypoint-for: workload (or all) on the waypoint, or point the label at a waypoint that serves workloads.",
+                }
             ),
         ),
         BindProblem::NotAllowed => (
@@ -104,8 +129,15 @@ fn services(ctx: &mut NsCtx) {
         };
         let wp = format!("{wns}/{name}");
         if site == LabelSite::Object {
-            let (rule, msg) =
-                broken_message(&r.ns_name(), &wp, &problem, site, Traffic::Service, &ns);
+            let (rule, msg) = broken_message(
+                ctx.index,
+                &r.ns_name(),
+                &wp,
+                &problem,
+                site,
+                Traffic::Service,
+                &ns,
+            );
             ctx.emit(Finding::new(rule, msg).on_node(&r, label_span(&r.labels, &r)));
             continue;
         }
@@ -114,6 +146,7 @@ fn services(ctx: &mut NsCtx) {
         }
         ns_reported = true;
         let (rule, msg) = broken_message(
+            ctx.index,
             &format!("Namespace {ns}"),
             &wp,
             &problem,
@@ -158,6 +191,7 @@ fn workloads(ctx: &mut NsCtx) {
         } = b
         {
             let (rule, msg) = broken_message(
+                ctx.index,
                 &r.ns_name(),
                 &format!("{wns}/{name}"),
                 &problem,

@@ -1,6 +1,8 @@
-//! U001: a waypoint of this namespace that nothing resolves to.
+//! U001: a waypoint of this namespace that no label points at. A label that names it counts
+//! even when the binding is refused (wrong `istio.io/waypoint-for`, not ready, attachment
+//! denied): U003–U005 report those, and deleting the waypoint would not fix them.
 
-use crate::analysis::mesh::{resolve_binding, waypoint_for, Binding, Traffic};
+use crate::analysis::mesh::{resolve_binding, serves, waypoint_for, Binding, Traffic};
 use crate::analysis::NsCtx;
 use crate::finding::Finding;
 use crate::model::refs::RefKey;
@@ -10,11 +12,17 @@ use crate::rules;
 pub fn namespace(ctx: &mut NsCtx) {
     let ns = ctx.ns().to_string();
     for gw in ctx.view.waypoints.clone() {
-        let used = waypoint_for(ctx.facts, &gw) != "none" && is_used(ctx, &gw);
-        if used {
+        if is_used(ctx, &gw) {
             continue;
         }
-        let f = Finding::new(&rules::U001, format!("detected waypoint {}/{} but it is not used by anything", ns, gw.name))
+        let for_ = waypoint_for(ctx.facts, &gw);
+        let serves_nobody = !serves(&for_, Traffic::Service) && !serves(&for_, Traffic::Workload);
+        let why = if serves_nobody {
+            format!(" (istio.io/waypoint-for: {for_} serves neither services nor workloads)")
+        } else {
+            String::new()
+        };
+        let f = Finding::new(&rules::U001, format!("detected waypoint {}/{} but it is not used by anything{why}", ns, gw.name))
             .on_node(&gw, gw.name_span)
             .detail(format!(
                 "Enroll the namespace or services that need it (istio.io/use-waypoint={}), or remove it: kubectl delete gateways.gateway.networking.k8s.io -n {} {}",
@@ -27,7 +35,11 @@ pub fn namespace(ctx: &mut NsCtx) {
 /// Whether a Service, ServiceEntry, workload or Namespace (of this namespace or one that
 /// refers to it) binds to the waypoint.
 fn is_used(ctx: &NsCtx, gw: &Resource) -> bool {
-    let hits = |b: &Binding| matches!(b, Binding::Bound(w, _) if w.ns == gw.namespace && w.name == gw.name);
+    let hits = |b: &Binding| match b {
+        Binding::Bound(w, _) => w.ns == gw.namespace && w.name == gw.name,
+        Binding::Broken { ns, name, .. } => *ns == gw.namespace && *name == gw.name,
+        _ => false,
+    };
     if ctx.view.services.iter().any(|s| hits(&s.binding)) {
         return true;
     }
