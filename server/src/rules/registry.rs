@@ -196,6 +196,7 @@ rules {
     P011 = "P011", UNSUPPORTED, Warning, warn_marker: "Sidecar resource will stop applying";
     P012 = "P012", UNSUPPORTED, Error, security("6.5", "PeerAuthentication DISABLE/PERMISSIVE semantics change"): "PeerAuthentication differences in ambient";
     P013 = "P013", UNSUPPORTED, Warning: "Proxy-only annotations and ProxyConfig have no effect in ambient";
+    P014 = "P014", POLICIES_MIGRATED, Warning, security("5.0", "a copy attached to a Service applies to more or fewer workloads than the original selected"): "A selector cannot be expressed exactly by a copy attached to a Service";
     P015 = "P015", POLICIES_MIGRATED, Warning, security("7.0", "ingress traffic skips the waypoint's policies"): "Ingress gateway traffic skips the waypoint";
     P016 = "P016", POLICIES_MIGRATED, Warning, medium_precision, security("4.0", "principal matching changes with trust-domain aliases"): "Principal relies on trust-domain alias expansion";
     P017 = "P017", POLICIES_MIGRATED, Warning, medium_precision, security("4.0", "a dry-run policy may be enforced or ignored"): "Dry-run AuthorizationPolicy on ambient workloads";

@@ -7,6 +7,7 @@
 
 mod allow_from_waypoint;
 mod copies;
+mod copy_scope;
 mod deny_relayed;
 mod dry_run_policies;
 mod envoy_filters;
@@ -36,6 +37,7 @@ pub fn namespace(ctx: &mut NsCtx) {
     l4_checks_behind_waypoint::namespace(ctx, &wps);
     allow_from_waypoint::namespace(ctx, &wps);
     other_policy_copies::namespace(ctx, &wps);
+    copy_scope::namespace(ctx, &wps);
     ingress_skips_waypoint::namespace(ctx, &wps);
     dry_run_policies::namespace(ctx);
     trust_domain_aliases::namespace(ctx);
