@@ -200,6 +200,7 @@ rules {
     P015 = "P015", POLICIES_MIGRATED, Warning, security("7.0", "ingress traffic skips the waypoint's policies"): "Ingress gateway traffic skips the waypoint";
     P016 = "P016", POLICIES_MIGRATED, Warning, medium_precision, security("4.0", "principal matching changes with trust-domain aliases"): "Principal relies on trust-domain alias expansion";
     P017 = "P017", POLICIES_MIGRATED, Warning, medium_precision, security("4.0", "a dry-run policy may be enforced or ignored"): "Dry-run AuthorizationPolicy on ambient workloads";
+    P018 = "P018", POLICIES_MIGRATED, Error: "A policy attached by targetRefs that Istio would reject";
     P019 = "P019", UNSUPPORTED, Warning: "VirtualService and HTTPRoute for the same service";
     // ---- migrate-policies: VirtualService → HTTPRoute translation (routes/)
     RT_001 = "RT-001", ROUTES, Info, routes_file: "HTTPRoute translation of a mesh VirtualService (same routing behaviour)";

@@ -6,6 +6,7 @@
 //! rule (or group of rules sharing one computation).
 
 mod allow_from_waypoint;
+mod attachment_limits;
 mod copies;
 mod copy_scope;
 mod deny_relayed;
@@ -47,6 +48,7 @@ pub fn namespace(ctx: &mut NsCtx) {
     proxy_only_config::namespace(ctx);
     mixed_route_apis::namespace(ctx);
     route_translation::namespace(ctx);
+    attachment_limits::namespace(ctx);
 }
 
 /// The root namespace when it is a system namespace: its Sidecar, PeerAuthentication and
@@ -56,6 +58,7 @@ pub fn root_namespace(ctx: &mut NsCtx) {
     trust_domain_aliases::namespace(ctx);
     sidecar_resources::namespace(ctx);
     peer_authentication::namespace(ctx);
+    attachment_limits::namespace(ctx);
 }
 
 /// The cluster-wide rules.
