@@ -6,6 +6,7 @@ mod enroll;
 mod enrollment;
 mod opt_outs;
 mod ordering;
+mod sidecar_hbone;
 mod unused_waypoints;
 
 use crate::analysis::NsCtx;
@@ -17,4 +18,5 @@ pub fn namespace(ctx: &mut NsCtx) {
     enroll::namespace(ctx);
     opt_outs::namespace(ctx);
     ordering::namespace(ctx);
+    sidecar_hbone::namespace(ctx);
 }
