@@ -214,6 +214,7 @@ rules {
     U003 = "U003", ENROLLMENT_VALID, Error, blocking: "Enrollment points to a missing waypoint";
     U004 = "U004", ENROLLMENT_VALID, Error, blocking: "Enrollment to a waypoint that does not handle that traffic type";
     U005 = "U005", ENROLLMENT_VALID, Error, blocking: "Cross-namespace waypoint use not allowed";
+    U006 = "U006", ENROLLMENT_VALID, Warning: "istio.io/use-waypoint-namespace on a different object than istio.io/use-waypoint";
     U007 = "U007", WAYPOINTS_USED, Warning: "Explicit opt-out on a service that needs a waypoint";
     U008 = "U008", ORDERING, Error, security("7.5", "traffic would reach the waypoint before its policies"): "Policies must be in place before a waypoint is used";
     U009 = "U009", ORDERING, Error, blocking: "A server sidecar without HBONE cannot be reached by its waypoint";

@@ -8,12 +8,14 @@ mod opt_outs;
 mod ordering;
 mod sidecar_hbone;
 mod unused_waypoints;
+mod waypoint_namespace_label;
 
 use crate::analysis::NsCtx;
 
 /// The rules that look at one namespace.
 pub fn namespace(ctx: &mut NsCtx) {
     broken_enrollment::namespace(ctx);
+    waypoint_namespace_label::namespace(ctx);
     unused_waypoints::namespace(ctx);
     enroll::namespace(ctx);
     opt_outs::namespace(ctx);
