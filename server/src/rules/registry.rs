@@ -218,6 +218,8 @@ rules {
     U007 = "U007", WAYPOINTS_USED, Warning: "Explicit opt-out on a service that needs a waypoint";
     U008 = "U008", ORDERING, Error, security("7.5", "traffic would reach the waypoint before its policies"): "Policies must be in place before a waypoint is used";
     U009 = "U009", ORDERING, Error, blocking: "A server sidecar without HBONE cannot be reached by its waypoint";
+    U010 = "U010", WAYPOINTS_USED, Info: "Sidecar clients and ingress gateways bypass the waypoint";
+    U011 = "U011", WAYPOINTS_USED, Info: "Make the waypoint mandatory";
     // ---- policy-simplification
     S001 = "S001", CLEANUP, Info: "Delete a migrated L7 workload policy";
     S002 = "S002", CLEANUP, Info, security("5.0", "listed clients can bypass the waypoint while the policy stays"): "L4 identity policy superseded by the waypoint";

@@ -2,8 +2,10 @@
 //! rule (or group of rules sharing one computation); the list below is the order they run in.
 
 mod broken_enrollment;
+mod bypass;
 mod enroll;
 mod enrollment;
+mod mandatory_waypoint;
 mod opt_outs;
 mod ordering;
 mod sidecar_hbone;
@@ -21,4 +23,6 @@ pub fn namespace(ctx: &mut NsCtx) {
     opt_outs::namespace(ctx);
     ordering::namespace(ctx);
     sidecar_hbone::namespace(ctx);
+    bypass::namespace(ctx);
+    mandatory_waypoint::namespace(ctx);
 }
