@@ -202,6 +202,7 @@ rules {
     P017 = "P017", POLICIES_MIGRATED, Warning, medium_precision, security("4.0", "a dry-run policy may be enforced or ignored"): "Dry-run AuthorizationPolicy on ambient workloads";
     P018 = "P018", POLICIES_MIGRATED, Error: "A policy attached by targetRefs that Istio would reject";
     P019 = "P019", UNSUPPORTED, Warning: "VirtualService and HTTPRoute for the same service";
+    P020 = "P020", ROUTES, Info: "VirtualService support on waypoints is Alpha: consider HTTPRoute";
     // ---- migrate-policies: VirtualService → HTTPRoute translation (routes/)
     RT_001 = "RT-001", ROUTES, Info, routes_file: "HTTPRoute translation of a mesh VirtualService (same routing behaviour)";
     RT_002 = "RT-002", ROUTES, Warning, routes_file: "A VirtualService field has no HTTPRoute form: no translation";

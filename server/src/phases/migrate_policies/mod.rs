@@ -6,6 +6,7 @@
 //! rule (or group of rules sharing one computation).
 
 mod allow_from_waypoint;
+mod alpha_virtual_services;
 mod attachment_limits;
 mod copies;
 mod copy_scope;
@@ -48,6 +49,7 @@ pub fn namespace(ctx: &mut NsCtx) {
     proxy_only_config::namespace(ctx);
     mixed_route_apis::namespace(ctx);
     route_translation::namespace(ctx);
+    alpha_virtual_services::namespace(ctx);
     attachment_limits::namespace(ctx);
 }
 
