@@ -221,6 +221,7 @@ rules {
     U009 = "U009", ORDERING, Error, blocking: "A server sidecar without HBONE cannot be reached by its waypoint";
     U010 = "U010", WAYPOINTS_USED, Info: "Sidecar clients and ingress gateways bypass the waypoint";
     U011 = "U011", WAYPOINTS_USED, Info: "Make the waypoint mandatory";
+    U012 = "U012", WAYPOINTS_USED, Info: "A route from one waypointed service to another skips the second waypoint";
     // ---- policy-simplification
     S001 = "S001", CLEANUP, Info: "Delete a migrated L7 workload policy";
     S002 = "S002", CLEANUP, Info, security("5.0", "listed clients can bypass the waypoint while the policy stays"): "L4 identity policy superseded by the waypoint";

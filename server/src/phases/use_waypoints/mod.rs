@@ -11,6 +11,7 @@ mod ordering;
 mod sidecar_hbone;
 mod unused_waypoints;
 mod waypoint_namespace_label;
+mod waypoint_to_waypoint;
 
 use crate::analysis::NsCtx;
 
@@ -25,4 +26,5 @@ pub fn namespace(ctx: &mut NsCtx) {
     sidecar_hbone::namespace(ctx);
     bypass::namespace(ctx);
     mandatory_waypoint::namespace(ctx);
+    waypoint_to_waypoint::namespace(ctx);
 }
