@@ -164,7 +164,7 @@ pub fn namespace(ctx: &mut NsCtx) {
                 advice(&why),
             ),
         );
-        f.location = origin.location.clone();
+        f.location = origin.location;
         f.resource = origin.resource.clone();
         ctx.emit(f);
     }
