@@ -105,6 +105,15 @@ pub fn l7_names(fields: &[L7Field]) -> Vec<String> {
     names
 }
 
+/// Only a waypoint can enforce it once its workloads are ambient, so it is copied there (P001,
+/// P003): HTTP attributes, a CUSTOM or AUDIT action, or checks on the client's identity (which
+/// a waypoint replaces at the workload).
+pub fn needs_waypoint_copy(ap: &AuthorizationPolicy) -> bool {
+    !l7_fields(ap).is_empty()
+        || matches!(ap.action, AuthzAction::Custom | AuthzAction::Audit)
+        || depends_on_source_identity(ap)
+}
+
 /// Depends on who the client is (§D7): behind a waypoint the client seen by ztunnel changes.
 pub fn depends_on_source_identity(ap: &AuthorizationPolicy) -> bool {
     ap.rules.iter().any(|r| {

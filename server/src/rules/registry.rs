@@ -196,11 +196,14 @@ rules {
     P011 = "P011", UNSUPPORTED, Warning, warn_marker: "Sidecar resource will stop applying";
     P012 = "P012", UNSUPPORTED, Error, security("6.5", "PeerAuthentication DISABLE/PERMISSIVE semantics change"): "PeerAuthentication differences in ambient";
     P013 = "P013", UNSUPPORTED, Warning: "Proxy-only annotations and ProxyConfig have no effect in ambient";
+    P014 = "P014", POLICIES_MIGRATED, Warning, security("5.0", "a copy attached to a Service applies to more or fewer workloads than the original selected"): "A selector cannot be expressed exactly by a copy attached to a Service";
     P015 = "P015", POLICIES_MIGRATED, Warning, security("7.0", "ingress traffic skips the waypoint's policies"): "Ingress gateway traffic skips the waypoint";
     P016 = "P016", POLICIES_MIGRATED, Warning, medium_precision, security("4.0", "principal matching changes with trust-domain aliases"): "Principal relies on trust-domain alias expansion";
     P021 = "P021", UNSUPPORTED, Warning, security("4.0", "a ServiceEntry restricted by exportTo becomes visible to every namespace"): "ServiceEntry exportTo is not enforced by ztunnel";
     P017 = "P017", POLICIES_MIGRATED, Warning, medium_precision, security("4.0", "a dry-run policy may be enforced or ignored"): "Dry-run AuthorizationPolicy on ambient workloads";
+    P018 = "P018", POLICIES_MIGRATED, Error: "A policy attached by targetRefs that Istio would reject";
     P019 = "P019", UNSUPPORTED, Warning: "VirtualService and HTTPRoute for the same service";
+    P020 = "P020", ROUTES, Info: "VirtualService support on waypoints is Alpha: consider HTTPRoute";
     // ---- migrate-policies: VirtualService → HTTPRoute translation (routes/)
     RT_001 = "RT-001", ROUTES, Info, routes_file: "HTTPRoute translation of a mesh VirtualService (same routing behaviour)";
     RT_002 = "RT-002", ROUTES, Warning, routes_file: "A VirtualService field has no HTTPRoute form: no translation";
@@ -213,8 +216,13 @@ rules {
     U003 = "U003", ENROLLMENT_VALID, Error, blocking: "Enrollment points to a missing waypoint";
     U004 = "U004", ENROLLMENT_VALID, Error, blocking: "Enrollment to a waypoint that does not handle that traffic type";
     U005 = "U005", ENROLLMENT_VALID, Error, blocking: "Cross-namespace waypoint use not allowed";
+    U006 = "U006", ENROLLMENT_VALID, Warning: "istio.io/use-waypoint-namespace on a different object than istio.io/use-waypoint";
     U007 = "U007", WAYPOINTS_USED, Warning: "Explicit opt-out on a service that needs a waypoint";
     U008 = "U008", ORDERING, Error, security("7.5", "traffic would reach the waypoint before its policies"): "Policies must be in place before a waypoint is used";
+    U009 = "U009", ORDERING, Error, blocking: "A server sidecar without HBONE cannot be reached by its waypoint";
+    U010 = "U010", WAYPOINTS_USED, Info: "Sidecar clients and ingress gateways bypass the waypoint";
+    U011 = "U011", WAYPOINTS_USED, Info: "Make the waypoint mandatory";
+    U012 = "U012", WAYPOINTS_USED, Info: "A route from one waypointed service to another skips the second waypoint";
     // ---- policy-simplification
     S001 = "S001", CLEANUP, Info: "Delete a migrated L7 workload policy";
     S002 = "S002", CLEANUP, Info, security("5.0", "listed clients can bypass the waypoint while the policy stays"): "L4 identity policy superseded by the waypoint";

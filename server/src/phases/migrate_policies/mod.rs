@@ -6,7 +6,10 @@
 //! rule (or group of rules sharing one computation).
 
 mod allow_from_waypoint;
+mod alpha_virtual_services;
+mod attachment_limits;
 mod copies;
+mod copy_scope;
 mod deny_relayed;
 mod dry_run_policies;
 mod envoy_filters;
@@ -37,6 +40,7 @@ pub fn namespace(ctx: &mut NsCtx) {
     l4_checks_behind_waypoint::namespace(ctx, &wps);
     allow_from_waypoint::namespace(ctx, &wps);
     other_policy_copies::namespace(ctx, &wps);
+    copy_scope::namespace(ctx, &wps);
     ingress_skips_waypoint::namespace(ctx, &wps);
     dry_run_policies::namespace(ctx);
     trust_domain_aliases::namespace(ctx);
@@ -47,6 +51,8 @@ pub fn namespace(ctx: &mut NsCtx) {
     service_entry_visibility::namespace(ctx);
     mixed_route_apis::namespace(ctx);
     route_translation::namespace(ctx);
+    alpha_virtual_services::namespace(ctx);
+    attachment_limits::namespace(ctx);
 }
 
 /// The root namespace when it is a system namespace: its Sidecar, PeerAuthentication and
@@ -56,6 +62,7 @@ pub fn root_namespace(ctx: &mut NsCtx) {
     trust_domain_aliases::namespace(ctx);
     sidecar_resources::namespace(ctx);
     peer_authentication::namespace(ctx);
+    attachment_limits::namespace(ctx);
 }
 
 /// The cluster-wide rules.

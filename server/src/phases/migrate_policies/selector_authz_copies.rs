@@ -9,11 +9,11 @@ use serde_json::Value;
 
 use super::copies::{copy, mesh_wide, Copy};
 use super::waypointed::WaypointedService;
-use crate::analysis::authz::{admits_only, depends_on_source_identity, l7_fields};
+use crate::analysis::authz::{admits_only, needs_waypoint_copy};
 use crate::analysis::{ClusterCtx, NsCtx, Target};
 use crate::finding::Finding;
 use crate::fixes;
-use crate::model::{AuthorizationPolicy, AuthzAction, Body, Resource};
+use crate::model::{AuthorizationPolicy, Body, Resource};
 use crate::rules;
 use crate::yaml::Span;
 
@@ -26,10 +26,7 @@ pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
         if ap.selector.is_none() {
             continue;
         }
-        let needs_copy = !l7_fields(ap).is_empty()
-            || matches!(ap.action, AuthzAction::Custom | AuthzAction::Audit)
-            || depends_on_source_identity(ap);
-        if !needs_copy {
+        if !needs_waypoint_copy(ap) {
             continue;
         }
         let sel = ctx.selected_ambient(&pol);
