@@ -3,7 +3,7 @@
 //! other (the name of each copy checked against every object, each waypoint reason against
 //! every earlier one, each copy against every existing object). A generous-bound check, not a
 //! benchmark: the analysis of one namespace with `n` such policies must cost about what 8
-//! analyses of `n / 8` cost (linear: ≈1×; quadratic: 8×). Thread CPU time, so that other
+//! analyses of `n / 8` cost (linear: ≈1×; quadratic: 8×; the bound is 2× + 0.25 s). Thread CPU time, so that other
 //! processes on the machine do not count.
 
 use ambient_lsp::analysis::Options;
@@ -57,14 +57,14 @@ fn cost(policies: usize, runs: usize) -> (Duration, usize) {
 
 #[test]
 fn policies_on_the_same_workload_cost_linear_time() {
-    let n = 2400;
+    let n = 3200;
     let (small, small_findings) = cost(n / 8, 8);
     let (large, large_findings) = cost(n, 1);
     eprintln!("{n} policies: {large:?}; 8 × {}: {small:?}", n / 8);
     // the policies were analysed (each one copied to the waypoint, at least)
     assert!(small_findings >= n / 8 && large_findings >= n, "{small_findings} {large_findings}");
     assert!(
-        large < small * 4 + Duration::from_millis(500),
+        large < small * 2 + Duration::from_millis(250),
         "{n} policies on one workload: {large:?} of CPU, 8 × {} policies: {small:?} (quadratic?)",
         n / 8
     );
