@@ -36,7 +36,10 @@ apiVersion: v1\nkind: Service\nmetadata: {name: reviews, namespace: shop}\nspec:
         ));
     }
     let mut index = Index::new();
-    for (p, t) in [("shop/app.yaml", app.to_string()), ("shop/policies.yaml", text)] {
+    for (p, t) in [
+        ("shop/app.yaml", app.to_string()),
+        ("shop/policies.yaml", text),
+    ] {
         let id = index.id_for(p);
         index.upsert(FileData::parse(id, p, t.as_str(), &Limits::default()));
     }
@@ -62,7 +65,10 @@ fn policies_on_the_same_workload_cost_linear_time() {
     let (large, large_findings) = cost(n, 1);
     eprintln!("{n} policies: {large:?}; 8 × {}: {small:?}", n / 8);
     // the policies were analysed (each one copied to the waypoint, at least)
-    assert!(small_findings >= n / 8 && large_findings >= n, "{small_findings} {large_findings}");
+    assert!(
+        small_findings >= n / 8 && large_findings >= n,
+        "{small_findings} {large_findings}"
+    );
     assert!(
         large < small * 2 + Duration::from_millis(250),
         "{n} policies on one workload: {large:?} of CPU, 8 × {} policies: {small:?} (quadratic?)",

@@ -59,7 +59,9 @@ impl FileFindings {
             return BTreeSet::new();
         }
         let files = |l: &[Finding]| -> BTreeSet<FileId> {
-            l.iter().filter_map(|f| f.location.map(|l| l.file)).collect()
+            l.iter()
+                .filter_map(|f| f.location.map(|l| l.file))
+                .collect()
         };
         let (was, is) = (files(old), files(new));
         let key = (seg, ns.to_string());

@@ -189,7 +189,9 @@ impl Session {
         let shared = PerNsShared::of(&g);
         let candidates = PerNsShared::namespaces(&g);
         let by_file = a.by_file.get_mut().expect("built by apply");
-        stats.files.extend(by_file.update_global(head.iter().chain(a.global.extra.iter())));
+        stats
+            .files
+            .extend(by_file.update_global(head.iter().chain(a.global.extra.iter())));
         a.global.head = head;
         let everything = shared != a.global.shared;
         for (seg, candidates) in candidates.into_iter().enumerate() {
