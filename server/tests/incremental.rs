@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 
-use ambient_lsp::analysis::Options;
+use ambient_lsp::analysis::{Aggregates, Options};
 use ambient_lsp::engine::{Analysis, Session};
 use ambient_lsp::index::{FileData, Index};
 use ambient_lsp::yaml::Limits;
@@ -75,6 +75,34 @@ fn canon_one(index: &Index, f: &ambient_lsp::finding::Finding) -> String {
         serde_json::to_string(&f.actions).unwrap(),
         f.namespace
     )
+}
+
+/// Every finding in report order (`canon` unsorted).
+fn ordered(index: &Index, analysis: &Analysis) -> Vec<String> {
+    analysis
+        .findings(index)
+        .into_iter()
+        .map(|f| canon_one(index, f))
+        .collect()
+}
+
+fn scratch_ordered(files: &BTreeMap<String, String>) -> Vec<String> {
+    let index = scratch_index(files);
+    ordered(&index, &Analysis::run(&index, &Options::default()))
+}
+
+fn scratch_index(files: &BTreeMap<String, String>) -> Index {
+    let mut index = Index::new();
+    for (p, t) in files {
+        let id = index.id_for(p);
+        index.upsert(FileData::parse(
+            id,
+            p.as_str(),
+            t.as_str(),
+            &Limits::default(),
+        ));
+    }
+    index
 }
 
 fn scratch(files: &BTreeMap<String, String>) -> Vec<String> {
@@ -221,6 +249,16 @@ proptest! {
                 canon_by_file(&session.index, &session.analysis),
                 located(&session.index, &session.analysis)
             );
+            // the cluster-wide aggregates kept by delta are those of the results
+            prop_assert_eq!(
+                &session.analysis.agg,
+                &Aggregates::build(&session.analysis.ns)
+            );
+            // in the same order as from scratch (the cluster-wide findings are kept in parts)
+            prop_assert_eq!(
+                ordered(&session.index, &session.analysis),
+                scratch_ordered(&files)
+            );
             let inc = canon(&session.index, &session.analysis);
             let full = scratch(&files);
             let only_inc: Vec<&String> = inc.iter().filter(|f| !full.contains(f)).collect();
@@ -263,4 +301,61 @@ fn batched_updates_equal_from_scratch() {
     }
     session.update(batch);
     assert_eq!(canon(&session.index, &session.analysis), scratch(&files));
+}
+
+/// `n` namespaces unrelated to the example mesh (and to each other), each a sidecar-injected
+/// service behind an L7 policy (it needs a waypoint: R008 lists it, R001 proposes switching).
+fn unrelated_namespaces(n: usize) -> impl Iterator<Item = (String, String)> {
+    (0..n).map(|i| {
+        let ns = format!("aa-team-{i:04}");
+        let text = format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n  labels: {{istio-injection: enabled}}\n---\n\
+apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: api, namespace: {ns}}}\nspec:\n  selector: {{matchLabels: {{app: api}}}}\n  template:\n    metadata: {{labels: {{app: api}}}}\n    spec:\n      serviceAccountName: api\n      containers: [{{name: api, image: example/api:1}}]\n---\n\
+apiVersion: v1\nkind: Service\nmetadata: {{name: api, namespace: {ns}}}\nspec:\n  selector: {{app: api}}\n  ports: [{{name: http, port: 80}}]\n---\n\
+apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {{name: api-get, namespace: {ns}}}\nspec:\n  selector: {{matchLabels: {{app: api}}}}\n  rules:\n  - to: [{{operation: {{methods: [GET], paths: [/api]}}}}]\n"
+        );
+        (format!("{ns}/app.yaml"), text)
+    })
+}
+
+/// Issue 11: the work of an edit in one namespace does not grow with the number of unrelated
+/// namespaces — neither the namespaces re-analysed, nor the cluster-wide step's visits of
+/// namespace results, nor the files whose findings may change. (Counts, not timings.)
+#[test]
+fn edit_work_does_not_grow_with_unrelated_namespaces() {
+    let edited = "payments/policies.yaml";
+    let work = |n: usize| {
+        let mut files = example_files();
+        files.extend(unrelated_namespaces(n));
+        let mut session = Session::new(Options::default());
+        session.load(files.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+        let rules = |s: &Session| -> BTreeMap<&str, usize> {
+            let mut m = BTreeMap::new();
+            for f in s.analysis.findings(&s.index) {
+                *m.entry(f.rule.id).or_default() += 1;
+            }
+            m
+        };
+        let before = rules(&session);
+        // the cluster-wide per-namespace rule is there, in every unrelated namespace
+        assert!(before.get("R008").copied().unwrap_or(0) >= n, "{before:?}");
+        let original = files[edited].clone();
+        assert!(original.contains("methods:"));
+        let mut stats = Vec::new();
+        for text in [original.replacen("methods:", "ports:", 1), original.clone()] {
+            let st = session.set_file(edited, &text);
+            files.insert(edited.to_string(), text);
+            assert!(!st.all, "a policy edit is not cluster-wide");
+            stats.push((st.namespaces, st.cluster_visits, st.files.len()));
+        }
+        // and the result is the analysis from scratch
+        assert_eq!(canon(&session.index, &session.analysis), scratch(&files));
+        stats
+    };
+    let small = work(8);
+    let large = work(96);
+    assert_eq!(small, large, "(namespaces, cluster visits, files) per edit");
+    for (namespaces, visits, _) in &small {
+        assert!(*namespaces <= 3 && *visits <= 2 * namespaces, "{small:?}");
+    }
 }

@@ -6,7 +6,8 @@
 //! Rules read this context and add findings to it; the plan is written only by the steps that
 //! own it (see `phases/mod.rs` for the order).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use super::authz::Identity;
@@ -232,7 +233,18 @@ pub struct NsCtx<'a> {
     pub generated_names: BTreeMap<String, BTreeSet<String>>,
     /// Findings that state a waypoint need (index in `out`) and the targets they are about.
     pub need_findings: Vec<(usize, Vec<Target>)>,
+    /// `(target, what)` of every reason recorded, with their rules (`add_reason` checks for a
+    /// duplicate without scanning the target's list: N policies on one target stay linear).
+    reason_keys: HashMap<(Target, String), Vec<&'static Rule>>,
+    /// `(kind, name)` of the namespace's resources, built on first use (`generate_name`).
+    names: OnceCell<HashSet<(String, String)>>,
+    /// The namespace's policies attached by `targetRefs`, per kind and set of targets (built on
+    /// first use by the copy rules, to find an existing copy without a scan per copy).
+    pub attached: OnceCell<AttachedPolicies>,
 }
+
+/// Resources per `(kind, {(targetRef kind, name)})`.
+pub type AttachedPolicies = HashMap<(String, BTreeSet<(String, String)>), Vec<Arc<Resource>>>;
 
 /// Kinds of policies that attach to workloads by selector: `Some(selector)` (`None` inside:
 /// namespace-wide), `None` for other kinds and for policies with `targetRefs`.
@@ -300,6 +312,9 @@ impl<'a> NsCtx<'a> {
             blocked: BTreeMap::new(),
             generated_names: BTreeMap::new(),
             need_findings: Vec::new(),
+            reason_keys: HashMap::new(),
+            names: OnceCell::new(),
+            attached: OnceCell::new(),
         }
     }
 
@@ -424,11 +439,18 @@ impl<'a> NsCtx<'a> {
 
     /// Record that `t` needs a waypoint because of `what` (found by `rule`).
     pub fn add_reason(&mut self, t: Target, rule: &'static Rule, what: String) {
-        let list = self.reasons.entry(t).or_default();
-        let r = Reason { rule, what };
-        if !list.contains(&r) {
-            list.push(r);
+        let rules = self
+            .reason_keys
+            .entry((t.clone(), what.clone()))
+            .or_default();
+        if rules.contains(&rule) {
+            return;
         }
+        rules.push(rule);
+        self.reasons
+            .entry(t)
+            .or_default()
+            .push(Reason { rule, what });
     }
 
     /// NeedsWaypoint(target) (D10).
@@ -463,14 +485,16 @@ impl<'a> NsCtx<'a> {
     /// an object of that kind in this namespace nor by an object generated in this run. The
     /// name is reserved.
     pub fn generate_name(&mut self, kind: &str, base: &str) -> String {
+        let resources = &self.view.resources;
+        let existing = self.names.get_or_init(|| {
+            resources
+                .iter()
+                .map(|r| (r.kind.to_string(), r.name.to_string()))
+                .collect()
+        });
         let generated = self.generated_names.entry(kind.to_string()).or_default();
         let taken = |n: &str| {
-            generated.contains(n)
-                || self
-                    .view
-                    .resources
-                    .iter()
-                    .any(|r| r.kind == kind && r.name == n)
+            generated.contains(n) || existing.contains(&(kind.to_string(), n.to_string()))
         };
         let base = crate::fixes::k8s_name(base);
         let name = if !taken(&base) {
@@ -486,12 +510,113 @@ impl<'a> NsCtx<'a> {
     }
 }
 
-/// The context of the cluster-wide rules: the index, the facts and every namespace's result.
+/// The context of the cluster-wide rules: the index, the facts, every namespace's result and
+/// their aggregates. The rules read the aggregates (and the results of the namespaces the
+/// aggregates name), never every result: the language server keeps the aggregates by delta, so
+/// an edit's cluster-wide work does not grow with the number of unrelated namespaces.
 pub struct ClusterCtx<'a> {
     pub index: &'a Index,
     pub facts: &'a Facts,
     pub opts: &'a Options,
     pub results: &'a BTreeMap<String, Arc<NsResult>>,
+    pub agg: &'a Aggregates,
+}
+
+/// What the cluster-wide rules need from every namespace's summary, aggregated. Kept by delta
+/// (`remove` the old summary of a re-analysed namespace, `add` the new one).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Aggregates {
+    /// Sum of `sidecar_units`.
+    pub sidecar_units: usize,
+    /// Namespaces with `has_pods_with_sidecar`.
+    pub pods_with_sidecar: usize,
+    /// Namespaces with `has_waypoint`.
+    pub with_waypoint: usize,
+    /// Namespaces with `needs_new_waypoint`.
+    pub needs_new_waypoint: BTreeSet<String>,
+    /// Every namespace's `unserved` targets (a multiset: target → how many namespaces) and how
+    /// many there are in all.
+    pub unserved: BTreeMap<String, usize>,
+    pub unserved_len: usize,
+    /// Namespaces with `switching`.
+    pub switching: BTreeSet<String>,
+    /// Namespaces with `noop_destination_rules`.
+    pub noop_destination_rules: BTreeSet<String>,
+    /// Namespaces with `root_hits`.
+    pub root_hits: BTreeSet<String>,
+    /// Per flag, the namespaces that recorded it (and where).
+    pub flags: BTreeMap<&'static str, BTreeMap<String, Location>>,
+}
+
+impl Aggregates {
+    pub fn build(results: &BTreeMap<String, Arc<NsResult>>) -> Aggregates {
+        let mut a = Aggregates::default();
+        for (ns, r) in results {
+            a.add(ns, &r.summary);
+        }
+        a
+    }
+
+    /// Count namespace `ns`'s summary in.
+    pub fn add(&mut self, ns: &str, s: &NsSummary) {
+        self.sidecar_units += s.sidecar_units;
+        self.pods_with_sidecar += usize::from(s.has_pods_with_sidecar);
+        self.with_waypoint += usize::from(s.has_waypoint);
+        if s.needs_new_waypoint {
+            self.needs_new_waypoint.insert(ns.to_string());
+        }
+        for u in &s.unserved {
+            *self.unserved.entry(u.clone()).or_default() += 1;
+        }
+        self.unserved_len += s.unserved.len();
+        if s.switching.is_some() {
+            self.switching.insert(ns.to_string());
+        }
+        if !s.noop_destination_rules.is_empty() {
+            self.noop_destination_rules.insert(ns.to_string());
+        }
+        if !s.root_hits.is_empty() {
+            self.root_hits.insert(ns.to_string());
+        }
+        for (k, l) in &s.flags {
+            self.flags.entry(k).or_default().insert(ns.to_string(), *l);
+        }
+    }
+
+    /// Count namespace `ns`'s summary (as it was added) out.
+    pub fn remove(&mut self, ns: &str, s: &NsSummary) {
+        self.sidecar_units -= s.sidecar_units;
+        self.pods_with_sidecar -= usize::from(s.has_pods_with_sidecar);
+        self.with_waypoint -= usize::from(s.has_waypoint);
+        self.needs_new_waypoint.remove(ns);
+        for u in &s.unserved {
+            if let Some(n) = self.unserved.get_mut(u) {
+                *n -= 1;
+                if *n == 0 {
+                    self.unserved.remove(u);
+                }
+            }
+        }
+        self.unserved_len -= s.unserved.len();
+        self.switching.remove(ns);
+        self.noop_destination_rules.remove(ns);
+        self.root_hits.remove(ns);
+        for k in s.flags.keys() {
+            if let Some(m) = self.flags.get_mut(k) {
+                m.remove(ns);
+                if m.is_empty() {
+                    self.flags.remove(k);
+                }
+            }
+        }
+    }
+
+    /// The unserved targets in order, each as many times as namespaces list it.
+    pub fn unserved_sorted(&self) -> impl Iterator<Item = &String> {
+        self.unserved
+            .iter()
+            .flat_map(|(u, n)| std::iter::repeat_n(u, *n))
+    }
 }
 
 /// A sign that this cluster is a remote member of a mesh whose control plane runs elsewhere,
@@ -501,9 +626,10 @@ pub type RemoteSignal = (String, Option<(Arc<Resource>, Span)>);
 impl ClusterCtx<'_> {
     /// The first location a namespace recorded for a flag (`default-deny`, `istio-init`…).
     pub fn flag(&self, key: &str) -> Option<Location> {
-        self.results
-            .values()
-            .find_map(|r| r.summary.flags.get(key).copied())
+        self.agg
+            .flags
+            .get(key)
+            .and_then(|m| m.values().next().copied())
     }
 
     /// Why this cluster looks like a primary-remote / external-control-plane member.
@@ -544,12 +670,7 @@ impl ClusterCtx<'_> {
                 ));
             }
         }
-        if f.istiods.is_empty()
-            && self
-                .results
-                .values()
-                .any(|r| r.summary.has_pods_with_sidecar)
-        {
+        if f.istiods.is_empty() && self.agg.pods_with_sidecar > 0 {
             out.push((
                 "pods have sidecars but there is no local istiod".to_string(),
                 None,

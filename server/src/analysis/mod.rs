@@ -14,5 +14,6 @@ pub mod platform;
 pub mod version;
 
 pub use context::{
-    waypoint_name_error, ClusterCtx, NsCtx, NsResult, NsSummary, Options, Target, TargetKind,
+    waypoint_name_error, Aggregates, ClusterCtx, NsCtx, NsResult, NsSummary, Options, Target,
+    TargetKind,
 };

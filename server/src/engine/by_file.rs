@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::Hasher;
 use std::sync::Arc;
 
+use super::Global;
 use crate::analysis::NsResult;
 use crate::finding::Finding;
 use crate::model::FileId;
@@ -16,20 +17,66 @@ use crate::model::FileId;
 pub struct FileFindings {
     ns_files: HashMap<String, BTreeSet<FileId>>,
     file_ns: HashMap<FileId, BTreeSet<String>>,
-    /// Fingerprint of the cluster-wide findings located in each file.
+    /// Fingerprint of the cluster-wide findings not kept per namespace located in each file.
     global: HashMap<FileId, u64>,
+    /// The per-namespace cluster-wide findings (segment, namespace) located in each file.
+    file_segs: HashMap<FileId, BTreeSet<(usize, String)>>,
 }
 
 static EMPTY: BTreeSet<String> = BTreeSet::new();
+static EMPTY_SEGS: BTreeSet<(usize, String)> = BTreeSet::new();
 
 impl FileFindings {
-    pub fn build(ns: &BTreeMap<String, Arc<NsResult>>, global: &[Finding]) -> FileFindings {
+    pub fn build(ns: &BTreeMap<String, Arc<NsResult>>, global: &Global) -> FileFindings {
         let mut by_file = FileFindings::default();
         for (name, r) in ns {
             by_file.record(name, r);
         }
-        by_file.global = global_fingerprints(global);
+        by_file.global = global_fingerprints(global.unsegmented());
+        for (seg, map) in global.segs.iter().enumerate() {
+            for (name, list) in map {
+                by_file.update_segment(seg, name, &[], list);
+            }
+        }
         by_file
+    }
+
+    /// The per-namespace cluster-wide findings in `file`: (segment, namespace), in order.
+    pub fn segments_in(&self, file: FileId) -> &BTreeSet<(usize, String)> {
+        self.file_segs.get(&file).unwrap_or(&EMPTY_SEGS)
+    }
+
+    /// Namespace `ns`'s findings of segment `seg` changed from `old` to `new`. Returns the
+    /// files where they were and are (none when they are the same).
+    pub fn update_segment(
+        &mut self,
+        seg: usize,
+        ns: &str,
+        old: &[Finding],
+        new: &[Finding],
+    ) -> BTreeSet<FileId> {
+        if old == new {
+            return BTreeSet::new();
+        }
+        let files = |l: &[Finding]| -> BTreeSet<FileId> {
+            l.iter()
+                .filter_map(|f| f.location.map(|l| l.file))
+                .collect()
+        };
+        let (was, is) = (files(old), files(new));
+        let key = (seg, ns.to_string());
+        for f in was.difference(&is) {
+            if let Some(s) = self.file_segs.get_mut(f) {
+                s.remove(&key);
+                if s.is_empty() {
+                    self.file_segs.remove(f);
+                }
+            }
+        }
+        for f in &is {
+            self.file_segs.entry(*f).or_default().insert(key.clone());
+        }
+        was.union(&is).copied().collect()
     }
 
     /// The namespaces with findings in `file`.
@@ -77,8 +124,12 @@ impl FileFindings {
         touched
     }
 
-    /// The cluster-wide findings were recomputed. Returns the files where they changed.
-    pub fn update_global(&mut self, global: &[Finding]) -> BTreeSet<FileId> {
+    /// The cluster-wide findings not kept per namespace were recomputed. Returns the files
+    /// where they changed.
+    pub fn update_global<'a>(
+        &mut self,
+        global: impl Iterator<Item = &'a Finding>,
+    ) -> BTreeSet<FileId> {
         let new = global_fingerprints(global);
         let mut changed: BTreeSet<FileId> = new
             .iter()
@@ -91,7 +142,7 @@ impl FileFindings {
     }
 }
 
-fn global_fingerprints(global: &[Finding]) -> HashMap<FileId, u64> {
+fn global_fingerprints<'a>(global: impl Iterator<Item = &'a Finding>) -> HashMap<FileId, u64> {
     let mut by_file: HashMap<FileId, DefaultHasher> = HashMap::new();
     for f in global {
         if let Some(l) = f.location {

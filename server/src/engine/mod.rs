@@ -12,10 +12,10 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::analysis::facts::Facts;
-use crate::analysis::{ClusterCtx, NsResult, Options};
+use crate::analysis::{Aggregates, ClusterCtx, NsResult, Options};
 use crate::finding::Finding;
 use crate::index::{FileData, Index};
-use crate::phases::{analyze_namespace, combine};
+use crate::phases::{analyze_namespace, combine_head, PerNsShared, PER_NS_SEGMENTS};
 pub use by_file::FileFindings;
 pub use session::{Session, UpdateStats};
 
@@ -25,9 +25,76 @@ pub use session::{Session, UpdateStats};
 pub struct Analysis {
     pub facts: Arc<Facts>,
     pub ns: BTreeMap<String, Arc<NsResult>>,
-    pub global: Vec<Finding>,
+    /// The namespace summaries aggregated for the cluster-wide rules.
+    pub agg: Aggregates,
+    pub global: Global,
     /// Built on first use (the CLI never needs it), then kept current by `Session`.
     by_file: std::sync::OnceLock<FileFindings>,
+}
+
+/// The cluster-wide findings, in order: those of the rules that are not per namespace
+/// (`head`), then the per-namespace ones segment by segment (`PerNsShared`), then any added
+/// by the caller (`extend`). Kept in parts so that an edit replaces only the parts it changes.
+#[derive(Default)]
+pub struct Global {
+    head: Vec<Finding>,
+    shared: PerNsShared,
+    segs: [BTreeMap<String, Vec<Finding>>; PER_NS_SEGMENTS],
+    extra: Vec<Finding>,
+}
+
+impl Global {
+    fn build(g: &ClusterCtx) -> Global {
+        let shared = PerNsShared::of(g);
+        let mut segs: [BTreeMap<String, Vec<Finding>>; PER_NS_SEGMENTS] = Default::default();
+        for (seg, namespaces) in PerNsShared::namespaces(g).into_iter().enumerate() {
+            for ns in namespaces {
+                let list = shared.namespace(seg, ns, &g.results[ns]);
+                if !list.is_empty() {
+                    segs[seg].insert(ns.clone(), list);
+                }
+            }
+        }
+        Global {
+            head: combine_head(g),
+            shared,
+            segs,
+            extra: Vec::new(),
+        }
+    }
+
+    /// Every cluster-wide finding, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &Finding> {
+        self.head
+            .iter()
+            .chain(self.segs.iter().flat_map(|s| s.values().flatten()))
+            .chain(self.extra.iter())
+    }
+
+    pub fn len(&self) -> usize {
+        self.head.len()
+            + self
+                .segs
+                .iter()
+                .flat_map(|s| s.values())
+                .map(Vec::len)
+                .sum::<usize>()
+            + self.extra.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The findings not kept per namespace (`head`, then those added by `extend`).
+    fn unsegmented(&self) -> impl Iterator<Item = &Finding> {
+        self.head.iter().chain(self.extra.iter())
+    }
+
+    /// Add findings after the others (drift, from the test fixtures).
+    pub fn extend(&mut self, more: impl IntoIterator<Item = Finding>) {
+        self.extra.extend(more);
+    }
 }
 
 /// Analyse `namespaces` (in parallel when there are many).
@@ -57,15 +124,18 @@ impl Analysis {
             analyse_namespaces(index, &facts, opts, &index.namespaces())
                 .into_iter()
                 .collect();
-        let global = combine(&ClusterCtx {
+        let agg = Aggregates::build(&ns);
+        let global = Global::build(&ClusterCtx {
             index,
             facts: &facts,
             opts,
             results: &ns,
+            agg: &agg,
         });
         Analysis {
             facts,
             ns,
+            agg,
             global,
             by_file: std::sync::OnceLock::new(),
         }
@@ -92,8 +162,17 @@ impl Analysis {
                 out.extend(r.findings.iter().filter(here));
             }
         }
-        if by_file.has_global(file.id) {
-            out.extend(self.global.iter().filter(here));
+        let unsegmented = by_file.has_global(file.id);
+        if unsegmented {
+            out.extend(self.global.head.iter().filter(here));
+        }
+        for (seg, ns) in by_file.segments_in(file.id) {
+            if let Some(list) = self.global.segs[*seg].get(ns) {
+                out.extend(list.iter().filter(here));
+            }
+        }
+        if unsegmented {
+            out.extend(self.global.extra.iter().filter(here));
         }
         dedupe(out)
     }

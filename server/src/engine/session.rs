@@ -9,7 +9,7 @@ use crate::analysis::facts::{self, Facts};
 use crate::analysis::{ClusterCtx, Options};
 use crate::index::{ChangeSet, FileData, Index};
 use crate::model::FileId;
-use crate::phases::combine;
+use crate::phases::{combine_head, PerNsShared};
 use crate::yaml::Limits;
 
 /// An index plus its analysis, kept current file by file (the language server's state).
@@ -33,6 +33,10 @@ pub struct UpdateStats {
     pub dirty: Vec<String>,
     /// Files whose findings may have changed (besides the files changed).
     pub files: std::collections::BTreeSet<FileId>,
+    /// Namespace results the cluster-wide step visited (its aggregates updated, its
+    /// per-namespace cluster-wide findings recomputed): the namespaces re-analysed, unless what
+    /// the per-namespace cluster-wide findings share changed (then every namespace they are in).
+    pub cluster_visits: usize,
 }
 
 impl Session {
@@ -161,7 +165,7 @@ impl Session {
         let mut stats = UpdateStats::default();
         stats.facts_recomputed = self.refresh_facts(&cs);
         stats.all = cs.all || stats.facts_recomputed;
-        self.drop_gone_namespaces(&mut stats);
+        self.drop_gone_namespaces(&cs, &mut stats);
         let dirty: Vec<String> = if stats.all {
             self.index.namespaces()
         } else {
@@ -177,22 +181,61 @@ impl Session {
         for (k, v) in results {
             let files = self.analysis.by_file_mut().update_namespace(&k, Some(&v));
             stats.files.extend(files);
+            if let Some(old) = self.analysis.ns.get(&k) {
+                self.analysis.agg.remove(&k, &old.summary);
+            }
+            self.analysis.agg.add(&k, &v.summary);
             self.analysis.ns.insert(k, v);
+            stats.cluster_visits += 1;
         }
-        self.analysis.global = combine(&ClusterCtx {
-            index: &self.index,
-            facts: &self.analysis.facts,
-            opts: &self.opts,
-            results: &self.analysis.ns,
-        });
-        let files = {
-            let global = std::mem::take(&mut self.analysis.global);
-            let files = self.analysis.by_file_mut().update_global(&global);
-            self.analysis.global = global;
-            files
-        };
-        stats.files.extend(files);
+        self.refresh_global(&mut stats);
         stats
+    }
+
+    /// Recompute the cluster-wide findings: the rules that are not per namespace, and the
+    /// per-namespace ones of the namespaces that changed (of every namespace they are in when
+    /// what they share changed).
+    fn refresh_global(&mut self, stats: &mut UpdateStats) {
+        let a = &mut self.analysis;
+        let g = ClusterCtx {
+            index: &self.index,
+            facts: &a.facts,
+            opts: &self.opts,
+            results: &a.ns,
+            agg: &a.agg,
+        };
+        let head = combine_head(&g);
+        let shared = PerNsShared::of(&g);
+        let candidates = PerNsShared::namespaces(&g);
+        let by_file = a.by_file.get_mut().expect("built by apply");
+        stats
+            .files
+            .extend(by_file.update_global(head.iter().chain(a.global.extra.iter())));
+        a.global.head = head;
+        let everything = shared != a.global.shared;
+        for (seg, candidates) in candidates.into_iter().enumerate() {
+            let map = &mut a.global.segs[seg];
+            let namespaces: std::collections::BTreeSet<String> = if everything {
+                map.keys().chain(candidates.iter()).cloned().collect()
+            } else {
+                stats.dirty.iter().cloned().collect()
+            };
+            for ns in namespaces {
+                stats.cluster_visits += usize::from(everything);
+                let new = match a.ns.get(&ns) {
+                    Some(r) if candidates.contains(&ns) => shared.namespace(seg, &ns, r),
+                    _ => Vec::new(),
+                };
+                let old = map.remove(&ns).unwrap_or_default();
+                stats
+                    .files
+                    .extend(by_file.update_segment(seg, &ns, &old, &new));
+                if !new.is_empty() {
+                    map.insert(ns, new);
+                }
+            }
+        }
+        a.global.shared = shared;
     }
 
     /// Recompute the cluster facts when the change can affect them (then every namespace is
@@ -208,19 +251,30 @@ impl Session {
         relevant
     }
 
-    /// Drop the results of namespaces that no longer exist (recorded as dirty).
-    fn drop_gone_namespaces(&mut self, stats: &mut UpdateStats) {
-        let gone: Vec<String> = self
-            .analysis
-            .ns
-            .keys()
-            .filter(|k| !self.index.is_namespace(k))
-            .cloned()
-            .collect();
+    /// Drop the results of namespaces that no longer exist (recorded as dirty). Only a
+    /// namespace the change touched can have gone (unless everything changed).
+    fn drop_gone_namespaces(&mut self, cs: &ChangeSet, stats: &mut UpdateStats) {
+        let gone: Vec<String> = if cs.all {
+            self.analysis
+                .ns
+                .keys()
+                .filter(|k| !self.index.is_namespace(k))
+                .cloned()
+                .collect()
+        } else {
+            cs.namespaces
+                .iter()
+                .filter(|k| self.analysis.ns.contains_key(*k) && !self.index.is_namespace(k))
+                .cloned()
+                .collect()
+        };
         for k in &gone {
-            self.analysis.ns.remove(k);
+            if let Some(old) = self.analysis.ns.remove(k) {
+                self.analysis.agg.remove(k, &old.summary);
+            }
             let files = self.analysis.by_file_mut().update_namespace(k, None);
             stats.files.extend(files);
+            stats.cluster_visits += 1;
         }
         stats.dirty.extend(gone);
     }

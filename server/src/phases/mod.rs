@@ -60,12 +60,68 @@ pub fn analyze_namespace(index: &Index, facts: &Facts, opts: &Options, ns: &str)
 
 /// The cluster-wide rules, in phase order.
 pub fn combine(g: &ClusterCtx) -> Vec<Finding> {
+    let mut out = combine_head(g);
+    let shared = PerNsShared::of(g);
+    for (seg, namespaces) in PerNsShared::namespaces(g).into_iter().enumerate() {
+        for ns in namespaces {
+            out.extend(shared.namespace(seg, ns, &g.results[ns]));
+        }
+    }
+    out
+}
+
+/// The cluster-wide rules whose findings are not per namespace, in phase order (they come
+/// before the per-namespace ones: `combine` = `combine_head`, then every namespace's findings
+/// of each `PerNsShared` segment in namespace order).
+pub fn combine_head(g: &ClusterCtx) -> Vec<Finding> {
     let mut out = Vec::new();
     pre_reqs::cluster(g, &mut out);
     cluster_setup::cluster(g, &mut out);
     deploy_waypoints::cluster(g, &mut out);
     migrate_policies::cluster(g, &mut out);
-    policy_simplification::cluster(g, &mut out);
-    remove_sidecars::cluster(g, &mut out);
     out
+}
+
+/// The cluster-wide rules that report per namespace (S007, then R008: the last two of
+/// `combine`), as what their findings share across namespaces. While it stays the same, a
+/// namespace's findings depend only on that namespace's result, so the language server
+/// recomputes them for the namespaces an edit re-analysed only.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PerNsShared {
+    /// S007 reports (no sidecar left anywhere).
+    s007: bool,
+    /// R008's list of unserved targets (`None`: R008 reports nothing).
+    r008: Option<String>,
+}
+
+/// Segments of the per-namespace cluster-wide findings (S007, R008).
+pub const PER_NS_SEGMENTS: usize = 2;
+
+impl PerNsShared {
+    pub fn of(g: &ClusterCtx) -> PerNsShared {
+        PerNsShared {
+            s007: policy_simplification::cluster_applies(g),
+            r008: remove_sidecars::cluster_listing(g),
+        }
+    }
+
+    /// The namespaces that may have findings in each segment.
+    pub fn namespaces<'a>(g: &ClusterCtx<'a>) -> [&'a std::collections::BTreeSet<String>; 2] {
+        [&g.agg.noop_destination_rules, &g.agg.switching]
+    }
+
+    /// Namespace `ns`'s findings in segment `seg`.
+    pub fn namespace(&self, seg: usize, ns: &str, r: &NsResult) -> Vec<Finding> {
+        let mut out = Vec::new();
+        match seg {
+            0 if self.s007 => policy_simplification::cluster_namespace(r, &mut out),
+            1 => {
+                if let Some(l) = &self.r008 {
+                    remove_sidecars::cluster_namespace(ns, r, l, &mut out)
+                }
+            }
+            _ => {}
+        }
+        out
+    }
 }

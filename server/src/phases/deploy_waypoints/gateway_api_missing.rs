@@ -6,12 +6,7 @@ use crate::finding::Finding;
 use crate::rules;
 
 pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
-    let needing: Vec<&String> = g
-        .results
-        .iter()
-        .filter(|(_, r)| r.summary.needs_new_waypoint)
-        .map(|(n, _)| n)
-        .collect();
+    let needing: Vec<&String> = g.agg.needs_new_waypoint.iter().collect();
     if needing.is_empty() {
         return;
     }

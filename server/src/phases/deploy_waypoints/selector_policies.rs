@@ -368,8 +368,8 @@ pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
         Vec<String>,
     );
     let mut hits: BTreeMap<(String, &'static str), Hit> = BTreeMap::new();
-    for res in g.results.values() {
-        for h in &res.summary.root_hits {
+    for ns in &g.agg.root_hits {
+        for h in &g.results[ns].summary.root_hits {
             let e = hits
                 .entry((h.policy.name.to_string() + "/" + &h.policy.kind, h.rule.id))
                 .or_insert_with(|| (h.rule, h.message, h.policy.clone(), Vec::new(), Vec::new()));

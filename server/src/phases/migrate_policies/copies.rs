@@ -4,13 +4,13 @@
 //! and the simplification phase. Mesh-wide policies of the root namespace are copied once, to
 //! the waypoint GatewayClass.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::waypointed::WaypointedService;
-use crate::analysis::context::PendingObject;
+use crate::analysis::context::{AttachedPolicies, PendingObject};
 use crate::analysis::{ClusterCtx, NsCtx, Target};
 use crate::finding::{Action, Finding, Object};
 use crate::fixes;
@@ -61,35 +61,36 @@ pub fn strip(spec: &Value) -> Value {
 
 /// An existing object of this namespace that already is this copy (same targets, same content).
 fn existing_copy(ctx: &NsCtx, kind: &str, refs: &[Value], content: &Value) -> bool {
-    let want = value_refs_key(refs);
-    ctx.view.resources.iter().any(|r| {
-        if r.kind != kind {
-            return false;
+    let attached = ctx.attached.get_or_init(|| {
+        let mut m: AttachedPolicies = HashMap::new();
+        for r in &ctx.view.resources {
+            let refs = match &r.body {
+                Body::AuthorizationPolicy(p) => &p.target_refs,
+                Body::RequestAuthentication(p) => &p.target_refs,
+                Body::Telemetry(p) => &p.target_refs,
+                Body::WasmPlugin(p) => &p.target_refs,
+                _ => continue,
+            };
+            if !refs.is_empty() {
+                m.entry((r.kind.to_string(), refs_key(refs)))
+                    .or_default()
+                    .push(r.clone());
+            }
         }
-        match &r.body {
-            Body::AuthorizationPolicy(p) => {
-                !p.target_refs.is_empty()
-                    && refs_key(&p.target_refs) == want
-                    && content.get("action").and_then(|a| a.as_str()) == Some(p.action.as_str())
-                    && content.get("rules").cloned().unwrap_or(Value::Null) == p.rules_json.value()
-            }
-            Body::RequestAuthentication(p) => {
-                !p.target_refs.is_empty()
-                    && refs_key(&p.target_refs) == want
-                    && strip(&p.spec_json.value()) == strip(content)
-            }
-            Body::Telemetry(p) => {
-                !p.target_refs.is_empty()
-                    && refs_key(&p.target_refs) == want
-                    && strip(&p.spec_json.value()) == strip(content)
-            }
-            Body::WasmPlugin(p) => {
-                !p.target_refs.is_empty()
-                    && refs_key(&p.target_refs) == want
-                    && strip(&p.spec_json.value()) == strip(content)
-            }
-            _ => false,
+        m
+    });
+    let Some(candidates) = attached.get(&(kind.to_string(), value_refs_key(refs))) else {
+        return false;
+    };
+    candidates.iter().any(|r| match &r.body {
+        Body::AuthorizationPolicy(p) => {
+            content.get("action").and_then(|a| a.as_str()) == Some(p.action.as_str())
+                && content.get("rules").cloned().unwrap_or(Value::Null) == p.rules_json.value()
         }
+        Body::RequestAuthentication(p) => strip(&p.spec_json.value()) == strip(content),
+        Body::Telemetry(p) => strip(&p.spec_json.value()) == strip(content),
+        Body::WasmPlugin(p) => strip(&p.spec_json.value()) == strip(content),
+        _ => false,
     })
 }
 
@@ -280,7 +281,7 @@ fn already_copied(root_res: &[Arc<Resource>], r: &Resource, want_spec: &Value) -
 /// Copies of the root namespace's mesh-wide policies of `kind` to every waypoint through
 /// GatewayClass istio-waypoint (Istio 1.25+), when any waypoint is planned; reported as `rule`.
 pub fn mesh_wide(g: &ClusterCtx, out: &mut Vec<Finding>, rule: &'static Rule, kind: &str) {
-    if !g.results.values().any(|r| r.summary.has_waypoint) {
+    if g.agg.with_waypoint == 0 {
         return;
     }
     let root = g.facts.root_ns.clone();

@@ -12,8 +12,7 @@ mod relocated_originals;
 mod selector_originals;
 mod sidecar_resources;
 
-use crate::analysis::{ClusterCtx, NsCtx};
-use crate::finding::Finding;
+use crate::analysis::NsCtx;
 
 /// The rules that look at one application namespace (not the root namespace).
 pub fn namespace(ctx: &mut NsCtx) {
@@ -29,6 +28,6 @@ pub fn namespace(ctx: &mut NsCtx) {
 }
 
 /// The cluster-wide rules.
-pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
-    noop_destination_rules::cluster(g, out);
-}
+/// The cluster-wide rules of this phase whose findings are per namespace (S007), one namespace
+/// at a time: whether they report at all, and a namespace's findings.
+pub use noop_destination_rules::{applies as cluster_applies, namespace as cluster_namespace};

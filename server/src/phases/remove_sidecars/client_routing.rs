@@ -1,54 +1,46 @@
 //! R008: switching a namespace would make its clients lose sidecar routing/policy towards
 //! services whose waypoints are not enabled yet.
 
-use crate::analysis::ClusterCtx;
+use crate::analysis::{ClusterCtx, NsResult};
 use crate::finding::Finding;
 use crate::rules;
 
-pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
-    let mut unserved: Vec<&String> = g
-        .results
-        .values()
-        .flat_map(|r| r.summary.unserved.iter())
-        .collect();
-    if unserved.is_empty() {
-        return;
+/// What every namespace's finding says: the first five unserved targets of the whole cluster
+/// (`None`: there are none, the rule reports nothing). Beyond five, "and more" without a count:
+/// with a count, every edit that changes how many targets lack a waypoint would change the
+/// finding of every switching namespace (every file of a large mesh republished per edit).
+pub fn listing(g: &ClusterCtx) -> Option<String> {
+    let total = g.agg.unserved_len;
+    if total == 0 {
+        return None;
     }
     // the message is the same for every namespace: build it once (1 000+ namespaces)
-    let listing = if unserved.len() > 5 {
-        unserved.select_nth_unstable(5);
-        let mut first: Vec<&String> = unserved[..5].to_vec();
-        first.sort();
-        format!(
-            "{} and {} more",
-            first
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            unserved.len() - 5
-        )
+    let first: Vec<&str> = g
+        .agg
+        .unserved_sorted()
+        .take(5)
+        .map(|s| s.as_str())
+        .collect();
+    Some(if total > 5 {
+        format!("{} and more", first.join(", "))
     } else {
-        unserved.sort();
-        unserved
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        first.join(", ")
+    })
+}
+
+/// The finding of namespace `ns` (when it switches), given the `listing`.
+pub fn namespace(ns: &str, r: &NsResult, listing: &str, out: &mut Vec<Finding>) {
+    let Some((loc, res)) = &r.summary.switching else {
+        return;
     };
-    for (ns, r) in g.results.iter() {
-        let Some((loc, res)) = &r.summary.switching else {
-            continue;
-        };
-        let mut f = Finding::new(
-            &rules::R008,
-            format!(
-                "Workloads in \"{ns}\" may call {listing} whose routing/policy still depends on client sidecars; enable their waypoints first."
-            ),
-        )
-        .ns(ns.clone());
-        f.location = Some(*loc);
-        f.resource = res.clone();
-        out.push(f);
-    }
+    let mut f = Finding::new(
+        &rules::R008,
+        format!(
+            "Workloads in \"{ns}\" may call {listing} whose routing/policy still depends on client sidecars; enable their waypoints first."
+        ),
+    )
+    .ns(ns.to_string());
+    f.location = Some(*loc);
+    f.resource = res.clone();
+    out.push(f);
 }

@@ -1,6 +1,7 @@
 //! R009: policies that become deny-all (or deny more) the moment the pods lose their sidecars:
 //! ztunnel enforces them without their HTTP rules.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::analysis::authz::{allow_admits, allow_rule_dropped, deny_effect, DenyEffect};
@@ -22,6 +23,7 @@ pub fn namespace(ctx: &mut NsCtx) {
         return;
     }
     let scoped = ctx.scoped_policies();
+    let mut admitters = Admitters::default();
     for (p, _) in &scoped {
         let Body::AuthorizationPolicy(ap) = &p.body else {
             continue;
@@ -34,7 +36,7 @@ pub fn namespace(ctx: &mut NsCtx) {
         if sel.is_empty() {
             continue;
         }
-        let Some((effect, affected)) = effect(ctx, &scoped, p, ap, sel) else {
+        let Some((effect, affected)) = effect(ctx, &scoped, &mut admitters, p, ap, sel) else {
             continue;
         };
         let names: Vec<String> = affected.iter().map(|&u| ctx.unit(u).short()).collect();
@@ -62,6 +64,7 @@ pub fn namespace(ctx: &mut NsCtx) {
 fn effect(
     ctx: &NsCtx,
     scoped: &[(Arc<Resource>, bool)],
+    admitters: &mut Admitters,
     p: &Arc<Resource>,
     ap: &AuthorizationPolicy,
     sel: Vec<usize>,
@@ -72,7 +75,7 @@ fn effect(
             // the workload admits (the allow-from-waypoint policy is in place)
             let affected: Vec<usize> = sel
                 .into_iter()
-                .filter(|&u| !compensated(ctx, scoped, p, u))
+                .filter(|&u| !compensated(ctx, scoped, admitters, p, u))
                 .collect();
             if affected.is_empty() {
                 return None;
@@ -102,22 +105,38 @@ fn effect(
     }
 }
 
-/// A unit whose traffic through its (planned) waypoint is admitted by an existing ALLOW policy.
+/// Per unit, the scoped ALLOW policies that select it and admit the (planned) waypoint of one
+/// of its services: computed once per unit, not once per policy (N policies on one workload
+/// stay linear).
+type Admitters = HashMap<usize, Vec<Arc<Resource>>>;
+
+/// A unit whose traffic through its (planned) waypoint is admitted by an existing ALLOW policy
+/// other than `this`.
 fn compensated(
     ctx: &NsCtx,
     scoped: &[(Arc<Resource>, bool)],
+    admitters: &mut Admitters,
     this: &Arc<Resource>,
     u: usize,
 ) -> bool {
-    ctx.services_of(&[u]).iter().any(|s| {
-        let Some(p) = ctx.planned.get(&Target::service(s)) else {
-            return false;
-        };
-        let id = p.identity(ctx.facts);
-        scoped.iter().any(|(o, _)| {
-            !Arc::ptr_eq(o, this)
-                && matches!(&o.body, Body::AuthorizationPolicy(oa) if allow_admits(oa, &id))
-                && ctx.selected(o).contains(&u)
-        })
-    })
+    let list = admitters.entry(u).or_insert_with(|| {
+        let ids: Vec<_> = ctx
+            .services_of(&[u])
+            .iter()
+            .filter_map(|s| ctx.planned.get(&Target::service(s)))
+            .map(|p| p.identity(ctx.facts))
+            .collect();
+        if ids.is_empty() {
+            return Vec::new();
+        }
+        scoped
+            .iter()
+            .filter(|(o, _)| {
+                matches!(&o.body, Body::AuthorizationPolicy(oa) if ids.iter().any(|id| allow_admits(oa, id)))
+                    && ctx.selected(o).contains(&u)
+            })
+            .map(|(o, _)| o.clone())
+            .collect()
+    });
+    list.iter().any(|o| !Arc::ptr_eq(o, this))
 }

@@ -15,8 +15,7 @@ mod switch_namespace;
 mod waypoint_revision;
 mod workload_injection;
 
-use crate::analysis::{ClusterCtx, NsCtx};
-use crate::finding::Finding;
+use crate::analysis::NsCtx;
 
 /// The rules that look at one application namespace.
 pub fn namespace(ctx: &mut NsCtx) {
@@ -35,6 +34,6 @@ pub fn namespace(ctx: &mut NsCtx) {
 }
 
 /// The cluster-wide rules.
-pub fn cluster(g: &ClusterCtx, out: &mut Vec<Finding>) {
-    client_routing::cluster(g, out);
-}
+/// The cluster-wide rule of this phase, one namespace at a time (R008): what every namespace's
+/// finding shares, and a namespace's finding.
+pub use client_routing::{listing as cluster_listing, namespace as cluster_namespace};
