@@ -35,7 +35,7 @@ pub struct Analysis {
 /// The cluster-wide findings, in order: those of the rules that are not per namespace
 /// (`head`), then the per-namespace ones segment by segment (`PerNsShared`), then any added
 /// by the caller (`extend`). Kept in parts so that an edit replaces only the parts it changes.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Global {
     head: Vec<Finding>,
     shared: PerNsShared,
