@@ -766,6 +766,22 @@ pub fn generates_waypoint(index: &Index, ns: &str, name: &str) -> bool {
     dns_label && (index.namespace_object(ns).is_some() || index.ns(ns).next().is_some())
 }
 
+/// An object labelled `istio.io/use-waypoint` without its own `istio.io/use-waypoint-namespace`
+/// while its Namespace names another waypoint namespace: Istio 1.26 reads the namespace label
+/// only from the same object (`getUseWaypoint`), so the object looks in its own namespace, but
+/// its author meant the other one (U006 offers that label). Generating a same-named waypoint in
+/// the object's namespace would bind it to a second waypoint that carries none of the shared
+/// one's policies, so none is generated for it.
+pub fn waypoint_meant_elsewhere(index: &Index, obj_ns: &str, labels: &Labels) -> bool {
+    if !labels.has("istio.io/use-waypoint") || labels.has("istio.io/use-waypoint-namespace") {
+        return false;
+    }
+    index
+        .namespace_object(obj_ns)
+        .and_then(|m| m.labels.get("istio.io/use-waypoint-namespace"))
+        .is_some_and(|v| !v.is_empty() && v != obj_ns)
+}
+
 /// The missing waypoints of namespace `wp_ns` that labels name, from its own objects and from
 /// the namespaces that point at it (`istio.io/use-waypoint-namespace`). Objects owned by a
 /// controller (a ReplicaSet, a Job of a CronJob, their Pods) are counted through their
@@ -842,7 +858,7 @@ pub fn missing_waypoint_requests(
                 Body::Workload(w) if r.owner_refs.is_empty() => (&w.pod_labels, Traffic::Workload),
                 _ => continue,
             };
-            if !labels.has("istio.io/use-waypoint") {
+            if !labels.has("istio.io/use-waypoint") || waypoint_meant_elsewhere(index, &n, labels) {
                 continue;
             }
             let b = resolve_binding(index, facts, &n, &ns_labels, labels, traffic);

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use crate::analysis::mesh::{
-    generates_waypoint, resolve_binding, BindProblem, Binding, LabelSite, Traffic,
+    generates_waypoint, resolve_binding, waypoint_meant_elsewhere, BindProblem, Binding, LabelSite,
+    Traffic,
 };
 use crate::analysis::NsCtx;
 use crate::finding::Finding;
@@ -30,6 +31,7 @@ fn broken_message(
     site: LabelSite,
     traffic: Traffic,
     consumer_ns: &str,
+    meant_elsewhere: bool,
 ) -> (&'static Rule, String) {
     let no_fallback = if site == LabelSite::Object {
         " and the namespace-level waypoint will NOT be used instead"
@@ -41,7 +43,8 @@ fn broken_message(
         // (`analysis::mesh::missing_waypoint_requests`), so applying recommended-waypoints.yaml
         // in deploy-waypoints makes the label work
         BindProblem::Missing
-            if generates_waypoint(
+            if !meant_elsewhere
+                && generates_waypoint(
                 index,
                 wp.split('/').next().unwrap_or(""),
                 wp.split('/').nth(1).unwrap_or(""),
@@ -52,6 +55,10 @@ fn broken_message(
             format!("\"{obj}\" is labeled to use waypoint \"{wp}\" which does not exist yet; until it does, traffic bypasses it (status WaypointIsNotReady){no_fallback}. recommended-waypoints.yaml creates it under that name (deploy-waypoints, W020): apply it before relying on the label, or relabel to an existing waypoint."),
             )
         }
+        BindProblem::Missing if meant_elsewhere => (
+            &rules::U003,
+            format!("\"{obj}\" is labeled to use waypoint \"{wp}\" which does not exist; traffic will bypass it (status WaypointIsNotReady){no_fallback}. Its Namespace names another waypoint namespace, which applies only to the Namespace's own label (U006): label the object istio.io/use-waypoint-namespace too, or relabel."),
+        ),
         BindProblem::Missing => (
             &rules::U003,
             format!("\"{obj}\" is labeled to use waypoint \"{wp}\" which does not exist, in a namespace the input does not hold or under a name a waypoint cannot have (a DNS label); traffic will bypass it (status WaypointIsNotReady){no_fallback}. Create the waypoint there (istioctl waypoint apply -n {} --name {}) or relabel to an existing waypoint.", wp.split('/').next().unwrap_or(""), wp.split('/').nth(1).unwrap_or("")),
@@ -137,6 +144,7 @@ fn services(ctx: &mut NsCtx) {
                 site,
                 Traffic::Service,
                 &ns,
+                waypoint_meant_elsewhere(ctx.index, &ns, &r.labels),
             );
             ctx.emit(Finding::new(rule, msg).on_node(&r, label_span(&r.labels, &r)));
             continue;
@@ -153,6 +161,7 @@ fn services(ctx: &mut NsCtx) {
             site,
             Traffic::Service,
             &ns,
+            false,
         );
         let f = match &ctx.view.mode.manifest {
             Some(m) => Finding::new(rule, msg).on_node(m, label_span(&m.labels, m)),
@@ -198,6 +207,7 @@ fn workloads(ctx: &mut NsCtx) {
                 site,
                 Traffic::Workload,
                 &ns,
+                waypoint_meant_elsewhere(ctx.index, &ns, &labels),
             );
             ctx.emit(Finding::new(rule, msg).on_node(&r, label_span(&labels, &r)));
         }
