@@ -35,7 +35,9 @@ fn bad_findings(c: &mut Client) -> BTreeSet<String> {
                 .unwrap_or_default(),
         );
     for f in all {
-        if f["severity"] == "error" || f["blocking"] == true {
+        // errors and warnings: a fix that trades an error for a warning (U008 → U003, the label
+        // before the waypoint exists) or adds one (P019) is not a fix
+        if f["severity"] != "info" || f["blocking"] == true {
             // the message may list what is left to do (U008): it names only resource-less ones
             let what = if f["resource"].is_null() {
                 &f["message"]

@@ -1,5 +1,5 @@
-//! Safe fixes (issue 12): a code action is offered only when applying it leaves no new error and
-//! no new blocking finding, and only when no earlier step of the migration blocks it.
+//! Safe fixes (issue 12): a code action is offered only when applying it leaves no new error,
+//! warning or blocking finding, and only when no earlier step of the migration blocks it.
 //!
 //! - Simulation: the edits of a candidate are applied to the live session through the
 //!   incremental engine (`Session::update_arcs`: the files edited are parsed again, the
@@ -7,7 +7,7 @@
 //!   what it re-analysed are compared with those before (by rule id + resource), then the old
 //!   texts are put back the same way. The engine's property "incremental == from scratch" makes
 //!   the restore exact (tested below); nothing is copied, and the write lock is held only for
-//!   the two updates. Unsafe: an error-severity or blocking finding after that was not there.
+//!   the two updates. Unsafe: an error, warning or blocking finding after that was not there.
 //! - Verdicts are kept per analysis generation (`Verdicts`): the same candidate asked again
 //!   before the next edit is not simulated again.
 //! - Bounds: a request simulates while the work done (bytes parsed, `WORK_BUDGET`) and time
@@ -82,8 +82,14 @@ fn key(f: &Finding) -> Key {
     (f.rule.id, what)
 }
 
+/// Errors, warnings and blocking findings: a fix must not add any of them. Warnings count too:
+/// a variant of a rule may be a warning where the plan carries the fix (U003 while
+/// recommended-waypoints.yaml will create the waypoint: labelling a Service before then sends
+/// its traffic past a waypoint that does not exist yet), and a "fix" that trades an error for
+/// such a warning (U008 → U003) or adds one (an HTTPRoute next to its VirtualService, P019)
+/// is not a fix.
 fn bad(f: &Finding) -> bool {
-    f.severity() == Severity::Error || f.blocking()
+    f.severity() != Severity::Info || f.blocking()
 }
 
 /// Verdicts of the current analysis generation, by candidate (a hash of its edits).
