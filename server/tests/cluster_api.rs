@@ -1051,3 +1051,97 @@ async fn an_expired_continue_token_restarts_the_list_once() {
         "{p}"
     );
 }
+
+/// A watch that ends (closed by the server, or a connection that drops) is resumed from the
+/// newest resourceVersion seen, without listing the kind again; what changed meanwhile
+/// arrives as events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_resumes_a_closed_watch_from_the_last_resource_version_without_listing() {
+    let server = ApiServer::start(istio_scenario());
+    let dir = tempfile::tempdir().unwrap();
+    let c = Cluster::connect(opts(&server, dir.path())).await.unwrap();
+    let snap = c.load(quiet()).await.unwrap();
+    let vs = status(&snap.kinds, "networking.istio.io", "VirtualService").clone();
+    let Outcome::Read {
+        resource_version, ..
+    } = vs.outcome.clone()
+    else {
+        panic!()
+    };
+    let r = vs.resolved.clone().unwrap();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let task = {
+        let (c, r, seen) = (c.clone(), r.clone(), seen.clone());
+        tokio::spawn(async move {
+            c.follow(&r, resource_version, 30, move |ch| {
+                if let Change::Applied(fd) = &ch {
+                    seen.lock().unwrap().push(fd.path.to_string());
+                }
+                if let Change::Relisted { .. } = &ch {
+                    seen.lock().unwrap().push("relisted".into());
+                }
+            })
+            .await
+        })
+    };
+    let vs_requests = |verb: &str| {
+        server
+            .requests()
+            .into_iter()
+            .filter(|q| {
+                q.verb == verb
+                    && q.resource
+                        == Some((
+                            "networking.istio.io".to_string(),
+                            "virtualservices".to_string(),
+                        ))
+            })
+            .collect::<Vec<_>>()
+    };
+    let wait = |what: &str, f: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while !f() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out: {what}; seen {:?}",
+                seen.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    wait("the first watch", &|| !vs_requests("watch").is_empty());
+    let lists_before = vs_requests("list").len();
+    server.apply(vec![obj(
+        "networking.istio.io/v1",
+        "VirtualService",
+        Some("shop"),
+        "reviews",
+    )]);
+    let reviews = "cluster://test/shop/VirtualService/reviews";
+    wait("the first change", &|| {
+        seen.lock().unwrap().iter().any(|s| s == reviews)
+    });
+    let rv_after = server.resource_version();
+    server.close_watches();
+    wait("a second watch", &|| vs_requests("watch").len() >= 2);
+    let second = vs_requests("watch")[1].clone();
+    assert!(
+        second
+            .query
+            .contains(&format!("resourceVersion={rv_after}")),
+        "resumed from the newest version seen: {second:?}"
+    );
+    server.apply(vec![obj(
+        "networking.istio.io/v1",
+        "VirtualService",
+        Some("shop"),
+        "ratings",
+    )]);
+    let ratings = "cluster://test/shop/VirtualService/ratings";
+    wait("a change after the resume", &|| {
+        seen.lock().unwrap().iter().any(|s| s == ratings)
+    });
+    assert_eq!(vs_requests("list").len(), lists_before, "not listed again");
+    assert!(!seen.lock().unwrap().iter().any(|s| s == "relisted"));
+    task.abort();
+}

@@ -725,9 +725,11 @@ impl Cluster {
 
     /// Keep kind `r` current from `resource_version` (its list's) for as long as the future
     /// runs, handing every change to `on`: each watch is resumed from the newest
-    /// resourceVersion seen (objects and bookmarks) when the server ends it; when a watch
-    /// fails — `410 Gone` (the history it would resume from is compacted), a broken stream, a
-    /// watch that cannot be started — the kind is listed again ([`Change::Relisted`]) and
+    /// resourceVersion seen (objects and bookmarks) when it ends — the server closes it, or the
+    /// connection breaks mid-stream (kube-rs ends the stream on an unexpected EOF); when a watch
+    /// cannot resume — `410 Gone` (the history it would resume from is compacted), another
+    /// error event or read error, a watch that cannot be started — the kind is listed again
+    /// ([`Change::Relisted`]) and
     /// watched from that list, after a backoff that grows while failures repeat
     /// ([`backoff`]).
     pub async fn follow(

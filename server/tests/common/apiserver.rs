@@ -1264,6 +1264,16 @@ impl ApiServer {
         let _ = self.state.changed.send(rv);
     }
 
+    /// Close every open watch (a dropped connection, an API server restart) without losing
+    /// history: a client resuming from the resourceVersion it had gets what it missed.
+    pub fn close_watches(&self) {
+        let mut s = self.state.store.lock().unwrap();
+        s.watch_epoch += 1;
+        let rv = s.rv;
+        drop(s);
+        let _ = self.state.changed.send(rv);
+    }
+
     /// Remove an object (watchers see DELETED).
     pub fn delete(&self, group: &str, plural: &str, ns: &str, name: &str) {
         let mut s = self.state.store.lock().unwrap();
