@@ -154,10 +154,11 @@ const JOB_LABELS: &[&str] = &[
 ];
 
 fn ignored_meta_key(group: &str, kind: &str, map: &str, key: &str) -> bool {
-    if map == "labels" && matches!((group, kind), ("batch", "Job") | ("", "Pod")) {
-        if JOB_LABELS.contains(&key) {
-            return true;
-        }
+    if map == "labels"
+        && matches!((group, kind), ("batch", "Job") | ("", "Pod"))
+        && JOB_LABELS.contains(&key)
+    {
+        return true;
     }
     match map {
         "annotations" => {
