@@ -22,16 +22,38 @@ fn label_span(labels: &Labels, r: &Resource) -> Span {
         .unwrap_or(r.name_span)
 }
 
+/// What the plan does about a missing waypoint `wp` (`ns/name`) that an object with `labels`
+/// in `obj_ns` names (the Namespace's own label: empty `labels`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// W020 generates it under that name (`analysis::mesh::missing_waypoint_requests`)
+    Generated,
+    /// not generated: the object's Namespace names another waypoint namespace (U006)
+    MeantElsewhere,
+    /// not generated: a namespace the input does not hold, or not a valid name
+    None,
+}
+
+fn plan(index: &Index, obj_ns: &str, labels: &Labels, wp: &str) -> Plan {
+    let (ns, name) = wp.split_once('/').unwrap_or(("", ""));
+    if waypoint_meant_elsewhere(index, obj_ns, labels) {
+        Plan::MeantElsewhere
+    } else if generates_waypoint(index, ns, name) {
+        Plan::Generated
+    } else {
+        Plan::None
+    }
+}
+
 /// The rule and message for a broken binding of `obj` to waypoint `wp`.
 fn broken_message(
-    index: &Index,
     obj: &str,
     wp: &str,
     problem: &BindProblem,
     site: LabelSite,
     traffic: Traffic,
     consumer_ns: &str,
-    meant_elsewhere: bool,
+    plan: Plan,
 ) -> (&'static Rule, String) {
     let no_fallback = if site == LabelSite::Object {
         " and the namespace-level waypoint will NOT be used instead"
@@ -42,20 +64,14 @@ fn broken_message(
         // its namespace is analysed: W020 there generates it under that name
         // (`analysis::mesh::missing_waypoint_requests`), so applying recommended-waypoints.yaml
         // in deploy-waypoints makes the label work
-        BindProblem::Missing
-            if !meant_elsewhere
-                && generates_waypoint(
-                index,
-                wp.split('/').next().unwrap_or(""),
-                wp.split('/').nth(1).unwrap_or(""),
-            ) =>
+        BindProblem::Missing if plan == Plan::Generated =>
         {
             (
             &rules::U003_GENERATED,
             format!("\"{obj}\" is labeled to use waypoint \"{wp}\" which does not exist yet; until it does, traffic bypasses it (status WaypointIsNotReady){no_fallback}. recommended-waypoints.yaml creates it under that name (deploy-waypoints, W020): apply it before relying on the label, or relabel to an existing waypoint."),
             )
         }
-        BindProblem::Missing if meant_elsewhere => (
+        BindProblem::Missing if plan == Plan::MeantElsewhere => (
             &rules::U003,
             format!("\"{obj}\" is labeled to use waypoint \"{wp}\" which does not exist; traffic will bypass it (status WaypointIsNotReady){no_fallback}. Its Namespace names another waypoint namespace, which applies only to the Namespace's own label (U006): label the object istio.io/use-waypoint-namespace too, or relabel."),
         ),
@@ -137,14 +153,13 @@ fn services(ctx: &mut NsCtx) {
         let wp = format!("{wns}/{name}");
         if site == LabelSite::Object {
             let (rule, msg) = broken_message(
-                ctx.index,
                 &r.ns_name(),
                 &wp,
                 &problem,
                 site,
                 Traffic::Service,
                 &ns,
-                waypoint_meant_elsewhere(ctx.index, &ns, &r.labels),
+                plan(ctx.index, &ns, &r.labels, &wp),
             );
             ctx.emit(Finding::new(rule, msg).on_node(&r, label_span(&r.labels, &r)));
             continue;
@@ -154,14 +169,13 @@ fn services(ctx: &mut NsCtx) {
         }
         ns_reported = true;
         let (rule, msg) = broken_message(
-            ctx.index,
             &format!("Namespace {ns}"),
             &wp,
             &problem,
             site,
             Traffic::Service,
             &ns,
-            false,
+            plan(ctx.index, &ns, &Labels::default(), &wp),
         );
         let f = match &ctx.view.mode.manifest {
             Some(m) => Finding::new(rule, msg).on_node(m, label_span(&m.labels, m)),
@@ -200,14 +214,13 @@ fn workloads(ctx: &mut NsCtx) {
         } = b
         {
             let (rule, msg) = broken_message(
-                ctx.index,
                 &r.ns_name(),
                 &format!("{wns}/{name}"),
                 &problem,
                 site,
                 Traffic::Workload,
                 &ns,
-                waypoint_meant_elsewhere(ctx.index, &ns, &labels),
+                plan(ctx.index, &ns, &labels, &format!("{wns}/{name}")),
             );
             ctx.emit(Finding::new(rule, msg).on_node(&r, label_span(&labels, &r)));
         }
