@@ -945,3 +945,203 @@ async fn without_metadata_lists_secrets_are_still_kept_as_metadata() {
         "{text}"
     );
 }
+
+/// A server that hands back the same continue token (buggy or hostile) must not make the list
+/// go round forever: the kind is reported as unreadable, its checks unverified, and the other
+/// kinds are read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_continue_token_makes_the_kind_unreadable_instead_of_looping() {
+    let mut objects = apiserver::pods(30, 3);
+    objects.push(obj("v1", "Namespace", None, "ns-0000"));
+    let server = ApiServer::start(objects);
+    server.behave(|b| {
+        b.repeat_continue.insert(("".into(), "pods".into()));
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let c = Cluster::connect(Options {
+        page_size: 10,
+        ..opts(&server, dir.path())
+    })
+    .await
+    .unwrap();
+    let snap = tokio::time::timeout(Duration::from_secs(60), c.load(quiet()))
+        .await
+        .expect("the list ends")
+        .unwrap();
+    let st = status(&snap.kinds, "", "Pod");
+    let Outcome::Failed { message } = &st.outcome else {
+        panic!("{st:?}")
+    };
+    assert!(message.contains("same continue token"), "{message}");
+    assert!(st.problem().unwrap().starts_with("list pods: "));
+    let unverified = cluster::unverified(&snap.kinds);
+    assert!(
+        unverified
+            .iter()
+            .any(|(_, why)| why.starts_with("could not be verified: list pods failed")),
+        "{unverified:?}"
+    );
+    assert!(matches!(
+        status(&snap.kinds, "", "Namespace").outcome,
+        Outcome::Read { .. }
+    ));
+    let pod_reqs = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/v1/pods")
+        .count();
+    assert_eq!(
+        pod_reqs, 2,
+        "the first page, then the page that hands back the token just sent"
+    );
+}
+
+/// An expired continue token (`410 Expired` in the middle of a list, as etcd compacts) starts
+/// that list again from the beginning, once, as client-go's pager does; a second expiry makes
+/// the kind unreadable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_continue_token_restarts_the_list_once() {
+    let mut objects = apiserver::pods(30, 3);
+    objects.push(obj("v1", "Namespace", None, "ns-0000"));
+    let server = ApiServer::start(objects);
+    server.behave(|b| {
+        b.expire_continue.insert(("".into(), "pods".into()), 1);
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let c = Cluster::connect(Options {
+        page_size: 10,
+        ..opts(&server, dir.path())
+    })
+    .await
+    .unwrap();
+    let snap = c.load(quiet()).await.unwrap();
+    let st = status(&snap.kinds, "", "Pod").clone();
+    let Outcome::Read { objects, pages, .. } = st.outcome else {
+        panic!("{st:?}")
+    };
+    assert_eq!(
+        (objects, pages),
+        (30, 3),
+        "restarted, nothing counted twice"
+    );
+    let pods: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/v1/pods")
+        .collect();
+    // page 1, the expired page 2, then page 1 to 3 again
+    assert_eq!(pods.len(), 5);
+    assert!(!pods[2].query.contains("continue="));
+    assert_eq!(
+        snap.files
+            .iter()
+            .filter(|f| f.path.to_string().contains("/Pod/"))
+            .count(),
+        30
+    );
+    // expired twice: not read, with the server's words once (one period)
+    server.behave(|b| {
+        b.expire_continue.insert(("".into(), "pods".into()), 2);
+    });
+    let snap = c.load(quiet()).await.unwrap();
+    let st = status(&snap.kinds, "", "Pod");
+    let p = st.problem().unwrap();
+    assert!(
+        p.starts_with("list pods: HTTP 410: The provided continue parameter is too old"),
+        "{p}"
+    );
+}
+
+/// A watch that ends (closed by the server, or a connection that drops) is resumed from the
+/// newest resourceVersion seen, without listing the kind again; what changed meanwhile
+/// arrives as events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_resumes_a_closed_watch_from_the_last_resource_version_without_listing() {
+    let server = ApiServer::start(istio_scenario());
+    let dir = tempfile::tempdir().unwrap();
+    let c = Cluster::connect(opts(&server, dir.path())).await.unwrap();
+    let snap = c.load(quiet()).await.unwrap();
+    let vs = status(&snap.kinds, "networking.istio.io", "VirtualService").clone();
+    let Outcome::Read {
+        resource_version, ..
+    } = vs.outcome.clone()
+    else {
+        panic!()
+    };
+    let r = vs.resolved.clone().unwrap();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let task = {
+        let (c, r, seen) = (c.clone(), r.clone(), seen.clone());
+        tokio::spawn(async move {
+            c.follow(&r, resource_version, 30, move |ch| {
+                if let Change::Applied(fd) = &ch {
+                    seen.lock().unwrap().push(fd.path.to_string());
+                }
+                if let Change::Relisted { .. } = &ch {
+                    seen.lock().unwrap().push("relisted".into());
+                }
+            })
+            .await
+        })
+    };
+    let vs_requests = |verb: &str| {
+        server
+            .requests()
+            .into_iter()
+            .filter(|q| {
+                q.verb == verb
+                    && q.resource
+                        == Some((
+                            "networking.istio.io".to_string(),
+                            "virtualservices".to_string(),
+                        ))
+            })
+            .collect::<Vec<_>>()
+    };
+    let wait = |what: &str, f: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while !f() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out: {what}; seen {:?}",
+                seen.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    wait("the first watch", &|| !vs_requests("watch").is_empty());
+    let lists_before = vs_requests("list").len();
+    server.apply(vec![obj(
+        "networking.istio.io/v1",
+        "VirtualService",
+        Some("shop"),
+        "reviews",
+    )]);
+    let reviews = "cluster://test/shop/VirtualService/reviews";
+    wait("the first change", &|| {
+        seen.lock().unwrap().iter().any(|s| s == reviews)
+    });
+    let rv_after = server.resource_version();
+    server.close_watches();
+    wait("a second watch", &|| vs_requests("watch").len() >= 2);
+    let second = vs_requests("watch")[1].clone();
+    assert!(
+        second
+            .query
+            .contains(&format!("resourceVersion={rv_after}")),
+        "resumed from the newest version seen: {second:?}"
+    );
+    server.apply(vec![obj(
+        "networking.istio.io/v1",
+        "VirtualService",
+        Some("shop"),
+        "ratings",
+    )]);
+    let ratings = "cluster://test/shop/VirtualService/ratings";
+    wait("a change after the resume", &|| {
+        seen.lock().unwrap().iter().any(|s| s == ratings)
+    });
+    assert_eq!(vs_requests("list").len(), lists_before, "not listed again");
+    assert!(!seen.lock().unwrap().iter().any(|s| s == "relisted"));
+    task.abort();
+}

@@ -753,3 +753,126 @@ fn compare_cluster_reports_drift_in_every_format() {
     assert_eq!(u.code, 2);
     assert!(u.stderr.contains("--compare-cluster"), "{}", u.stderr);
 }
+
+/// `--compare-cluster` against a hostile or unlucky server: the text report with `-v` shows
+/// each drift's values as `* …` detail lines; names from the cluster cannot forge or reorder
+/// report lines (a newline and a right-to-left override are escaped); a kind whose list never
+/// ends (a repeated continue token) or whose continue token expires twice is named in a
+/// warning (one period) and the run goes on; an expiry once is retried from the start.
+#[test]
+fn compare_cluster_text_shows_values_escapes_names_and_survives_bad_pagination() {
+    use serde_json::json;
+    let mut objects = drift_cluster();
+    objects.push(
+        json!({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+        "metadata": {"name": "evil\n[FAIL] forged line\u{202e}txt.exe", "namespace": "shop"},
+        "spec": {"action": "ALLOW"}}),
+    );
+    for name in ["other", "more"] {
+        objects.push(json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": name, "namespace": "shop"},
+            "spec": {"selector": {"app": name}, "ports": [{"port": 80}]}}));
+    }
+    let server = ApiServer::start(objects);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(dir.path());
+    let ws = dir.path().join("ws");
+    std::fs::create_dir_all(&ws).unwrap();
+    std::fs::write(ws.join("shop.yaml"), DRIFT_WORKSPACE).unwrap();
+    let out = dir.path().join("out");
+    let run = |format: &str| {
+        migrate(&[
+            "--from-files",
+            ws.to_str().unwrap(),
+            "--compare-cluster",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--context",
+            "other",
+            "--ignore-failures",
+            "--verbose",
+            "--markers",
+            "ascii",
+            "--format",
+            format,
+            "--output-dir",
+            out.to_str().unwrap(),
+        ])
+    };
+    let t = run("text");
+    assert!(
+        t.stdout
+            .lines()
+            .any(|l| l == "* spec.replicas: 2 in the workspace, 5 in the cluster"),
+        "{}",
+        t.stdout
+    );
+    assert!(
+        !t.stdout
+            .lines()
+            .any(|l| l.starts_with("[FAIL] forged line")),
+        "{}",
+        t.stdout
+    );
+    assert!(!t.stdout.contains('\u{202e}'), "{}", t.stdout);
+    assert!(
+        t.stdout
+            .contains("evil\\n[FAIL] forged line\\u{202e}txt.exe"),
+        "{}",
+        t.stdout
+    );
+    // JSON keeps the name as it is
+    let j = json_of(&run("json"));
+    assert!(j.to_string().contains("evil\\n[FAIL] forged line"));
+
+    // every list is one object a page from now on
+    server.behave(|b| b.max_page = 1);
+    // an expired continue token, once: the list starts again and nothing is lost
+    server.behave(|b| {
+        b.expire_continue.insert(("".into(), "services".into()), 1);
+    });
+    let t = run("text");
+    assert!(!t.stderr.contains("services"), "{}", t.stderr);
+    assert!(t.stderr.contains("3 drift findings"), "{}", t.stderr);
+
+    assert!(!t
+        .stdout
+        .contains("Service \"shop/cart\" is not in the cluster"));
+    // twice: the kind is named, with a single period, and nothing is claimed about it
+    server.behave(|b| {
+        b.expire_continue.insert(("".into(), "services".into()), 2);
+    });
+    let t = run("text");
+    assert!(
+        t.stderr.contains(
+            "warning: list services: HTTP 410: The provided continue parameter is too old"
+        ) && t.stderr.contains(
+            "may show up in the list. Continuing without it; no drift is reported for it."
+        ),
+        "{}",
+        t.stderr
+    );
+    assert!(!t.stderr.contains(".."), "{}", t.stderr);
+    assert!(!t
+        .stdout
+        .contains("Service \"shop/cart\" is not in the cluster"));
+    // a continue token handed back again: the kind is named, the run ends
+    server.behave(|b| {
+        b.expire_continue.clear();
+        b.repeat_continue.insert(("".into(), "services".into()));
+    });
+    let started = std::time::Instant::now();
+    let t = run("text");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    assert!(
+        t.stderr
+            .contains("warning: list services: the server sent the same continue token twice")
+            && t.stderr.contains("no drift is reported for it"),
+        "{}",
+        t.stderr
+    );
+    assert!(
+        t.stdout.contains("DRIFT-002"),
+        "the other kinds are compared"
+    );
+}

@@ -11,14 +11,16 @@
 //! What never counts (the table is [`rule_of`], documented in docs/cluster.md):
 //! - fields the server sets: `status`, `metadata.managedFields`, `resourceVersion`, `uid`,
 //!   `creationTimestamp` (also in templates), `generation`, a Service's `clusterIP(s)`,
-//!   `ipFamilies`, `ipFamilyPolicy`, node ports, a Job's generated `selector`, a webhook's
-//!   injected `caBundle`… — unless the workspace sets them (then they are compared);
+//!   `ipFamilies`, `ipFamilyPolicy`, node ports, a Job's generated `selector` and labels, a
+//!   webhook's injected `caBundle`, the `failurePolicy` istiod sets to `Fail` on its validating
+//!   webhooks… — unless the workspace sets them (then they are compared);
 //! - defaults, when the workspace leaves the field out and the cluster holds the default value
 //!   (`replicas: 1`, `protocol: TCP`, a container's `terminationMessagePath`, `targetPort` =
 //!   `port`, a Deployment's rolling-update strategy, Gateway API `parentRefs` group/kind…);
 //! - annotations and labels written by the server or by the tools that apply manifests
 //!   (kubectl's `last-applied-configuration`, `deployment.kubernetes.io/revision`, Helm's
-//!   `meta.helm.sh/*`, `kubernetes.io/metadata.name`, a Job's `controller-uid`…);
+//!   `meta.helm.sh/*`, `kubernetes.io/metadata.name`, a Job's `controller-uid`…); a Job without
+//!   labels of its own has its pod template's;
 //! - an empty map, list or null on one side and nothing on the other.
 //!
 //! Lists with a merge key (containers and volumes by `name`, container ports by
@@ -134,10 +136,6 @@ const IGNORED_ANNOTATIONS: &[&str] = &[
 const IGNORED_ANNOTATION_PREFIXES: &[&str] = &["meta.helm.sh/", "autoscaling.alpha.kubernetes.io/"];
 const IGNORED_LABELS: &[&str] = &[
     "kubernetes.io/metadata.name",
-    "controller-uid",
-    "job-name",
-    "batch.kubernetes.io/controller-uid",
-    "batch.kubernetes.io/job-name",
     "controller-revision-hash",
     "pod-template-generation",
     "pod-template-hash",
@@ -145,7 +143,23 @@ const IGNORED_LABELS: &[&str] = &[
 const IGNORED_LABEL_PREFIXES: &[&str] =
     &["kustomize.toolkit.fluxcd.io/", "helm.toolkit.fluxcd.io/"];
 
-fn ignored_meta_key(map: &str, key: &str) -> bool {
+/// Labels the API server adds to a Job without `manualSelector` (on its pod template, and so
+/// on its Pods), next to the generated `spec.selector` (Kubernetes `pkg/registry/batch/job`
+/// `generateSelector`). Ignored on Jobs and Pods only: anywhere else they are the user's.
+const JOB_LABELS: &[&str] = &[
+    "controller-uid",
+    "job-name",
+    "batch.kubernetes.io/controller-uid",
+    "batch.kubernetes.io/job-name",
+];
+
+fn ignored_meta_key(group: &str, kind: &str, map: &str, key: &str) -> bool {
+    if map == "labels"
+        && matches!((group, kind), ("batch", "Job") | ("", "Pod"))
+        && JOB_LABELS.contains(&key)
+    {
+        return true;
+    }
     match map {
         "annotations" => {
             IGNORED_ANNOTATIONS.contains(&key)
@@ -332,7 +346,10 @@ pub fn rule_of(group: &str, kind: &str, p: &str) -> Option<Rule> {
         },
         ("apps", "ReplicaSet", "spec.replicas") => d(1.into()),
         ("batch", "Job", _) => match p {
+            // generated with the template's labels unless `manualSelector` (which the server
+            // then sets to `false`)
             "spec.selector" => Some(Rule::Server),
+            "spec.manualSelector" => d(false.into()),
             "spec.backoffLimit" => d(6.into()),
             "spec.completions" | "spec.parallelism" => d(1.into()),
             "spec.completionMode" => d("NonIndexed".into()),
@@ -483,6 +500,37 @@ impl Walker<'_> {
         rule_of(self.group, self.kind, &self.pattern_text())
     }
 
+    /// `labels` or `annotations` when the current map is a `metadata.labels`/`annotations`
+    /// (the object's own, or a template's).
+    fn meta_map(&self) -> Option<String> {
+        let n = self.pattern.len();
+        self.pattern.last().cloned().filter(|l| {
+            matches!(l.as_str(), "labels" | "annotations")
+                && n >= 2
+                && self.pattern[n - 2] == "metadata"
+        })
+    }
+
+    /// A value istiod changes once it runs: the `failurePolicy` of Istio's validating webhooks
+    /// (`validation.istio.io`, `rev.validation.istio.io` of `istio-validator-*`/
+    /// `istiod-default-validator`), installed as `Ignore` and patched to `Fail` when the webhook
+    /// is ready. The chart says so (`istiod` `validatingwebhookconfiguration.yaml`: "Fail open
+    /// until the validation webhook is ready. The webhook controller will update this to `Fail`
+    /// and patch in the `caBundle` when the webhook endpoint is ready."; istio
+    /// `pkg/webhooks/validation/controller`). Only that direction: a cluster still at `Ignore`
+    /// while the manifest says `Fail` is drift.
+    fn patched_by_istiod(&self, w: &Value, c: &Value) -> bool {
+        self.group == "admissionregistration.k8s.io"
+            && self.kind == "ValidatingWebhookConfiguration"
+            && self.pattern_text() == "webhooks[].failurePolicy"
+            && w == "Ignore"
+            && c == "Fail"
+            && self.path.iter().any(|s| {
+                matches!(s, Step::Item { key: "name", value }
+                    if value == "validation.istio.io" || value == "rev.validation.istio.io")
+            })
+    }
+
     fn push(&mut self, ws: Option<&Value>, cl: Option<&Value>) {
         self.out.push(Diff {
             path: self.path.clone(),
@@ -514,7 +562,7 @@ impl Walker<'_> {
     }
 
     fn both(&mut self, w: &Value, c: &Value) {
-        if w == c {
+        if w == c || self.patched_by_istiod(w, c) {
             return;
         }
         if self.rule() == Some(Rule::Quantity) {
@@ -539,12 +587,7 @@ impl Walker<'_> {
         cm: &serde_json::Map<String, Value>,
         c: &Value,
     ) {
-        let n = self.pattern.len();
-        let meta_map: Option<String> = self.pattern.last().cloned().filter(|l| {
-            matches!(l.as_str(), "labels" | "annotations")
-                && n >= 2
-                && self.pattern[n - 2] == "metadata"
-        });
+        let meta_map = self.meta_map();
         let mut keys: Vec<&String> = wm.keys().collect();
         for k in cm.keys() {
             if !wm.contains_key(k) {
@@ -553,7 +596,7 @@ impl Walker<'_> {
         }
         for k in keys {
             if let Some(m) = &meta_map {
-                if ignored_meta_key(m, k) {
+                if ignored_meta_key(self.group, self.kind, m, k) {
                     continue;
                 }
                 // label and annotation values are strings; an unquoted `true` is the same
@@ -620,9 +663,15 @@ impl Walker<'_> {
         // unless everything in it is a default
         let whole = matches!(c, Value::Array(_)) || self.at_item();
         let before = self.out.len();
+        let meta_map = self.meta_map();
         match c {
             Value::Object(m) => {
                 for (k, v) in m {
+                    if let Some(mm) = &meta_map {
+                        if ignored_meta_key(self.group, self.kind, mm, k) {
+                            continue;
+                        }
+                    }
                     self.enter(Step::Key(k.clone()), k, |me| {
                         me.field(None, Some(v), Some(c))
                     });
@@ -682,7 +731,12 @@ pub fn compare(group: &str, kind: &str, workspace: &Value, cluster: &Value) -> V
         pattern: Vec::new(),
     };
     for m in ["labels", "annotations"] {
-        let a = workspace.pointer(&format!("/metadata/{m}"));
+        let mut a = workspace.pointer(&format!("/metadata/{m}"));
+        if m == "labels" && (group, kind) == ("batch", "Job") && a.is_none_or(is_empty) {
+            // a Job without labels of its own gets its pod template's (defaulting of
+            // batch/v1 Job): what `kubectl get job -o yaml` shows
+            a = workspace.pointer("/spec/template/metadata/labels");
+        }
         let b = cluster.pointer(&format!("/metadata/{m}"));
         let empty = Value::Object(Default::default());
         w.enter(Step::Key("metadata".into()), "metadata", |me| {
@@ -824,5 +878,70 @@ mod tests {
         assert_eq!(quantity(&json!("100m")), Some(0.1));
         assert_eq!(quantity(&json!("2Ki")), Some(2048.0));
         assert_eq!(quantity(&json!("1e3")), Some(1000.0));
+    }
+
+    #[test]
+    fn labels_and_selector_the_server_adds_to_a_job_are_not_drift() {
+        let ws = json!({"spec": {"template": {"spec": {"restartPolicy": "Never",
+            "containers": [{"name": "m", "image": "m:1"}]}}}});
+        let server_labels = json!({"batch.kubernetes.io/controller-uid": "u1",
+            "batch.kubernetes.io/job-name": "migrate", "controller-uid": "u1", "job-name": "migrate"});
+        let cl = json!({"spec": {"selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "u1"}},
+            "template": {"metadata": {"labels": server_labels}, "spec": {"restartPolicy": "Never",
+            "containers": [{"name": "m", "image": "m:1"}]}}}});
+        assert!(compare("batch", "Job", &ws, &cl).is_empty());
+        // with labels of its own in the manifest: those are still compared
+        let ws2 = json!({"spec": {"template": {"metadata": {"labels": {"app": "m"}},
+            "spec": {"restartPolicy": "Never", "containers": [{"name": "m", "image": "m:1"}]}}}});
+        let mut cl2 = cl.clone();
+        cl2["spec"]["template"]["metadata"]["labels"]["app"] = json!("m");
+        // the Job's own labels default to its template's
+        cl2["metadata"] = json!({"labels": cl2["spec"]["template"]["metadata"]["labels"].clone()});
+        assert!(compare("batch", "Job", &ws2, &cl2).is_empty());
+        cl2["spec"]["template"]["metadata"]["labels"]["tier"] = json!("x");
+        assert_eq!(
+            paths(&compare("batch", "Job", &ws2, &cl2)),
+            ["spec.template.metadata.labels.tier"]
+        );
+        // a cluster-only label the server does not set is drift even without template labels
+        let mut cl3 = cl.clone();
+        cl3["spec"]["template"]["metadata"]["labels"]["tier"] = json!("x");
+        assert_eq!(
+            paths(&compare("batch", "Job", &ws, &cl3)),
+            ["spec.template.metadata.labels.tier"]
+        );
+        // elsewhere the same label names are the user's
+        let ws = json!({"spec": {"template": {"metadata": {"labels": {"app": "a"}}}}});
+        let cl =
+            json!({"spec": {"template": {"metadata": {"labels": {"app": "a", "job-name": "x"}}}}});
+        assert_eq!(
+            paths(&compare("apps", "Deployment", &ws, &cl)),
+            ["spec.template.metadata.labels.job-name"]
+        );
+    }
+
+    #[test]
+    fn istiod_switching_its_validation_webhook_to_fail_is_not_drift() {
+        let hook = |name: &str, fp: &str| json!({"webhooks": [{"name": name, "failurePolicy": fp, "sideEffects": "None"}]});
+        let g = "admissionregistration.k8s.io";
+        let k = "ValidatingWebhookConfiguration";
+        for name in ["rev.validation.istio.io", "validation.istio.io"] {
+            assert!(compare(g, k, &hook(name, "Ignore"), &hook(name, "Fail")).is_empty());
+            // the other way round: the webhook fails open in the cluster
+            assert_eq!(
+                paths(&compare(g, k, &hook(name, "Fail"), &hook(name, "Ignore"))),
+                [format!("webhooks[name={name}].failurePolicy")]
+            );
+        }
+        // another webhook's failurePolicy is compared
+        assert_eq!(
+            paths(&compare(
+                g,
+                k,
+                &hook("policy.example.com", "Ignore"),
+                &hook("policy.example.com", "Fail")
+            )),
+            ["webhooks[name=policy.example.com].failurePolicy"]
+        );
     }
 }

@@ -146,6 +146,9 @@ pub fn load(req: Request) -> Result<Loaded, String> {
     }
     for k in &kinds {
         if let Some(p) = k.problem() {
+            // the server's message may end its own sentence
+            let p = crate::report::text::clean(&p);
+            let p = p.trim_end_matches(['.', ' ']);
             if req.keep_text {
                 eprintln!("warning: {p}. Continuing without it; no drift is reported for it.");
             } else {

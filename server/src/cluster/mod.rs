@@ -69,6 +69,10 @@ impl Default for Options {
     }
 }
 
+/// Pages of one list at most (5 million objects at the default page size): beyond, the server
+/// is taken to be looping and the kind is reported as unreadable.
+pub const MAX_PAGES: usize = 10_000;
+
 /// What happened to one wanted kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -562,6 +566,9 @@ impl Cluster {
         let mut cont: Option<String> = None;
         let mut pages = 0;
         let mut restarted = false;
+        // continue tokens already sent: a server that hands one back again would make the
+        // list go round forever
+        let mut seen: std::collections::HashSet<String> = Default::default();
         let mut metadata_list = r.want.metadata_only;
         let outcome = loop {
             let req = match self.list_request(&r, cont.clone(), metadata_list) {
@@ -581,6 +588,7 @@ impl Cluster {
                     // history): start this kind again, once
                     restarted = true;
                     cont = None;
+                    seen.clear();
                     pages = 0;
                     files.clear();
                     if let Some(d) = &mut dump {
@@ -621,6 +629,18 @@ impl Cluster {
                 objects_so_far: files.len(),
             });
             match meta.cont.filter(|c| !c.is_empty()) {
+                Some(c) if !seen.insert(c.clone()) => {
+                    break Err(Failure::Other(format!(
+                        "the server sent the same continue token twice after {pages} pages \
+                         (the list would never end)"
+                    )));
+                }
+                Some(_) if pages >= MAX_PAGES => {
+                    break Err(Failure::Other(format!(
+                        "the list did not end after {pages} pages of {} objects",
+                        self.inner.opts.page_size.max(1)
+                    )));
+                }
                 Some(c) => cont = Some(c),
                 None => {
                     break Ok(meta.resource_version.unwrap_or_default());
@@ -705,9 +725,11 @@ impl Cluster {
 
     /// Keep kind `r` current from `resource_version` (its list's) for as long as the future
     /// runs, handing every change to `on`: each watch is resumed from the newest
-    /// resourceVersion seen (objects and bookmarks) when the server ends it; when a watch
-    /// fails — `410 Gone` (the history it would resume from is compacted), a broken stream, a
-    /// watch that cannot be started — the kind is listed again ([`Change::Relisted`]) and
+    /// resourceVersion seen (objects and bookmarks) when it ends — the server closes it, or the
+    /// connection breaks mid-stream (kube-rs ends the stream on an unexpected EOF); when a watch
+    /// cannot resume — `410 Gone` (the history it would resume from is compacted), another
+    /// error event or read error, a watch that cannot be started — the kind is listed again
+    /// ([`Change::Relisted`]) and
     /// watched from that list, after a backoff that grows while failures repeat
     /// ([`backoff`]).
     pub async fn follow(

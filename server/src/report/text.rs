@@ -73,16 +73,41 @@ fn finding(
     } else {
         ""
     };
-    writeln!(out, "{} {}{}", marker(m, f), prefix, f.message)?;
+    writeln!(out, "{} {}{}", marker(m, f), prefix, clean(&f.message))?;
     for d in &f.details {
-        writeln!(out, "* {d}")?;
+        writeln!(out, "* {}", clean(d))?;
     }
     if locate {
         if let Some(place) = report.place(f) {
-            writeln!(out, "   {} {} [{}]", m.at, place, f.rule.id)?;
+            writeln!(out, "   {} {} [{}]", m.at, clean(&place), f.rule.id)?;
         }
     }
     Ok(())
+}
+
+/// Text as one line that reads as it is stored: names and values may come from a cluster (or
+/// a file) written by someone else, and a newline, a carriage return, an escape sequence or a
+/// bidirectional override (U+202E) in them would forge or reorder report lines. Those are
+/// written as escapes (`\n`, `\u{202e}`); JSON and SARIF escape in their own way.
+pub fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+    };
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if bad(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// An informational finding the report prints only with `--verbose`.
@@ -164,9 +189,19 @@ fn input_problem(
         Severity::Info => m.info,
     };
     match report.place(f) {
-        Some(place) => writeln!(out, "{mk} {place}: {} [{}]", f.message, f.rule.id),
-        None => writeln!(out, "{mk} {} [{}]", f.message, f.rule.id),
+        Some(place) => writeln!(
+            out,
+            "{mk} {}: {} [{}]",
+            clean(&place),
+            clean(&f.message),
+            f.rule.id
+        )?,
+        None => writeln!(out, "{mk} {} [{}]", clean(&f.message), f.rule.id)?,
     }
+    for d in &f.details {
+        writeln!(out, "* {}", clean(d))?;
+    }
+    Ok(())
 }
 
 /// One phase: its status, its check lines, its findings, and where its files went.
@@ -248,19 +283,19 @@ fn checks(
             CheckStatus::Failed => {
                 let first = c.findings.iter().find(|f| f.blocking());
                 let message = first.map(|f| f.message.as_str()).unwrap_or("");
-                writeln!(out, "{} {} failed: {message}", m.fail, c.title)?;
+                writeln!(out, "{} {} failed: {}", m.fail, c.title, clean(message))?;
                 if let Some(first) = first {
                     if let Some(place) = report.place(first) {
-                        writeln!(out, "   {} {} [{}]", m.at, place, first.rule.id)?;
+                        writeln!(out, "   {} {} [{}]", m.at, clean(&place), first.rule.id)?;
                     }
                     for d in &first.details {
-                        writeln!(out, "* {d}")?;
+                        writeln!(out, "* {}", clean(d))?;
                     }
                     shown.push(*first as *const Finding);
                 }
             }
             CheckStatus::Unverified => {
-                writeln!(out, "{} {} {}", m.warn, c.title, c.message)?;
+                writeln!(out, "{} {} {}", m.warn, c.title, clean(&c.message))?;
             }
             CheckStatus::Passed | CheckStatus::Warning if check_lines => {
                 writeln!(out, "{} {} passed", m.pass, c.title)?;
@@ -269,4 +304,22 @@ fn checks(
         }
     }
     Ok(shown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped() {
+        assert_eq!(clean("reviews-v1"), "reviews-v1");
+        assert_eq!(clean("ünïcode ok"), "ünïcode ok");
+        assert_eq!(clean("a\nb\rc\td"), "a\\nb\\rc\\td");
+        assert_eq!(clean("x\u{202e}gpj.exe"), "x\\u{202e}gpj.exe");
+        assert_eq!(clean("\u{1b}[31mred"), "\\u{1b}[31mred");
+        assert_eq!(
+            clean("\u{2066}a\u{2069}\u{200f}"),
+            "\\u{2066}a\\u{2069}\\u{200f}"
+        );
+    }
 }

@@ -215,6 +215,12 @@ pub struct Behaviour {
     pub slow_discovery: Option<Duration>,
     /// Answer 406 to metadata-only list requests (an API server that cannot do them).
     pub no_metadata_lists: bool,
+    /// (group, plural) whose every page hands back the first page's continue token (a buggy or
+    /// hostile server: the list never ends).
+    pub repeat_continue: BTreeSet<(String, String)>,
+    /// (group, plural) → how many list requests with a continue token to answer
+    /// `410 Expired` (the token expired: etcd compacted the list's revision).
+    pub expire_continue: BTreeMap<(String, String), usize>,
 }
 
 pub struct State {
@@ -937,6 +943,20 @@ impl State {
                 if behaviour.max_page > 0 {
                     limit = limit.min(behaviour.max_page);
                 }
+                let key = (g.clone(), plural.clone());
+                if q.get("continue").is_some_and(|c| !c.is_empty()) {
+                    let mut b = self.behaviour.lock().unwrap();
+                    if let Some(n) = b.expire_continue.get_mut(&key).filter(|n| **n > 0) {
+                        *n -= 1;
+                        // a real API server's words (k8s.io/apiserver storage/etcd3)
+                        return status(
+                            410,
+                            "Expired",
+                            "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
+                            json!({}),
+                        );
+                    }
+                }
                 let (list_rv, offset) = match q.get("continue").filter(|c| !c.is_empty()) {
                     Some(c) => {
                         let Some((rv, off)) = c.split_once('-').and_then(|(a, b)| {
@@ -968,6 +988,11 @@ impl State {
                 let table = accept.contains("as=Table");
                 let mut meta = json!({"resourceVersion": list_rv.to_string()});
                 if more {
+                    let next = if behaviour.repeat_continue.contains(&key) {
+                        limit.min(matching.len())
+                    } else {
+                        next
+                    };
                     meta["continue"] = json!(format!("{list_rv}-{next}"));
                     meta["remainingItemCount"] = json!(matching.len() - next);
                 }
@@ -1234,6 +1259,16 @@ impl ApiServer {
             }
         }
         s.compacted = s.rv;
+        let rv = s.rv;
+        drop(s);
+        let _ = self.state.changed.send(rv);
+    }
+
+    /// Close every open watch (a dropped connection, an API server restart) without losing
+    /// history: a client resuming from the resourceVersion it had gets what it missed.
+    pub fn close_watches(&self) {
+        let mut s = self.state.store.lock().unwrap();
+        s.watch_epoch += 1;
         let rv = s.rv;
         drop(s);
         let _ = self.state.changed.send(rv);
