@@ -37,7 +37,9 @@ fn bad_findings(c: &mut Client) -> BTreeSet<String> {
     for f in all {
         // errors and warnings: a fix that trades an error for a warning (U008 → U003, the label
         // before the waypoint exists) or adds one (P019) is not a fix
-        if f["severity"] != "info" || f["blocking"] == true {
+        // (U001, a waypoint nothing uses yet, is the plan's state between creating the waypoint
+        // and enrolling its Services)
+        if (f["severity"] != "info" && f["rule"] != "U001") || f["blocking"] == true {
             // the message may list what is left to do (U008): it names only resource-less ones
             let what = if f["resource"].is_null() {
                 &f["message"]
