@@ -23,6 +23,7 @@ fn label_span(labels: &Labels, r: &Resource) -> Span {
 }
 
 /// The rule and message for a broken binding of `obj` to waypoint `wp`.
+#[allow(clippy::too_many_arguments)]
 fn broken_message(
     index: &Index,
     obj: &str,
