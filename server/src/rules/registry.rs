@@ -220,7 +220,7 @@ rules {
     U007 = "U007", WAYPOINTS_USED, Warning: "Explicit opt-out on a service that needs a waypoint";
     U008 = "U008", ORDERING, Error, security("7.5", "traffic would reach the waypoint before its policies"): "Policies must be in place before a waypoint is used";
     U009 = "U009", ORDERING, Error, blocking: "A server sidecar without HBONE cannot be reached by its waypoint";
-    U010 = "U010", WAYPOINTS_USED, Info: "Sidecar clients and ingress gateways bypass the waypoint";
+    U010 = "U010", WAYPOINTS_USED, Info: "Sidecar clients, ingress gateways and plaintext clients bypass the waypoint";
     U011 = "U011", WAYPOINTS_USED, Info: "Make the waypoint mandatory";
     U012 = "U012", WAYPOINTS_USED, Info: "A route from one waypointed service to another skips the second waypoint";
     // ---- policy-simplification
