@@ -46,7 +46,6 @@ fn plan(index: &Index, obj_ns: &str, labels: &Labels, wp: &str) -> Plan {
 }
 
 /// The rule and message for a broken binding of `obj` to waypoint `wp`.
-#[allow(clippy::too_many_arguments)]
 fn broken_message(
     obj: &str,
     wp: &str,
