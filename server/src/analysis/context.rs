@@ -229,6 +229,9 @@ pub struct NsCtx<'a> {
     pub pending: BTreeMap<Target, Vec<PendingObject>>,
     /// DENY policies that will deny waypoint traffic, per target (P005), for the ordering guard.
     pub blocked: BTreeMap<Target, Vec<String>>,
+    /// Policies (`Kind/name`) whose waypoint copy was refused (P001's blocking variants): no
+    /// enforced copy exists, so the original must not be advised for deletion.
+    pub refused_copies: BTreeSet<String>,
     /// Names given to generated objects, per kind (copies must not collide).
     pub generated_names: BTreeMap<String, BTreeSet<String>>,
     /// Findings that state a waypoint need (index in `out`) and the targets they are about.
@@ -310,6 +313,7 @@ impl<'a> NsCtx<'a> {
             ns_level: false,
             pending: BTreeMap::new(),
             blocked: BTreeMap::new(),
+            refused_copies: BTreeSet::new(),
             generated_names: BTreeMap::new(),
             need_findings: Vec::new(),
             reason_keys: HashMap::new(),

@@ -12,6 +12,7 @@ use crate::analysis::{NsCtx, Target};
 use crate::finding::{Action, Finding, Object};
 use crate::fixes;
 use crate::model::{AuthzAction, Body, Labels, Resource};
+use crate::phases::deploy_waypoints::plan::headless_label_only;
 use crate::rules;
 
 pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
@@ -20,6 +21,11 @@ pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
     }
     let mut no_allow: Vec<String> = Vec::new();
     for wp in wps {
+        // a headless Service enrolled only by its own label: no traffic to it passes the
+        // waypoint (W018)
+        if headless_label_only(ctx, wp.index) {
+            continue;
+        }
         let Some(applying) = authz_applying(ctx, wp) else {
             continue;
         };
