@@ -39,7 +39,7 @@ fn unenforced(ctx: &mut NsCtx) {
             continue;
         }
         let res = sv.res.clone();
-        let label_only = super::plan::headless_label_only(ctx, si);
+        let label_only = ctx.headless_label_only(si);
         let attached: Vec<String> = ctx
             .view
             .resources

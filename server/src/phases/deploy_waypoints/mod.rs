@@ -9,7 +9,7 @@ mod gateway_api_missing;
 mod headless_services;
 mod mesh_routes;
 mod misplaced_config;
-pub(crate) mod plan;
+mod plan;
 mod request_balancing;
 mod selector_policies;
 mod service_entries;

@@ -8,9 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::analysis::context::PlannedWaypoint;
-use crate::analysis::mesh::{
-    resolve_binding, serves, waypoint_for, waypoint_sa, Binding, LabelSite, Traffic,
-};
+use crate::analysis::mesh::{resolve_binding, serves, waypoint_for, waypoint_sa, Binding, Traffic};
 use crate::analysis::{NsCtx, Target, TargetKind};
 use crate::model::{Body, Resource};
 
@@ -23,41 +21,6 @@ pub fn headless_needing(ctx: &NsCtx) -> Vec<usize> {
             sv.svc().is_headless() && ctx.needs(&Target::service(sv.name()))
         })
         .collect()
-}
-
-/// A headless Service enrolled only by `istio.io/use-waypoint` on the Service itself: its
-/// clients address the pods and no pod behind it is enrolled (pod template or namespace
-/// label), so no traffic to it goes through that waypoint (W018).
-pub fn headless_label_only(ctx: &NsCtx, si: usize) -> bool {
-    let sv = &ctx.view.services[si];
-    if sv.infra || !sv.svc().is_headless() {
-        return false;
-    }
-    let on_service = matches!(
-        sv.binding,
-        Binding::Bound(_, LabelSite::Object)
-            | Binding::Broken {
-                site: LabelSite::Object,
-                ..
-            }
-    );
-    if !on_service {
-        return false;
-    }
-    let ns_labels = ctx.view.mode.labels();
-    !sv.units.iter().any(|&u| {
-        matches!(
-            resolve_binding(
-                ctx.index,
-                ctx.facts,
-                ctx.ns(),
-                &ns_labels,
-                &ctx.unit(u).labels,
-                Traffic::Workload,
-            ),
-            Binding::Bound(..) | Binding::Broken { .. }
-        )
-    })
 }
 
 /// Every target of the namespace with its current binding.

@@ -12,7 +12,6 @@ use crate::analysis::{NsCtx, Target};
 use crate::finding::{Action, Finding, Object};
 use crate::fixes;
 use crate::model::{AuthzAction, Body, Labels, Resource};
-use crate::phases::deploy_waypoints::plan::headless_label_only;
 use crate::rules;
 
 pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
@@ -23,7 +22,7 @@ pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
     for wp in wps {
         // a headless Service enrolled only by its own label: no traffic to it passes the
         // waypoint (W018)
-        if headless_label_only(ctx, wp.index) {
+        if ctx.headless_label_only(wp.index) {
             continue;
         }
         let Some(applying) = authz_applying(ctx, wp) else {
