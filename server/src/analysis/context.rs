@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use super::authz::Identity;
 use super::facts::Facts;
-use super::mesh::{NsView, Unit};
+use super::mesh::{resolve_binding, Binding, LabelSite, NsView, Traffic, Unit};
 use crate::finding::{Finding, Location};
 use crate::index::Index;
 use crate::model::refs::RefKey;
@@ -229,6 +229,9 @@ pub struct NsCtx<'a> {
     pub pending: BTreeMap<Target, Vec<PendingObject>>,
     /// DENY policies that will deny waypoint traffic, per target (P005), for the ordering guard.
     pub blocked: BTreeMap<Target, Vec<String>>,
+    /// Policies (`Kind/name`) whose waypoint copy was refused (P001's blocking variants): no
+    /// enforced copy exists, so the original must not be advised for deletion.
+    pub refused_copies: BTreeSet<String>,
     /// Names given to generated objects, per kind (copies must not collide).
     pub generated_names: BTreeMap<String, BTreeSet<String>>,
     /// Findings that state a waypoint need (index in `out`) and the targets they are about.
@@ -310,6 +313,7 @@ impl<'a> NsCtx<'a> {
             ns_level: false,
             pending: BTreeMap::new(),
             blocked: BTreeMap::new(),
+            refused_copies: BTreeSet::new(),
             generated_names: BTreeMap::new(),
             need_findings: Vec::new(),
             reason_keys: HashMap::new(),
@@ -435,6 +439,41 @@ impl<'a> NsCtx<'a> {
             .into_iter()
             .filter(|s| self.planned.contains_key(&Target::service(s)))
             .collect()
+    }
+
+    /// A headless Service enrolled only by `istio.io/use-waypoint` on the Service itself: its
+    /// clients address the pods and no pod behind it is enrolled (pod template or namespace
+    /// label), so no traffic to it goes through that waypoint (W018).
+    pub fn headless_label_only(&self, si: usize) -> bool {
+        let sv = &self.view.services[si];
+        if sv.infra || !sv.svc().is_headless() {
+            return false;
+        }
+        let on_service = matches!(
+            sv.binding,
+            Binding::Bound(_, LabelSite::Object)
+                | Binding::Broken {
+                    site: LabelSite::Object,
+                    ..
+                }
+        );
+        if !on_service {
+            return false;
+        }
+        let ns_labels = self.view.mode.labels();
+        !sv.units.iter().any(|&u| {
+            matches!(
+                resolve_binding(
+                    self.index,
+                    self.facts,
+                    self.ns(),
+                    &ns_labels,
+                    &self.unit(u).labels,
+                    Traffic::Workload,
+                ),
+                Binding::Bound(..) | Binding::Broken { .. }
+            )
+        })
     }
 
     /// Record that `t` needs a waypoint because of `what` (found by `rule`).

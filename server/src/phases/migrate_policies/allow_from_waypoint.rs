@@ -20,6 +20,11 @@ pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
     }
     let mut no_allow: Vec<String> = Vec::new();
     for wp in wps {
+        // a headless Service enrolled only by its own label: no traffic to it passes the
+        // waypoint (W018)
+        if ctx.headless_label_only(wp.index) {
+            continue;
+        }
         let Some(applying) = authz_applying(ctx, wp) else {
             continue;
         };

@@ -85,8 +85,12 @@ pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
                 .iter()
                 .any(|&u| ctx.unit(u).ambient_bound() && !sel.contains(&u));
             if let Body::AuthorizationPolicy(ap) = &pol.body {
-                // P001 refuses a partial copy, and makes none that admits only the waypoint
-                if partial || admits_only(ap, &wp.waypoint.identity(ctx.facts)) {
+                // P001 refuses a partial copy and one for a headless Service, and makes none
+                // that admits only the waypoint
+                if partial
+                    || ctx.view.services[wp.index].svc().is_headless()
+                    || admits_only(ap, &wp.waypoint.identity(ctx.facts))
+                {
                     continue;
                 }
             }

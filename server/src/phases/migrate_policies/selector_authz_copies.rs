@@ -69,6 +69,10 @@ pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
                 refuse_partial(ctx, &pol, c.at, wp);
                 continue;
             }
+            if ctx.view.services[wp.index].svc().is_headless() {
+                refuse_headless(ctx, &pol, c.at, wp);
+                continue;
+            }
             let extra = caveats(ctx, ap, wp);
             copy(
                 ctx,
@@ -111,6 +115,34 @@ fn refuse_partial(ctx: &mut NsCtx, pol: &Arc<Resource>, at: Span, wp: &Waypointe
     )
     .on_node(pol, at);
     ctx.emit(f);
+    block(ctx, pol, wp);
+}
+
+/// The Service is headless: its clients address the pods, and pod-addressed traffic enters the
+/// waypoint on its `direct-http` chain, whose filters are built without a Service
+/// (`buildWaypointInboundHTTPFilters(nil, cc)`, istio 1.26
+/// `pilot/pkg/networking/core/listener_waypoint.go`), so only policies attached to the waypoint
+/// Gateway or GatewayClass apply there (`ShouldAttachPolicy`, `pilot/pkg/model/policyattachment.go`).
+/// A copy attached to the Service would never be enforced: the L7 control would be lost
+/// silently once the original is deleted. No copy is offered.
+fn refuse_headless(ctx: &mut NsCtx, pol: &Arc<Resource>, at: Span, wp: &WaypointedService) {
+    let f = Finding::new(
+        &rules::P001_HEADLESS,
+        format!(
+            "AuthorizationPolicy \"{}\" cannot be copied to waypoint \"{}\" for Service \"{}\": the Service is headless, its clients address the pods, and a waypoint applies only policies attached to its Gateway (or GatewayClass) to pod-addressed traffic, so a copy with targetRefs kind Service would never be enforced. Attach the copy instead to a waypoint dedicated to the pods this policy selects (istio.io/waypoint-for: workload or all, enrolled with istio.io/use-waypoint on their pod template; targetRefs [{{kind: Gateway, group: gateway.networking.k8s.io, name: <that waypoint>}}]) — a Gateway-attached copy on a waypoint shared with other workloads would apply to them too. Until then keep the sidecars (and the original) for these pods.",
+            pol.ns_name(),
+            wp.waypoint.display(),
+            wp.name
+        ),
+    )
+    .on_node(pol, at);
+    ctx.emit(f);
+    block(ctx, pol, wp);
+}
+
+/// No copy exists for this Service: the waypoint must not be used for it (U008), and the
+/// original must not be advised for deletion (S001, R009).
+fn block(ctx: &mut NsCtx, pol: &Arc<Resource>, wp: &WaypointedService) {
     ctx.blocked
         .entry(Target::service(&wp.name))
         .or_default()
@@ -118,6 +150,8 @@ fn refuse_partial(ctx: &mut NsCtx, pol: &Arc<Resource>, at: Span, wp: &Waypointe
             "AuthorizationPolicy {} cannot be copied to the waypoint as is",
             pol.ns_name()
         ));
+    ctx.refused_copies
+        .insert(format!("{}/{}", pol.kind, pol.name));
 }
 
 /// What the copy does differently from the original, for the message.
@@ -126,27 +160,11 @@ fn caveats(ctx: &NsCtx, ap: &AuthorizationPolicy, wp: &WaypointedService) -> Opt
     if let Some(c) = port_caveat(ctx, ap, wp.index) {
         extra.push(c);
     }
-    if let Some(c) = headless_caveat(ctx, wp.index) {
-        extra.push(c);
-    }
     if extra.is_empty() {
         None
     } else {
         Some(extra.join(" "))
     }
-}
-
-/// E25: a Service-attached policy does not cover pod-addressed traffic, which is all the
-/// traffic of a headless Service.
-fn headless_caveat(ctx: &NsCtx, si: usize) -> Option<String> {
-    let sv = &ctx.view.services[si];
-    if !sv.svc().is_headless() {
-        return None;
-    }
-    Some(format!(
-        "Service \"{}\" is headless: its clients address the pods, and a Service-attached policy does not apply to pod-addressed traffic through a waypoint (istio/istio#56505). To enforce it, attach the copy to a waypoint dedicated to these pods (istio.io/waypoint-for: workload, enrolled with istio.io/use-waypoint on the pods) with targetRefs kind Gateway; attaching it to a shared waypoint would apply it to every service behind that waypoint.",
-        sv.name()
-    ))
 }
 
 /// E10: ports in copied rules are workload ports; warn when the Service maps them.

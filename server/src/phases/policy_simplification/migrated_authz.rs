@@ -28,6 +28,13 @@ pub fn namespace(ctx: &mut NsCtx) {
         if ap.selector.is_none() || !(l7 || depends_on_source_identity(ap)) {
             continue;
         }
+        // P001 refused the copy: nothing at the waypoint enforces it, the original stays
+        if ctx
+            .refused_copies
+            .contains(&format!("{}/{}", r.kind, r.name))
+        {
+            continue;
+        }
         if !o.with_sidecar.is_empty() {
             keep(ctx, &r, &o.with_sidecar);
             continue;

@@ -45,11 +45,19 @@ pub fn namespace(ctx: &mut NsCtx) {
             .as_ref()
             .map(|s| s.key_span)
             .unwrap_or(p.name_span);
+        let fix = if ctx
+            .refused_copies
+            .contains(&format!("{}/{}", p.kind, p.name))
+        {
+            "No waypoint copy of it can be enforced as things are (P001): keep these sidecars, and the policy, until a copy is attached where the waypoint enforces it; do not delete it before."
+        } else {
+            "Delete or convert it first (apply the waypoint copies and the allow-from-waypoint policy, then delete it)."
+        };
         ctx.emit(
             Finding::new(
                 &rules::R009,
                 format!(
-                    "Removing the sidecar of {} activates ztunnel enforcement of \"{}\" without its HTTP rules ({}). Delete or convert it first (apply the waypoint copies and the allow-from-waypoint policy, then delete it).",
+                    "Removing the sidecar of {} activates ztunnel enforcement of \"{}\" without its HTTP rules ({}). {fix}",
                     workloads_list(&names),
                     p.ns_name(),
                     effect
