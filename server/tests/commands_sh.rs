@@ -112,6 +112,38 @@ fn a_paused_deployment_and_on_delete_controllers_are_restarted_by_hand() {
 }
 
 #[test]
+fn security_controls_that_stop_applying_are_named_before_the_namespace_switch() {
+    // R011 and P021 stay non-blocking warnings, but the script must not switch the namespace
+    // with nothing said
+    for (case, rule) in [
+        ("R011/mesh-wide-registry-only", "R011"),
+        ("P021/e27-export-to-own-namespace", "P021"),
+    ] {
+        let text = script(&fixture::case(case));
+        commands_check::check(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let lines: Vec<&str> = text.lines().collect();
+        let switch = lines
+            .iter()
+            .position(|l| l.trim_start_matches("# ").starts_with("kubectl label ns "))
+            .unwrap_or_else(|| panic!("{case}: no namespace switch:\n{text}"));
+        let warning = lines
+            .iter()
+            .position(|l| l.starts_with("# WARNING: "))
+            .unwrap_or_else(|| panic!("{case}: no warning:\n{text}"));
+        assert!(warning < switch, "{case}:\n{text}");
+        assert!(
+            lines[warning..switch]
+                .iter()
+                .any(|l| l.starts_with(&format!("#   [{rule}] "))),
+            "{case}:\n{text}"
+        );
+    }
+    // nothing to say: no block
+    let text = script(&fixture::case("R004/controller-trees"));
+    assert!(!text.contains("# WARNING"), "{text}");
+}
+
+#[test]
 fn a_failed_phase_writes_its_steps_and_the_later_ones_commented_out_with_the_reason() {
     // R009 (blocking) fails remove-sidecars: the namespace switch and the restarts would
     // make ztunnel deny traffic
