@@ -201,6 +201,11 @@ pub struct Workload {
     pub service_name: Option<String>,
     pub ds_status: Option<DaemonSetStatus>,
     pub generation: Option<i64>,
+    /// Deployment `spec.paused: true`: `kubectl rollout restart` refuses it.
+    pub paused: bool,
+    /// StatefulSet / DaemonSet `spec.updateStrategy.type: OnDelete`: a template change (and so
+    /// `kubectl rollout restart`) replaces no pod; pods take it only when deleted.
+    pub on_delete: bool,
 }
 
 impl Workload {
@@ -300,6 +305,8 @@ impl Workload {
             service_name: None,
             ds_status: None,
             generation: None,
+            paused: false,
+            on_delete: false,
         }
     }
 
@@ -353,6 +360,18 @@ impl Workload {
             w.selector = LabelSelector::from_node(ex, sel, "spec.selector");
         }
         w.service_name = ex.string(spec, "serviceName", "spec.serviceName");
+        match w.kind {
+            WorkloadKind::Deployment => {
+                w.paused = ex.bool(spec, "paused", "spec.paused").unwrap_or(false);
+            }
+            WorkloadKind::StatefulSet | WorkloadKind::DaemonSet => {
+                if let Some(us) = ex.map(spec, "updateStrategy", "spec.updateStrategy") {
+                    w.on_delete = ex.string(us, "type", "spec.updateStrategy.type").as_deref()
+                        == Some("OnDelete");
+                }
+            }
+            _ => {}
+        }
         if w.kind == WorkloadKind::DaemonSet {
             if let Some(st) = node.get("status").filter(|s| s.is_map()) {
                 let mut ex2 = Extractor::new();

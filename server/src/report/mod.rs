@@ -370,6 +370,11 @@ impl<'a> Report<'a> {
                 continue;
             }
             out.push_str(&format!("\n# --- {}\n", p.phase.id()));
+            if p.phase == Phase::RemoveSidecars
+                && lines.iter().any(|l| l.starts_with("kubectl label ns "))
+            {
+                out.push_str(&self.switch_warnings());
+            }
             if fails_here {
                 stopped = Some(p.phase);
                 out.push_str(&format!(
@@ -404,6 +409,44 @@ impl<'a> Report<'a> {
         out
     }
 
+    /// The `# WARNING:` block written right before the namespace switch: the non-blocking
+    /// warnings about a security control that stops applying once the pods lose their sidecar
+    /// and that no step of the script replaces ([`SWITCH_WARNINGS`]). They stay non-blocking (the rules' catalog
+    /// severity), but the script does not switch a namespace with nothing said.
+    fn switch_warnings(&self) -> String {
+        let mut seen = BTreeSet::new();
+        let mut out = String::new();
+        for f in self.ran_findings() {
+            let Some(sec) = &f.rule.security else {
+                continue;
+            };
+            // the rules whose warning is a control that silently stops applying at the switch
+            // (the others of the catalog with a security effect are blocking, fixed by a step
+            // of the script, or about a later cleanup)
+            if f.blocking() || !SWITCH_WARNINGS.contains(&f.rule.id) {
+                continue;
+            }
+            let line = format!("{}{}", f.rule.id, one_line(&f.message));
+            if seen.insert(line.clone()) {
+                if out.is_empty() {
+                    out.push_str("# WARNING: once the pods below lose their sidecars, these security controls stop applying (non-blocking warnings; decide before running on):\n");
+                }
+                if seen.len() <= 10 {
+                    out.push_str(&format!(
+                        "#   [{}] {}: {}\n",
+                        f.rule.id,
+                        sec.why,
+                        one_line(&f.message)
+                    ));
+                }
+            }
+        }
+        if seen.len() > 10 {
+            out.push_str(&format!("#   … and {} more\n", seen.len() - 10));
+        }
+        out
+    }
+
     /// Where a finding is, as text: `path:line:col`, or the `cluster://` URI of a cluster object.
     pub fn place(&self, f: &Finding) -> Option<String> {
         let (path, line, col, _, _) = self.position(f)?;
@@ -427,6 +470,11 @@ impl<'a> Report<'a> {
         Some((file.path.to_string(), sl + 1, sc + 1, el + 1, ec + 1))
     }
 }
+
+/// Rules whose (non-blocking) warning is a security control that stops applying when a
+/// namespace switches to ambient with nothing in the script to replace it: R011 (REGISTRY_ONLY
+/// outbound restrictions), P021 (ServiceEntry exportTo).
+const SWITCH_WARNINGS: [&str; 2] = ["R011", "P021"];
 
 /// Text on one line (a comment of `commands.sh` must not end early).
 fn one_line(s: &str) -> String {

@@ -9,11 +9,11 @@
 //! no restart.
 
 use crate::analysis::mesh::{
-    is_gateway_pod, is_waypoint_pod, pod_owner, proxy_has_hbone, sidecar_revision,
+    controller_of, is_gateway_pod, is_waypoint_pod, proxy_has_hbone, sidecar_revision,
 };
 use crate::analysis::NsCtx;
 use crate::finding::Finding;
-use crate::fixes::restart_action;
+use crate::fixes::restart_controller;
 use crate::model::Body;
 use crate::rules;
 
@@ -30,8 +30,8 @@ pub fn namespace(ctx: &mut NsCtx) {
         {
             continue;
         }
-        let (kind, name) =
-            pod_owner(&ctx.view, &p).unwrap_or_else(|| ("Pod".to_string(), p.name.to_string()));
+        let c = controller_of(ctx.index, &p);
+        let (kind, name) = (c.kind.clone(), c.name.clone());
         let what = if kind == "Pod" {
             format!("Gateway Pod {ns}/{name}")
         } else {
@@ -57,7 +57,7 @@ pub fn namespace(ctx: &mut NsCtx) {
                 ),
             )
             .on_node(&p, proxy.span)
-            .action(restart_action(&kind, &ns, &name))
+            .action(restart_controller(ctx.index, &ns, &c, Some(&p)))
         };
         ctx.emit(f);
     }

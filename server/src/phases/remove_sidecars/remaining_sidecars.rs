@@ -4,8 +4,8 @@
 
 use crate::analysis::mesh::{controller_of, has_sidecar, injection_request};
 use crate::analysis::NsCtx;
-use crate::finding::Finding;
-use crate::fixes::restart_action;
+use crate::finding::{Action, Finding};
+use crate::fixes::restart_controller;
 use crate::model::Body;
 use crate::rules;
 
@@ -33,12 +33,15 @@ pub fn namespace(ctx: &mut NsCtx) {
                 ));
                 continue;
             }
-            let f = if c.is_bare_pod() {
-                f.detail("it has no controller (no ownerReferences): do not delete it, it would not come back")
-            } else {
-                f.detail(format!("restart its owner {}", c.display()))
+            let action = restart_controller(ctx.index, &ns, &c, Some(&p));
+            // the text says what commands.sh does: a restart command or a step by hand
+            let f = match &action {
+                _ if c.is_bare_pod() => f.detail("it has no controller (no ownerReferences): do not delete it, it would not come back"),
+                Action::Restart { .. } => f.detail(format!("restart its owner {}", c.display())),
+                Action::Manual { step, .. } => f.detail(format!("by hand: {step}")),
+                _ => f,
             };
-            ctx.emit(f.action(restart_action(&c.kind, &ns, &c.name)));
+            ctx.emit(f.action(action));
         }
     }
 }

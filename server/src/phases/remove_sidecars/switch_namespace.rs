@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::analysis::mesh::{injection_request, Injection};
 use crate::analysis::NsCtx;
 use crate::finding::{Action, Finding, LabelTarget};
-use crate::fixes::restart_action;
+use crate::fixes::restart_controller;
 use crate::model::Body;
 use crate::rules;
 
@@ -54,7 +54,12 @@ fn restarts(ctx: &NsCtx, ns: &str) -> Vec<Action> {
             continue;
         }
         if seen.insert(c.clone()) {
-            out.push(restart_action(&c.kind, ns, &c.name));
+            out.push(restart_controller(
+                ctx.index,
+                ns,
+                c,
+                unit.pods.first().map(|p| &**p),
+            ));
         }
     }
     out

@@ -17,7 +17,7 @@ use crate::analysis::mesh::{
 };
 use crate::analysis::{NsCtx, Target};
 use crate::finding::Finding;
-use crate::fixes::restart_action;
+use crate::fixes::restart_controller;
 use crate::model::{Body, Resource};
 use crate::rules;
 
@@ -90,7 +90,7 @@ pub fn namespace(ctx: &mut NsCtx) {
                     format!("{head} {step} before enabling the waypoint."),
                 )
                 .on_node(first, span)
-                .action(restart_action(&c.kind, &ns, &c.name))
+                .action(restart_controller(ctx.index, &ns, &c, Some(first)))
             };
             found.push(f);
         }
