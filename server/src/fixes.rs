@@ -5,10 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use crate::analysis::mesh::Controller;
 use crate::finding::{Action, LabelTarget, WorkloadTarget};
-use crate::index::Index;
-use crate::model::{Body, Labels, Resource};
+use crate::model::{Labels, Resource};
 
 /// Kubernetes names are at most 253 characters (DNS subdomain); keep generated names well
 /// within 63 so they also fit label values. Long names get a stable hash suffix.
@@ -237,7 +235,7 @@ pub fn delete_action(r: &Resource) -> Action {
     }
 }
 
-fn workload_target(kind: &str, ns: &str, name: &str) -> WorkloadTarget {
+pub fn workload_target(kind: &str, ns: &str, name: &str) -> WorkloadTarget {
     WorkloadTarget {
         kind: kind.to_string(),
         namespace: ns.to_string(),
@@ -269,49 +267,6 @@ pub fn restart_action(kind: &str, ns: &str, name: &str) -> Action {
         workload: workload_target(kind, ns, name),
         step: manual_restart(kind, ns, name),
     }
-}
-
-/// [`restart_action`] for controller `c` of namespace `ns`, checked against the input: the
-/// restart command only for a controller the input holds and whose pods `kubectl rollout
-/// restart` replaces; else a manual step, so no line of `commands.sh` fails (`set -e` would stop
-/// the script there) or claims pods are restarted when they are not. `pod` is one of its pods:
-/// it names the ReplicaSet of a Deployment that is not in the input.
-pub fn restart_controller(
-    index: &Index,
-    ns: &str,
-    c: &Controller,
-    pod: Option<&Resource>,
-) -> Action {
-    if !c.can_rollout() {
-        return restart_action(&c.kind, ns, &c.name);
-    }
-    let manual = |step: String| Action::Manual {
-        workload: workload_target(&c.kind, ns, &c.name),
-        step,
-    };
-    let (kind, name) = (c.kind.as_str(), c.name.as_str());
-    let lower = kind.to_ascii_lowercase();
-    let found = index
-        .ns(ns)
-        .find(|r| r.kind == kind && r.name == name && matches!(r.body, Body::Workload(_)))
-        .cloned();
-    let Some(r) = found.filter(|_| !c.inferred) else {
-        let rs = pod.and_then(|p| p.owner_refs.iter().find(|o| o.kind == "ReplicaSet"));
-        return manual(match rs {
-            Some(rs) if kind == "Deployment" => format!("ReplicaSet {ns}/{rs} is not owned by a Deployment of the input (its name suggests Deployment {ns}/{name}, which may not exist): find its owner (kubectl get replicaset {rs} -n {ns} -o jsonpath='{{.metadata.ownerReferences}}') and restart that Deployment (kubectl rollout restart deployment/<name> -n {ns}); if nothing owns the ReplicaSet, delete its pods one at a time (kubectl delete pod -n {ns} <pod>), waiting for each replacement to be ready.", rs = rs.name),
-            _ => format!("{kind} {ns}/{name} is not in the input: check that it exists (kubectl get {lower} {name} -n {ns}), then restart it (kubectl rollout restart {lower}/{name} -n {ns})."),
-        });
-    };
-    let Body::Workload(w) = &r.body else {
-        return restart_action(kind, ns, name);
-    };
-    if w.paused {
-        return manual(format!("Deployment {ns}/{name} is paused (spec.paused: true): kubectl rollout restart refuses a paused Deployment. Resume it when its pending changes may roll out (kubectl rollout resume deployment/{name} -n {ns}), then restart it (kubectl rollout restart deployment/{name} -n {ns}); its pods keep their sidecar until then."));
-    }
-    if w.on_delete {
-        return manual(format!("{kind} {ns}/{name} uses updateStrategy OnDelete: a rollout restart would change its template but replace no pod. Delete its pods one at a time (kubectl delete pod -n {ns} <pod>), waiting for each replacement to be ready: the {kind} re-creates them (without the sidecar)."));
-    }
-    restart_action(kind, ns, name)
 }
 
 /// What to do by hand to re-create the pods of a controller `kubectl rollout restart` does not

@@ -89,14 +89,13 @@ fn key(f: &Finding) -> Key {
 /// such a warning (U008 → U003) or adds one (an HTTPRoute next to its VirtualService, P019)
 /// is not a fix.
 ///
-/// Except the warnings that are the plan's own next state: U001 (a waypoint nothing uses yet)
+/// Except the warnings that are the plan's own next state (`Rule::transitional`): U001 (a waypoint nothing uses yet)
 /// is what creating the waypoint leaves until use-waypoints enrolls its Services, and that fix
 /// must stay reachable.
 fn bad(f: &Finding) -> bool {
-    const TRANSITIONAL: &[&str] = &["U001"];
     f.blocking()
         || f.severity() == Severity::Error
-        || (f.severity() == Severity::Warning && !TRANSITIONAL.contains(&f.rule.id))
+        || (f.severity() == Severity::Warning && !f.rule.transitional)
 }
 
 /// Verdicts of the current analysis generation, by candidate (a hash of its edits).

@@ -411,7 +411,7 @@ impl<'a> Report<'a> {
 
     /// The `# WARNING:` block written right before the namespace switch: the non-blocking
     /// warnings about a security control that stops applying once the pods lose their sidecar
-    /// and that no step of the script replaces ([`SWITCH_WARNINGS`]). They stay non-blocking (the rules' catalog
+    /// and that no step of the script replaces (`Rule::stops_at_switch`). They stay non-blocking (the rules' catalog
     /// severity), but the script does not switch a namespace with nothing said.
     fn switch_warnings(&self) -> String {
         let mut seen = BTreeSet::new();
@@ -423,7 +423,7 @@ impl<'a> Report<'a> {
             // the rules whose warning is a control that silently stops applying at the switch
             // (the others of the catalog with a security effect are blocking, fixed by a step
             // of the script, or about a later cleanup)
-            if f.blocking() || !SWITCH_WARNINGS.contains(&f.rule.id) {
+            if f.blocking() || !f.rule.stops_at_switch {
                 continue;
             }
             let line = format!("{}{}", f.rule.id, one_line(&f.message));
@@ -470,11 +470,6 @@ impl<'a> Report<'a> {
         Some((file.path.to_string(), sl + 1, sc + 1, el + 1, ec + 1))
     }
 }
-
-/// Rules whose (non-blocking) warning is a security control that stops applying when a
-/// namespace switches to ambient with nothing in the script to replace it: R011 (REGISTRY_ONLY
-/// outbound restrictions), P021 (ServiceEntry exportTo).
-const SWITCH_WARNINGS: [&str; 2] = ["R011", "P021"];
 
 /// Text on one line (a comment of `commands.sh` must not end early).
 fn one_line(s: &str) -> String {

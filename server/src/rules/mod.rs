@@ -183,6 +183,13 @@ pub struct Rule {
     pub title: &'static str,
     /// For a variant: what distinguishes it from the rule it varies (`None` for the rule).
     pub variant: Option<&'static str>,
+    /// A warning that is the plan's own next state, not a problem a fix may not add (U001: the
+    /// waypoint nothing uses yet, right after the fix that creates it).
+    pub transitional: bool,
+    /// A non-blocking warning about a security control that silently stops applying when a
+    /// namespace switches to ambient, with no step of the plan replacing it: `commands.sh`
+    /// names it in a `# WARNING:` block before the switch.
+    pub stops_at_switch: bool,
 }
 
 impl Rule {
@@ -209,6 +216,20 @@ impl Rule {
             security: None,
             title,
             variant: None,
+            transitional: false,
+            stops_at_switch: false,
+        }
+    }
+    pub const fn transitional(self) -> Rule {
+        Rule {
+            transitional: true,
+            ..self
+        }
+    }
+    pub const fn stops_at_switch(self) -> Rule {
+        Rule {
+            stops_at_switch: true,
+            ..self
         }
     }
     pub const fn blocking(self) -> Rule {

@@ -199,7 +199,7 @@ rules {
     P014 = "P014", POLICIES_MIGRATED, Warning, security("5.0", "a copy attached to a Service applies to more or fewer workloads than the original selected"): "A selector cannot be expressed exactly by a copy attached to a Service";
     P015 = "P015", POLICIES_MIGRATED, Warning, security("7.0", "ingress traffic skips the waypoint's policies"): "Ingress gateway traffic skips the waypoint";
     P016 = "P016", POLICIES_MIGRATED, Warning, medium_precision, security("4.0", "principal matching changes with trust-domain aliases"): "Principal relies on trust-domain alias expansion";
-    P021 = "P021", UNSUPPORTED, Warning, security("4.0", "a ServiceEntry restricted by exportTo becomes visible to every namespace"): "ServiceEntry exportTo is not enforced by ztunnel";
+    P021 = "P021", UNSUPPORTED, Warning, stops_at_switch, security("4.0", "a ServiceEntry restricted by exportTo becomes visible to every namespace"): "ServiceEntry exportTo is not enforced by ztunnel";
     P017 = "P017", POLICIES_MIGRATED, Warning, medium_precision, security("4.0", "a dry-run policy may be enforced or ignored"): "Dry-run AuthorizationPolicy on ambient workloads";
     P018 = "P018", POLICIES_MIGRATED, Error: "A policy attached by targetRefs that Istio would reject";
     P019 = "P019", UNSUPPORTED, Warning: "VirtualService and HTTPRoute for the same service";
@@ -211,7 +211,7 @@ rules {
     RT_004 = "RT-004", ROUTES, Warning, routes_file: "VirtualService retries need the HTTPRoute `retry` field (experimental channel)";
     RT_005 = "RT-005", ROUTES, Warning, routes_file: "The HTTPRoute would exceed a Gateway API limit: no translation";
     // ---- use-waypoints
-    U001 = "U001", WAYPOINTS_USED, Warning, warning_line: "Waypoint not used by anything";
+    U001 = "U001", WAYPOINTS_USED, Warning, warning_line, transitional: "Waypoint not used by anything";
     U002 = "U002", WAYPOINTS_USED, Info: "Enroll a namespace/service in its waypoint";
     U003 = "U003", ENROLLMENT_VALID, Error, blocking: "Enrollment points to a missing waypoint";
     U004 = "U004", ENROLLMENT_VALID, Error, blocking: "Enrollment to a waypoint that does not handle that traffic type";
@@ -245,7 +245,7 @@ rules {
     R008 = "R008", SIDECARS, Warning, medium_precision: "Clients would lose sidecar routing before servers' waypoints are enabled";
     R009 = "R009", SIDECARS, Error, blocking: "Fail-closed policies still present for pods about to lose their sidecar";
     R010 = "R010", SIDECARS, Warning: "Formerly excluded inbound ports become captured (STRICT mTLS rejects plaintext)";
-    R011 = "R011", SIDECARS, Warning, security("5.3", "egress to any destination becomes possible"): "Outbound restrictions (REGISTRY_ONLY) disappear with the sidecars";
+    R011 = "R011", SIDECARS, Warning, stops_at_switch, security("5.3", "egress to any destination becomes possible"): "Outbound restrictions (REGISTRY_ONLY) disappear with the sidecars";
     R012 = "R012", SIDECARS, Info: "Gateways and waypoints keep their Envoy";
 }
 

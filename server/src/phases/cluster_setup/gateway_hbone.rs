@@ -8,12 +8,12 @@
 //! inject the same proxy again: the finding then says to fix the mesh config first and offers
 //! no restart.
 
+use crate::analysis::mesh::restart_controller;
 use crate::analysis::mesh::{
     controller_of, is_gateway_pod, is_waypoint_pod, proxy_has_hbone, sidecar_revision,
 };
 use crate::analysis::NsCtx;
 use crate::finding::Finding;
-use crate::fixes::restart_controller;
 use crate::model::Body;
 use crate::rules;
 

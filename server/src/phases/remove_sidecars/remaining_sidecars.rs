@@ -2,10 +2,10 @@
 //! switched (`kubectl rollout restart` of its Deployment, DaemonSet or StatefulSet; a manual
 //! step for a Job, CronJob, ReplicaSet or a Pod nothing owns, which must never be deleted).
 
+use crate::analysis::mesh::restart_controller;
 use crate::analysis::mesh::{controller_of, has_sidecar, injection_request};
 use crate::analysis::NsCtx;
 use crate::finding::{Action, Finding};
-use crate::fixes::restart_controller;
 use crate::model::Body;
 use crate::rules;
 

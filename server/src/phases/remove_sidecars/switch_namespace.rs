@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::analysis::mesh::restart_controller;
 use crate::analysis::mesh::{injection_request, Injection};
 use crate::analysis::NsCtx;
 use crate::finding::{Action, Finding, LabelTarget};
-use crate::fixes::restart_controller;
 use crate::model::Body;
 use crate::rules;
 

@@ -12,12 +12,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::analysis::mesh::restart_controller;
 use crate::analysis::mesh::{
     controller_of, has_sidecar, is_gateway_pod, proxy_has_hbone, sidecar_revision, Controller,
 };
 use crate::analysis::{NsCtx, Target};
 use crate::finding::Finding;
-use crate::fixes::restart_controller;
 use crate::model::{Body, Resource};
 use crate::rules;
 
