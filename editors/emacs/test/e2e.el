@@ -151,7 +151,11 @@
           (e2e-log "report: %d lines" (count-lines (point-min) (point-max)))))
 
       ;; 5. the settings reached the server (the `:ambient' section added to the user's
-      ;; configuration): the waypoint is named after ambient-lsp-settings
+      ;; configuration): the waypoint is named after ambient-lsp-settings (in U008, which the
+      ;; policies of authorization.yaml, set aside for step 3, bring back once opened)
+      (copy-file (getenv "AUTHZ") (expand-file-name "bookinfo/authorization.yaml" ws) t)
+      (find-file (expand-file-name "bookinfo/authorization.yaml" ws))
+      (run-hooks 'post-command-hook)
       (find-file (expand-file-name "bookinfo/services.yaml" ws))
       (let ((d (e2e-wait 30 "a diagnostic naming waypoint e2e-gw"
                          (lambda ()

@@ -14,6 +14,12 @@ command -v "$EMACS" >/dev/null || { echo "emacs not found (apt-get install emacs
 ws="$(mktemp -d)"
 trap 'rm -rf "$ws"' EXIT
 cp -r "$repo/examples/mesh/." "$ws/"
+# the switch to ambient (R001) that the test applies is offered only once nothing blocks its
+# phase in the namespace: without the fail-closed policies of authorization.yaml (R009), as for
+# a user who moved them to the waypoint); the test opens it again before step 5
+authz="$(mktemp)"
+mv "$ws/bookinfo/authorization.yaml" "$authz"
+export AUTHZ="$authz"
 git -C "$ws" init -q   # the project eglot finds (project.el: the VC root)
 
 # a project without Istio / Gateway API manifests: the server must not start there
@@ -25,7 +31,7 @@ git -C "$plain" init -q
 
 bin="$(mktemp -d)"
 home="$(mktemp -d)"   # Emacs writes ~/.emacs.d (native-compiled trampolines): not the user's
-trap 'rm -rf "$ws" "$plain" "$bin" "$home"' EXIT
+trap 'rm -rf "$ws" "$plain" "$bin" "$home" "$authz"' EXIT
 ln -s "$SERVER" "$bin/ambient-lsp"   # the snippet runs `ambient-lsp` from PATH
 
 HOME="$home" WS="$ws" PLAIN="$plain" PLUGIN="$repo/editors/emacs" PATH="$bin:$PATH" \

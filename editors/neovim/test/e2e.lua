@@ -62,7 +62,21 @@ check(d.lnum == 3 and d.col == 8, ("R001 at %d:%d, expected 3:8"):format(d.lnum,
 check(d.source == "ambient", "source " .. tostring(d.source))
 log(("R001 at line %d col %d: %s"):format(d.lnum + 1, d.col + 1, d.message:gsub("\n.*", "")))
 
--- 2. its code action: switch the namespace labels
+-- 2. its code action: switch the namespace labels. It is offered only once nothing blocks its
+-- phase in the namespace: the fail-closed policies of authorization.yaml (R009) are emptied in
+-- a buffer first (a user who moved them to the waypoint), and put back after the switch.
+vim.cmd.edit(WS .. "/bookinfo/authorization.yaml")
+local authz = vim.api.nvim_get_current_buf()
+local authz_lines = vim.api.nvim_buf_get_lines(authz, 0, -1, false)
+wait(20000, function()
+  return #plugin.get_clients(authz) > 0
+end, "the server to attach to authorization.yaml")
+vim.api.nvim_buf_set_lines(authz, 0, -1, false, { "" })
+vim.cmd.buffer(buf)
+wait(20000, function()
+  return #lsp_diags(authz, "R009") == 0 and #lsp_diags(buf, "R001") > 0
+end, "R009 gone with the policies")
+d = lsp_diags(buf, "R001")[1]
 local lspdiag = d.user_data and d.user_data.lsp
 check(lspdiag ~= nil, "no LSP diagnostic in user_data")
 local function request_sync(method, params)
@@ -103,6 +117,7 @@ wait(20000, function()
   return #lsp_diags(buf, "R001") == 0
 end, "R001 to disappear after the edit")
 log("R001 gone after the edit")
+vim.api.nvim_buf_set_lines(authz, 0, -1, false, authz_lines)
 
 -- 3. :AmbientReport
 vim.cmd("AmbientReport")

@@ -417,6 +417,12 @@ step("Ambient: Write Recommended Manifests… writes into a chosen folder", asyn
 });
 
 step("a quick fix is applied and saved to disk", async () => {
+  // The switch to ambient (R001) is offered only once nothing blocks its phase in the
+  // namespace: the fail-closed policies of authorization.yaml (R009) go first, as a user who
+  // moved them to the waypoint would delete them; the server follows the file watcher.
+  fs.rmSync(path.join(ws, "bookinfo/authorization.yaml"));
+  await until("R009 to disappear from the Problems panel", async () =>
+    (await page.locator(".markers-panel .monaco-list-row", { hasText: "R009" }).count()) === 0);
   const file = path.join(ws, "bookinfo/namespace.yaml");
   const before = fs.readFileSync(file, "utf8");
   await openFile("bookinfo/namespace.yaml");
