@@ -420,6 +420,31 @@ impl<'a> NsCtx<'a> {
         &self.view.units[i]
     }
 
+    /// The Services (not infrastructure) the plan gives a waypoint, each with its waypoint, its
+    /// target and the units behind it that will run in ambient mode (Services without such
+    /// units are left out).
+    pub fn waypointed_ambient_services(
+        &self,
+    ) -> Vec<(&super::mesh::SvcView, &PlannedWaypoint, Target, Vec<usize>)> {
+        let mut out = Vec::new();
+        for sv in self.view.services.iter().filter(|s| !s.infra) {
+            let t = Target::service(sv.name());
+            let Some(wp) = self.planned.get(&t) else {
+                continue;
+            };
+            let units: Vec<usize> = sv
+                .units
+                .iter()
+                .copied()
+                .filter(|&u| self.unit(u).ambient_bound())
+                .collect();
+            if !units.is_empty() {
+                out.push((sv, wp, t, units));
+            }
+        }
+        out
+    }
+
     /// Services (names) fronting the given units.
     pub fn services_of(&self, units: &[usize]) -> Vec<String> {
         let mut out: BTreeSet<String> = BTreeSet::new();

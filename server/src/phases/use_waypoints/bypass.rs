@@ -114,20 +114,7 @@ fn moves_to_waypoint(ap: &AuthorizationPolicy) -> bool {
 fn plaintext_clients(ctx: &mut NsCtx) {
     let policies = ctx.scoped_policies();
     let mut found = Vec::new();
-    for sv in ctx.view.services.iter().filter(|s| !s.infra) {
-        let t = Target::service(sv.name());
-        let Some(wp) = ctx.planned.get(&t) else {
-            continue;
-        };
-        let units: Vec<usize> = sv
-            .units
-            .iter()
-            .copied()
-            .filter(|&u| ctx.unit(u).ambient_bound())
-            .collect();
-        if units.is_empty() {
-            continue;
-        }
+    for (sv, wp, t, units) in ctx.waypointed_ambient_services() {
         // the policies whose enforcement moves to the waypoint: originals ztunnel cannot
         // enforce, copies already attached to the Service, and copies still to apply
         let mut moved: Vec<String> = Vec::new();

@@ -8,7 +8,7 @@
 //! (U010), so it belongs after every client is ambient (policy-simplification, S002).
 
 use crate::analysis::authz::admits_only;
-use crate::analysis::{NsCtx, Target};
+use crate::analysis::NsCtx;
 use crate::finding::Finding;
 use crate::model::{AuthzAction, Body};
 use crate::rules;
@@ -18,20 +18,7 @@ pub fn namespace(ctx: &mut NsCtx) {
         return;
     }
     let mut found = Vec::new();
-    for sv in ctx.view.services.iter().filter(|s| !s.infra) {
-        let t = Target::service(sv.name());
-        let Some(wp) = ctx.planned.get(&t) else {
-            continue;
-        };
-        let units: Vec<usize> = sv
-            .units
-            .iter()
-            .copied()
-            .filter(|&u| ctx.unit(u).ambient_bound())
-            .collect();
-        if units.is_empty() {
-            continue;
-        }
+    for (sv, wp, t, units) in ctx.waypointed_ambient_services() {
         let id = wp.identity(ctx.facts);
         let mut from_waypoint: Vec<String> = Vec::new();
         let mut others: Vec<String> = Vec::new();
