@@ -1,6 +1,7 @@
 //! Helpers of the end-to-end tests: where the binary and the shared corpus are, temporary
 //! copies of `examples/`, and running the CLI.
 
+pub mod hostile;
 pub mod lsp;
 pub mod schema;
 
