@@ -4,7 +4,7 @@
 //! the CLI and from the language server alike, without a panic or a hang, within the time and
 //! memory stated.
 
-use e2e::hostile::{children_peak_mib, cli_problems, of_the_file};
+use e2e::hostile::{add_file_problems, children_peak_mib, cli_problems, of_the_file};
 use e2e::lsp::{uri, Client};
 use e2e::*;
 use serde_json::{json, Value};
@@ -107,14 +107,7 @@ fn hostile_files_get_clear_diagnostics_in_the_cli_and_the_server() {
         assert!(!r.stderr.contains("panicked"), "{name}: {}", r.stderr);
         let report: Value = serde_json::from_str(&r.stdout)
             .unwrap_or_else(|e| panic!("{name}: {e}: exit {}: {}", r.code, r.stderr));
-        for p in report["inputs"]["problems"].as_array().unwrap() {
-            if !of_the_file(p["rule"].as_str().unwrap()) {
-                continue;
-            }
-            cli.entry(p["location"]["file"].as_str().unwrap().to_string())
-                .or_default()
-                .push(p["rule"].as_str().unwrap().to_string());
-        }
+        add_file_problems(&report, &mut cli);
     }
     let want: BTreeMap<String, Vec<String>> = expected()
         .into_iter()

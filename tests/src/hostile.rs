@@ -37,7 +37,13 @@ pub fn cli_problems(dir: &Path, args: &[&str]) -> (BTreeMap<String, Vec<String>>
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     let report: Value = serde_json::from_str(&r.stdout)
         .unwrap_or_else(|e| panic!("{e}: exit {}: {}", r.code, r.stderr));
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut out = BTreeMap::new();
+    add_file_problems(&report, &mut out);
+    (out, report)
+}
+
+/// Adds the file problems of a JSON report to `out`: file → rule ids, in report order.
+pub fn add_file_problems(report: &Value, out: &mut BTreeMap<String, Vec<String>>) {
     for p in report["inputs"]["problems"].as_array().unwrap() {
         if !of_the_file(p["rule"].as_str().unwrap()) {
             continue;
@@ -46,5 +52,4 @@ pub fn cli_problems(dir: &Path, args: &[&str]) -> (BTreeMap<String, Vec<String>>
             .or_default()
             .push(p["rule"].as_str().unwrap().to_string());
     }
-    (out, report)
 }
