@@ -24,23 +24,8 @@ struct Raw {
 }
 
 fn read_frame(r: &mut impl BufRead) -> Option<Value> {
-    let mut len = None;
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(v) = line.strip_prefix("Content-Length: ") {
-            len = v.parse::<usize>().ok();
-        }
-    }
-    let mut buf = vec![0; len?];
-    r.read_exact(&mut buf).ok()?;
-    Some(serde_json::from_slice(&buf).expect("the server writes JSON"))
+    let body = e2e::lsp::read_body(r)?;
+    Some(serde_json::from_slice(&body).expect("the server writes JSON"))
 }
 
 fn frame(body: &[u8]) -> Vec<u8> {

@@ -11,26 +11,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use apiserver::ApiServer;
+use common::commands_check::kubectls;
 use serde_json::Value;
-
-fn kubectls() -> Vec<PathBuf> {
-    let list: Vec<PathBuf> = match std::env::var_os("AMBIENT_KUBECTL") {
-        Some(v) => std::env::split_paths(&v)
-            .filter(|p| !p.as_os_str().is_empty())
-            .collect(),
-        None => vec![PathBuf::from("kubectl")],
-    };
-    list.into_iter()
-        .filter(|k| {
-            Command::new(k)
-                .args(["version", "--client"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        })
-        .collect()
-}
 
 fn kubectl(k: &PathBuf, kc: &std::path::Path, args: &[&str]) -> String {
     let o = Command::new(k)

@@ -113,6 +113,12 @@ fn write_msg(w: &mut impl Write, v: &Value) {
 }
 
 fn read_msg(r: &mut impl BufRead) -> Option<Value> {
+    serde_json::from_slice(&read_body(r)?).ok()
+}
+
+/// The body of the next `Content-Length` frame; `None` at the end of the stream or on a frame
+/// without a usable length.
+pub fn read_body(r: &mut impl BufRead) -> Option<Vec<u8>> {
     let mut len = None;
     loop {
         let mut line = String::new();
@@ -129,7 +135,7 @@ fn read_msg(r: &mut impl BufRead) -> Option<Value> {
     }
     let mut buf = vec![0; len?];
     r.read_exact(&mut buf).ok()?;
-    serde_json::from_slice(&buf).ok()
+    Some(buf)
 }
 
 /// Position (line, character) of byte `offset` in `text`, in UTF-16 units or bytes.

@@ -453,8 +453,9 @@ fn only_empty_maps(v: &serde_json::Value) -> bool {
         .is_some_and(|m| m.values().all(only_empty_maps))
 }
 
-/// The kubectl binaries to check against.
-fn kubectls() -> Vec<PathBuf> {
+/// The kubectl binaries to check against (`AMBIENT_KUBECTL`, colon-separated, else the
+/// `kubectl` on PATH), those that run.
+pub fn kubectls() -> Vec<PathBuf> {
     static FOUND: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
     FOUND.get_or_init(find_kubectls).clone()
 }
