@@ -39,6 +39,9 @@ fn big(copies: usize) -> String {
 
 fn start(dir: &Path) -> Client {
     let mut c = Client::start(dir, json!({"maxFileSizeKb": 65536}));
+    // these tests compare growth (ratios), not absolute times: a 10 MB document in a debug
+    // build on a loaded 2-core machine takes more than the default wait of one message
+    c.timeout = Duration::from_secs(240);
     c.wait_indexed();
     c.sync();
     c

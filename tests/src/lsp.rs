@@ -73,6 +73,8 @@ pub struct Client {
     pub utf8: bool,
     /// The `initialize` result.
     pub init: Value,
+    /// How long a wait for a message may take before the test fails (`TIMEOUT` unless set).
+    pub timeout: Duration,
 }
 
 pub fn uri(path: &Path) -> String {
@@ -360,6 +362,7 @@ impl Client {
             root: root.to_path_buf(),
             utf8,
             init: Value::Null,
+            timeout: TIMEOUT,
         };
         let encodings = if utf8 {
             json!(["utf-8", "utf-16"])
@@ -429,7 +432,7 @@ impl Client {
 
     /// Wait until `f` returns something (or fail with the server's log).
     fn wait<T>(&mut self, what: &str, mut f: impl FnMut(&mut Inbox) -> Option<T>) -> T {
-        let deadline = Instant::now() + TIMEOUT;
+        let deadline = Instant::now() + self.timeout;
         loop {
             if let Some(v) = f(&mut self.inbox.lock().unwrap()) {
                 return v;
