@@ -3,7 +3,7 @@
 //! volumes), their labels and annotations and their owner references are equal, and — spans
 //! being empty for cluster objects — can be one shared value. Files' resources have spans into
 //! their own text, so little is equal between them; the sharer is used where objects arrive
-//! without spans (`crate::cluster`).
+//! without spans (the cluster reader).
 
 use std::collections::HashSet;
 use std::sync::Arc;
