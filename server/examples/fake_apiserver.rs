@@ -14,6 +14,32 @@
 #[path = "../tests/common/apiserver.rs"]
 mod apiserver;
 
+const USAGE: &str = "usage: fake_apiserver [--port N] [--pods N] [--pod-namespaces M] \
+[--forbid GROUP/RESOURCE]... [--dir D] [--seconds S] [PATH...]
+
+Serves the Kubernetes objects of the manifests under PATH (and N synthetic sidecar pods spread
+over M namespaces, default 1000) on loopback, like a Kubernetes API server; writes a kubeconfig
+for it to D/kubeconfig (default /tmp/fake-apiserver) and prints its path.
+
+  --port N                 listen on this port (default: any free port)
+  --pods N                 serve N synthetic sidecar pods
+  --pod-namespaces M       spread them over M namespaces (default 1000)
+  --forbid GROUP/RESOURCE  answer 403 for that resource (core group: /pods)
+  --dir D                  where the kubeconfig is written
+  --seconds S              stop after S seconds (default: run until killed)
+  -h, --help               this help";
+
+/// A usage error: the message and the usage on stderr, exit status 2 (no panic).
+fn usage_error(msg: &str) -> ! {
+    eprintln!("fake_apiserver: {msg}\n\n{USAGE}");
+    std::process::exit(2)
+}
+
+fn number<T: std::str::FromStr>(opt: &str, v: &str) -> T {
+    v.parse()
+        .unwrap_or_else(|_| usage_error(&format!("{opt} needs a number, not \"{v}\"")))
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let mut port = 0u16;
@@ -24,15 +50,29 @@ fn main() {
     let mut seconds: Option<u64> = None;
     let mut paths = Vec::new();
     while let Some(a) = args.next() {
-        let mut val = || args.next().unwrap_or_else(|| panic!("{a} needs a value"));
+        let mut val = || {
+            args.next()
+                .unwrap_or_else(|| usage_error(&format!("{a} needs a value")))
+        };
         match a.as_str() {
-            "--port" => port = val().parse().expect("--port N"),
-            "--pods" => pods = val().parse().expect("--pods N"),
-            "--pod-namespaces" => pod_ns = val().parse().expect("--pod-namespaces N"),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return;
+            }
+            "--port" => port = number(&a, &val()),
+            "--pods" => pods = number(&a, &val()),
+            "--pod-namespaces" => pod_ns = number(&a, &val()),
             "--forbid" => forbid.push(val()),
             "--dir" => dir = val().into(),
-            "--seconds" => seconds = Some(val().parse().expect("--seconds S")),
-            _ => paths.push(std::path::PathBuf::from(a)),
+            "--seconds" => seconds = Some(number(&a, &val())),
+            o if o.starts_with('-') => usage_error(&format!("unknown option {o}")),
+            _ => {
+                let p = std::path::PathBuf::from(&a);
+                if !p.exists() {
+                    usage_error(&format!("{a}: no such file or directory"));
+                }
+                paths.push(p)
+            }
         }
     }
     let started = std::time::Instant::now();

@@ -754,6 +754,64 @@ fn compare_cluster_reports_drift_in_every_format() {
     assert!(u.stderr.contains("--compare-cluster"), "{}", u.stderr);
 }
 
+/// A manifest without `metadata.namespace` is applied by kubectl in the context's namespace
+/// (`contexts[].context.namespace`), `default` when the context sets none: the comparison
+/// pairs it with the cluster object there.
+#[test]
+fn compare_cluster_puts_manifests_without_namespace_in_the_contexts_namespace() {
+    let server = ApiServer::start(drift_cluster());
+    let dir = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(dir.path());
+    let text = std::fs::read_to_string(&kc).unwrap();
+    let with_ns = text.replace(
+        "- name: other\n  context:\n    cluster: fake\n",
+        "- name: other\n  context:\n    cluster: fake\n    namespace: shop\n",
+    );
+    assert_ne!(text, with_ns, "the kubeconfig has a context \"other\"");
+    std::fs::write(&kc, with_ns).unwrap();
+    let ws = dir.path().join("ws");
+    std::fs::create_dir_all(&ws).unwrap();
+    std::fs::write(
+        ws.join("cart.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: cart\nspec:\n  selector:\n    app: cart\n  ports:\n  - name: http\n    port: 8080\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let drift = |context: &str| -> Vec<String> {
+        let o = migrate(&[
+            "--from-files",
+            ws.to_str().unwrap(),
+            "--compare-cluster",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--context",
+            context,
+            "--ignore-failures",
+            "--format",
+            "json",
+            "--output-dir",
+            out.to_str().unwrap(),
+        ]);
+        json_of(&o)["inputs"]["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"].as_str().is_some_and(|r| r.starts_with("DRIFT-")))
+            .map(|f| format!("{}: {}", f["rule"], f["message"]))
+            .collect()
+    };
+    // context "other" (namespace shop): the Service is shop/cart, as in the cluster
+    assert_eq!(drift("other"), Vec::<String>::new());
+    // context "test" (no namespace): default/cart, which the cluster does not have
+    let d = drift("test");
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(
+        d[0].contains("DRIFT-001")
+            && d[0].contains("Service \\\"default/cart\\\" is not in the cluster"),
+        "{d:?}"
+    );
+}
+
 /// `--compare-cluster` against a hostile or unlucky server: the text report with `-v` shows
 /// each drift's values as `* …` detail lines; names from the cluster cannot forge or reorder
 /// report lines (a newline and a right-to-left override are escaped); a kind whose list never

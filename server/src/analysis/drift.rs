@@ -50,6 +50,16 @@ impl Identity {
             name: r.name.to_string(),
         }
     }
+
+    /// A workspace manifest's identity in a context whose namespace is `namespace`: a
+    /// namespaced object without `metadata.namespace` is applied there (as kubectl does).
+    pub fn of_manifest(r: &Resource, namespace: &str) -> Identity {
+        let mut id = Identity::of(r);
+        if !r.namespace_explicit && !id.namespace.is_empty() && !namespace.is_empty() {
+            id.namespace = namespace.to_string();
+        }
+        id
+    }
 }
 
 /// One step of the path to a field.

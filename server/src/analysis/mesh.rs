@@ -651,7 +651,7 @@ pub fn allows_namespace(gw: &Resource, consumer_ns: &str, consumer_labels: &Labe
         Some("Selector") => {
             let mut labels = consumer_labels.clone();
             if !labels.has("kubernetes.io/metadata.name") {
-                labels.entries.push(crate::model::Label {
+                labels = labels.with(crate::model::Label {
                     key: "kubernetes.io/metadata.name".into(),
                     value: consumer_ns.into(),
                     key_span: Span::default(),

@@ -184,6 +184,7 @@ pub fn drift(req: Request, workspace: &Index) -> Result<Vec<crate::finding::Find
     let read = super::complete_kinds(&l.kinds);
     let view = crate::phases::drift::ClusterView {
         context: &l.who.context,
+        namespace: &l.who.namespace,
         objects: &l.index,
         read: &read,
     };

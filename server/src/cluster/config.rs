@@ -135,10 +135,12 @@ pub async fn resolve(
                 ))
             })?;
             let server = config.cluster_url.to_string();
+            let namespace = config.default_namespace.clone();
             return Ok(Target {
                 config,
                 who: Who {
                     context: "in-cluster".into(),
+                    namespace,
                     server,
                     user: "the pod's service account".into(),
                     auth: "service account token".into(),
@@ -184,8 +186,9 @@ pub async fn resolve(
         .and_then(|a| a.auth_info.as_ref())
         .map(auth_method)
         .unwrap_or_else(|| "none (the user is not defined in the kubeconfig)".into());
-    let who = Who {
+    let mut who = Who {
         context: name.clone(),
+        namespace: String::new(),
         server: server_of(&kc, &ctx.cluster),
         user: if user.is_empty() {
             "(none)".into()
@@ -208,6 +211,8 @@ pub async fn resolve(
                 "context \"{name}\" of {source} cannot be used: {e}{inner}"
             ))
         })?;
+    // kube-rs: the context's `namespace`, else `default`
+    who.namespace = config.default_namespace.clone();
     Ok(Target {
         config,
         who,

@@ -7,6 +7,9 @@ use std::fmt;
 #[derive(Clone, Debug, Default)]
 pub struct Who {
     pub context: String,
+    /// The context's namespace (`default` when it sets none; the service account's in a
+    /// pod): kubectl's namespace for manifests without one, so also ours when comparing.
+    pub namespace: String,
     pub server: String,
     pub user: String,
     /// `client certificate`, `bearer token`, `exec plugin "aws"`…

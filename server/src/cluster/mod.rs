@@ -218,6 +218,8 @@ struct Inner {
     who: Who,
     source: String,
     opts: Options,
+    /// Equal parts of the objects read (the pods of one ReplicaSet…) are kept once.
+    sharer: std::sync::Mutex<crate::model::Sharer>,
 }
 
 /// A connection to one cluster (cheap to clone).
@@ -316,6 +318,7 @@ impl Cluster {
                 who,
                 source: target.source,
                 opts,
+                sharer: Default::default(),
             }),
         })
     }
@@ -468,6 +471,7 @@ impl Cluster {
                 }
             }
         }
+        self.forget_shared();
         done.sort_by_key(|(i, ..)| *i);
         let mut kinds = Vec::new();
         let mut files = Vec::new();
@@ -550,7 +554,7 @@ impl Cluster {
         if self.inner.opts.keep_text {
             objects::file_data_text(0, &uri, &n)
         } else {
-            objects::file_data(0, &uri, &n)
+            objects::file_data_shared(0, &uri, &n, Some(&self.inner.sharer))
         }
     }
 
@@ -720,7 +724,14 @@ impl Cluster {
     /// List one kind again (what [`Cluster::follow`] does when a watch cannot resume).
     pub async fn relist(&self, r: &Resolved) -> (KindStatus, Vec<FileData>) {
         let quiet: Progress = Arc::new(|_: &Event| {});
-        self.list_kind(r.clone(), None, &quiet).await
+        let out = self.list_kind(r.clone(), None, &quiet).await;
+        self.forget_shared();
+        out
+    }
+
+    /// Drop the sharer's table once a read is complete (what was shared stays shared).
+    fn forget_shared(&self) {
+        *self.inner.sharer.lock().unwrap_or_else(|e| e.into_inner()) = Default::default();
     }
 
     /// Keep kind `r` current from `resource_version` (its list's) for as long as the future

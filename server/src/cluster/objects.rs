@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::index::FileData;
-use crate::model::{extract, FileId};
+use crate::model::{extract, FileId, Sharer};
 use crate::yaml::{Entry, LineIndex, Node, NodeKind, ScalarStyle, Span};
 
 /// A JSON value read straight into a `Node` (no `serde_json::Value` in between).
@@ -441,6 +441,17 @@ fn empty_text() -> Arc<str> {
 /// One cluster object as an indexed "file" whose path is its `cluster://` URI. The rules see
 /// exactly what `FileData::parse` would give for the object written as YAML.
 pub fn file_data(id: FileId, uri: &str, root: &Node) -> FileData {
+    file_data_shared(id, uri, root, None)
+}
+
+/// [`file_data`], with the parts of the resource equal to those of objects read before (the
+/// pods of one ReplicaSet…) shared through `sharer`.
+pub fn file_data_shared(
+    id: FileId,
+    uri: &str,
+    root: &Node,
+    sharer: Option<&std::sync::Mutex<Sharer>>,
+) -> FileData {
     if matches!(
         root.get("kind").and_then(Node::as_str),
         Some("VirtualService" | "DestinationRule")
@@ -469,7 +480,17 @@ pub fn file_data(id: FileId, uri: &str, root: &Node) -> FileData {
             crate::finding::Finding::new(&crate::rules::SCHEMA_001, p.message).at(id, p.span),
         );
     }
-    fd.resources = ex.resources.into_iter().map(Arc::new).collect();
+    let mut resources = ex.resources;
+    if let Some(sharer) = sharer {
+        let mut sharer = sharer.lock().unwrap_or_else(|e| e.into_inner());
+        for r in &mut resources {
+            sharer.share(r);
+        }
+    }
+    // not `collect()`: it would reuse the buffer of the `Resource`s (four of them) for the
+    // pointers, keeping ≈1 KB per object alive
+    fd.resources = Vec::with_capacity(resources.len());
+    fd.resources.extend(resources.into_iter().map(Arc::new));
     fd
 }
 

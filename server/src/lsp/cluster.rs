@@ -27,6 +27,8 @@ use crate::phases::drift::{ClusterView, Lookup};
 /// What was read of the cluster.
 pub struct View {
     pub context: String,
+    /// The context's namespace: that of manifests without one.
+    pub namespace: String,
     pub server: String,
     /// One file per object (its YAML as text), kept current by the watches.
     pub objects: RwLock<Index>,
@@ -88,6 +90,7 @@ pub fn recompute_drift(state: &ServerState, session: &Session) -> bool {
         let vid = Arc::as_ptr(view) as usize;
         let cv = ClusterView {
             context: &view.context,
+            namespace: &view.namespace,
             objects: &objects,
             read: &view.read,
         };
@@ -191,10 +194,11 @@ pub fn overlay_changes(state: &ServerState, session: &Session) -> Vec<(String, O
                 continue;
             }
             for r in &f.resources {
-                ids.insert(Identity::of(r));
-                if !r.namespace.is_empty() {
-                    namespaces.insert(r.namespace.to_string());
+                let id = Identity::of_manifest(r, &view.namespace);
+                if !id.namespace.is_empty() {
+                    namespaces.insert(id.namespace.clone());
                 }
+                ids.insert(id);
                 if r.group.is_empty() && r.kind == "Namespace" {
                     namespaces.insert(r.name.to_string());
                 }
@@ -403,6 +407,7 @@ async fn load(
     let (objects, kinds, _) = snap.into_index();
     let view = Arc::new(View {
         context: who.context.clone(),
+        namespace: who.namespace.clone(),
         server: who.server.clone(),
         read: cluster::complete_kinds(&kinds),
         objects: RwLock::new(objects),

@@ -79,14 +79,14 @@ impl Service {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EnvVar {
     pub name: String,
     /// `None` when set through `valueFrom`.
     pub value: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Container {
     pub name: String,
     pub image: Option<String>,
@@ -124,7 +124,7 @@ impl Container {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Volume {
     pub name: String,
     pub csi_driver: Option<String>,
@@ -132,7 +132,7 @@ pub struct Volume {
     pub config_map: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DaemonSetStatus {
     pub desired: Option<i64>,
     pub current: Option<i64>,
@@ -180,7 +180,7 @@ impl WorkloadKind {
 }
 
 /// A Pod, or the pod template of a controller.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Workload {
     pub kind: WorkloadKind,
     /// Labels of the pod (template labels for controllers).

@@ -8,17 +8,19 @@ pub mod gateway;
 pub mod istio;
 pub mod object;
 pub mod refs;
+pub mod share;
 
 use crate::yaml::{Node, Span};
 pub use extractor::{Extractor, SchemaProblem, Spanned};
 pub use object::Object;
+pub use share::Sharer;
 
 pub type FileId = u32;
 
 /// Short strings (names, kinds, label values) are stored inline.
 pub type InlineStr = compact_str::CompactString;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Label {
     pub key: compact_str::CompactString,
     pub value: compact_str::CompactString,
@@ -26,15 +28,59 @@ pub struct Label {
     pub value_span: Span,
 }
 
-/// A string map with spans (labels, annotations, matchLabels).
-#[derive(Clone, Debug, Default, PartialEq)]
+/// A string map with spans (labels, annotations, matchLabels). The entries are shared: a
+/// clone costs a reference count, and equal maps (the labels of a Pod and of its workload view,
+/// the pods of one ReplicaSet read from a cluster) can be one allocation ([`Sharer`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Labels {
-    pub entries: Vec<Label>,
+    pub entries: std::sync::Arc<[Label]>,
     /// Span of the whole map node, if present in the source.
     pub span: Option<Span>,
 }
 
+fn no_labels() -> std::sync::Arc<[Label]> {
+    static EMPTY: std::sync::OnceLock<std::sync::Arc<[Label]>> = std::sync::OnceLock::new();
+    EMPTY
+        .get_or_init(|| std::sync::Arc::from(Vec::new()))
+        .clone()
+}
+
+fn no_owners() -> std::sync::Arc<[OwnerRef]> {
+    static EMPTY: std::sync::OnceLock<std::sync::Arc<[OwnerRef]>> = std::sync::OnceLock::new();
+    EMPTY
+        .get_or_init(|| std::sync::Arc::from(Vec::new()))
+        .clone()
+}
+
+impl Default for Labels {
+    fn default() -> Labels {
+        Labels {
+            entries: no_labels(),
+            span: None,
+        }
+    }
+}
+
 impl Labels {
+    /// Labels from entries (the shared empty map when there are none).
+    pub fn from_entries(entries: Vec<Label>, span: Option<Span>) -> Labels {
+        Labels {
+            entries: if entries.is_empty() {
+                no_labels()
+            } else {
+                entries.into()
+            },
+            span,
+        }
+    }
+
+    /// The same map with one more entry.
+    pub fn with(&self, label: Label) -> Labels {
+        let mut v = self.entries.to_vec();
+        v.push(label);
+        Labels::from_entries(v, self.span)
+    }
+
     pub fn from_node(ex: &mut Extractor, n: &Node, what: &str) -> Labels {
         let entries = ex
             .string_map(n, what)
@@ -46,17 +92,14 @@ impl Labels {
                 value_span: v.span,
             })
             .collect();
-        Labels {
-            entries,
-            span: Some(n.span),
-        }
+        Labels::from_entries(entries, Some(n.span))
     }
 
     pub fn from_pairs<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Labels {
-        Labels {
-            entries: pairs
+        Labels::from_entries(
+            pairs
                 .into_iter()
                 .map(|(k, v)| Label {
                     key: k.into().into(),
@@ -65,8 +108,8 @@ impl Labels {
                     value_span: Span::default(),
                 })
                 .collect(),
-            span: None,
-        }
+            None,
+        )
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -108,7 +151,7 @@ impl Labels {
 
     pub fn to_json(&self) -> serde_json::Value {
         let mut m = serde_json::Map::new();
-        for l in &self.entries {
+        for l in self.entries.iter() {
             m.insert(
                 l.key.to_string(),
                 serde_json::Value::String(l.value.to_string()),
@@ -118,7 +161,7 @@ impl Labels {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LabelExpr {
     pub key: String,
     pub op: String,
@@ -126,7 +169,7 @@ pub struct LabelExpr {
 }
 
 /// A Kubernetes `LabelSelector` (matchLabels + matchExpressions).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct LabelSelector {
     pub match_labels: Labels,
     pub expressions: Vec<LabelExpr>,
@@ -194,7 +237,7 @@ impl LabelSelector {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OwnerRef {
     pub kind: String,
     pub name: String,
@@ -308,7 +351,8 @@ pub use istio::*;
 pub enum Body {
     Namespace,
     Service(Box<Service>),
-    Workload(Box<Workload>),
+    /// Shared: the pods of one ReplicaSet read from a cluster are one `Workload` ([`Sharer`]).
+    Workload(std::sync::Arc<Workload>),
     ServiceAccount,
     ConfigMap(Box<ConfigMap>),
     Secret,
@@ -366,7 +410,7 @@ pub struct Resource {
     pub annotations: Labels,
     /// Span of the `metadata` key (fallback location for findings about the whole object).
     pub metadata_span: Span,
-    pub owner_refs: Vec<OwnerRef>,
+    pub owner_refs: std::sync::Arc<[OwnerRef]>,
     pub body: Body,
 }
 
@@ -532,6 +576,18 @@ fn extract_into(
         meta.namespace.unwrap_or_else(|| "default".to_string())
     };
     let body = body_of(ex, &group, &kind, node);
+    let (mut labels, mut annotations) = (meta.labels, meta.annotations);
+    if let Body::Workload(w) = &body {
+        // a Pod's labels and annotations are also its workload view's: one copy
+        if w.kind == WorkloadKind::Pod {
+            if w.pod_labels == labels {
+                labels = w.pod_labels.clone();
+            }
+            if w.pod_annotations == annotations {
+                annotations = w.pod_annotations.clone();
+            }
+        }
+    }
     out.resources.push(Resource {
         file,
         doc,
@@ -543,10 +599,14 @@ fn extract_into(
         name_span: meta.name_span,
         namespace: namespace.into(),
         namespace_explicit,
-        labels: meta.labels,
-        annotations: meta.annotations,
+        labels,
+        annotations,
         metadata_span: meta.span,
-        owner_refs: meta.owner_refs,
+        owner_refs: if meta.owner_refs.is_empty() {
+            no_owners()
+        } else {
+            meta.owner_refs.into()
+        },
         body,
     });
 }
@@ -679,25 +739,26 @@ fn body_of(ex: &mut Extractor, group: &str, kind: &str, node: &Node) -> Body {
     match (group, kind) {
         ("", "Namespace") => Body::Namespace,
         ("", "Service") => Body::Service(Box::new(Service::extract(ex, spec_or_empty))),
-        ("", "Pod") => Body::Workload(Box::new(Workload::extract_pod(ex, node, spec_or_empty))),
+        ("", "Pod") => Body::Workload(std::sync::Arc::new(Workload::extract_pod(
+            ex,
+            node,
+            spec_or_empty,
+        ))),
         ("apps", "Deployment")
         | ("apps", "StatefulSet")
         | ("apps", "DaemonSet")
         | ("apps", "ReplicaSet")
         | ("batch", "Job")
         | ("extensions", "Deployment")
-        | ("extensions", "DaemonSet") => Body::Workload(Box::new(Workload::extract_controller(
-            ex,
-            kind,
-            node,
-            spec_or_empty,
-        ))),
+        | ("extensions", "DaemonSet") => Body::Workload(std::sync::Arc::new(
+            Workload::extract_controller(ex, kind, node, spec_or_empty),
+        )),
         ("batch", "CronJob") => {
             let job = spec_or_empty.path(&["jobTemplate", "spec"]);
             match job {
-                Some(j) if j.is_map() => {
-                    Body::Workload(Box::new(Workload::extract_controller(ex, kind, node, j)))
-                }
+                Some(j) if j.is_map() => Body::Workload(std::sync::Arc::new(
+                    Workload::extract_controller(ex, kind, node, j),
+                )),
                 _ => Body::Other,
             }
         }

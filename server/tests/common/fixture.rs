@@ -222,6 +222,7 @@ pub fn load(dir: &Path) -> Result<Case, String> {
             .collect();
         let view = ambient_lsp::phases::drift::ClusterView {
             context: "fixture",
+            namespace: "default",
             objects: &objects,
             read: &read,
         };

@@ -28,6 +28,8 @@ use crate::yaml::{parse_stream, Limits, Node, Span};
 pub struct ClusterView<'a> {
     /// The kubeconfig context, as messages name the cluster.
     pub context: &'a str,
+    /// The context's namespace: where a manifest without `metadata.namespace` is applied.
+    pub namespace: &'a str,
     /// The cluster's objects, one file each (their YAML as text).
     pub objects: &'a Index,
     /// `(group, kind)` of every kind that was read completely: only for these can a workspace
@@ -193,13 +195,20 @@ impl<'a> Lookup<'a> {
             {
                 continue;
             }
-            let Some((cfile, cres)) = self.by_id.get(&Identity::of(r)) else {
+            let id = Identity::of_manifest(r, cluster.namespace);
+            // as messages name it: in the context's namespace when the manifest has none
+            let quoted = if id.namespace == r.namespace.as_str() {
+                r.quoted()
+            } else {
+                format!("{} \"{}/{}\"", r.kind, id.namespace, r.name)
+            };
+            let Some((cfile, cres)) = self.by_id.get(&id) else {
                 out.push(
                     Finding::new(
                         &rules::DRIFT_001,
                         format!(
                             "{} is not in the cluster (context \"{}\"): it has not been applied, or was deleted there",
-                            r.quoted(),
+                            quoted,
                             cluster.context
                         ),
                     )
@@ -232,7 +241,7 @@ impl<'a> Lookup<'a> {
                 &rules::DRIFT_002,
                 format!(
                     "{} differs from the cluster (context \"{}\"): {}",
-                    r.quoted(),
+                    quoted,
                     cluster.context,
                     crate::finding::quoted_list(&fields, 4)
                 ),
@@ -254,7 +263,11 @@ impl<'a> Lookup<'a> {
         let in_workspace: std::collections::HashSet<Identity> = workspace
             .files()
             .filter(|f| !f.path.starts_with("cluster://"))
-            .flat_map(|f| f.resources.iter().map(|r| Identity::of(r)))
+            .flat_map(|f| {
+                f.resources
+                    .iter()
+                    .map(|r| Identity::of_manifest(r, self.view.namespace))
+            })
             .collect();
         for (ns, manifest) in migrated_namespaces(workspace) {
             let mut missing: Vec<&Arc<Resource>> = self
