@@ -137,8 +137,10 @@ fn the_report_right_after_adding_a_folder_includes_it() {
 }
 
 /// A workspace of hostile and foreign files: binary, not UTF-8, over 1 KB, a symlinked manifest
-/// (read), a symlink loop and a dangling link (reported), a Helm chart (Chart.yaml and
-/// values.yaml not Kubernetes, a template reported), and other tools' YAML and JSON.
+/// (read), a directory symlink loop, file symlink loops and a dangling link (reported), a Helm
+/// chart (Chart.yaml and values.yaml not Kubernetes, a template reported), other tools' YAML
+/// and JSON (JSONC with comments and trailing commas: not reported) and a JSON manifest that is
+/// not JSON (reported).
 fn foreign_workspace() -> tempfile::TempDir {
     let d = tempfile::TempDir::new().unwrap();
     let outside = d.path().join("outside");
@@ -147,6 +149,8 @@ fn foreign_workspace() -> tempfile::TempDir {
         &outside,
         &ws.join("chart/templates"),
         &ws.join(".github/workflows"),
+        &ws.join(".vscode"),
+        &ws.join(".devcontainer"),
     ] {
         std::fs::create_dir_all(dir).unwrap();
     }
@@ -163,6 +167,9 @@ fn foreign_workspace() -> tempfile::TempDir {
     std::os::unix::fs::symlink("../outside/ext.yaml", ws.join("link.yaml")).unwrap();
     std::os::unix::fs::symlink(".", ws.join("loop")).unwrap();
     std::os::unix::fs::symlink("nowhere.yaml", ws.join("dangling.yaml")).unwrap();
+    std::os::unix::fs::symlink("self.yaml", ws.join("self.yaml")).unwrap();
+    std::os::unix::fs::symlink("ring-b.yaml", ws.join("ring-a.yaml")).unwrap();
+    std::os::unix::fs::symlink("ring-a.yaml", ws.join("ring-b.yaml")).unwrap();
     w("bin.yaml", b"apiVersion: v1\x00\x01\x02");
     w(
         "latin1.yaml",
@@ -189,7 +196,23 @@ fn foreign_workspace() -> tempfile::TempDir {
         "package.json",
         br#"{"name":"x","version":"1.0.0","scripts":{"test":"jest"}}"#,
     );
-    w("tsconfig.json", br#"{"compilerOptions":{"strict":true}}"#);
+    w(
+        "tsconfig.json",
+        b"{\n  // the compiler\n  \"compilerOptions\": {\"strict\": true, /* on */},\n  \"include\": [\"src\",],\n}\n",
+    );
+    w(
+        ".vscode/settings.json",
+        b"{\n  \"editor.tabSize\": 2, // spaces\n  \"yaml.schemas\": {},\n}\n",
+    );
+    w(
+        ".devcontainer/devcontainer.json",
+        b"// devcontainer\n{ \"image\": \"mcr.microsoft.com/devcontainers/rust:1\", \"features\": {}, }\n",
+    );
+    // a manifest: reported although YAML reads it (the trailing comma)
+    w(
+        "broken.json",
+        b"{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"c\", \"namespace\": \"a\"},}\n",
+    );
     w(
         ".github/workflows/ci.yml",
         b"on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n",
@@ -206,11 +229,17 @@ fn foreign_workspace() -> tempfile::TempDir {
 }
 
 /// Every file of the workspace the tests look at, relative.
-const FOREIGN_FILES: [&str; 15] = [
+const FOREIGN_FILES: [&str; 21] = [
     "ns.yaml",
     "link.yaml",
     "loop",
     "dangling.yaml",
+    "self.yaml",
+    "ring-a.yaml",
+    "ring-b.yaml",
+    ".vscode/settings.json",
+    ".devcontainer/devcontainer.json",
+    "broken.json",
     "bin.yaml",
     "latin1.yaml",
     "big.yaml",
@@ -237,6 +266,7 @@ fn the_cli_and_the_server_share_one_input_policy() {
     let knob = |m: &str| {
         m.replace("--max-file-size-kb", "KNOB")
             .replace("the ambient.maxFileSizeKb setting", "KNOB")
+            .replace(&format!("{ws_path}/"), "")
             .replace(&ws_path, ".")
     };
     // the CLI
@@ -265,7 +295,7 @@ fn the_cli_and_the_server_share_one_input_policy() {
     }
     // the symlinked manifest is read; what is not Kubernetes is not reported
     assert_eq!(
-        cli_report["inputs"]["resources"], 2,
+        cli_report["inputs"]["resources"], 3,
         "{}",
         cli_report["inputs"]
     );
@@ -275,6 +305,10 @@ fn the_cli_and_the_server_share_one_input_policy() {
         ("big.yaml", "YAML-003"),
         ("dangling.yaml", "YAML-005"),
         ("loop", "YAML-005"),
+        ("self.yaml", "YAML-005"),
+        ("ring-a.yaml", "YAML-005"),
+        ("ring-b.yaml", "YAML-005"),
+        ("broken.json", "YAML-001"),
         ("chart/templates/svc.yaml", "YAML-002"),
     ]
     .into_iter()
@@ -284,12 +318,27 @@ fn the_cli_and_the_server_share_one_input_policy() {
         .map(|(f, v)| (f.as_str(), v[0].0.as_str()))
         .collect();
     assert_eq!(got, expected, "{cli:#?}");
+    // loops of file links are named as loops (not the OS's "too many levels" error)
+    for (f, back) in [
+        ("self.yaml", "self.yaml"),
+        ("ring-a.yaml", "ring-a.yaml"),
+        ("ring-b.yaml", "ring-b.yaml"),
+    ] {
+        assert_eq!(
+            cli[f][0].1,
+            format!("cannot read: symbolic link loop (it leads back to {back}): not followed"),
+        );
+    }
+    assert!(
+        cli["broken.json"][0].1.starts_with("not valid JSON"),
+        "{cli:#?}"
+    );
     // the language server, on the same folder with the same limit
     let mut c = Client::start(&ws, json!({"maxFileSizeKb": 1}));
     c.wait_indexed();
     let lsp_report = report(&mut c);
     assert_eq!(
-        lsp_report["inputs"]["resources"], 2,
+        lsp_report["inputs"]["resources"], 3,
         "{}",
         lsp_report["inputs"]
     );

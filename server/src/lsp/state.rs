@@ -52,7 +52,7 @@ impl Default for Settings {
         Settings {
             phases: None,
             cluster: ClusterSettings::default(),
-            max_file_size_kb: 1024,
+            max_file_size_kb: crate::sources::DEFAULT_MAX_FILE_SIZE_KB,
             waypoint_name: "waypoint".to_string(),
         }
     }
@@ -340,7 +340,7 @@ mod tests {
             "phases": ["pre-reqs"],
             "cluster": {"enabled": "yes", "context": "kind-a"},
         }}));
-        assert_eq!(s.max_file_size_kb, 1024);
+        assert_eq!(s.max_file_size_kb, crate::sources::DEFAULT_MAX_FILE_SIZE_KB);
         assert_eq!(s.waypoint_name, "mesh-gw");
         assert_eq!(s.phases, Some(vec!["pre-reqs".to_string()]));
         assert!(!s.cluster.enabled);
