@@ -400,6 +400,64 @@ fn a_wrong_settings_field_keeps_the_others() {
     }
 }
 
+/// A size written as a whole float (`6.0`) is a number of KB; a bad element of `phases` costs
+/// that element only (logged); a wrong-typed `cluster.enabled` is logged under its full name.
+#[test]
+fn settings_are_read_element_by_element_and_logged_by_full_name() {
+    let ws = example_copy();
+    let big = ws.path().join("big.yaml");
+    let text = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: big, namespace: bookinfo}}\ndata:\n  x: {}\n",
+        "a".repeat(9000)
+    );
+    std::fs::write(&big, text).unwrap();
+    let mut c = Client::start(
+        ws.path(),
+        json!({"maxFileSizeKb": 6.0, "phases": ["migrate-policies", 7, "no-such-phase"],
+               "cluster": {"enabled": "yes", "context": ""}}),
+    );
+    c.wait_indexed();
+    c.sync();
+    let mut seen = Vec::new();
+    for f in ambient_lsp::sources::workspace_files(ws.path()) {
+        if let Some(p) = c.latest(&uri(&f)) {
+            seen.extend(phases(&p.diagnostics));
+        }
+    }
+    assert!(seen.iter().any(|p| p == "migrate-policies"), "{seen:?}");
+    assert!(
+        seen.iter().all(|p| p == "migrate-policies" || p == "input"),
+        "the valid phase was lost with the bad ones: {seen:?}"
+    );
+    // the 6.0 KB limit applies
+    let p = c.latest(&uri(&big)).expect("big.yaml published");
+    assert_eq!(p.diagnostics.len(), 1, "{:?}", p.diagnostics);
+    assert_eq!(p.diagnostics[0]["code"], "YAML-003");
+    assert!(p.diagnostics[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("over the limit of 6 KB"));
+    let log: Vec<String> = c
+        .log_messages()
+        .iter()
+        .filter_map(|m| m["message"].as_str().map(str::to_string))
+        .collect();
+    let count = |key: &str| log.iter().filter(|m| m.contains(key)).count();
+    assert_eq!(count("setting ambient.cluster.enabled"), 1, "{log:#?}");
+    assert_eq!(count("setting ambient.enabled"), 0, "{log:#?}");
+    assert_eq!(
+        count("setting ambient.phases: 7 is not a phase"),
+        1,
+        "{log:#?}"
+    );
+    assert_eq!(
+        count("setting ambient.phases: no-such-phase"),
+        1,
+        "{log:#?}"
+    );
+    assert_eq!(count("setting ambient.maxFileSizeKb"), 0, "{log:#?}");
+}
+
 /// After `didClose` the file on disk applies again: its diagnostics are published for the disk
 /// text (no version), or cleared when the file is gone.
 #[test]
