@@ -3,7 +3,7 @@
 //! watcher events), requests wait for folders just added, and settings, URIs and workspace
 //! folders behave as the client says.
 
-use e2e::lsp::{uri, Client};
+use e2e::lsp::{pos, uri, Client};
 use e2e::*;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -527,6 +527,130 @@ fn published_uris_are_the_clients_own() {
         );
     }
     c.sync();
+}
+
+/// The URIs a code action's edit writes to.
+fn edit_uris(actions: &[Value]) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in actions {
+        let e = &a["edit"];
+        for dc in e["documentChanges"].as_array().into_iter().flatten() {
+            let u = dc["textDocument"]["uri"].as_str().or(dc["uri"].as_str());
+            out.extend(u.map(str::to_string));
+        }
+        for k in e["changes"].as_object().into_iter().flatten() {
+            out.push(k.0.clone());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// One file opened under two spellings of its URI (`+`, `%2b`) is one document: its
+/// diagnostics live under the spelling the client used last, the other spelling is cleared, and
+/// after `didClose` only that one URI holds the disk version's diagnostics.
+#[test]
+fn one_file_under_two_uri_spellings_is_published_once() {
+    let ws = example_copy();
+    let f = ws.path().join("a+b.yaml");
+    std::fs::write(&f, policy("disk")).unwrap();
+    let mut c = start(ws.path());
+    let base = uri(ws.path());
+    let plus = format!("{base}/a+b.yaml");
+    let escaped = format!("{base}/a%2bb.yaml");
+    let path_built = uri(&f);
+    // published under some spelling while indexing: one URI only
+    let holding = |c: &Client| -> Vec<String> {
+        [&plus, &escaped, &path_built]
+            .into_iter()
+            .filter(|u| c.latest(u).is_some_and(|p| !p.diagnostics.is_empty()))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(holding(&c).len(), 1, "{:?}", holding(&c));
+    for (i, u) in [&plus, &escaped].into_iter().enumerate() {
+        c.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": u, "languageId": "yaml", "version": 10 + i, "text": policy("u")}}),
+        );
+        c.wait_diagnostics(u, "published under the spelling just used", |d| {
+            !d.is_empty()
+        });
+        c.sync();
+        assert_eq!(
+            holding(&c),
+            vec![u.clone()],
+            "one identity after opening {u}"
+        );
+    }
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": escaped}}),
+    );
+    c.wait_diagnostics(&escaped, "the disk version", |d| {
+        d.iter()
+            .any(|d| d["message"].as_str().unwrap_or("").contains("disk"))
+    });
+    c.sync();
+    assert_eq!(holding(&c), vec![escaped.clone()]);
+    assert_eq!(
+        c.latest(&escaped).unwrap().version,
+        None,
+        "the disk version"
+    );
+}
+
+/// A document opened under a UNC-style URI (`file://host/…`): the edits of its code actions and
+/// the definitions it leads to keep the host (they used to be built from the path, host
+/// dropped).
+#[test]
+fn code_actions_and_definitions_keep_the_clients_uri_host() {
+    let ws = example_copy();
+    let f = ws.path().join("bookinfo/namespace.yaml");
+    let text = std::fs::read_to_string(&f).unwrap();
+    let mut c = start(ws.path());
+    let unc = uri(&f).replacen("file://", "file://server", 1);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": unc, "languageId": "yaml", "version": 1, "text": text}}),
+    );
+    c.wait_diagnostics(&unc, "published under the UNC URI", |d| !d.is_empty());
+    c.sync();
+    let whole = json!({"start": {"line": 0, "character": 0}, "end": {"line": 999, "character": 0}});
+    let actions = c.code_actions(&unc, whole, None);
+    let uris = edit_uris(&actions);
+    assert!(
+        uris.contains(&unc),
+        "an edit of the document itself: {uris:?}"
+    );
+    let host = format!(
+        "file://server{}",
+        uri(ws.path()).trim_start_matches("file://")
+    );
+    for u in &uris {
+        assert!(u.starts_with(&host), "{u} lost the host of {unc}");
+    }
+    // go to definition from a VirtualService host to its Service (in services.yaml)
+    let traffic = ws.path().join("bookinfo/traffic.yaml");
+    let text = std::fs::read_to_string(&traffic).unwrap();
+    let unc = uri(&traffic).replacen("file://", "file://server", 1);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": unc, "languageId": "yaml", "version": 1, "text": text}}),
+    );
+    c.sync();
+    let at = text.find("  - reviews").unwrap() + 4;
+    let r = c.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": unc}, "position": pos(&text, at, false)}),
+    );
+    let target = r["result"]["uri"].as_str().unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(
+        target,
+        format!("{host}/bookinfo/services.yaml"),
+        "the definition keeps the host"
+    );
 }
 
 /// A folder added twice and removed once is still a workspace folder.

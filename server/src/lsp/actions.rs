@@ -12,7 +12,7 @@ use tower_lsp_server::ls_types::{
     Position, Range, ResourceOp, TextDocumentEdit, TextEdit as LspTextEdit, Uri, WorkspaceEdit,
 };
 
-use super::convert::{diagnostic, key_to_uri};
+use super::convert::diagnostic;
 use super::safety::{self, Change, Simulator};
 use super::state::{ClientEdits, ServerState};
 use crate::edit::{self, Style, TextEdit};
@@ -82,7 +82,7 @@ impl Builder<'_> {
         if self.client.document_changes {
             let mut ops = Vec::new();
             for f in &files {
-                let uri = key_to_uri(&f.key)?;
+                let uri = self.state.client().uri_for(&f.key)?;
                 if f.create {
                     ops.push(DocumentChangeOperation::Op(ResourceOp::Create(
                         CreateFile {
@@ -132,7 +132,8 @@ impl Builder<'_> {
             }
             let mut changes: HashMap<Uri, Vec<LspTextEdit>> = HashMap::new();
             for f in &files {
-                changes.insert(key_to_uri(&f.key)?, lsp_edits(f));
+                let uri = self.state.client().uri_for(&f.key)?;
+                changes.insert(uri, lsp_edits(f));
             }
             Some(WorkspaceEdit {
                 changes: Some(changes),

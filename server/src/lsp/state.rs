@@ -216,6 +216,40 @@ pub struct ClientState {
 }
 
 impl ClientState {
+    /// The URI of index key `key` as the client spells it: the URI it used for that file, else
+    /// (a file it has not named yet: a file a fix creates, a definition's target) its spelling
+    /// of a file in the same folder with this file's name (its host, case and escapes kept),
+    /// else the URI built from the path.
+    pub fn uri_for(&self, key: &str) -> Option<tower_lsp_server::ls_types::Uri> {
+        if let Some(u) = self.uris.get(key) {
+            return Some(u.clone());
+        }
+        let path = std::path::Path::new(key);
+        if let (Some(dir), Some(_)) = (path.parent(), path.file_name()) {
+            let sibling = self
+                .uris
+                .iter()
+                .filter(|(k, _)| std::path::Path::new(k.as_str()).parent() == Some(dir))
+                .min_by(|a, b| a.0.cmp(b.0));
+            if let Some((_, u)) = sibling {
+                let s = u.as_str();
+                if let Some(slash) = s.rfind('/') {
+                    let built = super::convert::key_to_uri(key)?;
+                    // the escaped name, as the path-built URI spells it
+                    let escaped = built.as_str().rsplit('/').next().unwrap_or_default();
+                    let candidate = format!("{}/{escaped}", &s[..slash]);
+                    if let Ok(u) = candidate.parse::<tower_lsp_server::ls_types::Uri>() {
+                        // only when it names the same file
+                        if super::convert::uri_to_key(&u).as_str() == key {
+                            return Some(u);
+                        }
+                    }
+                }
+            }
+        }
+        super::convert::key_to_uri(key)
+    }
+
     /// Whether the analysis has caught up with the open document `key`.
     pub fn is_current(&self, key: &str) -> bool {
         self.docs
