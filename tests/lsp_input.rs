@@ -102,6 +102,39 @@ fn a_gitignored_file_named_by_a_watcher_event_is_not_indexed() {
     }
 }
 
+/// A `.gitignore` changed on disk (a watcher event for it): files it now leaves out leave the
+/// index and their diagnostics are cleared; un-ignored, they come back.
+#[test]
+fn a_gitignore_change_drops_and_restores_the_files_it_names() {
+    let ws = example_copy();
+    let extra = ws.path().join("extra");
+    std::fs::create_dir_all(&extra).unwrap();
+    let a = extra.join("a.yaml");
+    std::fs::write(&a, policy("a")).unwrap();
+    let gitignore = ws.path().join(".gitignore");
+    std::fs::write(&gitignore, "*.log\n").unwrap();
+    let mut c = start(ws.path());
+    let before = resources(&report(&mut c));
+    c.wait_diagnostics(&uri(&a), "its finding", |d| !d.is_empty());
+    let changed = |c: &mut Client, content: &str| {
+        std::fs::write(&gitignore, content).unwrap();
+        c.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": uri(&gitignore), "type": 2}]}),
+        );
+    };
+    changed(&mut c, "*.log\nextra/\n");
+    c.wait_diagnostics(&uri(&a), "cleared: now ignored", |d| d.is_empty());
+    assert_eq!(
+        resources(&report(&mut c)),
+        before - 1,
+        "a.yaml left the index"
+    );
+    changed(&mut c, "*.log\n");
+    c.wait_diagnostics(&uri(&a), "back: no longer ignored", |d| !d.is_empty());
+    assert_eq!(resources(&report(&mut c)), before);
+}
+
 #[test]
 fn the_report_right_after_adding_a_folder_includes_it() {
     let ws = example_copy();
