@@ -191,6 +191,8 @@ pub struct ClientCaps {
     /// `window/workDoneProgress`.
     pub progress: bool,
     pub edits: ClientEdits,
+    /// `textDocument.codeAction.disabledSupport`: code actions may be sent disabled, with why.
+    pub disabled_actions: bool,
 }
 
 /// What edits the client can apply.
