@@ -3,7 +3,7 @@
 //! watcher events), requests wait for folders just added, and settings, URIs and workspace
 //! folders behave as the client says.
 
-use e2e::lsp::{uri, Client};
+use e2e::lsp::{pos, uri, Client};
 use e2e::*;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -102,6 +102,39 @@ fn a_gitignored_file_named_by_a_watcher_event_is_not_indexed() {
     }
 }
 
+/// A `.gitignore` changed on disk (a watcher event for it): files it now leaves out leave the
+/// index and their diagnostics are cleared; un-ignored, they come back.
+#[test]
+fn a_gitignore_change_drops_and_restores_the_files_it_names() {
+    let ws = example_copy();
+    let extra = ws.path().join("extra");
+    std::fs::create_dir_all(&extra).unwrap();
+    let a = extra.join("a.yaml");
+    std::fs::write(&a, policy("a")).unwrap();
+    let gitignore = ws.path().join(".gitignore");
+    std::fs::write(&gitignore, "*.log\n").unwrap();
+    let mut c = start(ws.path());
+    let before = resources(&report(&mut c));
+    c.wait_diagnostics(&uri(&a), "its finding", |d| !d.is_empty());
+    let changed = |c: &mut Client, content: &str| {
+        std::fs::write(&gitignore, content).unwrap();
+        c.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": uri(&gitignore), "type": 2}]}),
+        );
+    };
+    changed(&mut c, "*.log\nextra/\n");
+    c.wait_diagnostics(&uri(&a), "cleared: now ignored", |d| d.is_empty());
+    assert_eq!(
+        resources(&report(&mut c)),
+        before - 1,
+        "a.yaml left the index"
+    );
+    changed(&mut c, "*.log\n");
+    c.wait_diagnostics(&uri(&a), "back: no longer ignored", |d| !d.is_empty());
+    assert_eq!(resources(&report(&mut c)), before);
+}
+
 #[test]
 fn the_report_right_after_adding_a_folder_includes_it() {
     let ws = example_copy();
@@ -137,8 +170,10 @@ fn the_report_right_after_adding_a_folder_includes_it() {
 }
 
 /// A workspace of hostile and foreign files: binary, not UTF-8, over 1 KB, a symlinked manifest
-/// (read), a symlink loop and a dangling link (reported), a Helm chart (Chart.yaml and
-/// values.yaml not Kubernetes, a template reported), and other tools' YAML and JSON.
+/// (read), a directory symlink loop, file symlink loops and a dangling link (reported), a Helm
+/// chart (Chart.yaml and values.yaml not Kubernetes, a template reported), other tools' YAML
+/// and JSON (JSONC with comments and trailing commas: not reported) and a JSON manifest that is
+/// not JSON (reported).
 fn foreign_workspace() -> tempfile::TempDir {
     let d = tempfile::TempDir::new().unwrap();
     let outside = d.path().join("outside");
@@ -147,6 +182,8 @@ fn foreign_workspace() -> tempfile::TempDir {
         &outside,
         &ws.join("chart/templates"),
         &ws.join(".github/workflows"),
+        &ws.join(".vscode"),
+        &ws.join(".devcontainer"),
     ] {
         std::fs::create_dir_all(dir).unwrap();
     }
@@ -163,6 +200,9 @@ fn foreign_workspace() -> tempfile::TempDir {
     std::os::unix::fs::symlink("../outside/ext.yaml", ws.join("link.yaml")).unwrap();
     std::os::unix::fs::symlink(".", ws.join("loop")).unwrap();
     std::os::unix::fs::symlink("nowhere.yaml", ws.join("dangling.yaml")).unwrap();
+    std::os::unix::fs::symlink("self.yaml", ws.join("self.yaml")).unwrap();
+    std::os::unix::fs::symlink("ring-b.yaml", ws.join("ring-a.yaml")).unwrap();
+    std::os::unix::fs::symlink("ring-a.yaml", ws.join("ring-b.yaml")).unwrap();
     w("bin.yaml", b"apiVersion: v1\x00\x01\x02");
     w(
         "latin1.yaml",
@@ -189,7 +229,23 @@ fn foreign_workspace() -> tempfile::TempDir {
         "package.json",
         br#"{"name":"x","version":"1.0.0","scripts":{"test":"jest"}}"#,
     );
-    w("tsconfig.json", br#"{"compilerOptions":{"strict":true}}"#);
+    w(
+        "tsconfig.json",
+        b"{\n  // the compiler\n  \"compilerOptions\": {\"strict\": true, /* on */},\n  \"include\": [\"src\",],\n}\n",
+    );
+    w(
+        ".vscode/settings.json",
+        b"{\n  \"editor.tabSize\": 2, // spaces\n  \"yaml.schemas\": {},\n}\n",
+    );
+    w(
+        ".devcontainer/devcontainer.json",
+        b"// devcontainer\n{ \"image\": \"mcr.microsoft.com/devcontainers/rust:1\", \"features\": {}, }\n",
+    );
+    // a manifest: reported although YAML reads it (the trailing comma)
+    w(
+        "broken.json",
+        b"{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"c\", \"namespace\": \"a\"},}\n",
+    );
     w(
         ".github/workflows/ci.yml",
         b"on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n",
@@ -206,11 +262,17 @@ fn foreign_workspace() -> tempfile::TempDir {
 }
 
 /// Every file of the workspace the tests look at, relative.
-const FOREIGN_FILES: [&str; 15] = [
+const FOREIGN_FILES: [&str; 21] = [
     "ns.yaml",
     "link.yaml",
     "loop",
     "dangling.yaml",
+    "self.yaml",
+    "ring-a.yaml",
+    "ring-b.yaml",
+    ".vscode/settings.json",
+    ".devcontainer/devcontainer.json",
+    "broken.json",
     "bin.yaml",
     "latin1.yaml",
     "big.yaml",
@@ -237,6 +299,7 @@ fn the_cli_and_the_server_share_one_input_policy() {
     let knob = |m: &str| {
         m.replace("--max-file-size-kb", "KNOB")
             .replace("the ambient.maxFileSizeKb setting", "KNOB")
+            .replace(&format!("{ws_path}/"), "")
             .replace(&ws_path, ".")
     };
     // the CLI
@@ -265,7 +328,7 @@ fn the_cli_and_the_server_share_one_input_policy() {
     }
     // the symlinked manifest is read; what is not Kubernetes is not reported
     assert_eq!(
-        cli_report["inputs"]["resources"], 2,
+        cli_report["inputs"]["resources"], 3,
         "{}",
         cli_report["inputs"]
     );
@@ -275,6 +338,10 @@ fn the_cli_and_the_server_share_one_input_policy() {
         ("big.yaml", "YAML-003"),
         ("dangling.yaml", "YAML-005"),
         ("loop", "YAML-005"),
+        ("self.yaml", "YAML-005"),
+        ("ring-a.yaml", "YAML-005"),
+        ("ring-b.yaml", "YAML-005"),
+        ("broken.json", "YAML-001"),
         ("chart/templates/svc.yaml", "YAML-002"),
     ]
     .into_iter()
@@ -284,12 +351,27 @@ fn the_cli_and_the_server_share_one_input_policy() {
         .map(|(f, v)| (f.as_str(), v[0].0.as_str()))
         .collect();
     assert_eq!(got, expected, "{cli:#?}");
+    // loops of file links are named as loops (not the OS's "too many levels" error)
+    for (f, back) in [
+        ("self.yaml", "self.yaml"),
+        ("ring-a.yaml", "ring-a.yaml"),
+        ("ring-b.yaml", "ring-b.yaml"),
+    ] {
+        assert_eq!(
+            cli[f][0].1,
+            format!("cannot read: symbolic link loop (it leads back to {back}): not followed"),
+        );
+    }
+    assert!(
+        cli["broken.json"][0].1.starts_with("not valid JSON"),
+        "{cli:#?}"
+    );
     // the language server, on the same folder with the same limit
     let mut c = Client::start(&ws, json!({"maxFileSizeKb": 1}));
     c.wait_indexed();
     let lsp_report = report(&mut c);
     assert_eq!(
-        lsp_report["inputs"]["resources"], 2,
+        lsp_report["inputs"]["resources"], 3,
         "{}",
         lsp_report["inputs"]
     );
@@ -349,6 +431,64 @@ fn a_wrong_settings_field_keeps_the_others() {
         let n = log.iter().filter(|m| m.contains(key)).count();
         assert_eq!(n, 1, "{key} reported once: {log:#?}");
     }
+}
+
+/// A size written as a whole float (`6.0`) is a number of KB; a bad element of `phases` costs
+/// that element only (logged); a wrong-typed `cluster.enabled` is logged under its full name.
+#[test]
+fn settings_are_read_element_by_element_and_logged_by_full_name() {
+    let ws = example_copy();
+    let big = ws.path().join("big.yaml");
+    let text = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: big, namespace: bookinfo}}\ndata:\n  x: {}\n",
+        "a".repeat(9000)
+    );
+    std::fs::write(&big, text).unwrap();
+    let mut c = Client::start(
+        ws.path(),
+        json!({"maxFileSizeKb": 6.0, "phases": ["migrate-policies", 7, "no-such-phase"],
+               "cluster": {"enabled": "yes", "context": ""}}),
+    );
+    c.wait_indexed();
+    c.sync();
+    let mut seen = Vec::new();
+    for f in ambient_lsp::sources::workspace_files(ws.path()) {
+        if let Some(p) = c.latest(&uri(&f)) {
+            seen.extend(phases(&p.diagnostics));
+        }
+    }
+    assert!(seen.iter().any(|p| p == "migrate-policies"), "{seen:?}");
+    assert!(
+        seen.iter().all(|p| p == "migrate-policies" || p == "input"),
+        "the valid phase was lost with the bad ones: {seen:?}"
+    );
+    // the 6.0 KB limit applies
+    let p = c.latest(&uri(&big)).expect("big.yaml published");
+    assert_eq!(p.diagnostics.len(), 1, "{:?}", p.diagnostics);
+    assert_eq!(p.diagnostics[0]["code"], "YAML-003");
+    assert!(p.diagnostics[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("over the limit of 6 KB"));
+    let log: Vec<String> = c
+        .log_messages()
+        .iter()
+        .filter_map(|m| m["message"].as_str().map(str::to_string))
+        .collect();
+    let count = |key: &str| log.iter().filter(|m| m.contains(key)).count();
+    assert_eq!(count("setting ambient.cluster.enabled"), 1, "{log:#?}");
+    assert_eq!(count("setting ambient.enabled"), 0, "{log:#?}");
+    assert_eq!(
+        count("setting ambient.phases: 7 is not a phase"),
+        1,
+        "{log:#?}"
+    );
+    assert_eq!(
+        count("setting ambient.phases: no-such-phase"),
+        1,
+        "{log:#?}"
+    );
+    assert_eq!(count("setting ambient.maxFileSizeKb"), 0, "{log:#?}");
 }
 
 /// After `didClose` the file on disk applies again: its diagnostics are published for the disk
@@ -420,6 +560,130 @@ fn published_uris_are_the_clients_own() {
         );
     }
     c.sync();
+}
+
+/// The URIs a code action's edit writes to.
+fn edit_uris(actions: &[Value]) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in actions {
+        let e = &a["edit"];
+        for dc in e["documentChanges"].as_array().into_iter().flatten() {
+            let u = dc["textDocument"]["uri"].as_str().or(dc["uri"].as_str());
+            out.extend(u.map(str::to_string));
+        }
+        for k in e["changes"].as_object().into_iter().flatten() {
+            out.push(k.0.clone());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// One file opened under two spellings of its URI (`+`, `%2b`) is one document: its
+/// diagnostics live under the spelling the client used last, the other spelling is cleared, and
+/// after `didClose` only that one URI holds the disk version's diagnostics.
+#[test]
+fn one_file_under_two_uri_spellings_is_published_once() {
+    let ws = example_copy();
+    let f = ws.path().join("a+b.yaml");
+    std::fs::write(&f, policy("disk")).unwrap();
+    let mut c = start(ws.path());
+    let base = uri(ws.path());
+    let plus = format!("{base}/a+b.yaml");
+    let escaped = format!("{base}/a%2bb.yaml");
+    let path_built = uri(&f);
+    // published under some spelling while indexing: one URI only
+    let holding = |c: &Client| -> Vec<String> {
+        [&plus, &escaped, &path_built]
+            .into_iter()
+            .filter(|u| c.latest(u).is_some_and(|p| !p.diagnostics.is_empty()))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(holding(&c).len(), 1, "{:?}", holding(&c));
+    for (i, u) in [&plus, &escaped].into_iter().enumerate() {
+        c.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": u, "languageId": "yaml", "version": 10 + i, "text": policy("u")}}),
+        );
+        c.wait_diagnostics(u, "published under the spelling just used", |d| {
+            !d.is_empty()
+        });
+        c.sync();
+        assert_eq!(
+            holding(&c),
+            vec![u.clone()],
+            "one identity after opening {u}"
+        );
+    }
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": escaped}}),
+    );
+    c.wait_diagnostics(&escaped, "the disk version", |d| {
+        d.iter()
+            .any(|d| d["message"].as_str().unwrap_or("").contains("disk"))
+    });
+    c.sync();
+    assert_eq!(holding(&c), vec![escaped.clone()]);
+    assert_eq!(
+        c.latest(&escaped).unwrap().version,
+        None,
+        "the disk version"
+    );
+}
+
+/// A document opened under a UNC-style URI (`file://host/…`): the edits of its code actions and
+/// the definitions it leads to keep the host (they used to be built from the path, host
+/// dropped).
+#[test]
+fn code_actions_and_definitions_keep_the_clients_uri_host() {
+    let ws = example_copy();
+    let f = ws.path().join("bookinfo/namespace.yaml");
+    let text = std::fs::read_to_string(&f).unwrap();
+    let mut c = start(ws.path());
+    let unc = uri(&f).replacen("file://", "file://server", 1);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": unc, "languageId": "yaml", "version": 1, "text": text}}),
+    );
+    c.wait_diagnostics(&unc, "published under the UNC URI", |d| !d.is_empty());
+    c.sync();
+    let whole = json!({"start": {"line": 0, "character": 0}, "end": {"line": 999, "character": 0}});
+    let actions = c.code_actions(&unc, whole, None);
+    let uris = edit_uris(&actions);
+    assert!(
+        uris.contains(&unc),
+        "an edit of the document itself: {uris:?}"
+    );
+    let host = format!(
+        "file://server{}",
+        uri(ws.path()).trim_start_matches("file://")
+    );
+    for u in &uris {
+        assert!(u.starts_with(&host), "{u} lost the host of {unc}");
+    }
+    // go to definition from a VirtualService host to its Service (in services.yaml)
+    let traffic = ws.path().join("bookinfo/traffic.yaml");
+    let text = std::fs::read_to_string(&traffic).unwrap();
+    let unc = uri(&traffic).replacen("file://", "file://server", 1);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": unc, "languageId": "yaml", "version": 1, "text": text}}),
+    );
+    c.sync();
+    let at = text.find("  - reviews").unwrap() + 4;
+    let r = c.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": unc}, "position": pos(&text, at, false)}),
+    );
+    let target = r["result"]["uri"].as_str().unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(
+        target,
+        format!("{host}/bookinfo/services.yaml"),
+        "the definition keeps the host"
+    );
 }
 
 /// A folder added twice and removed once is still a workspace folder.

@@ -66,19 +66,25 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The quick fixes offered for every diagnostic of `path`, as (title, action).
-fn fixes_of(c: &mut Client, path: &Path) -> Vec<(String, Value)> {
+/// The quick fixes offered for every diagnostic of `path`, as (title, action); disabled ones
+/// (shown with the reason they cannot be applied yet) too when `disabled`.
+fn actions_of(c: &mut Client, path: &Path, disabled: bool) -> Vec<(String, Value)> {
     let u = uri(path);
     let diags = c.latest(&u).map(|p| p.diagnostics).unwrap_or_default();
     let mut out = Vec::new();
     for d in diags {
         for a in c.code_actions(&u, d["range"].clone(), None) {
-            if a["kind"] == "quickfix" {
+            if a["kind"] == "quickfix" && (disabled || a["disabled"].is_null()) {
                 out.push((a["title"].as_str().unwrap().to_string(), a));
             }
         }
     }
     out
+}
+
+/// The quick fixes that can be applied now.
+fn fixes_of(c: &mut Client, path: &Path) -> Vec<(String, Value)> {
+    actions_of(c, path, false)
 }
 
 fn titles(fixes: &[(String, Value)]) -> Vec<&str> {
@@ -194,4 +200,78 @@ fn applying_every_offered_fix_in_order_never_creates_an_error() {
         "{applied:#?}"
     );
     assert_eq!(c.shutdown(), 0);
+}
+
+/// A namespace labelled `istio.io/use-waypoint` by hand before its waypoint exists: creating
+/// the waypoint now would route through it before the policies it must enforce are copied
+/// (U008), so that fix is not applicable yet — but it stays in sight, disabled, saying what to
+/// apply first (it used to vanish); once the other fixes are applied it is offered and applying
+/// it creates no error.
+#[test]
+fn the_create_waypoint_fix_stays_in_sight_after_a_hand_label() {
+    let ws = example_copy();
+    let ns = ws.path().join("bookinfo/namespace.yaml");
+    let text = std::fs::read_to_string(&ns).unwrap();
+    let labelled = text.replacen(
+        "  labels:\n",
+        "  labels:\n    istio.io/use-waypoint: waypoint\n",
+        1,
+    );
+    assert_ne!(text, labelled, "the example's namespace has labels");
+    std::fs::write(&ns, labelled).unwrap();
+    let mut c = start(ws.path());
+    let waypoint_fix = |c: &mut Client| -> Option<Value> {
+        yaml_files(ws.path())
+            .iter()
+            .flat_map(|f| actions_of(c, f, true))
+            .find(|(t, _)| t.contains("waypoint Gateway bookinfo/"))
+            .map(|(_, a)| a)
+    };
+    let first = waypoint_fix(&mut c).expect("the create-waypoint fix is in sight");
+    assert!(
+        !first["disabled"].is_null(),
+        "with the hand label and no policy copies it would raise U008: {first:#}"
+    );
+    assert!(
+        first["edit"].is_null(),
+        "a disabled fix carries no edit: {first:#}"
+    );
+    assert!(
+        first["disabled"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("apply the other fixes of this namespace first"),
+        "{first:#}"
+    );
+    // apply the other fixes in order; each creates no error, and the waypoint fix comes back
+    let mut bad = bad_findings(&mut c);
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for _ in 0..60 {
+        let a = waypoint_fix(&mut c).expect("never lost from sight");
+        if a["disabled"].is_null() {
+            c.apply(&a["edit"]);
+            let now = bad_findings(&mut c);
+            let new: Vec<&String> = now.difference(&bad).collect();
+            assert!(new.is_empty(), "creating the waypoint created {new:#?}");
+            assert_eq!(c.shutdown(), 0);
+            return;
+        }
+        let mut next = None;
+        'files: for f in yaml_files(ws.path()) {
+            for (t, a) in fixes_of(&mut c, &f) {
+                if !seen.contains(&t) {
+                    next = Some((t, a));
+                    break 'files;
+                }
+            }
+        }
+        let (title, a) = next.expect("a fix to apply before the waypoint");
+        seen.insert(title.clone());
+        c.apply(&a["edit"]);
+        let now = bad_findings(&mut c);
+        let new: Vec<&String> = now.difference(&bad).collect();
+        assert!(new.is_empty(), "applying {title:?} created {new:#?}");
+        bad = now;
+    }
+    panic!("the create-waypoint fix never became applicable");
 }

@@ -94,9 +94,18 @@ impl FileData {
                 fd.resources.push(Arc::new(r));
             }
         }
-        if fd.path.to_ascii_lowercase().ends_with(".json")
-            && !fd.problems.iter().any(|p| p.rule.id == rules::YAML_001.id)
-        {
+        let json = fd.path.to_ascii_lowercase().ends_with(".json");
+        // (YAML typed into a `.json` file that reads as objects is a manifest too)
+        if json && fd.resources.is_empty() && !json_is_manifest(&text) {
+            // another tool's JSON (tsconfig.json, package.json, .vscode/settings.json,
+            // devcontainer.json — JSONC with comments and trailing commas): not Kubernetes, so
+            // not reported, like other tools' YAML (Chart.yaml); decided by content
+            fd.problems.retain(|p| {
+                ![rules::YAML_001.id, rules::YAML_002.id, rules::YAML_004.id].contains(&p.rule.id)
+            });
+            fd.template = false;
+            fd.not_objects = fd.not_objects.max(1);
+        } else if json && !fd.problems.iter().any(|p| p.rule.id == rules::YAML_001.id) {
             if let Some((msg, at)) = json_problem(&text) {
                 fd.problems.push(
                     Finding::new(
@@ -438,6 +447,83 @@ impl Index {
 
 /// Why `text` is not JSON (one or more JSON values, whitespace between) and where (a byte
 /// offset), or `None` when it is.
+/// Whether a `.json` file is meant as a Kubernetes manifest: its top-level value (read
+/// leniently, as JSONC: comments and trailing commas allowed) is an object with `apiVersion` or
+/// `kind` (or an array holding one). When even that does not parse, a file that names both
+/// `"apiVersion"` and `"kind"` is taken for a broken manifest (and reported); anything else —
+/// tsconfig.json, package.json, .vscode/settings.json, devcontainer.json — is another tool's.
+pub fn json_is_manifest(text: &str) -> bool {
+    let is_object = |v: &serde_json::Value| {
+        v.as_object()
+            .is_some_and(|o| o.contains_key("apiVersion") || o.contains_key("kind"))
+    };
+    match serde_json::from_str::<serde_json::Value>(&jsonc_to_json(text)) {
+        Ok(v) => is_object(&v) || v.as_array().is_some_and(|a| a.iter().any(is_object)),
+        Err(_) => text.contains("\"apiVersion\"") && text.contains("\"kind\""),
+    }
+}
+
+/// JSONC as JSON: `//` and `/* */` comments and trailing commas (before `}` or `]`) replaced
+/// by spaces, strings untouched. Only used to decide what a file is.
+fn jsonc_to_json(text: &str) -> String {
+    // a string from `i` (at its quote): its end
+    fn string_end(b: &[u8], mut i: usize) -> usize {
+        i += 1;
+        while i < b.len() && b[i] != b'"' {
+            i += if b[i] == b'\\' { 2 } else { 1 };
+        }
+        (i + 1).min(b.len())
+    }
+    // comments out
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match (b[i], b.get(i + 1)) {
+            (b'"', _) => {
+                let end = string_end(b, i);
+                out.extend_from_slice(&b[i..end]);
+                i = end;
+            }
+            (b'/', Some(b'/')) => {
+                while i < b.len() && b[i] != b'\n' {
+                    out.push(b' ');
+                    i += 1;
+                }
+            }
+            (b'/', Some(b'*')) => {
+                let end = text[i + 2..].find("*/").map_or(b.len(), |e| i + 2 + e + 2);
+                out.extend(
+                    b[i..end]
+                        .iter()
+                        .map(|c| if *c == b'\n' { b'\n' } else { b' ' }),
+                );
+                i = end;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    // trailing commas out
+    let mut i = 0;
+    while i < out.len() {
+        match out[i] {
+            b'"' => i = string_end(&out, i),
+            b',' => {
+                let next = out[i + 1..].iter().find(|c| !c.is_ascii_whitespace());
+                if matches!(next, Some(b'}' | b']')) {
+                    out[i] = b' ';
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
 pub fn json_problem(text: &str) -> Option<(String, usize)> {
     let mut it = serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
     loop {
@@ -460,6 +546,36 @@ pub fn json_problem(text: &str) -> Option<(String, usize)> {
                 let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
                 return Some((msg, at));
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::json_is_manifest;
+
+    #[test]
+    fn json_manifests_are_told_from_other_tools_json() {
+        // other tools' JSON, JSONC included
+        for t in [
+            "{\n  // comment\n  \"compilerOptions\": {\"strict\": true,},\n  /* a\n block */ \"include\": [\"src\",],\n}\n",
+            r#"{"name":"x","version":"1.0.0","scripts":{"test":"jest"}}"#,
+            "{ \"editor.tabSize\": 2, // \"kind\": \"x\"\n }",
+            "{\"image\": \"mcr.microsoft.com/devcontainers/rust\", \"features\": {},}",
+            "[1, 2]",
+            "{ \"url\": \"http://a/b\", }",
+        ] {
+            assert!(!json_is_manifest(t), "{t}");
+        }
+        // manifests, valid or not
+        for t in [
+            r#"{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}"#,
+            "{\"apiVersion\": \"v1\", \"kind\": \"Namespace\",}",
+            "{\"apiVersion\": \"v1\", \"kind\": \"Namespace\" \"metadata\": {}}",
+            "[{\"kind\": \"Service\"}]",
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: \"kind\", x: \"apiVersion\"}\n",
+        ] {
+            assert!(json_is_manifest(t), "{t}");
         }
     }
 }

@@ -5,6 +5,12 @@ use std::path::{Path, PathBuf};
 
 use crate::rules::{self, Rule};
 
+/// The size limit of both front ends, in KiB: the CLI's `--max-file-size-kb` and the language
+/// server's `ambient.maxFileSizeKb` default (the editors' setting defaults are the same). 16 MiB
+/// holds a `kubectl get -o yaml` export of a large namespace and Istio's or Gateway API's CRD
+/// bundles, and keeps a stray data dump out of the index.
+pub const DEFAULT_MAX_FILE_SIZE_KB: u64 = 16384;
+
 /// Extensions we read.
 pub fn is_manifest(path: &Path) -> bool {
     matches!(
@@ -59,7 +65,10 @@ impl ReadError {
 }
 
 pub fn read_manifest(path: &Path, max_bytes: u64) -> Result<String, ReadError> {
-    let meta = std::fs::metadata(path).map_err(|e| ReadError::Io(e.to_string()))?;
+    let meta = std::fs::metadata(path).map_err(|e| match symlink_loop(path) {
+        Some(back) => ReadError::Walk(loop_message(&back)),
+        None => ReadError::Io(e.to_string()),
+    })?;
     if meta.len() > max_bytes {
         return Err(ReadError::TooLarge(meta.len(), max_bytes));
     }
@@ -124,23 +133,52 @@ pub fn holds_output(dir: &Path) -> bool {
     OUTPUT_NAMES.iter().any(|n| is_generated_file(&dir.join(n)))
 }
 
+/// When `path` is a symbolic link whose chain of links comes back to one of its own links
+/// (`a.yaml → b.yaml → a.yaml`, `x.yaml → x.yaml`): the link it leads back to. The operating
+/// system only says "too many levels of symbolic links"; this names the loop.
+pub fn symlink_loop(path: &Path) -> Option<PathBuf> {
+    let mut seen = std::collections::HashSet::new();
+    let mut at = path.to_path_buf();
+    // 40 is Linux's own limit of links followed
+    for _ in 0..=40 {
+        if !at.is_symlink() {
+            return None;
+        }
+        let abs = std::path::absolute(&at).ok()?;
+        if !seen.insert(abs) {
+            return Some(at);
+        }
+        let target = std::fs::read_link(&at).ok()?;
+        at = match at.parent() {
+            Some(dir) if target.is_relative() => dir.join(target),
+            _ => target,
+        };
+    }
+    Some(at)
+}
+
+fn loop_message(back: &Path) -> String {
+    format!(
+        "symbolic link loop (it leads back to {}): not followed",
+        without_dots(back).display()
+    )
+}
+
 /// The path a walk error is about, and a message for it.
 fn walk_error(e: &ignore::Error) -> (Option<PathBuf>, String) {
     match e {
         ignore::Error::WithPath { path, err } => {
+            // a loop of file links: the walker only has the OS's "too many levels" error
+            if let Some(back) = symlink_loop(path) {
+                return (Some(path.clone()), loop_message(&back));
+            }
             let (p, m) = walk_error(err);
             (p.or_else(|| Some(path.clone())), m)
         }
         ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
             walk_error(err)
         }
-        ignore::Error::Loop { ancestor, child } => (
-            Some(child.clone()),
-            format!(
-                "symbolic link loop (it leads back to {}): not followed",
-                without_dots(ancestor).display()
-            ),
-        ),
+        ignore::Error::Loop { ancestor, child } => (Some(child.clone()), loop_message(ancestor)),
         ignore::Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound => (
             None,
             "dangling symbolic link (its target does not exist)".to_string(),
@@ -196,7 +234,10 @@ fn walk_with(paths: &[PathBuf], exclude: Option<&Path>, gitignore: bool) -> Resu
         found.entry(canonical).or_default().push(p);
     };
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| format!("{}: {}", p.display(), e))?;
+        let meta = std::fs::metadata(p).map_err(|e| match symlink_loop(p) {
+            Some(back) => format!("{}: {}", p.display(), loop_message(&back)),
+            None => format!("{}: {}", p.display(), e),
+        })?;
         if meta.is_file() {
             add(p.clone());
             continue;

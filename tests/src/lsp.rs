@@ -386,7 +386,7 @@ impl Client {
                     },
                     "textDocument": {
                         "publishDiagnostics": {"relatedInformation": true, "versionSupport": true},
-                        "codeAction": {"codeActionLiteralSupport": {"codeActionKind": {"valueSet": ["quickfix", "source.fixAll"]}}},
+                        "codeAction": {"codeActionLiteralSupport": {"codeActionKind": {"valueSet": ["quickfix", "source.fixAll"]}}, "disabledSupport": true},
                         "hover": {"contentFormat": ["markdown", "plaintext"]}
                     }
                 }

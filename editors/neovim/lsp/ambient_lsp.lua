@@ -8,7 +8,7 @@ return {
   settings = {
     ambient = {
       waypointName = "waypoint",
-      maxFileSizeKb = 1024,
+      maxFileSizeKb = 16384,
       -- the live cluster, read-only (context: nil = the kubeconfig's current context)
       cluster = { enabled = false },
     },

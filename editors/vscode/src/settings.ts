@@ -17,12 +17,12 @@ export interface ServerSettings {
 export function serverSettings(get: Getter): ServerSettings {
   const phases = get<unknown>("phases", []);
   const name = get<string>("waypointName", "waypoint");
-  const max = get<number>("maxFileSizeKb", 1024);
+  const max = get<number>("maxFileSizeKb", 16384);
   const context = get<string>("cluster.context", "");
   return {
     phases: Array.isArray(phases) ? phases.filter((p): p is string => typeof p === "string") : [],
     waypointName: typeof name === "string" && name.trim() !== "" ? name.trim() : "waypoint",
-    maxFileSizeKb: typeof max === "number" && max > 0 ? Math.floor(max) : 1024,
+    maxFileSizeKb: typeof max === "number" && max > 0 ? Math.floor(max) : 16384,
     cluster: {
       enabled: get<boolean>("cluster.enabled", false) === true,
       context: typeof context === "string" && context !== "" ? context : null,

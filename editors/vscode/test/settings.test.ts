@@ -31,7 +31,7 @@ test("settings map to the server's ambient section", () => {
 test("bad or empty values fall back to the defaults", () => {
   assert.deepEqual(
     serverSettings(getter({ phases: "all", waypointName: "", maxFileSizeKb: -3, "cluster.context": "" })),
-    { phases: [], waypointName: "waypoint", maxFileSizeKb: 1024, cluster: { enabled: false, context: null } },
+    { phases: [], waypointName: "waypoint", maxFileSizeKb: 16384, cluster: { enabled: false, context: null } },
   );
 });
 

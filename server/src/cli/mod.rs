@@ -69,8 +69,9 @@ pub struct MigrateArgs {
     /// Count AUDIT policies, selector Telemetry and EnvoyFilters as needing a waypoint.
     #[arg(long)]
     pub strict_waypoints: bool,
-    /// Skip files larger than this (KiB).
-    #[arg(long, value_name = "KB", default_value_t = 16384)]
+    /// Skip files larger than this (KiB); the language server's `ambient.maxFileSizeKb` has the
+    /// same default.
+    #[arg(long, value_name = "KB", default_value_t = crate::sources::DEFAULT_MAX_FILE_SIZE_KB)]
     pub max_file_size_kb: u64,
     /// Markers: emoji, ascii, or auto (ascii when stdout is not a terminal or NO_COLOR is set).
     #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "emoji", "ascii"])]

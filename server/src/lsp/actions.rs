@@ -7,12 +7,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tower_lsp_server::ls_types::{
-    CodeAction, CodeActionKind, CodeActionOrCommand, CreateFile, CreateFileOptions, Diagnostic,
-    DocumentChangeOperation, DocumentChanges, OneOf, OptionalVersionedTextDocumentIdentifier,
-    Position, Range, ResourceOp, TextDocumentEdit, TextEdit as LspTextEdit, Uri, WorkspaceEdit,
+    CodeAction, CodeActionDisabled, CodeActionKind, CodeActionOrCommand, CreateFile,
+    CreateFileOptions, Diagnostic, DocumentChangeOperation, DocumentChanges, OneOf,
+    OptionalVersionedTextDocumentIdentifier, Position, Range, ResourceOp, TextDocumentEdit,
+    TextEdit as LspTextEdit, Uri, WorkspaceEdit,
 };
 
-use super::convert::{diagnostic, key_to_uri};
+use super::convert::diagnostic;
 use super::safety::{self, Change, Simulator};
 use super::state::{ClientEdits, ServerState};
 use crate::edit::{self, Style, TextEdit};
@@ -82,7 +83,7 @@ impl Builder<'_> {
         if self.client.document_changes {
             let mut ops = Vec::new();
             for f in &files {
-                let uri = key_to_uri(&f.key)?;
+                let uri = self.state.client().uri_for(&f.key)?;
                 if f.create {
                     ops.push(DocumentChangeOperation::Op(ResourceOp::Create(
                         CreateFile {
@@ -132,7 +133,8 @@ impl Builder<'_> {
             }
             let mut changes: HashMap<Uri, Vec<LspTextEdit>> = HashMap::new();
             for f in &files {
-                changes.insert(key_to_uri(&f.key)?, lsp_edits(f));
+                let uri = self.state.client().uri_for(&f.key)?;
+                changes.insert(uri, lsp_edits(f));
             }
             Some(WorkspaceEdit {
                 changes: Some(changes),
@@ -536,7 +538,11 @@ fn wants(only: &Option<Vec<CodeActionKind>>, kind: &CodeActionKind) -> bool {
 struct Planned {
     rule: &'static str,
     diag: Diagnostic,
+    /// A finding of deploy-waypoints: its fixes create the waypoint the later phases wait for.
+    creates_waypoint: bool,
     candidates: Vec<(String, Vec<FileEdits>)>,
+    /// Fixes that create the waypoint but are not safe yet: offered disabled, saying why.
+    withheld: Vec<String>,
 }
 
 /// The quick fixes of the findings in the range and the fix-all action of the file. Each is
@@ -557,9 +563,14 @@ fn code_actions_in(
     req: Request,
     cancel: &AtomicBool,
 ) -> Vec<CodeActionOrCommand> {
-    let (enc, client_edits, settings) = {
+    let (enc, client_edits, settings, disabled_actions) = {
         let client = state.client();
-        (client.encoding, client.caps.edits, client.settings.clone())
+        (
+            client.encoding,
+            client.caps.edits,
+            client.settings.clone(),
+            client.caps.disabled_actions,
+        )
     };
     let settings = &settings;
     let quickfix = CodeActionKind::QUICKFIX;
@@ -602,7 +613,9 @@ fn code_actions_in(
                 planned.push(Planned {
                     rule: f.rule.id,
                     diag: diagnostic(&session.index, &file, f, enc),
+                    creates_waypoint: f.phase() == crate::finding::Phase::DeployWaypoints,
                     candidates,
+                    withheld: Vec::new(),
                 });
             }
         }
@@ -621,7 +634,22 @@ fn code_actions_in(
     // every fix offered is tried first (docs/robustness.md, "Safe fixes")
     let mut sim = Simulator::new(state, cancel);
     for p in &mut planned {
-        p.candidates.retain(|(_, edits)| sim.safe(&changes(edits)));
+        let mut withheld = Vec::new();
+        p.candidates.retain(|(title, edits)| {
+            let tried = sim.skipped;
+            let ok = sim.safe(&changes(edits));
+            // a fix that unblocks the migration but would add a problem now (W020 creating the
+            // waypoint of a namespace already labelled `istio.io/use-waypoint` by hand, while
+            // the policies the waypoint must enforce are not copied: U008) stays in sight,
+            // disabled, saying what to apply first — never as an edit that adds an error
+            if !ok && p.creates_waypoint && sim.skipped == tried {
+                withheld.push(title.clone());
+            }
+            ok
+        });
+        if disabled_actions {
+            p.withheld = withheld;
+        }
     }
     let fix_all_edits = if want_fix_all && !cancelled() {
         fix_all_edits(state, enc, client_edits, &file, &fix_all_findings, &mut sim)
@@ -648,6 +676,23 @@ fn code_actions_in(
     };
     let mut out = Vec::new();
     for p in planned {
+        for title in p.withheld {
+            out.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: format!(
+                    "{title} [{}] (after the other fixes of this namespace)",
+                    p.rule
+                ),
+                kind: Some(quickfix.clone()),
+                diagnostics: Some(vec![p.diag.clone()]),
+                edit: None,
+                command: None,
+                is_preferred: Some(false),
+                disabled: Some(CodeActionDisabled {
+                    reason: WITHHELD_REASON.to_string(),
+                }),
+                data: None,
+            }));
+        }
         let single = p.candidates.len() == 1;
         for (title, edits) in p.candidates {
             if let Some(edit) = b.workspace_edit(edits) {
@@ -671,6 +716,9 @@ fn code_actions_in(
     }
     out
 }
+
+/// Why a fix that creates the waypoint is offered disabled (docs/robustness.md, "Safe fixes").
+pub const WITHHELD_REASON: &str = "Applying this now would add an error or warning: apply the other fixes of this namespace first (the policy copies the waypoint must enforce, migrate-policies), then this fix is enabled";
 
 /// The edits of `files` as a simulation takes them.
 fn changes(files: &[FileEdits]) -> Vec<Change<'_>> {

@@ -21,7 +21,7 @@ use tower_lsp_server::ls_types::{
     WorkspaceEdit,
 };
 
-use super::convert::{key_to_uri, text_range};
+use super::convert::text_range;
 use super::state::ServerState;
 use crate::edit::{self, TextEdit};
 use crate::engine::Session;
@@ -122,7 +122,7 @@ fn single_file_edit(
     edits: Vec<TextEdit>,
     enc: Encoding,
 ) -> Option<WorkspaceEdit> {
-    let uri = key_to_uri(&file.path)?;
+    let uri = state.client().uri_for(&file.path)?;
     let lsp: Vec<LspTextEdit> = edits
         .iter()
         .map(|e| LspTextEdit {

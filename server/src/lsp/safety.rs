@@ -17,7 +17,9 @@
 //! - Ordering: the fixes of a finding that does not block are not offered while its namespace has
 //!   a blocking finding of the same phase (R001 "switch to ambient" while R009 "fail-closed
 //!   policies still present"). A blocking finding keeps its own fixes (the fix that creates the
-//!   waypoint stays reachable). A blocking finding of an earlier phase does not hide the fixes
+//!   waypoint stays reachable; when it fails the simulation — a hand `istio.io/use-waypoint`
+//!   label before the policy copies, U008 — `actions.rs` offers it disabled, saying what to
+//!   apply first). A blocking finding of an earlier phase does not hide the fixes
 //!   of later phases by itself: those fixes add what the later phase needs (a policy copy before
 //!   the waypoint exists is the documented order), and one that would break something — the
 //!   `istio.io/use-waypoint` label before the waypoint exists (U003) — fails the simulation.

@@ -52,7 +52,7 @@ impl Default for Settings {
         Settings {
             phases: None,
             cluster: ClusterSettings::default(),
-            max_file_size_kb: 1024,
+            max_file_size_kb: crate::sources::DEFAULT_MAX_FILE_SIZE_KB,
             waypoint_name: "waypoint".to_string(),
         }
     }
@@ -85,6 +85,18 @@ impl Settings {
         {
             s.cluster.context = None;
         }
+        if let Some(list) = &mut s.phases {
+            list.retain(|p| {
+                let known = Phase::from_id(p).is_some();
+                if !known {
+                    tracing::warn!(
+                        "setting ambient.phases: {p} is not a phase (one of {}); ignored",
+                        Phase::ALL.map(|p| p.id()).join(", ")
+                    );
+                }
+                known
+            });
+        }
         if s.max_file_size_kb == 0 {
             s.max_file_size_kb = Settings::default().max_file_size_kb;
         }
@@ -94,11 +106,17 @@ impl Settings {
     /// Each field that has the right type, the default for the others (each wrong one
     /// logged as a warning, which the client shows in its log).
     fn field_by_field(v: &serde_json::Value) -> Settings {
-        fn field<T: serde::de::DeserializeOwned>(v: &serde_json::Value, key: &str, into: &mut T) {
+        // `name` is the setting's full name under `ambient.` (for the log)
+        fn field<T: serde::de::DeserializeOwned>(
+            v: &serde_json::Value,
+            key: &str,
+            name: &str,
+            into: &mut T,
+        ) {
             let Some(x) = v.get(key) else { return };
             match serde_json::from_value::<T>(x.clone()) {
                 Ok(t) => *into = t,
-                Err(e) => tracing::warn!("setting ambient.{key}: {e}; using the default"),
+                Err(e) => tracing::warn!("setting ambient.{name}: {e}; using the default"),
             }
         }
         let mut s = Settings::default();
@@ -106,13 +124,37 @@ impl Settings {
             tracing::warn!("ambient settings must be an object, not {v}; using the defaults");
             return s;
         }
-        field(v, "phases", &mut s.phases);
-        field(v, "maxFileSizeKb", &mut s.max_file_size_kb);
-        field(v, "waypointName", &mut s.waypoint_name);
+        match v.get("phases") {
+            // one bad element costs that element only (dropped by `from_json`'s check)
+            Some(serde_json::Value::Array(items)) => {
+                s.phases = Some(
+                    items
+                        .iter()
+                        .map(|x| {
+                            x.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| x.to_string())
+                        })
+                        .collect(),
+                )
+            }
+            _ => field(v, "phases", "phases", &mut s.phases),
+        }
+        match v.get("maxFileSizeKb") {
+            // a JSON number written as a float (2048.0, what some clients send) that is whole
+            Some(x)
+                if x.as_f64()
+                    .is_some_and(|f| f >= 0.0 && f.fract() == 0.0 && f <= u64::MAX as f64) =>
+            {
+                s.max_file_size_kb = x.as_f64().unwrap_or_default() as u64
+            }
+            _ => field(v, "maxFileSizeKb", "maxFileSizeKb", &mut s.max_file_size_kb),
+        }
+        field(v, "waypointName", "waypointName", &mut s.waypoint_name);
         if let Some(c) = v.get("cluster") {
             if c.is_object() {
-                field(c, "enabled", &mut s.cluster.enabled);
-                field(c, "context", &mut s.cluster.context);
+                field(c, "enabled", "cluster.enabled", &mut s.cluster.enabled);
+                field(c, "context", "cluster.context", &mut s.cluster.context);
             } else {
                 tracing::warn!("setting ambient.cluster must be an object; using the default");
             }
@@ -149,6 +191,8 @@ pub struct ClientCaps {
     /// `window/workDoneProgress`.
     pub progress: bool,
     pub edits: ClientEdits,
+    /// `textDocument.codeAction.disabledSupport`: code actions may be sent disabled, with why.
+    pub disabled_actions: bool,
 }
 
 /// What edits the client can apply.
@@ -174,6 +218,40 @@ pub struct ClientState {
 }
 
 impl ClientState {
+    /// The URI of index key `key` as the client spells it: the URI it used for that file, else
+    /// (a file it has not named yet: a file a fix creates, a definition's target) its spelling
+    /// of a file in the same folder with this file's name (its host, case and escapes kept),
+    /// else the URI built from the path.
+    pub fn uri_for(&self, key: &str) -> Option<tower_lsp_server::ls_types::Uri> {
+        if let Some(u) = self.uris.get(key) {
+            return Some(u.clone());
+        }
+        let path = std::path::Path::new(key);
+        if let (Some(dir), Some(_)) = (path.parent(), path.file_name()) {
+            let sibling = self
+                .uris
+                .iter()
+                .filter(|(k, _)| std::path::Path::new(k.as_str()).parent() == Some(dir))
+                .min_by(|a, b| a.0.cmp(b.0));
+            if let Some((_, u)) = sibling {
+                let s = u.as_str();
+                if let Some(slash) = s.rfind('/') {
+                    let built = super::convert::key_to_uri(key)?;
+                    // the escaped name, as the path-built URI spells it
+                    let escaped = built.as_str().rsplit('/').next().unwrap_or_default();
+                    let candidate = format!("{}/{escaped}", &s[..slash]);
+                    if let Ok(u) = candidate.parse::<tower_lsp_server::ls_types::Uri>() {
+                        // only when it names the same file
+                        if super::convert::uri_to_key(&u).as_str() == key {
+                            return Some(u);
+                        }
+                    }
+                }
+            }
+        }
+        super::convert::key_to_uri(key)
+    }
+
     /// Whether the analysis has caught up with the open document `key`.
     pub fn is_current(&self, key: &str) -> bool {
         self.docs
@@ -340,12 +418,26 @@ mod tests {
             "phases": ["pre-reqs"],
             "cluster": {"enabled": "yes", "context": "kind-a"},
         }}));
-        assert_eq!(s.max_file_size_kb, 1024);
+        assert_eq!(s.max_file_size_kb, crate::sources::DEFAULT_MAX_FILE_SIZE_KB);
         assert_eq!(s.waypoint_name, "mesh-gw");
         assert_eq!(s.phases, Some(vec!["pre-reqs".to_string()]));
         assert!(!s.cluster.enabled);
         assert_eq!(s.cluster.context.as_deref(), Some("kind-a"));
         let s = Settings::from_json(&serde_json::json!({ "phases": 3, "maxFileSizeKb": 64 }));
         assert_eq!((s.phases, s.max_file_size_kb), (None, 64));
+        // a whole float is a number of KB; a bad phase costs that element only
+        let s = Settings::from_json(&serde_json::json!({
+            "maxFileSizeKb": 2048.0,
+            "phases": ["pre-reqs", 3, "no-such-phase", "use-waypoints"],
+        }));
+        assert_eq!(s.max_file_size_kb, 2048);
+        assert_eq!(
+            s.phases,
+            Some(vec!["pre-reqs".to_string(), "use-waypoints".to_string()])
+        );
+        for bad in [serde_json::json!(2048.5), serde_json::json!(-1.0)] {
+            let s = Settings::from_json(&serde_json::json!({ "maxFileSizeKb": bad }));
+            assert_eq!(s.max_file_size_kb, crate::sources::DEFAULT_MAX_FILE_SIZE_KB);
+        }
     }
 }

@@ -97,6 +97,9 @@ pub struct Worker {
     publish: tokio::sync::mpsc::Sender<Outbox>,
     /// Last publication per index key: hash of the diagnostics and the version.
     published: HashMap<String, (u64, Option<i32>)>,
+    /// The URI each key's diagnostics were last published under: one file has one identity,
+    /// so when the client names it under another spelling (`+` / `%2B`) the old one is cleared.
+    published_uri: HashMap<String, Uri>,
 }
 
 /// A file's content on disk, for a batch: its text (`None`: gone or not ours), or a problem.
@@ -118,6 +121,7 @@ impl Worker {
             state,
             publish,
             published: HashMap::new(),
+            published_uri: HashMap::new(),
         }
     }
 
@@ -421,13 +425,24 @@ impl Worker {
         }
         // the version the analysed text had (never a newer one the analysis has not seen), and
         // the client's own URI for the file when it named it
-        let (version, client_uri) = {
+        let (version, uri) = {
             let client = self.state.client();
             (
                 client.docs.get(key).and_then(|d| d.analysed),
-                client.uris.get(key).cloned(),
+                client.uris.get(key).cloned().or_else(|| key_to_uri(key)),
             )
         };
+        let Some(uri) = uri else { return };
+        if let Some(old) = self.published_uri.get(key).filter(|old| **old != uri) {
+            // the client now spells this file differently: the diagnostics move to the new URI
+            let _ = self.publish.blocking_send(Outbox::Publish(Publish {
+                uri: old.clone(),
+                diagnostics: Vec::new(),
+                version: None,
+            }));
+            self.published_uri.remove(key);
+            self.published.remove(key);
+        }
         let prev = self.published.get(key);
         if !force && prev.is_some_and(|(h, v)| *h == hash && *v == version) {
             return;
@@ -438,14 +453,13 @@ impl Worker {
             return;
         }
         self.published.insert(key.to_string(), (hash, version));
-        if let Some(uri) = client_uri.or_else(|| key_to_uri(key)) {
-            // bounded: the worker waits for the client instead of piling up diagnostics
-            let _ = self.publish.blocking_send(Outbox::Publish(Publish {
-                uri,
-                diagnostics,
-                version,
-            }));
-        }
+        self.published_uri.insert(key.to_string(), uri.clone());
+        // bounded: the worker waits for the client instead of piling up diagnostics
+        let _ = self.publish.blocking_send(Outbox::Publish(Publish {
+            uri,
+            diagnostics,
+            version,
+        }));
     }
 
     fn publish_all(&mut self, session: &Session, settings: &Settings) {
@@ -470,6 +484,7 @@ impl Worker {
         for k in gone {
             self.send(&k, Vec::new(), 0, false);
             self.published.remove(&k);
+            self.published_uri.remove(&k);
         }
     }
 
@@ -504,6 +519,7 @@ impl Worker {
             {
                 self.send(k, Vec::new(), 0, true);
                 self.published.remove(k);
+                self.published_uri.remove(k);
             }
         }
     }

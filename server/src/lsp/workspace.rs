@@ -59,13 +59,20 @@ pub async fn register_watchers(server: &Server) {
     if !server.state.client().caps.watch_dynamic {
         return;
     }
-    let mut watchers: Vec<FileSystemWatcher> = ["**/*.yaml", "**/*.yml", "**/*.json"]
-        .iter()
-        .map(|g| FileSystemWatcher {
-            glob_pattern: GlobPattern::String(g.to_string()),
-            kind: None,
-        })
-        .collect();
+    // `.gitignore`: what the workspace walk leaves out changes with it
+    let mut watchers: Vec<FileSystemWatcher> = [
+        "**/*.yaml",
+        "**/*.yml",
+        "**/*.json",
+        "**/.gitignore",
+        "**/.git/info/exclude",
+    ]
+    .iter()
+    .map(|g| FileSystemWatcher {
+        glob_pattern: GlobPattern::String(g.to_string()),
+        kind: None,
+    })
+    .collect();
     // folders deleted or moved in: clients report them only to a watcher whose glob matches
     // the folder itself (the handler drops or reads the manifests under it)
     watchers.push(FileSystemWatcher {

@@ -15,7 +15,7 @@ local defaults = {
   settings = {
     phases = nil,
     waypointName = "waypoint",
-    maxFileSizeKb = 1024,
+    maxFileSizeKb = 16384,
     -- compare the workspace with the live cluster of `context` (nil: the kubeconfig's current
     -- context), read-only; drift shows as DRIFT-* information diagnostics
     cluster = { enabled = false, context = nil },

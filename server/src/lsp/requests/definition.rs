@@ -11,9 +11,13 @@ pub async fn handle(
     server: &Server,
     p: GotoDefinitionParams,
 ) -> Result<Option<GotoDefinitionResponse>> {
-    Ok(
-        at_position(server, p.text_document_position_params, nav::definition)
-            .await
-            .map(GotoDefinitionResponse::Scalar),
-    )
+    let loc = at_position(server, p.text_document_position_params, nav::definition).await;
+    // the target under the client's own spelling of its URI (host, case, escapes)
+    Ok(loc.map(|mut loc| {
+        let key = crate::lsp::convert::uri_to_key(&loc.uri);
+        if let Some(u) = server.state.client().uri_for(&key) {
+            loc.uri = u;
+        }
+        GotoDefinitionResponse::Scalar(loc)
+    }))
 }

@@ -55,6 +55,12 @@ fn client_caps(caps: &ClientCapabilities) -> ClientCaps {
             .as_ref()
             .and_then(|w| w.work_done_progress)
             .unwrap_or(false),
+        disabled_actions: caps
+            .text_document
+            .as_ref()
+            .and_then(|t| t.code_action.as_ref())
+            .and_then(|c| c.disabled_support)
+            .unwrap_or(false),
         edits: ClientEdits {
             document_changes: edit.and_then(|e| e.document_changes).unwrap_or(false),
             create_files: edit
