@@ -723,21 +723,38 @@ fn fix_all_edits(
     let r = match try_set(&all, sim) {
         Some(all) => all,
         None => {
-            let mut kept: Vec<&Finding> = Vec::new();
-            let mut best = (Vec::new(), 0, 0);
+            // the fixes of each finding alone first (a simulation of its own documents), then
+            // those safe alone all together; one by one only when they are not safe together
+            // (each step simulates all that is kept: quadratic, so within the request's bounds)
+            let mut alone: Vec<&Finding> = Vec::new();
             for f in &all {
                 if sim.exhausted() {
                     break;
                 }
-                kept.push(f);
-                match try_set(&kept, sim) {
-                    Some(r) => best = r,
-                    None => {
-                        kept.pop();
-                    }
+                if try_set(std::slice::from_ref(f), sim).is_some() {
+                    alone.push(f);
                 }
             }
-            best
+            match try_set(&alone, sim) {
+                Some(r) if !alone.is_empty() => r,
+                _ => {
+                    let mut kept: Vec<&Finding> = Vec::new();
+                    let mut best = (Vec::new(), 0, 0);
+                    for f in &alone {
+                        if sim.exhausted() {
+                            break;
+                        }
+                        kept.push(f);
+                        match try_set(&kept, sim) {
+                            Some(r) => best = r,
+                            None => {
+                                kept.pop();
+                            }
+                        }
+                    }
+                    best
+                }
+            }
         }
     };
     (!r.0.is_empty()).then_some(r)
@@ -892,9 +909,9 @@ impl FileFixes {
     /// The edits that do not overlap (labels first, then pod templates, deletions, appended
     /// documents) and the number of fixes they carry out.
     fn merge(self, text: &str, style: Style) -> (Vec<TextEdit>, usize) {
-        let mut edits: Vec<TextEdit> = Vec::new();
+        let mut edits = Taken::default();
         let mut count = 0;
-        let free = |e: &TextEdit, edits: &[TextEdit]| edits.iter().all(|x| !edit::overlaps(e, x));
+        let free = |e: &TextEdit, edits: &Taken| edits.free(e);
         let keep = |set: BTreeMap<String, String>, remove: &[String]| -> Vec<(String, String)> {
             set.into_iter()
                 .filter(|(k, _)| !remove.contains(k))
@@ -906,7 +923,7 @@ impl FileFixes {
             if let Ok(es) = edit::label_edits_in(text, doc as usize, object, style, &set, &remove) {
                 if es.iter().all(|e| free(e, &edits)) {
                     count += n;
-                    edits.extend(es);
+                    es.into_iter().for_each(|e| edits.push(e));
                 }
             }
         }
@@ -918,7 +935,7 @@ impl FileFixes {
             {
                 if es.iter().all(|e| free(e, &edits)) {
                     count += n;
-                    edits.extend(es);
+                    es.into_iter().for_each(|e| edits.push(e));
                 }
             }
         }
@@ -938,6 +955,41 @@ impl FileFixes {
                 edits.push(e);
             }
         }
-        (edits, count)
+        (edits.edits, count)
+    }
+}
+
+/// The edits taken so far, which do not overlap, with their spans in order: whether another
+/// overlaps one of them is a look at its neighbours, not a scan (a fix-all of thousands of
+/// fixes).
+#[derive(Default)]
+struct Taken {
+    edits: Vec<TextEdit>,
+    spans: std::collections::BTreeSet<(u32, u32, usize)>,
+}
+
+impl Taken {
+    fn free(&self, e: &TextEdit) -> bool {
+        // the edits taken are disjoint: those starting up to `e`'s end, backwards, until one
+        // ends before `e` starts
+        for &(_, end, i) in self
+            .spans
+            .range(..=(e.span.end, u32::MAX, usize::MAX))
+            .rev()
+        {
+            if edit::overlaps(e, &self.edits[i]) {
+                return false;
+            }
+            if end < e.span.start {
+                break;
+            }
+        }
+        true
+    }
+
+    fn push(&mut self, e: TextEdit) {
+        self.spans
+            .insert((e.span.start, e.span.end, self.edits.len()));
+        self.edits.push(e);
     }
 }
