@@ -582,6 +582,7 @@ fn code_actions_in(
         };
         edit::keep(&file.text);
         let mut planned = Vec::new();
+        let order = safety::Order::new(&session);
         if wants(&req.only, &quickfix) {
             let start = super::convert::offset(&file, req.range.start, enc);
             let end = super::convert::offset(&file, req.range.end, enc);
@@ -589,7 +590,7 @@ fn code_actions_in(
                 if cancelled() {
                     return Vec::new();
                 }
-                if !settings.phase_enabled(f.phase()) || !safety::in_order(&session, f) {
+                if !settings.phase_enabled(f.phase()) || !order.allows(f) {
                     continue;
                 }
                 let mut candidates = Vec::new();
@@ -609,7 +610,7 @@ fn code_actions_in(
         let findings: Vec<Finding> = if want_fix_all {
             findings_in_file(&session, &file)
                 .into_iter()
-                .filter(|f| settings.phase_enabled(f.phase()) && safety::in_order(&session, f))
+                .filter(|f| settings.phase_enabled(f.phase()) && order.allows(f))
                 .filter(|f| !f.actions.is_empty())
                 .cloned()
                 .collect()

@@ -2,18 +2,22 @@
 //! warning or blocking finding, and only when no earlier step of the migration blocks it.
 //!
 //! - Simulation: the edits of a candidate are applied to the live session through the
-//!   incremental engine (`Session::update_arcs`: the files edited are parsed again, the
-//!   namespaces they can affect and the cluster-wide findings are re-analysed), the findings of
-//!   what it re-analysed are compared with those before (by rule id + resource), then the old
-//!   texts are put back the same way. The engine's property "incremental == from scratch" makes
-//!   the restore exact (tested below); nothing is copied, and the write lock is held only for
-//!   the two updates. Unsafe: an error, warning or blocking finding after that was not there.
+//!   incremental engine, the findings of what it re-analysed are compared with those before (by
+//!   rule id + resource), then the old state is put back the same way. An edit to an indexed
+//!   YAML file is simulated on the documents it touches (`splice_plan`: those documents parsed
+//!   by themselves, their resources swapped in the index by `Session::splice`, the namespaces
+//!   they can affect and the cluster-wide findings re-analysed): a fix in a file of thousands of
+//!   namespaces costs its own documents. Other changes (a new file, JSON, a template, an edit
+//!   across document boundaries) replace the whole file (`Session::update_arcs`). The engine's
+//!   property "incremental == from scratch" makes the restore exact (tested below); nothing is
+//!   copied, and the write lock is held only for the two updates. Unsafe: an error, warning or
+//!   blocking finding after that was not there.
 //! - Verdicts are kept per analysis generation (`Verdicts`): the same candidate asked again
 //!   before the next edit is not simulated again.
-//! - Bounds: a request simulates while the work done (bytes parsed, `WORK_BUDGET`) and time
-//!   (`TIME_BUDGET`) allow and it is not cancelled; a candidate not tried is not offered (the
-//!   first is always tried, so a quick fix asked for at its own position is never cut; a
-//!   request over a whole 1 MB file gets what two simulations can check).
+//! - Bounds: a request simulates while the work done (bytes parsed plus `NS_WORK` a namespace
+//!   analysed, `WORK_BUDGET`) and time (`TIME_BUDGET`) allow and it is not cancelled; a
+//!   candidate not tried is not offered (the first is always tried, so a quick fix asked for at
+//!   its own position is never cut).
 //! - Ordering: the fixes of a finding that does not block are not offered while its namespace has
 //!   a blocking finding of the same phase (R001 "switch to ambient" while R009 "fail-closed
 //!   policies still present"). A blocking finding keeps its own fixes (the fix that creates the
@@ -37,8 +41,8 @@ use crate::model::Resource;
 use crate::rules::Severity;
 
 /// Work a request may spend simulating, in bytes: each simulation counts the texts it parses
-/// (the edited files, twice: with the fix and restored) plus `SIM_BASE` for the analysis.
-/// About 60 simulations on small manifests, two on a 1 MB file.
+/// (the edited documents, or files, twice: with the fix and restored), `NS_WORK` per namespace
+/// it analyses and `SIM_BASE`.
 pub const WORK_BUDGET: usize = 4 << 20;
 pub const SIM_BASE: usize = 4 << 10;
 /// The work of re-analysing one namespace (bytes, as `WORK_BUDGET` counts).
@@ -56,21 +60,47 @@ pub struct Change<'a> {
 /// Whether the fixes of `f` may be offered now: when `f` does not block, no blocking finding of
 /// its phase in its namespace.
 pub fn in_order(session: &Session, f: &Finding) -> bool {
-    let Some(ns) = f.namespace.as_deref() else {
-        return true;
-    };
-    let phase = f.phase();
-    if f.blocking() {
-        return true;
+    Order::new(session).allows(f)
+}
+
+/// `in_order` for the findings of a request: the cluster-wide blocking findings are gathered
+/// once by namespace (a scan of them per finding made a fix-all of a file of many namespaces
+/// quadratic).
+pub struct Order<'a> {
+    session: &'a Session,
+    global: HashMap<&'a str, Vec<crate::rules::Phase>>,
+}
+
+impl<'a> Order<'a> {
+    pub fn new(session: &'a Session) -> Order<'a> {
+        let mut global: HashMap<&str, Vec<crate::rules::Phase>> = HashMap::new();
+        for g in session.analysis.global.iter().filter(|g| g.blocking()) {
+            if let Some(ns) = g.namespace.as_deref() {
+                global.entry(ns).or_default().push(g.phase());
+            }
+        }
+        Order { session, global }
     }
-    let blocks =
-        |g: &&Finding| g.blocking() && g.phase() == phase && g.namespace.as_deref() == Some(ns);
-    let a = &session.analysis;
-    let in_ns =
-        a.ns.get(ns)
-            .map(|r| r.findings.iter().any(|g| blocks(&g)))
-            .unwrap_or(false);
-    !(in_ns || a.global.iter().any(|g| blocks(&g)))
+
+    pub fn allows(&self, f: &Finding) -> bool {
+        let Some(ns) = f.namespace.as_deref() else {
+            return true;
+        };
+        let phase = f.phase();
+        if f.blocking() {
+            return true;
+        }
+        let blocks =
+            |g: &Finding| g.blocking() && g.phase() == phase && g.namespace.as_deref() == Some(ns);
+        let in_ns = self
+            .session
+            .analysis
+            .ns
+            .get(ns)
+            .is_some_and(|r| r.findings.iter().any(blocks));
+        let global = self.global.get(ns).is_some_and(|p| p.contains(&phase));
+        !(in_ns || global)
+    }
 }
 
 /// What identifies a finding across an edit: its rule and resource (its location moves, and
