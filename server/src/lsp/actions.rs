@@ -711,22 +711,29 @@ fn fix_all_edits(
         let (edits, count) = fixes.merge(&file.text, style);
         (edits, count, elsewhere)
     };
-    let try_set = |set: &[&Finding], sim: &mut Simulator| {
+    let try_set_with = |set: &[&Finding], sim: &mut Simulator, anyway: bool| {
         let r = collect(set);
-        let ok = sim.safe(&[Change {
+        let change = [Change {
             key: &file.path,
             text: &file.text,
             edits: &r.0,
-        }]);
+        }];
+        let ok = if anyway {
+            sim.safe_anyway(&change)
+        } else {
+            sim.safe(&change)
+        };
         ok.then_some(r)
     };
+    let try_set = |set: &[&Finding], sim: &mut Simulator| try_set_with(set, sim, false);
     let all: Vec<&Finding> = findings.iter().collect();
     let r = match try_set(&all, sim) {
         Some(all) => all,
         None => {
             // the fixes of each finding alone first (a simulation of its own documents), then
             // those safe alone all together; one by one only when they are not safe together
-            // (each step simulates all that is kept: quadratic, so within the request's bounds)
+            // (each step simulates all that is kept: quadratic, so within the request's bounds;
+            // the first is known safe, its verdict is cached)
             let mut alone: Vec<&Finding> = Vec::new();
             for f in &all {
                 if sim.exhausted() {
@@ -736,7 +743,8 @@ fn fix_all_edits(
                     alone.push(f);
                 }
             }
-            match try_set(&alone, sim) {
+            // this one even when the bounds are spent: its cost is linear in the file
+            match try_set_with(&alone, sim, true) {
                 Some(r) if !alone.is_empty() => r,
                 _ => {
                     let mut kept: Vec<&Finding> = Vec::new();

@@ -190,6 +190,16 @@ impl<'a> Simulator<'a> {
     /// Whether applying `changes` leaves no error or blocking finding that was not there;
     /// `false` too when it was not tried (out of bounds, cancelled).
     pub fn safe(&mut self, changes: &[Change]) -> bool {
+        self.try_changes(changes, false)
+    }
+
+    /// `safe`, tried even when the request's bounds are spent (not when it is cancelled): for
+    /// the one last simulation that decides a fix-all.
+    pub fn safe_anyway(&mut self, changes: &[Change]) -> bool {
+        self.try_changes(changes, true)
+    }
+
+    fn try_changes(&mut self, changes: &[Change], anyway: bool) -> bool {
         if changes.iter().all(|c| c.edits.is_empty()) {
             return true;
         }
@@ -205,7 +215,7 @@ impl<'a> Simulator<'a> {
                 return *ok;
             }
         }
-        if self.exhausted() {
+        if self.cancelled() || (!anyway && self.exhausted()) {
             self.skipped += 1;
             return false;
         }
