@@ -7,8 +7,9 @@
 //!   YAML file is simulated on the documents it touches (`splice_plan`: those documents parsed
 //!   by themselves, their resources swapped in the index by `Session::splice`, the namespaces
 //!   they can affect and the cluster-wide findings re-analysed): a fix in a file of thousands of
-//!   namespaces costs its own documents. Other changes (a new file, JSON, a template, an edit
-//!   across document boundaries) replace the whole file (`Session::update_arcs`). The engine's
+//!   namespaces costs its own documents. Other changes (a new file, JSON, a template, a
+//!   VirtualService or DestinationRule, an edit across document boundaries) replace the whole
+//!   file (`Session::update_arcs`). The engine's
 //!   property "incremental == from scratch" makes the restore exact (tested below); nothing is
 //!   copied, and the write lock is held only for the two updates. Unsafe: an error, warning or
 //!   blocking finding after that was not there.
@@ -467,6 +468,16 @@ fn splice_plan(session: &Session, c: &Change) -> Option<Splice> {
         {
             return None;
         }
+        // the route translation re-reads VirtualServices and DestinationRules from their file's
+        // text by document and span (`routes::world::resource_node`): documents parsed apart
+        // are not in that text, so a fix that adds or edits one is simulated on the whole file
+        if part
+            .resources
+            .iter()
+            .any(|r| matches!(r.kind.as_str(), "VirtualService" | "DestinationRule"))
+        {
+            return None;
+        }
         let r0 = fd.resources.partition_point(|r| (r.doc as usize) < d0);
         let r1 = fd.resources.partition_point(|r| (r.doc as usize) < d1);
         for (i, r) in fd.resources[r0..r1].iter().enumerate() {
@@ -722,6 +733,30 @@ mod tests {
                 "{n} namespaces, candidate {c}: {namespaces} analysed"
             );
         }
+    }
+
+    /// Resources the route translation re-reads from the file's text are never swapped in.
+    #[test]
+    fn an_edit_to_a_virtual_service_is_simulated_on_the_whole_file() {
+        let vs = "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: web\n  namespace: team-1\nspec:\n  hosts: [web]\n  http:\n  - route:\n    - destination:\n        host: web\n";
+        let text = format!("{}{vs}", many(3));
+        let mut s = Session::new(Default::default());
+        s.load(vec![("/ws/all.yaml".into(), text.clone())]);
+        let at = text.find("  hosts: [web]").unwrap();
+        let edits = [TextEdit::insert(at, "  gateways: [mesh]\n")];
+        let change = Change {
+            key: "/ws/all.yaml",
+            text: &text,
+            edits: &edits,
+        };
+        assert!(splice_plan(&s, &change).is_none());
+        let label = candidates(&text, 1);
+        let change = Change {
+            key: "/ws/all.yaml",
+            text: &text,
+            edits: &label[0],
+        };
+        assert!(splice_plan(&s, &change).is_some());
     }
 
     /// An edit that does not keep the documents apart (a `---` removed, text added between
