@@ -20,6 +20,7 @@ struct Cached {
     text: Option<Arc<str>>,
     stream: Option<Rc<ParsedStream>>,
     lines: Option<Rc<LineIndex>>,
+    crlf: Option<Rc<bool>>,
 }
 
 thread_local! {
@@ -157,7 +158,8 @@ pub fn overlaps(a: &TextEdit, b: &TextEdit) -> bool {
 
 /// The line ending a file uses.
 pub fn newline(text: &str) -> &'static str {
-    if text.contains("\r\n") {
+    // a scan of the whole text: once per text while `with_cache` runs
+    if *cached(text, |e| &mut e.crlf, || text.contains("\r\n")) {
         "\r\n"
     } else {
         "\n"

@@ -152,6 +152,20 @@ pub struct ResKey {
     pub idx: u32,
 }
 
+impl ResKey {
+    /// The key of resource `r`, the `idx`-th of the file `path`.
+    pub fn of(r: &Resource, path: &Arc<str>, idx: u32) -> ResKey {
+        ResKey {
+            kind: r.kind.clone(),
+            name: r.name.clone(),
+            group: r.group.clone(),
+            path: path.clone(),
+            doc: r.doc,
+            idx,
+        }
+    }
+}
+
 /// What an update touched.
 #[derive(Debug, Default, Clone)]
 pub struct ChangeSet {
@@ -289,28 +303,7 @@ impl Index {
         let mut cs = self.remove(file.id);
         let file = Arc::new(file);
         for (i, r) in file.resources.iter().enumerate() {
-            let key = ResKey {
-                kind: r.kind.clone(),
-                name: r.name.clone(),
-                group: r.group.clone(),
-                path: file.path.clone(),
-                doc: r.doc,
-                idx: i as u32,
-            };
-            self.account(r, 1);
-            *self.group_counts.entry(r.group.to_string()).or_insert(0) += 1;
-            self.touch(r, &mut cs);
-            cs.added.push(r.clone());
-            if matches!(r.body, Body::Namespace) {
-                self.ns_objects
-                    .entry(r.name.to_string())
-                    .or_default()
-                    .insert(key.clone(), r.clone());
-            }
-            self.by_ns
-                .entry(r.namespace.to_string())
-                .or_default()
-                .insert(key, r.clone());
+            self.add_resource(ResKey::of(r, &file.path, i as u32), r, &mut cs);
         }
         self.ids.entry(file.path.clone()).or_insert(file.id);
         self.files.insert(file.id, file);
@@ -321,37 +314,69 @@ impl Index {
         let mut cs = ChangeSet::default();
         if let Some(old) = self.files.remove(&id) {
             for (i, r) in old.resources.iter().enumerate() {
-                let key = ResKey {
-                    kind: r.kind.clone(),
-                    name: r.name.clone(),
-                    group: r.group.clone(),
-                    path: old.path.clone(),
-                    doc: r.doc,
-                    idx: i as u32,
-                };
-                self.touch(r, &mut cs);
-                self.account(r, -1);
-                if let Some(c) = self.group_counts.get_mut(r.group.as_str()) {
-                    *c = c.saturating_sub(1);
-                }
-                if let Some(b) = self.by_ns.get_mut(r.namespace.as_str()) {
-                    b.remove(&key);
-                    if b.is_empty() {
-                        self.by_ns.remove(r.namespace.as_str());
-                    }
-                }
-                if matches!(r.body, Body::Namespace) {
-                    if let Some(b) = self.ns_objects.get_mut(r.name.as_str()) {
-                        b.remove(&key);
-                        if b.is_empty() {
-                            self.ns_objects.remove(r.name.as_str());
-                        }
-                    }
-                }
-                cs.removed.push(r.clone());
+                self.remove_resource(&ResKey::of(r, &old.path, i as u32), r, &mut cs);
             }
         }
         cs
+    }
+
+    /// Replace some resources of the index by others, the files left as they are: what a fix
+    /// simulation does with the documents a fix edits (`engine::Session::splice`). The keys
+    /// are those `ResKey::of` gives (the resources of a file are keyed by their index in it);
+    /// splicing `add` out and `remove` back in restores the index exactly.
+    pub fn splice(
+        &mut self,
+        remove: &[(ResKey, Arc<Resource>)],
+        add: &[(ResKey, Arc<Resource>)],
+    ) -> ChangeSet {
+        let mut cs = ChangeSet::default();
+        for (k, r) in remove {
+            self.remove_resource(k, r, &mut cs);
+        }
+        for (k, r) in add {
+            self.add_resource(k.clone(), r, &mut cs);
+        }
+        cs
+    }
+
+    fn add_resource(&mut self, key: ResKey, r: &Arc<Resource>, cs: &mut ChangeSet) {
+        self.account(r, 1);
+        *self.group_counts.entry(r.group.to_string()).or_insert(0) += 1;
+        self.touch(r, cs);
+        cs.added.push(r.clone());
+        if matches!(r.body, Body::Namespace) {
+            self.ns_objects
+                .entry(r.name.to_string())
+                .or_default()
+                .insert(key.clone(), r.clone());
+        }
+        self.by_ns
+            .entry(r.namespace.to_string())
+            .or_default()
+            .insert(key, r.clone());
+    }
+
+    fn remove_resource(&mut self, key: &ResKey, r: &Arc<Resource>, cs: &mut ChangeSet) {
+        self.touch(r, cs);
+        self.account(r, -1);
+        if let Some(c) = self.group_counts.get_mut(r.group.as_str()) {
+            *c = c.saturating_sub(1);
+        }
+        if let Some(b) = self.by_ns.get_mut(r.namespace.as_str()) {
+            b.remove(key);
+            if b.is_empty() {
+                self.by_ns.remove(r.namespace.as_str());
+            }
+        }
+        if matches!(r.body, Body::Namespace) {
+            if let Some(b) = self.ns_objects.get_mut(r.name.as_str()) {
+                b.remove(key);
+                if b.is_empty() {
+                    self.ns_objects.remove(r.name.as_str());
+                }
+            }
+        }
+        cs.removed.push(r.clone());
     }
 
     /// Number of resources of an API group.
@@ -436,8 +461,22 @@ impl Index {
 
     /// Find by kind/namespace/name (first in path order).
     pub fn find(&self, group: &str, kind: &str, ns: &str, name: &str) -> Option<&Arc<Resource>> {
-        self.ns(ns)
-            .find(|r| r.kind == kind && r.group == group && r.name == name)
+        // the resources of a namespace are ordered by kind and name first: a range, not a scan
+        // of the namespace (every Namespace object is in the cluster scope)
+        let from = ResKey {
+            kind: kind.into(),
+            name: name.into(),
+            group: group.into(),
+            path: Arc::from(""),
+            doc: 0,
+            idx: 0,
+        };
+        self.by_ns
+            .get(ns)?
+            .range(from..)
+            .take_while(|(k, _)| k.kind == kind && k.name == name && k.group == group)
+            .map(|(_, r)| r)
+            .next()
     }
 
     pub fn path(&self, id: FileId) -> &str {

@@ -120,3 +120,22 @@ pub fn run_in(cwd: &Path, args: &[&str]) -> Run {
 pub fn run(args: &[&str]) -> Run {
     run_in(&repo_root(), args)
 }
+
+/// One manifest file holding `n` namespaces, the shape of a `kubectl get -A -o yaml` dump
+/// (issue 12, item 4): per namespace a sidecar-injected Namespace, a Service, a Deployment and
+/// an L7 AuthorizationPolicy with a selector; `istio-system` first. ≈740 bytes a namespace
+/// (1 400 ≈ 1 MB). `scripts/gen-namespaces-file` writes the same for benchmarks.
+pub fn many_namespaces(n: usize) -> String {
+    let mut out =
+        String::from("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: istio-system\n");
+    for i in 0..n {
+        let ns = format!("team-{i}");
+        out.push_str(&format!(
+            "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n  labels:\n    istio-injection: enabled\n\
+---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: {ns}\nspec:\n  selector:\n    app: web\n  ports:\n  - name: http\n    port: 80\n\
+---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: {ns}\nspec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: web\n        image: nginx\n\
+---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: web-get\n  namespace: {ns}\nspec:\n  selector:\n    matchLabels:\n      app: web\n  action: ALLOW\n  rules:\n  - to:\n    - operation:\n        methods: [\"GET\"]\n"
+        ));
+    }
+    out
+}

@@ -125,6 +125,17 @@ impl Session {
         self.apply(cs)
     }
 
+    /// Replace some resources by others (`Index::splice`), the files as they are, and
+    /// re-analyse what that can affect: a fix simulation of the documents a fix edits.
+    pub fn splice(
+        &mut self,
+        remove: &[(crate::index::ResKey, Arc<crate::model::Resource>)],
+        add: &[(crate::index::ResKey, Arc<crate::model::Resource>)],
+    ) -> UpdateStats {
+        let cs = self.index.splice(remove, add);
+        self.apply(cs)
+    }
+
     /// Files the input policy could not read (binary, not UTF-8, over the size limit, a
     /// symbolic link loop…): each becomes a file with that one problem and no resources.
     pub fn set_unreadable(

@@ -593,6 +593,7 @@ fn code_actions_in(
         };
         edit::keep(&file.text);
         let mut planned = Vec::new();
+        let order = safety::Order::new(&session);
         if wants(&req.only, &quickfix) {
             let start = super::convert::offset(&file, req.range.start, enc);
             let end = super::convert::offset(&file, req.range.end, enc);
@@ -600,7 +601,7 @@ fn code_actions_in(
                 if cancelled() {
                     return Vec::new();
                 }
-                if !settings.phase_enabled(f.phase()) || !safety::in_order(&session, f) {
+                if !settings.phase_enabled(f.phase()) || !order.allows(f) {
                     continue;
                 }
                 let mut candidates = Vec::new();
@@ -622,7 +623,7 @@ fn code_actions_in(
         let findings: Vec<Finding> = if want_fix_all {
             findings_in_file(&session, &file)
                 .into_iter()
-                .filter(|f| settings.phase_enabled(f.phase()) && safety::in_order(&session, f))
+                .filter(|f| settings.phase_enabled(f.phase()) && order.allows(f))
                 .filter(|f| !f.actions.is_empty())
                 .cloned()
                 .collect()
@@ -758,34 +759,59 @@ fn fix_all_edits(
         let (edits, count) = fixes.merge(&file.text, style);
         (edits, count, elsewhere)
     };
-    let try_set = |set: &[&Finding], sim: &mut Simulator| {
+    let try_set_with = |set: &[&Finding], sim: &mut Simulator, anyway: bool| {
         let r = collect(set);
-        let ok = sim.safe(&[Change {
+        let change = [Change {
             key: &file.path,
             text: &file.text,
             edits: &r.0,
-        }]);
+        }];
+        let ok = if anyway {
+            sim.safe_anyway(&change)
+        } else {
+            sim.safe(&change)
+        };
         ok.then_some(r)
     };
+    let try_set = |set: &[&Finding], sim: &mut Simulator| try_set_with(set, sim, false);
     let all: Vec<&Finding> = findings.iter().collect();
     let r = match try_set(&all, sim) {
         Some(all) => all,
         None => {
-            let mut kept: Vec<&Finding> = Vec::new();
-            let mut best = (Vec::new(), 0, 0);
+            // the fixes of each finding alone first (a simulation of its own documents), then
+            // those safe alone all together; one by one only when they are not safe together
+            // (each step simulates all that is kept: quadratic, so within the request's bounds;
+            // the first is known safe, its verdict is cached)
+            let mut alone: Vec<&Finding> = Vec::new();
             for f in &all {
                 if sim.exhausted() {
                     break;
                 }
-                kept.push(f);
-                match try_set(&kept, sim) {
-                    Some(r) => best = r,
-                    None => {
-                        kept.pop();
-                    }
+                if try_set(std::slice::from_ref(f), sim).is_some() {
+                    alone.push(f);
                 }
             }
-            best
+            // this one even when the bounds are spent: its cost is linear in the file
+            match try_set_with(&alone, sim, true) {
+                Some(r) if !alone.is_empty() => r,
+                _ => {
+                    let mut kept: Vec<&Finding> = Vec::new();
+                    let mut best = (Vec::new(), 0, 0);
+                    for f in &alone {
+                        if sim.exhausted() {
+                            break;
+                        }
+                        kept.push(f);
+                        match try_set(&kept, sim) {
+                            Some(r) => best = r,
+                            None => {
+                                kept.pop();
+                            }
+                        }
+                    }
+                    best
+                }
+            }
         }
     };
     (!r.0.is_empty()).then_some(r)
@@ -940,9 +966,9 @@ impl FileFixes {
     /// The edits that do not overlap (labels first, then pod templates, deletions, appended
     /// documents) and the number of fixes they carry out.
     fn merge(self, text: &str, style: Style) -> (Vec<TextEdit>, usize) {
-        let mut edits: Vec<TextEdit> = Vec::new();
+        let mut edits = Taken::default();
         let mut count = 0;
-        let free = |e: &TextEdit, edits: &[TextEdit]| edits.iter().all(|x| !edit::overlaps(e, x));
+        let free = |e: &TextEdit, edits: &Taken| edits.free(e);
         let keep = |set: BTreeMap<String, String>, remove: &[String]| -> Vec<(String, String)> {
             set.into_iter()
                 .filter(|(k, _)| !remove.contains(k))
@@ -954,7 +980,7 @@ impl FileFixes {
             if let Ok(es) = edit::label_edits_in(text, doc as usize, object, style, &set, &remove) {
                 if es.iter().all(|e| free(e, &edits)) {
                     count += n;
-                    edits.extend(es);
+                    es.into_iter().for_each(|e| edits.push(e));
                 }
             }
         }
@@ -966,7 +992,7 @@ impl FileFixes {
             {
                 if es.iter().all(|e| free(e, &edits)) {
                     count += n;
-                    edits.extend(es);
+                    es.into_iter().for_each(|e| edits.push(e));
                 }
             }
         }
@@ -986,6 +1012,41 @@ impl FileFixes {
                 edits.push(e);
             }
         }
-        (edits, count)
+        (edits.edits, count)
+    }
+}
+
+/// The edits taken so far, which do not overlap, with their spans in order: whether another
+/// overlaps one of them is a look at its neighbours, not a scan (a fix-all of thousands of
+/// fixes).
+#[derive(Default)]
+struct Taken {
+    edits: Vec<TextEdit>,
+    spans: std::collections::BTreeSet<(u32, u32, usize)>,
+}
+
+impl Taken {
+    fn free(&self, e: &TextEdit) -> bool {
+        // the edits taken are disjoint: those starting up to `e`'s end, backwards, until one
+        // ends before `e` starts
+        for &(_, end, i) in self
+            .spans
+            .range(..=(e.span.end, u32::MAX, usize::MAX))
+            .rev()
+        {
+            if edit::overlaps(e, &self.edits[i]) {
+                return false;
+            }
+            if end < e.span.start {
+                break;
+            }
+        }
+        true
+    }
+
+    fn push(&mut self, e: TextEdit) {
+        self.spans
+            .insert((e.span.start, e.span.end, self.edits.len()));
+        self.edits.push(e);
     }
 }

@@ -2,18 +2,23 @@
 //! warning or blocking finding, and only when no earlier step of the migration blocks it.
 //!
 //! - Simulation: the edits of a candidate are applied to the live session through the
-//!   incremental engine (`Session::update_arcs`: the files edited are parsed again, the
-//!   namespaces they can affect and the cluster-wide findings are re-analysed), the findings of
-//!   what it re-analysed are compared with those before (by rule id + resource), then the old
-//!   texts are put back the same way. The engine's property "incremental == from scratch" makes
-//!   the restore exact (tested below); nothing is copied, and the write lock is held only for
-//!   the two updates. Unsafe: an error, warning or blocking finding after that was not there.
+//!   incremental engine, the findings of what it re-analysed are compared with those before (by
+//!   rule id + resource), then the old state is put back the same way. An edit to an indexed
+//!   YAML file is simulated on the documents it touches (`splice_plan`: those documents parsed
+//!   by themselves, their resources swapped in the index by `Session::splice`, the namespaces
+//!   they can affect and the cluster-wide findings re-analysed): a fix in a file of thousands of
+//!   namespaces costs its own documents. Other changes (a new file, JSON, a template, a
+//!   VirtualService or DestinationRule, an edit across document boundaries) replace the whole
+//!   file (`Session::update_arcs`). The engine's
+//!   property "incremental == from scratch" makes the restore exact (tested below); nothing is
+//!   copied, and the write lock is held only for the two updates. Unsafe: an error, warning or
+//!   blocking finding after that was not there.
 //! - Verdicts are kept per analysis generation (`Verdicts`): the same candidate asked again
 //!   before the next edit is not simulated again.
-//! - Bounds: a request simulates while the work done (bytes parsed, `WORK_BUDGET`) and time
-//!   (`TIME_BUDGET`) allow and it is not cancelled; a candidate not tried is not offered (the
-//!   first is always tried, so a quick fix asked for at its own position is never cut; a
-//!   request over a whole 1 MB file gets what two simulations can check).
+//! - Bounds: a request simulates while the work done (bytes parsed plus `NS_WORK` a namespace
+//!   analysed, `WORK_BUDGET`) and time (`TIME_BUDGET`) allow and it is not cancelled; a
+//!   candidate not tried is not offered (the first is always tried, so a quick fix asked for at
+//!   its own position is never cut).
 //! - Ordering: the fixes of a finding that does not block are not offered while its namespace has
 //!   a blocking finding of the same phase (R001 "switch to ambient" while R009 "fail-closed
 //!   policies still present"). A blocking finding keeps its own fixes (the fix that creates the
@@ -34,13 +39,17 @@ use super::state::ServerState;
 use crate::edit::{self, TextEdit};
 use crate::engine::{Session, UpdateStats};
 use crate::finding::Finding;
+use crate::index::ResKey;
+use crate::model::Resource;
 use crate::rules::Severity;
 
 /// Work a request may spend simulating, in bytes: each simulation counts the texts it parses
-/// (the edited files, twice: with the fix and restored) plus `SIM_BASE` for the analysis.
-/// About 60 simulations on small manifests, two on a 1 MB file.
+/// (the edited documents, or files, twice: with the fix and restored), `NS_WORK` per namespace
+/// it analyses and `SIM_BASE`.
 pub const WORK_BUDGET: usize = 4 << 20;
-pub const SIM_BASE: usize = 64 << 10;
+pub const SIM_BASE: usize = 4 << 10;
+/// The work of re-analysing one namespace (bytes, as `WORK_BUDGET` counts).
+pub const NS_WORK: usize = 1 << 10;
 /// And time (a slow machine): no simulation starts after this.
 pub const TIME_BUDGET: Duration = Duration::from_secs(1);
 
@@ -54,21 +63,47 @@ pub struct Change<'a> {
 /// Whether the fixes of `f` may be offered now: when `f` does not block, no blocking finding of
 /// its phase in its namespace.
 pub fn in_order(session: &Session, f: &Finding) -> bool {
-    let Some(ns) = f.namespace.as_deref() else {
-        return true;
-    };
-    let phase = f.phase();
-    if f.blocking() {
-        return true;
+    Order::new(session).allows(f)
+}
+
+/// `in_order` for the findings of a request: the cluster-wide blocking findings are gathered
+/// once by namespace (a scan of them per finding made a fix-all of a file of many namespaces
+/// quadratic).
+pub struct Order<'a> {
+    session: &'a Session,
+    global: HashMap<&'a str, Vec<crate::rules::Phase>>,
+}
+
+impl<'a> Order<'a> {
+    pub fn new(session: &'a Session) -> Order<'a> {
+        let mut global: HashMap<&str, Vec<crate::rules::Phase>> = HashMap::new();
+        for g in session.analysis.global.iter().filter(|g| g.blocking()) {
+            if let Some(ns) = g.namespace.as_deref() {
+                global.entry(ns).or_default().push(g.phase());
+            }
+        }
+        Order { session, global }
     }
-    let blocks =
-        |g: &&Finding| g.blocking() && g.phase() == phase && g.namespace.as_deref() == Some(ns);
-    let a = &session.analysis;
-    let in_ns =
-        a.ns.get(ns)
-            .map(|r| r.findings.iter().any(|g| blocks(&g)))
-            .unwrap_or(false);
-    !(in_ns || a.global.iter().any(|g| blocks(&g)))
+
+    pub fn allows(&self, f: &Finding) -> bool {
+        let Some(ns) = f.namespace.as_deref() else {
+            return true;
+        };
+        let phase = f.phase();
+        if f.blocking() {
+            return true;
+        }
+        let blocks =
+            |g: &Finding| g.blocking() && g.phase() == phase && g.namespace.as_deref() == Some(ns);
+        let in_ns = self
+            .session
+            .analysis
+            .ns
+            .get(ns)
+            .is_some_and(|r| r.findings.iter().any(blocks));
+        let global = self.global.get(ns).is_some_and(|p| p.contains(&phase));
+        !(in_ns || global)
+    }
 }
 
 /// What identifies a finding across an edit: its rule and resource (its location moves, and
@@ -158,6 +193,16 @@ impl<'a> Simulator<'a> {
     /// Whether applying `changes` leaves no error or blocking finding that was not there;
     /// `false` too when it was not tried (out of bounds, cancelled).
     pub fn safe(&mut self, changes: &[Change]) -> bool {
+        self.try_changes(changes, false)
+    }
+
+    /// `safe`, tried even when the request's bounds are spent (not when it is cancelled): for
+    /// the one last simulation that decides a fix-all.
+    pub fn safe_anyway(&mut self, changes: &[Change]) -> bool {
+        self.try_changes(changes, true)
+    }
+
+    fn try_changes(&mut self, changes: &[Change], anyway: bool) -> bool {
         if changes.iter().all(|c| c.edits.is_empty()) {
             return true;
         }
@@ -173,16 +218,18 @@ impl<'a> Simulator<'a> {
                 return *ok;
             }
         }
-        if self.exhausted() {
+        if self.cancelled() || (!anyway && self.exhausted()) {
             self.skipped += 1;
             return false;
         }
         self.runs += 1;
-        self.work += SIM_BASE + changes.iter().map(|c| 2 * c.text.len()).sum::<usize>();
-        let ok = {
+        let sim = {
             let mut session = self.state.session_mut();
-            simulate(&mut session, changes)
+            simulate_counted(&mut session, changes, true)
         };
+        // the analysis counted by the namespaces it re-ran
+        self.work += SIM_BASE + sim.parsed + sim.namespaces * NS_WORK;
+        let ok = sim.ok;
         let mut v = self.verdicts();
         if v.generation == generation {
             v.safe.insert(print, ok);
@@ -201,6 +248,52 @@ impl<'a> Simulator<'a> {
 /// Apply `changes` to `session`, tell whether they add an error or blocking finding, and put
 /// the old texts back.
 pub fn simulate(session: &mut Session, changes: &[Change]) -> bool {
+    simulate_counted(session, changes, true).ok
+}
+
+/// What a simulation found and what it cost.
+#[derive(Debug, Clone, Copy)]
+pub struct Simulated {
+    /// No error, warning or blocking finding added.
+    pub ok: bool,
+    /// Bytes parsed (with and without the fix).
+    pub parsed: usize,
+    /// Namespaces analysed (with the fix, then restored).
+    pub namespaces: usize,
+}
+
+/// The documents a fix edits in an indexed file, parsed by themselves (`splice_plan`).
+struct Splice {
+    remove: Vec<(ResKey, Arc<Resource>)>,
+    add: Vec<(ResKey, Arc<Resource>)>,
+    /// The file's input problems in the edited documents, before and after.
+    before: Vec<Finding>,
+    after: Vec<Finding>,
+    /// Bytes parsed.
+    work: usize,
+}
+
+/// `simulate`, with the work it did (bytes parsed, see `WORK_BUDGET`).
+///
+/// A change to an indexed YAML file is simulated document by document: the documents its
+/// edits touch are parsed by themselves and their resources swapped in the index
+/// (`Session::splice`), so a fix in a 10 MB file costs its documents and the namespaces they
+/// can affect, not the file. Documents are independent in a YAML stream (each starts at its
+/// `---`), so the resources are those a parse of the whole edited file gives (their spans aside,
+/// which a verdict does not look at). Other changes (new files, JSON, templates, an edit that
+/// does not keep the document boundaries) replace the whole file.
+pub fn simulate_counted(session: &mut Session, changes: &[Change], by_document: bool) -> Simulated {
+    let mut splices = Vec::new();
+    let mut whole = Vec::new();
+    for c in changes {
+        match splice_plan(session, c).filter(|_| by_document) {
+            Some(sp) => splices.push(sp),
+            None => whole.push(c),
+        }
+    }
+    let parsed = splices.iter().map(|s| s.work).sum::<usize>()
+        + whole.iter().map(|c| 2 * c.text.len()).sum::<usize>();
+    let mut namespaces = 0;
     let current = |s: &Session, k: &str| {
         s.index
             .id_of(k)
@@ -209,26 +302,56 @@ pub fn simulate(session: &mut Session, changes: &[Change]) -> bool {
     };
     let mut new = Vec::new();
     let mut old = Vec::new();
-    for c in changes {
+    for c in &whole {
         old.push((c.key.to_string(), current(session, c.key)));
         new.push((
             c.key.to_string(),
             Some(Arc::<str>::from(edit::apply(c.text, c.edits))),
         ));
     }
-    let keys: Vec<&str> = changes.iter().map(|c| c.key).collect();
+    let keys: Vec<&str> = whole.iter().map(|c| c.key).collect();
+    let remove: Vec<(ResKey, Arc<Resource>)> = splices
+        .iter()
+        .flat_map(|s| s.remove.iter().cloned())
+        .collect();
+    let add: Vec<(ResKey, Arc<Resource>)> =
+        splices.iter().flat_map(|s| s.add.iter().cloned()).collect();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let stats = session.update_arcs(new);
+        let mut stats = UpdateStats::default();
+        if !splices.is_empty() {
+            merge_stats(&mut stats, session.splice(&remove, &add));
+        }
+        if !new.is_empty() {
+            merge_stats(&mut stats, session.update_arcs(new));
+        }
         let after = bad_keys(session, &stats, &keys);
         (stats, after)
     }));
-    // restore first, whatever happened
-    session.update_arcs(old);
-    let Ok((stats, after)) = result else {
+    // restore first, whatever happened (in the reverse order)
+    if !old.is_empty() {
+        namespaces += session.update_arcs(old).namespaces;
+    }
+    if !splices.is_empty() {
+        namespaces += session.splice(&add, &remove).namespaces;
+    }
+    let Ok((stats, mut after)) = result else {
         tracing::error!("a fix simulation failed (please report this); the fix is not offered");
-        return false;
+        return Simulated {
+            ok: false,
+            parsed,
+            namespaces,
+        };
     };
-    let before = bad_keys(session, &stats, &keys);
+    namespaces += stats.namespaces;
+    let mut before = bad_keys(session, &stats, &keys);
+    for sp in &splices {
+        sp.before.iter().filter(|f| bad(f)).for_each(|f| {
+            before.insert(key(f));
+        });
+        sp.after.iter().filter(|f| bad(f)).for_each(|f| {
+            after.insert(key(f));
+        });
+    }
     let ok = after.is_subset(&before);
     if !ok {
         tracing::debug!(
@@ -236,7 +359,152 @@ pub fn simulate(session: &mut Session, changes: &[Change]) -> bool {
             after.difference(&before).collect::<Vec<_>>()
         );
     }
-    ok
+    Simulated {
+        ok,
+        parsed,
+        namespaces,
+    }
+}
+
+fn merge_stats(into: &mut UpdateStats, s: UpdateStats) {
+    into.all |= s.all;
+    into.facts_recomputed |= s.facts_recomputed;
+    into.namespaces += s.namespaces;
+    into.dirty.extend(s.dirty);
+    into.files.extend(s.files);
+    into.cluster_visits += s.cluster_visits;
+}
+
+/// How to simulate a change to an indexed YAML file document by document, or `None` (then the
+/// whole file is replaced): the regions of the text the edits touch, each widened to the
+/// documents it overlaps, parsed by themselves.
+fn splice_plan(session: &Session, c: &Change) -> Option<Splice> {
+    let index = &session.index;
+    let fd = index.file(index.id_of(c.key)?)?;
+    if edit::Style::of_path(&fd.path) == edit::Style::Json
+        || fd.template
+        || *fd.text != *c.text
+        || fd
+            .problems
+            .iter()
+            .any(|p| p.rule.id == crate::rules::YAML_003.id)
+        || c.edits.is_empty()
+    {
+        return None;
+    }
+    let text: &str = &fd.text;
+    let docs = &fd.docs;
+    // regions [a, b] of the old text, each the hull of an edit and the documents it overlaps
+    let mut regions: Vec<(usize, usize, Vec<&TextEdit>)> = Vec::new();
+    let mut edits: Vec<&TextEdit> = c.edits.iter().collect();
+    edits.sort_by_key(|e| (e.span.start, e.span.end));
+    for e in edits {
+        let (s, t) = (e.span.start as usize, e.span.end as usize);
+        if s > t || t > text.len() {
+            return None;
+        }
+        // documents overlapping [s, t] (ends included): a range of the sorted spans
+        let first = docs.partition_point(|d| (d.end as usize) < s);
+        let last = docs.partition_point(|d| (d.start as usize) <= t);
+        let (mut a, mut b) = (s, t);
+        if first < last {
+            a = a.min(docs[first].start as usize);
+            b = b.max(docs[last - 1].end as usize);
+        }
+        match regions.last_mut() {
+            Some(r) if a <= r.1 => {
+                r.0 = r.0.min(a);
+                r.1 = r.1.max(b);
+                r.2.push(e);
+            }
+            _ => regions.push((a, b, vec![e])),
+        }
+    }
+    let mut sp = Splice {
+        remove: Vec::new(),
+        add: Vec::new(),
+        before: Vec::new(),
+        after: Vec::new(),
+        work: 0,
+    };
+    let mut fresh = 1u32 << 31;
+    for (a, b, edits) in regions {
+        // the documents inside the region (none overlaps it partly), and their resources
+        let d0 = docs.partition_point(|d| (d.start as usize) < a);
+        let d1 = docs.partition_point(|d| (d.end as usize) <= b);
+        if d1 < d0
+            || (d0 > 0 && docs[d0 - 1].end as usize >= a)
+            || docs.get(d1).is_some_and(|d| d.start as usize <= b)
+        {
+            return None;
+        }
+        let local: Vec<TextEdit> = edits
+            .iter()
+            .map(|e| TextEdit {
+                span: crate::yaml::Span {
+                    start: e.span.start - a as u32,
+                    end: e.span.end - a as u32,
+                },
+                new_text: e.new_text.clone(),
+            })
+            .collect();
+        let new_text = edit::apply(&text[a..b], &local);
+        // documents are independent when the region starts one (the start of the file, or a
+        // `---` at the start of a line) and the text after it starts the next one (or ends
+        // the file)
+        let lead = new_text.trim_start_matches(['\n', '\r']);
+        let line_start = text[..a].ends_with('\n') || lead.len() < new_text.len();
+        let starts = a == 0 || lead.is_empty() || (lead.starts_with("---") && line_start);
+        let rest = text[b..].trim_start();
+        let ends = rest.is_empty() || rest.starts_with("---") || rest.starts_with('#');
+        if !starts || !ends {
+            return None;
+        }
+        sp.work += 2 * (b - a) + new_text.len();
+        let part = crate::index::FileData::parse(fd.id, fd.path.clone(), new_text, &session.limits);
+        if part.template
+            || part
+                .problems
+                .iter()
+                .any(|p| p.rule.id == crate::rules::YAML_003.id)
+        {
+            return None;
+        }
+        // the route translation re-reads VirtualServices and DestinationRules from their file's
+        // text by document and span (`routes::world::resource_node`): documents parsed apart
+        // are not in that text, so a fix that adds or edits one is simulated on the whole file
+        if part
+            .resources
+            .iter()
+            .any(|r| matches!(r.kind.as_str(), "VirtualService" | "DestinationRule"))
+        {
+            return None;
+        }
+        let r0 = fd.resources.partition_point(|r| (r.doc as usize) < d0);
+        let r1 = fd.resources.partition_point(|r| (r.doc as usize) < d1);
+        for (i, r) in fd.resources[r0..r1].iter().enumerate() {
+            sp.remove
+                .push((ResKey::of(r, &fd.path, (r0 + i) as u32), r.clone()));
+        }
+        for r in &part.resources {
+            let mut r = (**r).clone();
+            r.doc += d0 as u32;
+            let r = Arc::new(r);
+            sp.add.push((ResKey::of(&r, &fd.path, fresh), r));
+            fresh += 1;
+        }
+        sp.before.extend(
+            fd.problems
+                .iter()
+                .filter(|p| {
+                    p.location
+                        .is_some_and(|l| a <= l.span.start as usize && l.span.end as usize <= b)
+                })
+                .cloned(),
+        );
+        sp.after.extend(part.problems);
+    }
+    Some(sp)
 }
 
 /// The error or blocking findings an update can have changed: those of the namespaces it
@@ -370,5 +638,156 @@ mod tests {
         // and the simulation saw a change: the use-waypoint label with no waypoint is unsafe
         assert!(!simulate(&mut s, &cases[0]));
         assert_eq!(all_findings(&s), before);
+    }
+
+    /// `n` namespaces in one file, each a sidecar-injected Namespace, a Service, a Deployment
+    /// and an L7 AuthorizationPolicy (a `kubectl get -A -o yaml` dump; `e2e::many_namespaces`).
+    fn many(n: usize) -> String {
+        let mut out = String::from(SYSTEM);
+        for i in 0..n {
+            out.push_str(&format!(
+                "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-{i}\n  labels:\n    istio-injection: enabled\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: team-{i}\nspec:\n  selector:\n    app: web\n  ports:\n  - port: 80\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: team-{i}\nspec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: web\n        image: nginx\n---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: web-get\n  namespace: team-{i}\nspec:\n  selector:\n    matchLabels:\n      app: web\n  action: ALLOW\n  rules:\n  - to:\n    - operation:\n        methods: [\"GET\"]\n"
+            ));
+        }
+        out
+    }
+
+    /// Candidate fixes on the many-namespaces file: the ambient label on namespace `i`, the
+    /// deletion of its policy, a document appended, and the three together.
+    fn candidates(text: &str, i: usize) -> Vec<Vec<TextEdit>> {
+        let ns = format!("  name: team-{i}\n  labels:\n    istio-injection: enabled");
+        let at = text.find(&ns).unwrap() + ns.find("istio-injection").unwrap();
+        let label = TextEdit {
+            span: Span {
+                start: at as u32,
+                end: (at + "istio-injection: enabled".len()) as u32,
+            },
+            new_text: "istio.io/dataplane-mode: ambient".into(),
+        };
+        assert_eq!(&text[at..at + 24], "istio-injection: enabled");
+        let policy = format!("---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: web-get\n  namespace: team-{i}\n");
+        let p0 = text.find(&policy).unwrap();
+        let p1 = text[p0 + 4..]
+            .find("---\n")
+            .map(|o| p0 + 4 + o)
+            .unwrap_or(text.len());
+        let delete = TextEdit {
+            span: Span {
+                start: p0 as u32,
+                end: p1 as u32,
+            },
+            new_text: String::new(),
+        };
+        let append = TextEdit::insert(
+            text.len(),
+            format!("---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: waypoint\n  namespace: team-{i}\n  labels:\n    istio.io/waypoint-for: service\nspec:\n  gatewayClassName: istio-waypoint\n  listeners:\n  - name: mesh\n    port: 15008\n    protocol: HBONE\n"),
+        );
+        vec![
+            vec![label.clone()],
+            vec![delete.clone()],
+            vec![append.clone()],
+            vec![label, delete, append],
+        ]
+    }
+
+    /// A fix to one namespace of a file of many is simulated on its documents: the work (bytes
+    /// parsed, namespaces analysed) is the same for a file of 20 namespaces and one of 400 —
+    /// with the whole file parsed and all its namespaces analysed per fix, a whole-file code
+    /// action was quadratic (issue 12, item 4). The verdicts are those of the whole-file
+    /// simulation, and the session is restored exactly.
+    #[test]
+    fn a_fix_in_a_file_of_many_namespaces_costs_its_documents_not_the_file() {
+        let mut cost = Vec::new();
+        for n in [20, 400] {
+            let text = many(n);
+            let mut s = Session::new(Default::default());
+            s.load(vec![("/ws/all.yaml".into(), text.clone())]);
+            let before = all_findings(&s);
+            let mut verdicts = Vec::new();
+            for (c, edits) in candidates(&text, n / 2).iter().enumerate() {
+                let change = [Change {
+                    key: "/ws/all.yaml",
+                    text: &text,
+                    edits,
+                }];
+                let doc = simulate_counted(&mut s, &change, true);
+                assert_eq!(all_findings(&s), before, "candidate {c} restored");
+                let whole = simulate_counted(&mut s, &change, false);
+                assert_eq!(all_findings(&s), before, "candidate {c} restored");
+                assert_eq!(doc.ok, whole.ok, "candidate {c}: the same verdict");
+                assert!(whole.namespaces > n, "{whole:?}");
+                verdicts.push(doc.ok);
+                cost.push((n, c, doc.parsed, doc.namespaces));
+            }
+            // both verdicts occur (the ambient label alone leaves the L7 policy unenforced)
+            assert!(
+                verdicts.contains(&true) && verdicts.contains(&false),
+                "{verdicts:?}"
+            );
+        }
+        for (n, c, parsed, namespaces) in &cost {
+            assert!(
+                *parsed < 4 << 10,
+                "{n} namespaces, candidate {c}: {parsed} bytes parsed"
+            );
+            assert!(
+                *namespaces <= 8,
+                "{n} namespaces, candidate {c}: {namespaces} analysed"
+            );
+        }
+    }
+
+    /// Resources the route translation re-reads from the file's text are never swapped in.
+    #[test]
+    fn an_edit_to_a_virtual_service_is_simulated_on_the_whole_file() {
+        let vs = "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: web\n  namespace: team-1\nspec:\n  hosts: [web]\n  http:\n  - route:\n    - destination:\n        host: web\n";
+        let text = format!("{}{vs}", many(3));
+        let mut s = Session::new(Default::default());
+        s.load(vec![("/ws/all.yaml".into(), text.clone())]);
+        let at = text.find("  hosts: [web]").unwrap();
+        let edits = [TextEdit::insert(at, "  gateways: [mesh]\n")];
+        let change = Change {
+            key: "/ws/all.yaml",
+            text: &text,
+            edits: &edits,
+        };
+        assert!(splice_plan(&s, &change).is_none());
+        let label = candidates(&text, 1);
+        let change = Change {
+            key: "/ws/all.yaml",
+            text: &text,
+            edits: &label[0],
+        };
+        assert!(splice_plan(&s, &change).is_some());
+    }
+
+    /// An edit that does not keep the documents apart (a `---` removed, text added between
+    /// documents) is simulated on the whole file.
+    #[test]
+    fn an_edit_across_documents_is_simulated_on_the_whole_file() {
+        let text = many(30);
+        let mut s = Session::new(Default::default());
+        s.load(vec![("/ws/all.yaml".into(), text.clone())]);
+        let sep = text.find("---\napiVersion: v1\nkind: Service").unwrap();
+        for edits in [
+            vec![TextEdit {
+                span: Span {
+                    start: sep as u32,
+                    end: sep as u32 + 4,
+                },
+                new_text: String::new(),
+            }],
+            vec![TextEdit::insert(sep, "  extra: 1\n")],
+        ] {
+            let change = [Change {
+                key: "/ws/all.yaml",
+                text: &text,
+                edits: &edits,
+            }];
+            assert!(splice_plan(&s, &change[0]).is_none(), "{edits:?}");
+            let doc = simulate_counted(&mut s, &change, true);
+            let whole = simulate_counted(&mut s, &change, false);
+            assert_eq!(doc.ok, whole.ok);
+        }
     }
 }
