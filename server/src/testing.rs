@@ -196,8 +196,11 @@ pub mod incremental {
                 Aggregates::build(&analysis.ns)
             ));
         }
+        // one analysis from scratch, seen sorted and in report order
+        let full_ordered = scratch_ordered(files);
+        let mut full = full_ordered.clone();
+        full.sort();
         let inc = canon(index, analysis);
-        let full = scratch(files);
         let only_inc: Vec<&String> = inc.iter().filter(|f| !full.contains(f)).collect();
         let only_full: Vec<&String> = full.iter().filter(|f| !inc.contains(f)).collect();
         if inc.len() != full.len() || !only_inc.is_empty() || !only_full.is_empty() {
@@ -206,7 +209,7 @@ pub mod incremental {
             ));
         }
         // in the same order as from scratch (the cluster-wide findings are kept in parts)
-        let (a, b) = (ordered(index, analysis), scratch_ordered(files));
+        let (a, b) = (ordered(index, analysis), full_ordered);
         if a != b {
             return Err(format!(
                 "same findings, other order:\nincremental: {a:#?}\nfrom scratch: {b:#?}"
