@@ -24,4 +24,7 @@ pub mod report;
 pub mod routes;
 pub mod rules;
 pub mod sources;
+/// Invariant checks shared by the tests and the fuzz targets.
+#[doc(hidden)]
+pub mod testing;
 pub mod yaml;

@@ -73,6 +73,12 @@ pub fn read_manifest(path: &Path, max_bytes: u64) -> Result<String, ReadError> {
         return Err(ReadError::TooLarge(meta.len(), max_bytes));
     }
     let bytes = std::fs::read(path).map_err(|e| ReadError::Io(e.to_string()))?;
+    decode_manifest(bytes)
+}
+
+/// The text of a manifest file's bytes: binary (NUL in the first 8 KiB) and non-UTF-8 files
+/// are refused, a UTF-8 BOM is dropped. (The fuzz target `analysis` feeds it raw bytes.)
+pub fn decode_manifest(bytes: Vec<u8>) -> Result<String, ReadError> {
     if bytes.iter().take(8192).any(|b| *b == 0) {
         return Err(ReadError::Binary);
     }

@@ -5,129 +5,16 @@
 mod common;
 use common::*;
 
-use ambient_lsp::analysis::{Aggregates, Options};
-use ambient_lsp::engine::{Analysis, Session};
-use ambient_lsp::index::{FileData, Index};
-use ambient_lsp::yaml::Limits;
+use ambient_lsp::analysis::Options;
+use ambient_lsp::engine::Session;
+use ambient_lsp::testing::incremental::{canon, check, scratch};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
-/// Canonical text of every finding, sorted (file ids differ between the two indexes: use
-/// paths).
-fn canon(index: &Index, analysis: &Analysis) -> Vec<String> {
-    let mut out: Vec<String> = analysis
-        .findings(index)
-        .into_iter()
-        .map(|f| canon_one(index, f))
-        .collect();
-    out.sort();
-    out
-}
-
-/// `canon` of the findings with a location, gathered file by file (`Analysis::findings_in`):
-/// the per-file view the language server publishes must hold every located finding.
-fn canon_by_file(index: &Index, analysis: &Analysis) -> Vec<String> {
-    let mut out: Vec<String> = index
-        .files()
-        .flat_map(|file| analysis.findings_in(file))
-        .map(|f| canon_one(index, f))
-        .collect();
-    out.sort();
-    out
-}
-
-fn located(index: &Index, analysis: &Analysis) -> Vec<String> {
-    let mut out: Vec<String> = analysis
-        .findings(index)
-        .into_iter()
-        .filter(|f| f.location.is_some())
-        .map(|f| canon_one(index, f))
-        .collect();
-    out.sort();
-    out
-}
-
-fn canon_one(index: &Index, f: &ambient_lsp::finding::Finding) -> String {
-    let loc = f
-        .location
-        .map(|l| format!("{}@{}-{}", index.path(l.file), l.span.start, l.span.end))
-        .unwrap_or_default();
-    let related: Vec<String> = f
-        .related
-        .iter()
-        .map(|r| {
-            format!(
-                "{}@{}:{}",
-                index.path(r.location.file),
-                r.location.span.start,
-                r.message
-            )
-        })
-        .collect();
-    format!(
-        "{}|{:?}|{}|{}|{:?}|{:?}|{}|{:?}",
-        f.rule,
-        f.severity(),
-        loc,
-        f.message,
-        f.details,
-        related,
-        serde_json::to_string(&f.actions).unwrap(),
-        f.namespace
-    )
-}
-
-/// Every finding in report order (`canon` unsorted).
-fn ordered(index: &Index, analysis: &Analysis) -> Vec<String> {
-    analysis
-        .findings(index)
-        .into_iter()
-        .map(|f| canon_one(index, f))
-        .collect()
-}
-
-fn scratch_ordered(files: &BTreeMap<String, String>) -> Vec<String> {
-    let index = scratch_index(files);
-    ordered(&index, &Analysis::run(&index, &Options::default()))
-}
-
-fn scratch_index(files: &BTreeMap<String, String>) -> Index {
-    let mut index = Index::new();
-    for (p, t) in files {
-        let id = index.id_for(p);
-        index.upsert(FileData::parse(
-            id,
-            p.as_str(),
-            t.as_str(),
-            &Limits::default(),
-        ));
-    }
-    index
-}
-
-fn scratch(files: &BTreeMap<String, String>) -> Vec<String> {
-    let mut index = Index::new();
-    for (p, t) in files {
-        let id = index.id_for(p);
-        index.upsert(FileData::parse(
-            id,
-            p.as_str(),
-            t.as_str(),
-            &Limits::default(),
-        ));
-    }
-    let a = Analysis::run(&index, &Options::default());
-    canon(&index, &a)
-}
-
 fn example_files() -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let root = repo_root().join("examples/mesh");
-    for p in ambient_lsp::sources::expand(std::slice::from_ref(&root)).unwrap() {
-        let rel = p.strip_prefix(&root).unwrap().to_string_lossy().to_string();
-        out.insert(rel, std::fs::read_to_string(&p).unwrap());
-    }
-    out
+    let files = ambient_lsp::testing::fuzz::load_dir(&repo_root().join("examples/mesh"));
+    assert!(files.len() > 10, "examples/mesh: {files:?}");
+    files
 }
 
 /// Documents that an edit may add: each changes what other namespaces or the cluster-wide
@@ -245,31 +132,8 @@ proptest! {
                 }
             }
             // after every step, not only at the end
-            prop_assert_eq!(
-                canon_by_file(&session.index, &session.analysis),
-                located(&session.index, &session.analysis)
-            );
-            // the cluster-wide aggregates kept by delta are those of the results
-            prop_assert_eq!(
-                &session.analysis.agg,
-                &Aggregates::build(&session.analysis.ns)
-            );
-            // in the same order as from scratch (the cluster-wide findings are kept in parts)
-            prop_assert_eq!(
-                ordered(&session.index, &session.analysis),
-                scratch_ordered(&files)
-            );
-            let inc = canon(&session.index, &session.analysis);
-            let full = scratch(&files);
-            let only_inc: Vec<&String> = inc.iter().filter(|f| !full.contains(f)).collect();
-            let only_full: Vec<&String> = full.iter().filter(|f| !inc.contains(f)).collect();
-            prop_assert!(
-                inc.len() == full.len() && only_inc.is_empty() && only_full.is_empty(),
-                "after {:?}:\nonly incremental: {:#?}\nonly from scratch: {:#?}",
-                &edits[..=n],
-                only_inc,
-                only_full
-            );
+            let r = check(&session, &files);
+            prop_assert!(r.is_ok(), "after {:?}:\n{}", &edits[..=n], r.unwrap_err());
         }
     }
 }

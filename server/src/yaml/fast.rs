@@ -88,6 +88,14 @@ pub fn parse_fast(text: &str, limits: &Limits) -> Option<ParsedStream> {
                 }
                 b'\t' => return None,
                 b'\r' if b.get(k + 1) != Some(&b'\n') => return None,
+                // characters YAML does not allow (c-printable, YAML 1.2 §5.1): control
+                // characters, DEL, C1 controls, U+FEFF inside the text, U+FFFE/U+FFFF (with
+                // the rest of U+FEC0–U+FEFF and U+FFC0–U+FFFF, rare: declining is always
+                // right). The general parser reports them; the fast path took a NUL as content
+                // (found by fuzzing).
+                0x00..=0x08 | 0x0b | 0x0c | 0x0e..=0x1f | 0x7f => return None,
+                0xc2 if matches!(b.get(k + 1), Some(0x80..=0x9f)) => return None,
+                0xef if b.get(k + 1) == Some(&0xbb) || b.get(k + 1) == Some(&0xbf) => return None,
                 b'{' if b.get(k + 1) == Some(&b'{') => return None,
                 _ => {}
             }

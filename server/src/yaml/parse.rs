@@ -512,7 +512,7 @@ impl Broken<'_> {
             return YamlProblem {
                 kind: ProblemKind::Limit,
                 message: format!("nesting too deep: {}", self.info),
-                span: Span::new(err_at, (err_at + 1).min(text.len()).max(err_at)),
+                span: char_at(text, err_at),
             };
         }
         let (message, span) = match unclosed {
@@ -521,11 +521,11 @@ impl Broken<'_> {
                     "YAML syntax error: this {what} is not closed ({})",
                     self.info
                 ),
-                Span::new(at, at + 1),
+                char_at(text, at),
             ),
             None => (
                 format!("YAML syntax error: {}", self.info),
-                Span::new(err_at, (err_at + 1).min(text.len()).max(err_at)),
+                char_at(text, err_at),
             ),
         };
         YamlProblem {
@@ -686,7 +686,18 @@ impl DocBuilder {
         if style == ScalarStyle::Plain && contains_template_marker(&value) {
             self.template_hint.get_or_insert(s);
         }
-        let node = Node::scalar(value.into_owned(), style, span);
+        let mut value = value.into_owned();
+        // a block scalar whose last line ends the input without a line break: saphyr-parser
+        // adds one anyway (`- |\n x` → "x\n"); YAML 1.2 §8.1.1.2 (b-chomped-last is the line
+        // break *or the end of input*), libyaml and the fast path give "x". Found by `fuzz/`,
+        // target `yaml` (the fast path disagreed).
+        if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+            && value.ends_with('\n')
+            && !text[block_end(text, s, span.end as usize).min(text.len())..].contains('\n')
+        {
+            value.pop();
+        }
+        let node = Node::scalar(value, style, span);
         self.push_node(node, anchor, text);
     }
 
@@ -883,10 +894,20 @@ fn trim_end(text: &str, mut end: usize) -> usize {
     end
 }
 
+/// The span of the character at byte `at` (empty at the end of the text): a problem's span must
+/// be a slice of the text (a `+ 1` cut a multi-byte character; found by `fuzz/`, target `edits`).
+fn char_at(text: &str, at: usize) -> Span {
+    let at = at.min(text.len());
+    let len = text[at..].chars().next().map_or(0, char::len_utf8);
+    Span::new(at, at + len)
+}
+
 fn finish_doc(text: &str, mut d: DocBuilder, index: usize) -> ParsedDoc {
     let end = d.last_end.max(d.start);
     let span = Span::new(d.start, end);
-    if let Some(p) = d.poisoned.take() {
+    if let Some(mut p) = d.poisoned.take() {
+        // recorded as one byte: make it the character there
+        p.span = char_at(text, p.span.start as usize);
         let mut problems = d.problems;
         problems.push(p);
         return ParsedDoc {
