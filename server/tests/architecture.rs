@@ -21,7 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["engine"],
     &["report"],
     &["output", "sources", "cluster"],
-    &["cli", "lsp", "detect"],
+    &["cli", "lsp", "detect", "testing"],
 ];
 
 fn src() -> PathBuf {
