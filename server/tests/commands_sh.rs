@@ -333,3 +333,52 @@ fn generated_waypoints_are_waited_for_before_labels_enroll_traffic() {
         "{text}"
     );
 }
+
+#[test]
+fn a_template_patch_that_rolls_nothing_out_is_followed_by_a_step_by_hand_not_a_rollout_wait() {
+    // `kubectl rollout status` on a paused Deployment or an OnDelete StatefulSet/DaemonSet
+    // waits until its timeout and stops the script (set -e)
+    let case = fixture::case("R013/paused-and-on-delete-opt-outs");
+    let text = script(&case);
+    let s = commands_check::check(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert!(
+        !s.commands
+            .iter()
+            .chain(&s.disabled)
+            .any(|c| c.contains("rollout status")),
+        "{text}"
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    for (patch, step) in [
+        (
+            "kubectl patch deployment exporter ",
+            "# by hand: Deployment shop/exporter is paused",
+        ),
+        (
+            "kubectl patch statefulset cache ",
+            "# by hand: StatefulSet shop/cache uses updateStrategy OnDelete",
+        ),
+        (
+            "kubectl patch daemonset node-agent ",
+            "# by hand: DaemonSet shop/node-agent uses updateStrategy OnDelete",
+        ),
+    ] {
+        let i = lines
+            .iter()
+            .position(|l| l.starts_with(patch))
+            .unwrap_or_else(|| panic!("{patch} missing:\n{text}"));
+        assert!(lines[i + 1].starts_with(step), "{patch}:\n{text}");
+    }
+    let switch = lines
+        .iter()
+        .position(|l| l.starts_with("kubectl label ns shop "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        lines
+            .iter()
+            .position(|l| l.starts_with("# by hand: DaemonSet shop/node-agent"))
+            .unwrap()
+            < switch,
+        "{text}"
+    );
+}

@@ -378,7 +378,8 @@ impl<'a> Report<'a> {
                 lines.push("kubectl apply -f recommended-waypoints.yaml".to_string());
                 lines.extend(self.waypoint_waits());
             }
-            let mut manual: Vec<String> = Vec::new();
+            // steps by hand stay where they belong among the commands (a paused Deployment's
+            // template patch is followed by what to do instead of waiting for its rollout)
             for f in &p.findings {
                 for a in &f.actions {
                     for c in a.commands() {
@@ -389,13 +390,13 @@ impl<'a> Report<'a> {
                     if let Action::Manual { step, .. } = a {
                         let step = one_line(step);
                         if seen.insert(step.clone()) {
-                            manual.push(step);
+                            lines.push(format!("# by hand: {step}"));
                         }
                     }
                 }
             }
             let fails_here = p.status == PhaseStatus::Failed && stopped.is_none();
-            if lines.is_empty() && manual.is_empty() && notes.is_empty() && !fails_here {
+            if lines.is_empty() && notes.is_empty() && !fails_here {
                 continue;
             }
             out.push_str(&format!("\n# --- {}\n", p.phase.id()));
@@ -434,9 +435,6 @@ impl<'a> Report<'a> {
                 }
                 out.push_str(&l);
                 out.push('\n');
-            }
-            for m in manual {
-                out.push_str(&format!("# by hand: {m}\n"));
             }
         }
         out

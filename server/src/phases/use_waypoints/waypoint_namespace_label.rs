@@ -101,7 +101,7 @@ fn fix(ctx: &NsCtx, o: &Obj, key: &'static str, value: &str) -> Vec<Action> {
                 cmd,
             )]
         }
-        _ => label_template_actions(&r.kind, ns, &r.name, &[(key, value)], &[], true),
+        _ => label_template_actions(ctx.index, &r.kind, ns, &r.name, &[(key, value)], &[], true),
     }
 }
 
