@@ -99,6 +99,11 @@ pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
         };
         let c = Copy {
             rule: o.rule,
+            headless: match &pol.body {
+                Body::RequestAuthentication(_) => Some(&rules::P007_HEADLESS),
+                Body::WasmPlugin(_) => Some(&rules::P009_HEADLESS),
+                _ => None,
+            },
             kind: &pol.kind,
             origin: &pol,
             origin_desc: &desc,
