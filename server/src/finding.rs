@@ -47,6 +47,11 @@ pub enum Action {
         reasons: Vec<String>,
         /// The Gateway object (also in recommended-waypoints.yaml).
         resource: Object,
+        /// `istio.io/use-waypoint` labels already name it: traffic goes through it as soon as
+        /// it exists, so `commands.sh` applies the policies it needs first (only written when
+        /// true).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        active_on_creation: bool,
     },
     Apply {
         resource: Object,

@@ -287,7 +287,12 @@ fn manual_restart(kind: &str, ns: &str, name: &str) -> String {
 /// DaemonSet or StatefulSet out, so the script then waits for the rollout), `kubectl label` for
 /// a Pod when `live` (the change takes effect on the running Pod, like
 /// `istio.io/dataplane-mode`), else no command: the returned manual step says what to do.
+/// A Deployment that is paused (`spec.paused`) or a StatefulSet/DaemonSet whose
+/// `updateStrategy` is `OnDelete` (as `index` holds it) does not roll out on the patch:
+/// `kubectl rollout status` would wait until its timeout and stop the script (`set -e`), so the
+/// patch is followed by a manual step (resume it / delete its pods one at a time) instead.
 pub fn label_template_actions(
+    index: &crate::index::Index,
     kind: &str,
     ns: &str,
     name: &str,
@@ -321,10 +326,22 @@ pub fn label_template_actions(
     match kind {
         "Deployment" | "DaemonSet" | "StatefulSet" => {
             commands.push(patch(json!({"spec": {"template": meta}})));
-            commands.push(format!(
-                "kubectl rollout status {}/{name} -n {ns} --timeout=10m",
-                kind.to_ascii_lowercase()
-            ));
+            let lower = kind.to_ascii_lowercase();
+            let w = index.ns(ns).find_map(|r| match &r.body {
+                crate::model::Body::Workload(w) if r.kind == kind && r.name == name => Some(w),
+                _ => None,
+            });
+            match w {
+                Some(w) if kind == "Deployment" && w.paused => {
+                    manual = Some(format!("Deployment {ns}/{name} is paused (spec.paused: true): the template change ({what}) reaches its pods only once it is resumed (kubectl rollout resume deployment/{name} -n {ns}, which also rolls out its other pending changes; then kubectl rollout status deployment/{name} -n {ns}). Until then its pods keep their old labels."));
+                }
+                Some(w) if kind != "Deployment" && w.on_delete => {
+                    manual = Some(format!("{kind} {ns}/{name} uses updateStrategy OnDelete: the template change ({what}) replaces no pod. Delete its pods one at a time (kubectl delete pod -n {ns} <pod>), waiting for each replacement to be ready; until then they keep their old labels."));
+                }
+                _ => commands.push(format!(
+                    "kubectl rollout status {lower}/{name} -n {ns} --timeout=10m"
+                )),
+            }
         }
         "CronJob" => {
             commands.push(patch(

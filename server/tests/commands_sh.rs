@@ -217,6 +217,9 @@ fn the_checker_refuses_what_is_unsafe_or_invalid() {
         "kubectl apply -f /etc/passwd",
         "kubectl delete authorizationpolicy -n shop x",
         "kubectl label ns shop a=b; rm -rf /",
+        "kubectl wait --for=condition=Programmed gateway/waypoint -n shop --timeout=5m",
+        "kubectl wait --for=condition=Programmed gateways.gateway.networking.k8s.io/waypoint --timeout=5m",
+        "kubectl wait --for=delete gateways.gateway.networking.k8s.io/waypoint -n shop --timeout=5m",
     ] {
         assert!(commands_check::kubectl_form(bad).is_err(), "{bad}");
     }
@@ -225,6 +228,7 @@ fn the_checker_refuses_what_is_unsafe_or_invalid() {
         "kubectl label ns shop istio-injection=disabled istio.io/dataplane-mode=ambient --overwrite",
         "kubectl rollout restart statefulset/db -n shop",
         "kubectl delete authorizationpolicies.security.istio.io -n shop viewer",
+        "kubectl wait --for=condition=Programmed gateways.gateway.networking.k8s.io/waypoint -n shop --timeout=5m",
     ] {
         assert!(commands_check::kubectl_form(good).is_ok(), "{good}");
     }
@@ -259,4 +263,122 @@ fn the_kubectl_check_refuses_unknown_verbs_and_flags() {
         assert!(form(&["rollout", "restart"], &["--no-such-flag"]).is_err());
         assert!(form(&["rollout", "bounce"], &[]).is_err());
     }
+}
+
+#[test]
+fn a_waypoint_that_labels_already_name_is_created_after_its_policies_and_waited_for() {
+    // creating it enables it: the copy and the allow-from-waypoint policy must be in place
+    // first, and nothing runs on before it is programmed
+    for (name, ns, wp) in [
+        (
+            "U008/shared-waypoint-labelled-before-it-exists",
+            "shared",
+            "mesh-wp",
+        ),
+        (
+            "U008/labelled-to-a-waypoint-the-plan-creates",
+            "shop",
+            "waypoint",
+        ),
+    ] {
+        let case = fixture::case(name);
+        let text = script(&case);
+        let s = commands_check::check(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let at = |c: &str| {
+            s.commands
+                .iter()
+                .position(|l| l == c)
+                .unwrap_or_else(|| panic!("{c} missing:\n{text}"))
+        };
+        let policies = at("kubectl apply -f recommended-policies.yaml");
+        let waypoints = at("kubectl apply -f recommended-waypoints.yaml");
+        let wait = at(&format!(
+            "kubectl wait --for=condition=Programmed gateways.gateway.networking.k8s.io/{wp} -n {ns} --timeout=5m"
+        ));
+        assert!(policies < waypoints && waypoints < wait, "{name}:\n{text}");
+        assert_eq!(
+            s.commands
+                .iter()
+                .filter(|c| c.contains("recommended-waypoints.yaml"))
+                .count(),
+            1,
+            "{text}"
+        );
+        let deploy = text.find("# --- deploy-waypoints").unwrap();
+        let use_ = text.find("# --- use-waypoints").unwrap();
+        let apply = text
+            .find("\nkubectl apply -f recommended-waypoints.yaml")
+            .unwrap();
+        assert!(deploy < use_ && use_ < apply, "{text}");
+    }
+}
+
+#[test]
+fn generated_waypoints_are_waited_for_before_labels_enroll_traffic() {
+    let case = fixture::case("U008/recommended-enrollment");
+    let text = script(&case);
+    let s = commands_check::check(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let at = |p: &str| {
+        s.commands
+            .iter()
+            .position(|l| l.starts_with(p))
+            .unwrap_or_else(|| panic!("{p} missing:\n{text}"))
+    };
+    let apply = at("kubectl apply -f recommended-waypoints.yaml");
+    let wait = at("kubectl wait --for=condition=Programmed gateways.gateway.networking.k8s.io/");
+    let label = at("kubectl label ");
+    assert!(apply < wait && wait < label, "{text}");
+    assert!(
+        at("kubectl apply -f recommended-policies.yaml") < label,
+        "{text}"
+    );
+}
+
+#[test]
+fn a_template_patch_that_rolls_nothing_out_is_followed_by_a_step_by_hand_not_a_rollout_wait() {
+    // `kubectl rollout status` on a paused Deployment or an OnDelete StatefulSet/DaemonSet
+    // waits until its timeout and stops the script (set -e)
+    let case = fixture::case("R013/paused-and-on-delete-opt-outs");
+    let text = script(&case);
+    let s = commands_check::check(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert!(
+        !s.commands
+            .iter()
+            .chain(&s.disabled)
+            .any(|c| c.contains("rollout status")),
+        "{text}"
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    for (patch, step) in [
+        (
+            "kubectl patch deployment exporter ",
+            "# by hand: Deployment shop/exporter is paused",
+        ),
+        (
+            "kubectl patch statefulset cache ",
+            "# by hand: StatefulSet shop/cache uses updateStrategy OnDelete",
+        ),
+        (
+            "kubectl patch daemonset node-agent ",
+            "# by hand: DaemonSet shop/node-agent uses updateStrategy OnDelete",
+        ),
+    ] {
+        let i = lines
+            .iter()
+            .position(|l| l.starts_with(patch))
+            .unwrap_or_else(|| panic!("{patch} missing:\n{text}"));
+        assert!(lines[i + 1].starts_with(step), "{patch}:\n{text}");
+    }
+    let switch = lines
+        .iter()
+        .position(|l| l.starts_with("kubectl label ns shop "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        lines
+            .iter()
+            .position(|l| l.starts_with("# by hand: DaemonSet shop/node-agent"))
+            .unwrap()
+            < switch,
+        "{text}"
+    );
 }

@@ -10,6 +10,7 @@ pub mod context;
 pub mod drift;
 pub mod facts;
 pub mod mesh;
+pub mod peer_authn;
 pub mod platform;
 pub mod version;
 

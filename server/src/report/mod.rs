@@ -341,15 +341,45 @@ impl<'a> Report<'a> {
         let mut out = format!("#!/bin/sh\n{COMMANDS_MARK}, in phase order. Review before running.\n# Lines starting with '# by hand:' are steps no command can do safely; do them yourself.\nset -e\ncd \"$(dirname \"$0\")\"\n");
         let mut seen = BTreeSet::new();
         let mut stopped: Option<Phase> = None;
+        // A generated waypoint that `istio.io/use-waypoint` labels already name carries their
+        // traffic as soon as it is ready (Istio 1.26 `fetchWaypointForTarget` reads only the
+        // label and the Waypoint, which `WaypointsCollection` builds once the Gateway has
+        // status addresses: no other step enables it). Creating it is then the step that
+        // enables it, so it is written where enabling is, at the start of use-waypoints: after
+        // the policies it needs (copies attached to it, the allow-from-waypoint policies at the
+        // destinations, applied in migrate-policies), and commented out like every other step
+        // when use-waypoints or an earlier phase failed (e.g. U008: a policy would still deny
+        // its traffic) or did not run.
+        let active = self.waypoints_active_on_creation();
+        let enabling_ran = self.phases.iter().any(|p| p.phase == Phase::UseWaypoints);
+        let waypoints_enable = !active.is_empty();
         for p in &self.phases {
             let mut lines: Vec<String> = Vec::new();
+            let mut notes: Vec<String> = Vec::new();
             if p.phase == Phase::DeployWaypoints && !self.waypoints.is_empty() {
-                lines.push("kubectl apply -f recommended-waypoints.yaml".to_string());
+                if waypoints_enable {
+                    notes.push(format!(
+                        "# istio.io/use-waypoint labels already name {}: creating it sends their traffic through it, so recommended-waypoints.yaml is applied in use-waypoints, after the policies it needs.",
+                        active.join(", ")
+                    ));
+                    if !enabling_ran {
+                        notes.push("# Not run: phase use-waypoints did not run (run ambient-lsp migrate up to it).".to_string());
+                        lines.push("# kubectl apply -f recommended-waypoints.yaml".to_string());
+                    }
+                } else {
+                    lines.push("kubectl apply -f recommended-waypoints.yaml".to_string());
+                    lines.extend(self.waypoint_waits());
+                }
             }
             if p.phase == Phase::MigratePolicies && !self.policies.is_empty() {
                 lines.push("kubectl apply -f recommended-policies.yaml".to_string());
             }
-            let mut manual: Vec<String> = Vec::new();
+            if p.phase == Phase::UseWaypoints && waypoints_enable && !self.waypoints.is_empty() {
+                lines.push("kubectl apply -f recommended-waypoints.yaml".to_string());
+                lines.extend(self.waypoint_waits());
+            }
+            // steps by hand stay where they belong among the commands (a paused Deployment's
+            // template patch is followed by what to do instead of waiting for its rollout)
             for f in &p.findings {
                 for a in &f.actions {
                     for c in a.commands() {
@@ -360,16 +390,20 @@ impl<'a> Report<'a> {
                     if let Action::Manual { step, .. } = a {
                         let step = one_line(step);
                         if seen.insert(step.clone()) {
-                            manual.push(step);
+                            lines.push(format!("# by hand: {step}"));
                         }
                     }
                 }
             }
             let fails_here = p.status == PhaseStatus::Failed && stopped.is_none();
-            if lines.is_empty() && manual.is_empty() && !fails_here {
+            if lines.is_empty() && notes.is_empty() && !fails_here {
                 continue;
             }
             out.push_str(&format!("\n# --- {}\n", p.phase.id()));
+            for n in notes {
+                out.push_str(&n);
+                out.push('\n');
+            }
             if p.phase == Phase::RemoveSidecars
                 && lines.iter().any(|l| l.starts_with("kubectl label ns "))
             {
@@ -396,17 +430,54 @@ impl<'a> Report<'a> {
                 ));
             }
             for l in lines {
-                if stopped.is_some() {
+                if stopped.is_some() && !l.starts_with('#') {
                     out.push_str("# ");
                 }
                 out.push_str(&l);
                 out.push('\n');
             }
-            for m in manual {
-                out.push_str(&format!("# by hand: {m}\n"));
+        }
+        out
+    }
+
+    /// `ns/name` of the generated waypoints that labels already name (see `commands`).
+    fn waypoints_active_on_creation(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for f in self.ran_findings() {
+            for a in &f.actions {
+                if let Action::DeployWaypoint {
+                    namespace,
+                    waypoint,
+                    active_on_creation: true,
+                    ..
+                } = a
+                {
+                    let w = format!("{namespace}/{waypoint}");
+                    if !out.contains(&w) {
+                        out.push(w);
+                    }
+                }
             }
         }
         out
+    }
+
+    /// After `kubectl apply -f recommended-waypoints.yaml`: wait until each waypoint is
+    /// programmed (Istio 1.26 `reportGatewayStatus` sets the Gateway's `Programmed`
+    /// condition together with the status addresses that make it a waypoint) before a later step (a label,
+    /// a restart) sends traffic to it. The Gateway API kind is named in full: `gateway` alone
+    /// may resolve to Istio's `networking.istio.io` Gateway.
+    fn waypoint_waits(&self) -> Vec<String> {
+        self.waypoints
+            .iter()
+            .map(|w| {
+                format!(
+                    "kubectl wait --for=condition=Programmed gateways.gateway.networking.k8s.io/{} -n {} --timeout=5m",
+                    w.name(),
+                    w.namespace()
+                )
+            })
+            .collect()
     }
 
     /// The `# WARNING:` block written right before the namespace switch: the non-blocking

@@ -276,6 +276,10 @@ variants {
     U008_DENIED = U008, Error, blocking: "a policy at the workload would still deny the waypoint's traffic";
     P001_PARTIAL = P001, Error, blocking: "the policy selects only some workloads of the Service: a copy attached to the Service would apply to all of them";
     P001_HEADLESS = P001, Error, blocking: "the Service is headless: a copy attached to it is never enforced for its pod-addressed traffic";
+    P002_HEADLESS = P002, Error, blocking: "the waypoint is shared: a copy can only target this namespace's Services, and one of them is headless, whose pod-addressed traffic such a copy never reaches";
+    P007_HEADLESS = P007, Error, blocking: "the Service is headless: a RequestAuthentication copy attached to it is never enforced for its pod-addressed traffic";
+    P008_HEADLESS = P008, Warning: "the Service is headless: a Telemetry copy attached to it never applies to its pod-addressed traffic";
+    P009_HEADLESS = P009, Error, blocking: "the Service is headless: a WasmPlugin copy attached to it is never applied to its pod-addressed traffic";
     W018_UNENFORCED = W018, Warning: "a headless Service enrolled only by its own label, or targeted by policies: neither covers pod-addressed traffic";
     R012_NEEDS_INJECTION = R012, Warning: "a gateway injected only by its namespace label would start without its proxy";
 }

@@ -439,6 +439,36 @@ pub fn kubectl_form(line: &str) -> Result<(Vec<String>, Vec<String>), String> {
             args.clear();
             vec![verb]
         }
+        "wait" => {
+            // only: wait until a Gateway API Gateway (a waypoint) is programmed
+            let cond = take_flag(&mut args, "--for").ok_or("wait without --for")?;
+            flags.push("--for".into());
+            if cond != "condition=Programmed" {
+                return Err(format!("wait --for={cond}"));
+            }
+            let t = take_flag(&mut args, "--timeout").ok_or("wait without --timeout")?;
+            flags.push("--timeout".into());
+            if !t.ends_with('m') && !t.ends_with('s') {
+                return Err(format!("invalid timeout {t:?}"));
+            }
+            if args.len() != 1 {
+                return Err("wait needs exactly one type/name".into());
+            }
+            let (kind, name) = args[0]
+                .split_once('/')
+                .ok_or("wait target is not type/name")?;
+            if kind != "gateways.gateway.networking.k8s.io" {
+                return Err(format!(
+                    "wait for {kind:?}: only gateways.gateway.networking.k8s.io (gateway alone may be Istio's)"
+                ));
+            }
+            if !dns_subdomain(name) {
+                return Err(format!("invalid name {name:?}"));
+            }
+            need_ns("wait")?;
+            args.clear();
+            vec![verb]
+        }
         v => return Err(format!("unexpected verb {v:?}")),
     };
     if !args.is_empty() {

@@ -40,6 +40,9 @@ fn traffic_label(svc: bool, wl: bool) -> Option<&'static str> {
     }
 }
 
+/// Said of a generated waypoint that labels already name (`Action::DeployWaypoint::active_on_creation`).
+const ACTIVE_ON_CREATION: &str = "The labels already send traffic to it as soon as it exists, so commands.sh creates it only in use-waypoints, after recommended-policies.yaml (its policy copies and the allow-from-waypoint policies), and waits until it is Programmed";
+
 fn requested(ctx: &mut NsCtx, requests: &[WaypointRequest], done: Option<&str>) {
     let ns = ctx.ns().to_string();
     for r in requests {
@@ -59,7 +62,7 @@ fn requested(ctx: &mut NsCtx, requests: &[WaypointRequest], done: Option<&str>) 
             .at_anchor(Finding::new(
                 &rules::W020,
                 format!(
-                    "Waypoint \"{ns}/{}\" is named by istio.io/use-waypoint labels but does not exist: recommended-waypoints.yaml creates it{}{} (or relabel them to an existing waypoint):",
+                    "Waypoint \"{ns}/{}\" is named by istio.io/use-waypoint labels but does not exist: recommended-waypoints.yaml creates it{}{} (or relabel them to an existing waypoint). {ACTIVE_ON_CREATION}:",
                     r.name,
                     match r.waypoint_for() {
                         Some(f) => format!(" with istio.io/waypoint-for: {f}"),
@@ -90,6 +93,7 @@ fn requested(ctx: &mut NsCtx, requests: &[WaypointRequest], done: Option<&str>) 
                     .collect(),
                 reasons: users.iter().map(|u| format!("{u} (istio.io/use-waypoint)")).collect(),
                 resource: Object::new(&object),
+                active_on_creation: true,
             });
         ctx.emit(f);
     }
@@ -141,6 +145,9 @@ fn needed(ctx: &mut NsCtx, requests: &[WaypointRequest]) -> Option<String> {
     }
     reasons_flat.sort();
     reasons_flat.dedup();
+    if req.is_some() {
+        details.push(ACTIVE_ON_CREATION.to_string());
+    }
     let f = ctx
         .at_anchor(Finding::new(
             &rules::W020,
@@ -154,6 +161,7 @@ fn needed(ctx: &mut NsCtx, requests: &[WaypointRequest]) -> Option<String> {
             services: served.iter().map(|t| t.name.clone()).collect(),
             reasons: reasons_flat,
             resource: Object::new(&object),
+            active_on_creation: req.is_some(),
         });
     ctx.emit(f);
     // the findings that state these needs are listed by the block

@@ -33,6 +33,9 @@ pub struct Copy<'a> {
     /// Where the finding goes on the original.
     pub at: Span,
     pub build: Build<'a>,
+    /// The rule variant that refuses a Service-targeted copy for a headless Service (see
+    /// `copy_namespace_wide`); `None`: no such copy is refused (Telemetry is not copied so).
+    pub headless: Option<&'static Rule>,
 }
 
 fn refs_key(refs: &[TargetRef]) -> BTreeSet<(String, String)> {
@@ -195,6 +198,22 @@ pub fn copy_namespace_wide(
             );
             continue;
         }
+        // a headless Service's clients address its pods, whose traffic enters the waypoint on
+        // the direct chain, where only Gateway/GatewayClass-attached policies apply (Istio
+        // 1.26 `buildWaypointInboundHTTPFilters(nil, cc)`): a Service-targeted copy never
+        // reaches it, so it gets none, and the gap blocks (P002/P007/P009 headless variants)
+        let (headless, names): (Vec<String>, Vec<String>) = names.into_iter().partition(|n| {
+            ctx.view
+                .services
+                .iter()
+                .any(|sv| sv.name() == n.as_str() && sv.svc().is_headless())
+        });
+        for h in &headless {
+            refuse_headless_shared(ctx, c, &wns, &wname, h);
+        }
+        if names.is_empty() {
+            continue;
+        }
         let chunk_extra = if note_shared {
             Some(format!("Waypoint \"{wns}/{wname}\" serves other namespaces too, so the copy targets this namespace's Services."))
         } else {
@@ -210,6 +229,35 @@ pub fn copy_namespace_wide(
             copy(ctx, c, &base, refs, chunk, chunk_extra.clone());
         }
     }
+}
+
+/// No Service-targeted copy of a namespace-wide policy for headless Service `svc` behind the
+/// shared waypoint `wns/wname` (see `copy_namespace_wide`). A Telemetry is never copied this way.
+fn refuse_headless_shared(ctx: &mut NsCtx, c: &Copy, wns: &str, wname: &str, svc: &str) {
+    let Some(rule) = c.headless else {
+        return;
+    };
+    let pol = c.origin;
+    let f = Finding::new(
+        rule,
+        format!(
+            "{} \"{}\" cannot be copied to waypoint \"{wns}/{wname}\" for Service \"{svc}\": the waypoint serves other namespaces too, so the copy could only target this namespace's Services, and \"{svc}\" is headless: its clients address the pods, and a waypoint applies to pod-addressed traffic only what is attached to its Gateway (or GatewayClass), so a copy with targetRefs kind Service would never be enforced. Give these pods a waypoint of their own namespace (the copy then targets its Gateway), or attach the copy to a waypoint dedicated to them (targetRefs kind Gateway). Until then keep the original (and, for these pods, their sidecars).",
+            pol.kind,
+            pol.ns_name(),
+        ),
+    )
+    .on_node(pol, c.at);
+    ctx.emit(f);
+    ctx.blocked
+        .entry(Target::service(svc))
+        .or_default()
+        .push(format!(
+            "{} {} cannot be copied to the waypoint as is",
+            pol.kind,
+            pol.ns_name()
+        ));
+    ctx.refused_copies
+        .insert(format!("{}/{}", pol.kind, pol.name));
 }
 
 /// The copy of a mesh-wide policy (named later): a root-namespace AuthorizationPolicy,

@@ -31,6 +31,7 @@ pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
         };
         let c = Copy {
             rule: &rules::P002,
+            headless: Some(&rules::P002_HEADLESS),
             kind: "AuthorizationPolicy",
             origin: &pol,
             origin_desc: "namespace policy",

@@ -9,11 +9,13 @@ use serde_json::Value;
 use super::copies::{copy, copy_namespace_wide, mesh_wide, Copy};
 use super::waypointed::WaypointedService;
 use crate::analysis::context::selector_span;
-use crate::analysis::{ClusterCtx, NsCtx};
+use crate::analysis::{ClusterCtx, NsCtx, Target};
 use crate::finding::Finding;
 use crate::fixes;
 use crate::model::{AuthzAction, Body, Resource};
 use crate::rules::{self, Rule};
+use crate::yaml::Span;
+use std::sync::Arc;
 
 /// What to copy: the rule, how messages name the kind, the spec, whether it has a selector,
 /// and what the copy does differently.
@@ -97,6 +99,11 @@ pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
         };
         let c = Copy {
             rule: o.rule,
+            headless: match &pol.body {
+                Body::RequestAuthentication(_) => Some(&rules::P007_HEADLESS),
+                Body::WasmPlugin(_) => Some(&rules::P009_HEADLESS),
+                _ => None,
+            },
             kind: &pol.kind,
             origin: &pol,
             origin_desc: &desc,
@@ -105,6 +112,10 @@ pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
         };
         if o.has_selector || root {
             for wp in covered {
+                if ctx.view.services[wp.index].svc().is_headless() {
+                    refuse_headless(ctx, &pol, c.at, wp);
+                    continue;
+                }
                 copy(
                     ctx,
                     &c,
@@ -118,6 +129,54 @@ pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
             copy_namespace_wide(ctx, &c, &covered, o.extra, false);
         }
     }
+}
+
+/// The Service is headless: its clients address the pods, and pod-addressed traffic enters the
+/// waypoint on its direct chain, whose HTTP filters are built without a Service (Istio 1.26
+/// `pilot/pkg/networking/core/listener_waypoint.go`: `buildWaypointInboundHTTPFilters(nil, cc)`
+/// → `buildWaypointHTTPFilters(nil)` keeps the waypoint-wide authn builder, `WasmPluginsByListenerInfo`
+/// without a Service and `Telemetry.HTTPFilters(node, cls, nil)`), so only RequestAuthentications,
+/// WasmPlugins and Telemetry attached to the waypoint Gateway or GatewayClass apply there. A copy
+/// with targetRefs kind Service would never be enforced: no copy is offered. For a
+/// RequestAuthentication (JWT validation) or a WasmPlugin (often an auth filter) that is a
+/// security control lost once the original goes: blocking, like P001's headless variant, and
+/// the original is kept (S005 skips it, R009/U008 see the block). A Telemetry copy would only
+/// lose observability: a warning, and the original is kept too.
+fn refuse_headless(ctx: &mut NsCtx, pol: &Arc<Resource>, at: Span, wp: &WaypointedService) {
+    let (rule, lost) = match &pol.body {
+        Body::RequestAuthentication(_) => {
+            (&rules::P007_HEADLESS, "its JWT validation would be lost")
+        }
+        Body::WasmPlugin(_) => (&rules::P009_HEADLESS, "its filter would no longer run"),
+        _ => (
+            &rules::P008_HEADLESS,
+            "its telemetry settings would no longer apply",
+        ),
+    };
+    let f = Finding::new(
+        rule,
+        format!(
+            "{} \"{}\" cannot be copied to waypoint \"{}\" for Service \"{}\": the Service is headless, its clients address the pods, and a waypoint applies to pod-addressed traffic only what is attached to its Gateway (or GatewayClass), so a copy with targetRefs kind Service would never be enforced and {lost} once the sidecars are gone. Attach the copy instead to a waypoint dedicated to the pods this policy selects (istio.io/waypoint-for: workload or all, enrolled with istio.io/use-waypoint on their pod template; targetRefs [{{kind: Gateway, group: gateway.networking.k8s.io, name: <that waypoint>}}]) — a Gateway-attached copy on a waypoint shared with other workloads would apply to them too. Until then keep the original (and, for these pods, their sidecars).",
+            pol.kind,
+            pol.ns_name(),
+            wp.waypoint.display(),
+            wp.name
+        ),
+    )
+    .on_node(pol, at);
+    ctx.emit(f);
+    if rule.blocking {
+        ctx.blocked
+            .entry(Target::service(&wp.name))
+            .or_default()
+            .push(format!(
+                "{} {} cannot be copied to the waypoint as is",
+                pol.kind,
+                pol.ns_name()
+            ));
+    }
+    ctx.refused_copies
+        .insert(format!("{}/{}", pol.kind, pol.name));
 }
 
 /// Whether a DENY AuthorizationPolicy that applies to one of `units` checks the request

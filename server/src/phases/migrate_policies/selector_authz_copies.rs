@@ -46,6 +46,7 @@ pub fn namespace(ctx: &mut NsCtx, wps: &[WaypointedService]) {
             fixes::authz_copy(name, &ns2, refs, &action, provider.as_deref(), &rules_json)
         };
         let c = Copy {
+            headless: None,
             rule,
             kind: "AuthorizationPolicy",
             origin: &pol,

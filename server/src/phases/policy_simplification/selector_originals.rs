@@ -24,6 +24,13 @@ pub fn namespace(ctx: &mut NsCtx) {
         let Some(sel) = policy_selector(&r) else {
             continue;
         };
+        // no copy could be made (a headless Service: P007/P008/P009): the original stays
+        if ctx
+            .refused_copies
+            .contains(&format!("{}/{}", r.kind, r.name))
+        {
+            continue;
+        }
         let units: Vec<usize> = match sel {
             // namespace-wide: RA/Wasm were copied to the Gateway; Telemetry already applies
             // to waypoints and EnvoyFilters are never copied

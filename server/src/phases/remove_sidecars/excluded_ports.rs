@@ -1,6 +1,12 @@
 //! R010: inbound ports a sidecar left alone become captured. `traffic.sidecar.istio.io/
-//! excludeInboundPorts` kept those ports out of the sidecar's iptables redirection
-//! (`tools/istio-iptables`), so plaintext callers reached them even under STRICT mTLS. ztunnel
+//! excludeInboundPorts` kept those ports out of the sidecar's iptables redirection, and
+//! `traffic.sidecar.istio.io/includeInboundPorts` other than `*` (the injection template passes
+//! it as istio-iptables `-b`; `tools/istio-iptables/pkg/capture/run.go`
+//! `handleInboundPortsInclude`: `*` redirects every port, a list only those, an empty value
+//! none) left every port it does not list alone, so plaintext callers reached them even under
+//! STRICT mTLS. The ports not listed are known from the Services in front of the workload (their
+//! numeric target ports); with an empty value and no such port, the finding says so without a
+//! port list. ztunnel
 //! captures every inbound port of an ambient pod (the only opt-out is
 //! `ambient.istio.io/bypass-inbound-capture`, all inbound, `cni/pkg/iptables/iptables.go`), and a
 //! STRICT PeerAuthentication makes it refuse plaintext on them. The fix keeps STRICT and opens
@@ -8,46 +14,30 @@
 //! honours port-level modes of selector policies, `pilot/pkg/serviceregistry/kube/controller/
 //! ambient/authorization.go` `convertPeerAuthentication`).
 //!
-//! The effective mode is Istio's: the workload's selector PeerAuthentication, else its
-//! namespace's, else the root namespace's; `UNSET` inherits; default PERMISSIVE.
+//! The effective mode, port by port, is Istio's (`analysis::peer_authn::effective_mtls`, shared
+//! with U010): a port whose effective mode is not STRICT is not reported.
 
 use crate::analysis::mesh::injection_request;
+use crate::analysis::peer_authn::effective_mtls;
 use crate::analysis::NsCtx;
 use crate::finding::{Action, Finding, Object};
-use crate::model::{Body, PeerAuthentication, Resource};
+use crate::model::Body;
 use crate::rules;
 use serde_json::{json, Map, Value};
-use std::sync::Arc;
 
-fn pas(ctx: &NsCtx, ns: &str) -> Vec<(Arc<Resource>, PeerAuthentication)> {
-    let mut v: Vec<(Arc<Resource>, PeerAuthentication)> = ctx
-        .index
-        .ns(ns)
-        .filter_map(|r| match &r.body {
-            Body::PeerAuthentication(p) => Some((r.clone(), (**p).clone())),
-            _ => None,
-        })
-        .collect();
-    v.sort_by(|a, b| a.0.name.cmp(&b.0.name));
-    v
-}
+const EXCLUDE: &str = "traffic.sidecar.istio.io/excludeInboundPorts";
+const INCLUDE: &str = "traffic.sidecar.istio.io/includeInboundPorts";
 
-fn mode_of(p: &PeerAuthentication) -> Option<&str> {
-    p.mode
-        .as_ref()
-        .map(|m| m.value.as_str())
-        .filter(|m| *m != "UNSET")
+fn port_list(v: &str) -> Vec<u32> {
+    v.split(',')
+        .filter_map(|p| p.trim().parse::<u32>().ok())
+        .filter(|p| (1..=65535).contains(p))
+        .collect()
 }
 
 pub fn namespace(ctx: &mut NsCtx) {
     let switches = ctx.view.mode.switches(ctx.facts) && !ctx.view.mode.ambient;
     let ns = ctx.ns().to_string();
-    let own = pas(ctx, &ns);
-    let root = if ctx.is_root() {
-        Vec::new()
-    } else {
-        pas(ctx, &ctx.facts.root_ns.clone())
-    };
     for u in ctx.view.app_units() {
         let unit = ctx.unit(u).clone();
         if !unit.has_sidecar() || !unit.ambient_bound() {
@@ -66,49 +56,71 @@ pub fn namespace(ctx: &mut NsCtx) {
         {
             continue;
         }
-        let Some(ann) = w
+        let excluded = w.pod_annotations.entry(EXCLUDE);
+        let included = w
             .pod_annotations
-            .entry("traffic.sidecar.istio.io/excludeInboundPorts")
+            .entry(INCLUDE)
+            .filter(|a| a.value.trim() != "*");
+        if excluded.is_none() && included.is_none() {
+            continue;
+        }
+        // the ports the sidecar never captured
+        let mut ports: Vec<u32> = excluded.map(|a| port_list(&a.value)).unwrap_or_default();
+        let mut none_captured = false;
+        if let Some(inc) = included {
+            let listed = port_list(&inc.value);
+            none_captured = inc.value.trim().is_empty();
+            let targets = ctx
+                .view
+                .services
+                .iter()
+                .filter(|sv| sv.units.contains(&u))
+                .flat_map(|sv| sv.svc().ports.iter())
+                .filter_map(|p| p.target_number())
+                .filter_map(|p| u32::try_from(p).ok())
+                .filter(|p| (1..=65535).contains(p));
+            for p in targets {
+                if !listed.contains(&p) {
+                    ports.push(p);
+                }
+            }
+        }
+        ports.sort_unstable();
+        ports.dedup();
+        let mtls = effective_mtls(ctx, u);
+        // ports that ztunnel will hold to STRICT (a port-level mode of the workload's own
+        // policy may already open one)
+        let ports: Vec<u32> = ports
+            .into_iter()
+            .filter(|p| mtls.port_mode(*p) == "STRICT")
+            .collect();
+        let all_unlisted = none_captured && ports.is_empty() && mtls.mode == "STRICT";
+        if ports.is_empty() && !all_unlisted {
+            continue;
+        }
+        // where: the annotation that names ports, else the other one
+        let Some(ann) = excluded
+            .filter(|a| !port_list(&a.value).is_empty())
+            .or(included)
+            .or(excluded)
         else {
             continue;
         };
-        let ports: Vec<u32> = ann
-            .value
-            .split(',')
-            .filter_map(|p| p.trim().parse::<u32>().ok())
-            .filter(|p| (1..=65535).contains(p))
-            .collect();
-        if ports.is_empty() {
-            continue;
-        }
-        let selected = own.iter().find(|(_, p)| {
-            p.selector
-                .as_ref()
-                .is_some_and(|s| s.labels.subset_of(&unit.labels))
-        });
-        let ns_wide = own
-            .iter()
-            .find(|(_, p)| p.selector.is_none())
-            .and_then(|(_, p)| mode_of(p));
-        let root_wide = root
-            .iter()
-            .find(|(_, p)| p.selector.is_none())
-            .and_then(|(_, p)| mode_of(p));
-        let mode = selected
-            .and_then(|(_, p)| mode_of(p))
-            .or(ns_wide)
-            .or(root_wide)
-            .unwrap_or("PERMISSIVE");
-        // ports a port-level mode of the workload's own policy already opens
-        let open = |port: &u32| {
-            selected.is_some_and(|(_, p)| {
-                p.port_level
-                    .iter()
-                    .any(|(pp, m, _)| pp == &port.to_string() && m != "STRICT")
-            })
+        let why = match (excluded.is_some(), included) {
+            (_, Some(i)) if i.value.trim().is_empty() => "traffic.sidecar.istio.io/includeInboundPorts is empty: no inbound port went through the sidecar".to_string(),
+            (true, Some(i)) => format!("traffic.sidecar.istio.io/excludeInboundPorts, or not in traffic.sidecar.istio.io/includeInboundPorts \"{}\"", i.value.trim()),
+            (false, Some(i)) => format!("not in traffic.sidecar.istio.io/includeInboundPorts \"{}\"", i.value.trim()),
+            (_, None) => "traffic.sidecar.istio.io/excludeInboundPorts".to_string(),
         };
-        let ports: Vec<u32> = ports.into_iter().filter(|p| !open(p)).collect();
-        if mode != "STRICT" || ports.is_empty() {
+        if all_unlisted {
+            let msg = format!(
+                "No inbound port of \"{}\" went through the sidecar ({why}); under ambient ztunnel captures every one and STRICT mTLS will reject plaintext callers (node agents, health checkers, out-of-mesh clients).",
+                unit.short()
+            );
+            let f = Finding::new(&rules::R010, msg)
+                .on_node(r, ann.key_span.cover(ann.value_span))
+                .detail("its ports are not known from a Service: list them PERMISSIVE in portLevelMtls of a PeerAuthentication that selects it before its sidecar is removed, or annotate the pod template with ambient.istio.io/bypass-inbound-capture: \"true\" to leave all its inbound traffic uncaptured");
+            ctx.emit(f);
             continue;
         }
         let list = ports
@@ -117,12 +129,12 @@ pub fn namespace(ctx: &mut NsCtx) {
             .collect::<Vec<_>>()
             .join(", ");
         let msg = format!(
-            "Port(s) {list} of \"{}\" were outside the sidecar (traffic.sidecar.istio.io/excludeInboundPorts); under ambient ztunnel captures them and STRICT mTLS will reject plaintext callers (node agents, health checkers, out-of-mesh clients).",
+            "Port(s) {list} of \"{}\" were outside the sidecar ({why}); under ambient ztunnel captures them and STRICT mTLS will reject plaintext callers (node agents, health checkers, out-of-mesh clients).",
             unit.short()
         );
         let mut f = Finding::new(&rules::R010, msg).on_node(r, ann.key_span.cover(ann.value_span));
-        match selected {
-            Some((pa, _)) => {
+        match &mtls.workload_policy {
+            Some(pa) => {
                 f = f.detail(format!(
                     "add portLevelMtls {{{}}} with mode PERMISSIVE to PeerAuthentication {}/{}, which selects it, before its sidecar is removed (or annotate the pod template with ambient.istio.io/bypass-inbound-capture: \"true\" to leave all its inbound traffic uncaptured)",
                     list, pa.namespace, pa.name

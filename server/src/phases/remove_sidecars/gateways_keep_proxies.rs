@@ -47,6 +47,7 @@ pub fn namespace(ctx: &mut NsCtx) {
             )
             .on_node(r, r.name_span);
             let actions = label_template_actions(
+                ctx.index,
                 &c.kind,
                 &ns,
                 &c.name,

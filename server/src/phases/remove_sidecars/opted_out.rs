@@ -44,6 +44,7 @@ pub fn namespace(ctx: &mut NsCtx) {
         )
         .on_node(r, l.key_span.cover(l.value_span));
         let actions = label_template_actions(
+            ctx.index,
             &c.kind,
             &ns,
             &c.name,

@@ -57,7 +57,15 @@ pub fn namespace(ctx: &mut NsCtx) {
             ),
         )
         .on_node(r, l.key_span.cover(l.value_span));
-        let actions = label_template_actions(&c.kind, &ns, &c.name, &set, &[key.as_str()], false);
+        let actions = label_template_actions(
+            ctx.index,
+            &c.kind,
+            &ns,
+            &c.name,
+            &set,
+            &[key.as_str()],
+            false,
+        );
         let f = actions.into_iter().fold(f, |f, a| f.action(a));
         ctx.emit(f);
     }

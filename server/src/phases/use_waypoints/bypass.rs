@@ -22,10 +22,11 @@
 //! the user's decision.
 
 use crate::analysis::authz::{allow_rule_dropped, l7_fields};
+use crate::analysis::peer_authn::effective_mtls;
 use crate::analysis::NsCtx;
 use crate::analysis::Target;
 use crate::finding::Finding;
-use crate::model::{AuthorizationPolicy, AuthzAction, AuthzRule, Body, PeerAuthentication};
+use crate::model::{AuthorizationPolicy, AuthzAction, AuthzRule, Body};
 use crate::rules;
 
 pub fn namespace(ctx: &mut NsCtx) {
@@ -68,13 +69,6 @@ fn sidecar_clients(ctx: &mut NsCtx) {
         ),
     ));
     ctx.emit(f);
-}
-
-fn pa_mode(p: &PeerAuthentication) -> Option<&str> {
-    p.mode
-        .as_ref()
-        .map(|m| m.value.as_str())
-        .filter(|m| *m != "UNSET")
 }
 
 /// At ztunnel, an ALLOW rule that a peer without an identity (plaintext) can match: not dropped
@@ -162,49 +156,30 @@ fn plaintext_clients(ctx: &mut NsCtx) {
             .is_some_and(|v| v.iter().any(|po| po.origin.is_empty()));
         let mut open: Vec<(String, String)> = Vec::new();
         for &u in &units {
-            let mut selected: Option<&PeerAuthentication> = None;
-            let mut ns_wide: Option<&PeerAuthentication> = None;
-            let mut root_wide: Option<&PeerAuthentication> = None;
             let mut allows = from_waypoint;
             let mut anonymous_allowed = false;
             let mut anonymous_denied = false;
-            for (p, root) in &policies {
-                let applies = ctx.selected(p).contains(&u);
-                match &p.body {
-                    Body::PeerAuthentication(pa) => match (pa.selector.is_some(), root) {
-                        (true, false) if applies => selected = selected.or(Some(pa)),
-                        (false, false) => ns_wide = ns_wide.or(Some(pa)),
-                        (false, true) => root_wide = root_wide.or(Some(pa)),
-                        _ => {}
-                    },
-                    Body::AuthorizationPolicy(ap) if applies => match ap.action {
-                        AuthzAction::Allow => {
-                            allows = true;
-                            anonymous_allowed |= ap.rules.iter().any(admits_anonymous);
-                        }
-                        AuthzAction::Deny => {
-                            anonymous_denied |= ap.rules.iter().any(denies_anonymous);
-                        }
-                        _ => {}
-                    },
+            for (p, _) in &policies {
+                let Body::AuthorizationPolicy(ap) = &p.body else {
+                    continue;
+                };
+                if !ctx.selected(p).contains(&u) {
+                    continue;
+                }
+                match ap.action {
+                    AuthzAction::Allow => {
+                        allows = true;
+                        anonymous_allowed |= ap.rules.iter().any(admits_anonymous);
+                    }
+                    AuthzAction::Deny => {
+                        anonymous_denied |= ap.rules.iter().any(denies_anonymous);
+                    }
                     _ => {}
                 }
             }
-            let (mode, from) = match selected.and_then(pa_mode) {
-                Some(m) => (m, "its PeerAuthentication"),
-                None => match ns_wide.and_then(pa_mode) {
-                    Some(m) => (m, "the namespace's PeerAuthentication"),
-                    None => match root_wide.and_then(pa_mode) {
-                        Some(m) => (m, "the mesh-wide PeerAuthentication"),
-                        None => ("PERMISSIVE", "the default"),
-                    },
-                },
-            };
-            let plaintext_port = selected.is_some_and(|p| {
-                p.port_level
-                    .iter()
-                    .any(|(_, m, _)| m != "STRICT" && m != "UNSET")
-            });
+            let mtls = effective_mtls(ctx, u);
+            let (mode, from) = (mtls.mode.as_str(), mtls.source.describe());
+            let plaintext_port = mtls.plaintext_port();
             if (mode == "STRICT" && !plaintext_port)
                 || anonymous_denied
                 || (allows && !anonymous_allowed)

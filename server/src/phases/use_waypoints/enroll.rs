@@ -133,7 +133,9 @@ fn headless(ctx: &mut NsCtx, svc: &str, wp: &PlannedWaypoint, set: &[(&str, Stri
     )
     .on_node(&res, res.name_span);
     for c in controllers {
-        for a in label_template_actions(&c.kind, &ns, &c.name, &set, &[], c.kind == "Pod") {
+        for a in
+            label_template_actions(ctx.index, &c.kind, &ns, &c.name, &set, &[], c.kind == "Pod")
+        {
             f = f.action(a);
         }
     }

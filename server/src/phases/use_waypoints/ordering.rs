@@ -1,10 +1,13 @@
 //! U008: policies must be in place before a waypoint is used. For a target already served by a
-//! waypoint (blocking) or about to be enrolled: the recommended objects not yet applied and the
-//! DENY policies that would deny the waypoint.
+//! waypoint (blocking), labelled to use a waypoint that the plan creates (creating it enables
+//! it), or about to be enrolled: the recommended objects not yet applied and the DENY policies
+//! that would deny the waypoint.
 
 use super::enrollment::enrollment;
-use crate::analysis::{NsCtx, Target};
+use crate::analysis::mesh::{generates_waypoint, resolve_binding, BindProblem, Binding, Traffic};
+use crate::analysis::{NsCtx, Target, TargetKind};
 use crate::finding::Finding;
+use crate::model::Body;
 use crate::rules;
 
 pub fn namespace(ctx: &mut NsCtx) {
@@ -15,18 +18,80 @@ pub fn namespace(ctx: &mut NsCtx) {
         .filter(|(_, p)| p.bound)
         .map(|(t, _)| t.clone())
         .collect();
+    let labelled = labelled_to_created(ctx);
     let targets = observed
         .into_iter()
-        .map(|t| (t, true))
-        .chain(recommended.into_iter().map(|t| (t, false)));
-    for (t, in_use) in targets {
-        if let Some(f) = finding(ctx, &t, in_use) {
+        .map(|t| (t, Use::Served))
+        .chain(labelled.into_iter().map(|t| (t, Use::OnCreation)))
+        .chain(recommended.into_iter().map(|t| (t, Use::Enrolled)));
+    for (t, how) in targets {
+        if let Some(f) = finding(ctx, &t, how) {
             ctx.emit(f);
         }
     }
 }
 
-fn finding(ctx: &NsCtx, t: &Target, in_use: bool) -> Option<Finding> {
+#[derive(Clone, Copy, PartialEq)]
+enum Use {
+    /// Already served by an existing waypoint.
+    Served,
+    /// Labelled to use a waypoint that does not exist and that the plan creates
+    /// (recommended-waypoints.yaml): creating it enables it.
+    OnCreation,
+    /// About to be enrolled by a label of the plan.
+    Enrolled,
+}
+
+/// Targets whose `istio.io/use-waypoint` label (own or namespace's) names a waypoint that does
+/// not exist and that the plan generates under that name (W020): traffic goes through it as
+/// soon as it is ready, with no other step (Istio 1.26 `fetchWaypointForTarget`).
+fn labelled_to_created(ctx: &NsCtx) -> Vec<Target> {
+    let ns_labels = ctx.view.mode.labels();
+    let mut out = Vec::new();
+    for (t, p) in &ctx.planned {
+        if p.bound || p.exists {
+            continue;
+        }
+        let binding = match t.kind {
+            TargetKind::Service => ctx
+                .view
+                .services
+                .iter()
+                .find(|sv| sv.name() == t.name)
+                .map(|sv| sv.binding.clone()),
+            TargetKind::ServiceEntry => ctx
+                .view
+                .resources
+                .iter()
+                .find(|r| matches!(r.body, Body::ServiceEntry(_)) && r.name == t.name)
+                .map(|r| {
+                    resolve_binding(
+                        ctx.index,
+                        ctx.facts,
+                        ctx.ns(),
+                        &ns_labels,
+                        &r.labels,
+                        Traffic::Service,
+                    )
+                }),
+        };
+        if let Some(Binding::Broken {
+            ns,
+            name,
+            problem: BindProblem::Missing,
+            ..
+        }) = binding
+        {
+            if ns == p.ns && name == p.name && generates_waypoint(ctx.index, &ns, &name) {
+                out.push(t.clone());
+            }
+        }
+    }
+    out
+}
+
+fn finding(ctx: &NsCtx, t: &Target, how: Use) -> Option<Finding> {
+    let in_use = how == Use::Served;
     let ns = ctx.ns();
     let pending = ctx.pending.get(t).cloned().unwrap_or_default();
     let blocked = ctx.blocked.get(t).cloned().unwrap_or_default();
@@ -55,7 +120,15 @@ fn finding(ctx: &NsCtx, t: &Target, in_use: bool) -> Option<Finding> {
             blocked.join("; ")
         ));
     }
-    let msg = if in_use {
+    let msg = if how == Use::OnCreation {
+        format!(
+            "Waypoint \"{wp}\" does not exist yet, but {} \"{}/{}\" is already labelled to use it: its traffic goes through the waypoint as soon as recommended-waypoints.yaml creates it: {}. Creating it now would {effect} (commands.sh creates it in use-waypoints, after recommended-policies.yaml).",
+            t.kind_str(),
+            ns,
+            t.name,
+            problems.join("; ")
+        )
+    } else if in_use {
         format!(
             "Waypoint \"{wp}\" already serves {} \"{}/{}\" but {}. Traffic through it will {effect}; {}.",
             t.kind_str(),

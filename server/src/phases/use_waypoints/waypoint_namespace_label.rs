@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use crate::analysis::mesh::{resolve_binding, Binding, Traffic};
+use crate::analysis::mesh::{missing_waypoint_requests, resolve_binding, Binding, Traffic};
 use crate::analysis::NsCtx;
 use crate::finding::{Action, Finding};
 use crate::fixes::{label_action, label_template_actions};
@@ -101,7 +101,36 @@ fn fix(ctx: &NsCtx, o: &Obj, key: &'static str, value: &str) -> Vec<Action> {
                 cmd,
             )]
         }
-        _ => label_template_actions(&r.kind, ns, &r.name, &[(key, value)], &[], true),
+        _ => label_template_actions(ctx.index, &r.kind, ns, &r.name, &[(key, value)], &[], true),
+    }
+}
+
+/// Whether waypoint `ns/name` is one the advice may send an object to: a Gateway of the input,
+/// or one that `recommended-waypoints.yaml` generates because labels already name it (W020).
+/// `None`: it exists nowhere, and the message says to create it rather than name it as if it
+/// did.
+fn known_waypoint(ctx: &NsCtx, ns: &str, name: &str) -> Option<&'static str> {
+    if ctx
+        .index
+        .find("gateway.networking.k8s.io", "Gateway", ns, name)
+        .is_some()
+    {
+        return Some("it exists");
+    }
+    missing_waypoint_requests(ctx.index, ctx.facts, ns)
+        .iter()
+        .any(|r| r.name == name)
+        .then_some("recommended-waypoints.yaml creates it")
+}
+
+/// What to say about using `other/name` through the object's own
+/// `istio.io/use-waypoint-namespace` label.
+fn to_use(ctx: &NsCtx, other: &str, name: &str, how: &str, otherwise: &str) -> String {
+    match known_waypoint(ctx, other, name) {
+        Some(which) => format!("To use \"{other}/{name}\" ({which}), {how}."),
+        None => format!(
+            "No waypoint \"{name}\" exists in \"{other}\" and none is generated there: to use a waypoint of \"{other}\", create it first (a Gateway of class istio-waypoint named \"{name}\" in \"{other}\"), then {how}; {otherwise}."
+        ),
     }
 }
 
@@ -118,8 +147,15 @@ pub fn namespace(ctx: &mut NsCtx) {
                     continue;
                 };
                 let msg = format!(
-                    "istio.io/use-waypoint-namespace is read from the same object as istio.io/use-waypoint; \"{}\" will look for \"{name}\" in \"{ns}\", not in \"{other}\" (the label on Namespace {ns} applies only to the Namespace's own istio.io/use-waypoint). To use \"{other}/{name}\", label it istio.io/use-waypoint-namespace={other}.",
-                    r.ns_name()
+                    "istio.io/use-waypoint-namespace is read from the same object as istio.io/use-waypoint; \"{}\" will look for \"{name}\" in \"{ns}\", not in \"{other}\" (the label on Namespace {ns} applies only to the Namespace's own istio.io/use-waypoint). {}",
+                    r.ns_name(),
+                    to_use(
+                        ctx,
+                        other,
+                        name,
+                        &format!("label it istio.io/use-waypoint-namespace={other}"),
+                        "otherwise relabel it to an existing waypoint"
+                    )
                 );
                 let mut f = Finding::new(&rules::U006, msg).on_node(r, span_of(&o.labels, WP, r));
                 for a in fix(ctx, &o, WP_NS, other) {
@@ -131,12 +167,19 @@ pub fn namespace(ctx: &mut NsCtx) {
             (None, Some(other)) => {
                 let msg = match ns_labels.get(WP).filter(|v| *v != "none") {
                     Some(v) => format!(
-                        "istio.io/use-waypoint-namespace is read from the same object as istio.io/use-waypoint; \"{}\" has no istio.io/use-waypoint of its own, so its istio.io/use-waypoint-namespace={other} is ignored and it follows Namespace {ns} (istio.io/use-waypoint={v}{}). Label it istio.io/use-waypoint={v} too if it must use \"{other}/{v}\", or remove the label.",
+                        "istio.io/use-waypoint-namespace is read from the same object as istio.io/use-waypoint; \"{}\" has no istio.io/use-waypoint of its own, so its istio.io/use-waypoint-namespace={other} is ignored and it follows Namespace {ns} (istio.io/use-waypoint={v}{}). {}",
                         r.ns_name(),
                         ns_labels
                             .get(WP_NS)
                             .map(|x| format!(", looked up in \"{x}\""))
                             .unwrap_or_else(|| format!(", looked up in \"{ns}\"")),
+                        to_use(
+                            ctx,
+                            other,
+                            v,
+                            &format!("label it istio.io/use-waypoint={v} too"),
+                            "otherwise remove the label"
+                        ),
                     ),
                     None => format!(
                         "istio.io/use-waypoint-namespace is read from the same object as istio.io/use-waypoint; \"{}\" has no istio.io/use-waypoint, so its istio.io/use-waypoint-namespace={other} is ignored (it uses no waypoint through it).",
