@@ -382,3 +382,47 @@ fn a_template_patch_that_rolls_nothing_out_is_followed_by_a_step_by_hand_not_a_r
         "{text}"
     );
 }
+
+/// Names and label values come from files nothing has validated yet (a pull request): one that
+/// would make a shell line do something else is never written runnable (issue 7 review: a
+/// Deployment named `web;touch …;#` became `kubectl rollout restart deployment/web;touch …`).
+#[test]
+fn a_hostile_name_never_reaches_a_runnable_line() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/rules/R004/controller-trees");
+    let dir = tempfile::TempDir::new().unwrap();
+    for e in std::fs::read_dir(&src).unwrap().flatten() {
+        let text = std::fs::read_to_string(e.path()).unwrap();
+        let text = text
+            .replace(
+                "{name: web, namespace: shop",
+                "{name: \"web;touch /tmp/ambient-pwned;#\", namespace: shop",
+            )
+            .replace(
+                "kind: Deployment, name: web,",
+                "kind: Deployment, name: \"web;touch /tmp/ambient-pwned;#\",",
+            )
+            .replace(
+                "kind: Namespace\nmetadata:\n  name: shop\n  labels:\n",
+                "kind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio.io/use-waypoint: \"w$(touch /tmp/ambient-pwned)\"\n",
+            );
+        std::fs::write(dir.path().join(e.file_name()), text).unwrap();
+    }
+    let case = fixture::load(dir.path()).unwrap();
+    let text = script(&case);
+    assert!(
+        text.contains("ambient-pwned"),
+        "the hostile names are not in the input:\n{text}"
+    );
+    for l in text.lines() {
+        assert!(
+            l.starts_with('#') || !l.contains("ambient-pwned"),
+            "runnable: {l}\n{text}"
+        );
+    }
+    assert!(
+        text.contains("# refused, not run:"),
+        "the refused step is not named:\n{text}"
+    );
+    commands_check::check(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+}

@@ -401,7 +401,7 @@ impl<'a> Report<'a> {
             }
             out.push_str(&format!("\n# --- {}\n", p.phase.id()));
             for n in notes {
-                out.push_str(&n);
+                out.push_str(&one_line(&n));
                 out.push('\n');
             }
             if p.phase == Phase::RemoveSidecars
@@ -430,6 +430,16 @@ impl<'a> Report<'a> {
                 ));
             }
             for l in lines {
+                // names and label values come from the input, which nothing has validated
+                // yet (a repository, a pull request): a line that is not plain words and
+                // single-quoted patches is never written runnable, and a comment stays one line
+                let l = if l.starts_with('#') {
+                    one_line(&l)
+                } else if runnable_is_plain(&l) {
+                    l
+                } else {
+                    format!("# refused, not run: it holds characters that no Kubernetes name or label value has (the input may be hostile): {}", one_line(&l))
+                };
                 if stopped.is_some() && !l.starts_with('#') {
                     out.push_str("# ");
                 }
@@ -545,6 +555,25 @@ impl<'a> Report<'a> {
 /// Text on one line (a comment of `commands.sh` must not end early).
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A command line of `commands.sh` whose words are plain (letters, digits, `-_./=:,+@%`) or
+/// single-quoted (the JSON of a merge patch): nothing the shell would expand, chain or
+/// redirect. Every command the rules write from valid Kubernetes names is; one built from a
+/// name holding `;`, `$(`, a quote or a line break is not.
+fn runnable_is_plain(line: &str) -> bool {
+    let mut quoted = false;
+    for c in line.chars() {
+        if c.is_control() {
+            return false;
+        }
+        if c == '\'' {
+            quoted = !quoted;
+        } else if !(quoted || c.is_ascii_alphanumeric() || " -_./=:,+@%".contains(c)) {
+            return false;
+        }
+    }
+    !quoted
 }
 
 /// A file the run recommends (written by the CLI to `--output-dir`, by the language server
