@@ -99,21 +99,25 @@ pub fn run_in(cwd: &Path, args: &[&str]) -> Run {
         status,
         stdout,
         stderr,
-    } = Command::new(binary())
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("NO_COLOR")
-        .env("RUST_LOG", "warn")
-        .env_remove("KUBECONFIG")
-        .env_remove("KUBERNETES_SERVICE_HOST")
-        .env("HOME", "/nonexistent-home-of-the-e2e-tests")
-        .output()
-        .expect("run ambient-lsp");
+    } = cli_command(cwd, args).output().expect("run ambient-lsp");
     Run {
         code: status.code().unwrap_or(-1),
         stdout: String::from_utf8(stdout).expect("stdout is UTF-8"),
         stderr: String::from_utf8_lossy(&stderr).to_string(),
     }
+}
+
+/// The command `run_in` runs: the binary with `args` in `cwd`, no kubeconfig, no home.
+pub fn cli_command(cwd: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(binary());
+    c.args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .env("RUST_LOG", "warn")
+        .env_remove("KUBECONFIG")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env("HOME", "/nonexistent-home-of-the-e2e-tests");
+    c
 }
 
 /// Run the binary in the repository root.

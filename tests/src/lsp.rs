@@ -202,6 +202,15 @@ pub fn apply_edits(text: &str, edits: &[Value], utf8: bool) -> String {
 }
 
 impl Client {
+    /// The server's peak resident memory so far in MiB (`VmHWM` of `/proc/<pid>/status`;
+    /// `None` where there is no such file).
+    pub fn peak_rss_mib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib / 1024)
+    }
+
     /// Start the server on `root` and initialize it.
     pub fn start(root: &Path, settings: Value) -> Client {
         Client::start_with(root, settings, false, json!({}))
