@@ -75,7 +75,11 @@ pub fn check(script: &str) -> Result<Script, String> {
 
 /// `sh -n`: the script parses.
 fn sh_n(script: &str) -> Result<(), String> {
-    let dir = std::env::temp_dir().join(format!("commands-check-{}", std::process::id()));
+    // one folder per call: the tests of a binary run in parallel, and one call removing a
+    // shared folder made another's write fail (ENOENT)
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("commands-check-{}-{call}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let path = dir.join(format!("commands-{:x}.sh", fxhash(script)));
     std::fs::write(&path, script).map_err(|e| e.to_string())?;
