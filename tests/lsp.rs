@@ -254,6 +254,30 @@ fn allow_traffic_from_the_waypoint_and_label_the_service() {
     let create = c.code_actions(&nu, w["range"].clone(), None);
     c.apply(&action(&create, "Create waypoint.yaml")["edit"]);
     c.sync();
+    // nor before reviews' L7 policy is on the waypoint: labelling the Service now would send
+    // its traffic through a waypoint without it (U008 becomes blocking: a fix never raises a
+    // finding to blocking), so the copy (P001) comes first, as the plan orders it
+    // (and the namespace's allow-nothing, P002, which the waypoint must enforce too)
+    let authz = ws.path().join("bookinfo/authorization.yaml");
+    let au = c.open(&authz);
+    for (rule, needle, title) in [
+        (
+            "P001",
+            "reviews-reviews-viewer",
+            "Add AuthorizationPolicy bookinfo/reviews-reviews-viewer",
+        ),
+        (
+            "P002",
+            "waypoint-allow-nothing",
+            "Add AuthorizationPolicy bookinfo/waypoint-allow-nothing",
+        ),
+    ] {
+        let ad = settle(&mut c, &au);
+        let copy = find(&ad, rule, needle).clone();
+        let copies = c.code_actions(&au, copy["range"].clone(), None);
+        c.apply(&action(&copies, title)["edit"]);
+        c.sync();
+    }
     let actions = c.code_actions(&u, lbl["range"].clone(), None);
     let a = action(
         &actions,

@@ -108,15 +108,35 @@ impl<'a> Order<'a> {
 
 /// What identifies a finding across an edit: its rule and resource (its location moves, and
 /// its message may list what is left to do — U008 names the policies still missing); the
-/// message only for a finding about no resource.
-type Key = (&'static str, String);
+/// message only for a finding about no resource; and its grade (1: a warning, 2: an error,
+/// 3: blocking), so that a fix that turns a rule's finding into its blocking variant on the
+/// same resource (U008: "do not enable yet" → "this waypoint already serves the Service
+/// without its policies", which stops the phase) adds a finding.
+type Key = (&'static str, String, u8);
 
 fn key(f: &Finding) -> Key {
     let what = match &f.resource {
         Some(r) => format!("{} {}", r.kind, r.ns_name()),
         None => f.message.clone(),
     };
-    (f.rule.id, what)
+    let grade = if f.blocking() {
+        3
+    } else if f.severity() == Severity::Error {
+        2
+    } else {
+        1
+    };
+    (f.rule.id, what, grade)
+}
+
+/// `before` with each graded key also standing for the lower grade: a fix that lowers a
+/// finding (blocking → warning) adds nothing.
+fn with_lower_grades(before: &mut BTreeSet<Key>) {
+    let lower: Vec<Key> = before
+        .iter()
+        .flat_map(|(id, what, g)| (1..*g).map(move |l| (*id, what.clone(), l)))
+        .collect();
+    before.extend(lower);
 }
 
 /// Errors, warnings and blocking findings: a fix must not add any of them. Warnings count too:
@@ -352,6 +372,7 @@ pub fn simulate_counted(session: &mut Session, changes: &[Change], by_document: 
             after.insert(key(f));
         });
     }
+    with_lower_grades(&mut before);
     let ok = after.is_subset(&before);
     if !ok {
         tracing::debug!(
