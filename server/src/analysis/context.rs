@@ -297,6 +297,21 @@ pub fn selector_span(r: &Resource) -> Option<Span> {
 }
 
 impl<'a> NsCtx<'a> {
+    /// A waypoint copy of `pol` is refused: it is recorded so that no enforced copy is
+    /// assumed (S001/R009 never advise deleting the original) and, when `blocking`, the
+    /// waypoint must not be used for `target` yet (U008).
+    pub fn refuse_copy(&mut self, pol: &Resource, target: Target, blocking: bool) {
+        if blocking {
+            self.blocked.entry(target).or_default().push(format!(
+                "{} {} cannot be copied to the waypoint as is",
+                pol.kind,
+                pol.ns_name()
+            ));
+        }
+        self.refused_copies
+            .insert(format!("{}/{}", pol.kind, pol.name));
+    }
+
     pub fn new(index: &'a Index, facts: &'a Facts, opts: &'a Options, ns: &str) -> NsCtx<'a> {
         let view = NsView::build(index, facts, ns);
         NsCtx {

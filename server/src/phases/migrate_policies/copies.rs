@@ -248,16 +248,7 @@ fn refuse_headless_shared(ctx: &mut NsCtx, c: &Copy, wns: &str, wname: &str, svc
     )
     .on_node(pol, c.at);
     ctx.emit(f);
-    ctx.blocked
-        .entry(Target::service(svc))
-        .or_default()
-        .push(format!(
-            "{} {} cannot be copied to the waypoint as is",
-            pol.kind,
-            pol.ns_name()
-        ));
-    ctx.refused_copies
-        .insert(format!("{}/{}", pol.kind, pol.name));
+    ctx.refuse_copy(pol, Target::service(svc), true);
 }
 
 /// The copy of a mesh-wide policy (named later): a root-namespace AuthorizationPolicy,

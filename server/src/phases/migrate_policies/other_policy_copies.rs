@@ -165,18 +165,7 @@ fn refuse_headless(ctx: &mut NsCtx, pol: &Arc<Resource>, at: Span, wp: &Waypoint
     )
     .on_node(pol, at);
     ctx.emit(f);
-    if rule.blocking {
-        ctx.blocked
-            .entry(Target::service(&wp.name))
-            .or_default()
-            .push(format!(
-                "{} {} cannot be copied to the waypoint as is",
-                pol.kind,
-                pol.ns_name()
-            ));
-    }
-    ctx.refused_copies
-        .insert(format!("{}/{}", pol.kind, pol.name));
+    ctx.refuse_copy(pol, Target::service(&wp.name), rule.blocking);
 }
 
 /// Whether a DENY AuthorizationPolicy that applies to one of `units` checks the request

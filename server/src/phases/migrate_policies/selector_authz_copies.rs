@@ -144,15 +144,7 @@ fn refuse_headless(ctx: &mut NsCtx, pol: &Arc<Resource>, at: Span, wp: &Waypoint
 /// No copy exists for this Service: the waypoint must not be used for it (U008), and the
 /// original must not be advised for deletion (S001, R009).
 fn block(ctx: &mut NsCtx, pol: &Arc<Resource>, wp: &WaypointedService) {
-    ctx.blocked
-        .entry(Target::service(&wp.name))
-        .or_default()
-        .push(format!(
-            "AuthorizationPolicy {} cannot be copied to the waypoint as is",
-            pol.ns_name()
-        ));
-    ctx.refused_copies
-        .insert(format!("{}/{}", pol.kind, pol.name));
+    ctx.refuse_copy(pol, Target::service(&wp.name), true);
 }
 
 /// What the copy does differently from the original, for the message.
