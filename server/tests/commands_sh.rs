@@ -18,6 +18,14 @@ fn script(case: &fixture::Case) -> String {
     report::build(&case.index, &case.analysis, &opts).commands()
 }
 
+/// The index of the first runnable command starting with `p` (the test fails without one).
+fn first(s: &commands_check::Script, text: &str, p: &str) -> usize {
+    s.commands
+        .iter()
+        .position(|l| l.starts_with(p))
+        .unwrap_or_else(|| panic!("{p} missing:\n{text}"))
+}
+
 #[test]
 fn every_fixture_case_gives_a_valid_script() {
     let mut problems = Vec::new();
@@ -189,12 +197,7 @@ fn opt_outs_come_before_the_namespace_switch() {
     let case = fixture::case("R013/opted-out-deployment-and-cronjob");
     let text = script(&case);
     let s = commands_check::check(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    let at = |p: &str| {
-        s.commands
-            .iter()
-            .position(|l| l.starts_with(p))
-            .unwrap_or_else(|| panic!("{p} missing:\n{text}"))
-    };
+    let at = |p: &str| first(&s, &text, p);
     let switch = at("kubectl label ns shop ");
     assert!(at("kubectl patch deployment exporter ") < switch, "{text}");
     assert!(
@@ -318,12 +321,7 @@ fn generated_waypoints_are_waited_for_before_labels_enroll_traffic() {
     let case = fixture::case("U008/recommended-enrollment");
     let text = script(&case);
     let s = commands_check::check(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    let at = |p: &str| {
-        s.commands
-            .iter()
-            .position(|l| l.starts_with(p))
-            .unwrap_or_else(|| panic!("{p} missing:\n{text}"))
-    };
+    let at = |p: &str| first(&s, &text, p);
     let apply = at("kubectl apply -f recommended-waypoints.yaml");
     let wait = at("kubectl wait --for=condition=Programmed gateways.gateway.networking.k8s.io/");
     let label = at("kubectl label ");
